@@ -1,0 +1,69 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+
+from crm.i18n import COMMON_TIMEZONES, LANGUAGE_NAMES
+from crm.labels import choices
+from models import Level, Role
+
+
+class _UserFields(FlaskForm):
+    display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=100)])
+    email = EmailField(_l("Email"), validators=[Optional(), Email(), Length(max=254)])
+    role = SelectField(_l("Role"))
+    level = SelectField(_l("Level"))
+    team_id = SelectField(_l("Team"), coerce=int)
+
+    def __init__(self, *args, teams=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = choices(Role)
+        self.level.choices = choices(Level)
+        self.team_id.choices = [(0, "—")] + [(t.id, t.name) for t in teams]
+
+
+class UserCreateForm(_UserFields):
+    username = StringField(
+        _l("Username"),
+        validators=[
+            DataRequired(),
+            Length(max=64),
+            Regexp(r"^[A-Za-z0-9_.-]+$", message=_l("Letters, digits, . _ and - only.")),
+        ],
+    )
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=200)])
+    locale = SelectField(_l("Language"), choices=list(LANGUAGE_NAMES.items()))
+    timezone = SelectField(_l("Time zone"), choices=[(z, z) for z in COMMON_TIMEZONES])
+
+
+class UserEditForm(_UserFields):
+    pass
+
+
+class PasswordResetForm(FlaskForm):
+    new_password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(min=8, max=200)]
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: a CSRF-protected button."""
+
+
+class TeamForm(FlaskForm):
+    name = StringField(_l("Team name"), validators=[DataRequired(), Length(max=100)])
+    supervisor_id = SelectField(_l("Supervisor"), coerce=int)
+
+    def __init__(self, *args, supervisors=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.supervisor_id.choices = [(0, "—")] + [
+            (u.id, f"{u.display_name} ({u.username})") for u in supervisors
+        ]
+
+
+class MoveMemberForm(FlaskForm):
+    user_id = SelectField(_l("User"), coerce=int)
+
+    def __init__(self, *args, candidates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user_id.choices = [(u.id, f"{u.display_name} ({u.username})") for u in candidates]

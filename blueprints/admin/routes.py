@@ -1,0 +1,277 @@
+"""Administration of users and teams (admins only)."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from blueprints.admin import bp
+from blueprints.admin.forms import (
+    ConfirmForm,
+    MoveMemberForm,
+    PasswordResetForm,
+    TeamForm,
+    UserCreateForm,
+    UserEditForm,
+)
+from crm.extensions import db
+from crm.permissions import admin_required
+from crm.services import teams as team_service
+from crm.services import users as user_service
+from crm.services.errors import DomainError
+from models import Level, Role, Team, User
+
+
+def _all_teams() -> list[Team]:
+    return list(db.session.scalars(select(Team).order_by(Team.name)))
+
+
+def _team_or_none(team_id: int) -> Team | None:
+    return db.session.get(Team, team_id) if team_id else None
+
+
+def _show_error(form, error: DomainError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors.append(str(error.message))
+    else:
+        flash(str(error.message), "danger")
+
+
+# Users ----------------------------------------------------------------------
+
+
+@bp.route("/users")
+@admin_required
+def users():
+    rows = db.session.scalars(
+        select(User).options(selectinload(User.team)).order_by(User.active.desc(), User.username)
+    )
+    return render_template("admin/users.html", users=rows)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@admin_required
+def new_user():
+    form = UserCreateForm(teams=_all_teams())
+    if form.validate_on_submit():
+        try:
+            user = user_service.create_user(
+                actor=current_user,
+                username=form.username.data,
+                display_name=form.display_name.data,
+                password=form.password.data,
+                email=form.email.data,
+                role=Role(form.role.data),
+                level=Level(form.level.data),
+                team=_team_or_none(form.team_id.data),
+                locale=form.locale.data,
+                timezone=form.timezone.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("User %(name)s is created.", name=user.username), "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    return render_template("admin/user_new.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+def edit_user(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = UserEditForm(obj=user, teams=_all_teams())
+    if not form.is_submitted():
+        form.role.data = user.role.value
+        form.level.data = user.level.value
+        form.team_id.data = user.team_id or 0
+    if form.validate_on_submit():
+        try:
+            user_service.update_user(
+                user,
+                actor=current_user,
+                display_name=form.display_name.data,
+                email=form.email.data,
+                role=Role(form.role.data),
+                level=Level(form.level.data),
+                team=_team_or_none(form.team_id.data),
+            )
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Changes to %(name)s are saved.", name=user.username), "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    return render_template(
+        "admin/user_edit.html",
+        user=user,
+        form=form,
+        password_form=PasswordResetForm(formdata=None),
+        confirm_form=ConfirmForm(),
+        owned=user_service.owned_customer_count(user),
+    ), 400 if form.errors else 200
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+@admin_required
+def reset_password(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        user_service.reset_password(user, actor=current_user, new_password=form.new_password.data)
+        db.session.commit()
+        flash(_("The password of %(name)s is reset.", name=user.username), "success")
+    else:
+        for message in form.new_password.errors or [_("The form expired; please try again.")]:
+            flash(str(message), "danger")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
+@admin_required
+def deactivate_user(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        user_service.deactivate_user(user, actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "danger")
+    else:
+        db.session.commit()
+        flash(_("%(name)s is deactivated.", name=user.username), "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
+@admin_required
+def reactivate_user(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    user_service.reactivate_user(user, actor=current_user)
+    db.session.commit()
+    flash(_("%(name)s is active again.", name=user.username), "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+# Teams ----------------------------------------------------------------------
+
+
+def _supervisors() -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.role == Role.SUPERVISOR, User.active.is_(True))
+            .order_by(User.display_name)
+        )
+    )
+
+
+@bp.route("/teams")
+@admin_required
+def teams():
+    rows = db.session.scalars(
+        select(Team)
+        .options(selectinload(Team.supervisor), selectinload(Team.members))
+        .order_by(Team.name)
+    )
+    return render_template("admin/teams.html", teams=rows)
+
+
+@bp.route("/teams/new", methods=["GET", "POST"])
+@admin_required
+def new_team():
+    form = TeamForm(supervisors=_supervisors())
+    if form.validate_on_submit():
+        try:
+            team = team_service.create_team(
+                actor=current_user,
+                name=form.name.data,
+                supervisor=db.session.get(User, form.supervisor_id.data)
+                if form.supervisor_id.data
+                else None,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Team %(name)s is created.", name=team.name), "success")
+            return redirect(url_for("admin.edit_team", team_id=team.id))
+    return render_template("admin/team_form.html", form=form, team=None), (
+        400 if form.errors else 200
+    )
+
+
+@bp.route("/teams/<int:team_id>", methods=["GET", "POST"])
+@admin_required
+def edit_team(team_id: int):
+    team = db.get_or_404(Team, team_id)
+    form = TeamForm(obj=team, supervisors=_supervisors())
+    if not form.is_submitted():
+        form.supervisor_id.data = team.supervisor_id or 0
+    if form.validate_on_submit():
+        try:
+            team_service.update_team(
+                team,
+                actor=current_user,
+                name=form.name.data,
+                supervisor=db.session.get(User, form.supervisor_id.data)
+                if form.supervisor_id.data
+                else None,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Team %(name)s is saved.", name=team.name), "success")
+            return redirect(url_for("admin.edit_team", team_id=team.id))
+    candidates = db.session.scalars(
+        select(User)
+        .where(User.active.is_(True), (User.team_id != team.id) | User.team_id.is_(None))
+        .order_by(User.display_name)
+    )
+    return render_template(
+        "admin/team_form.html",
+        form=form,
+        team=team,
+        move_form=MoveMemberForm(candidates=list(candidates), formdata=None),
+        confirm_form=ConfirmForm(),
+    ), 400 if form.errors else 200
+
+
+@bp.route("/teams/<int:team_id>/members", methods=["POST"])
+@admin_required
+def add_member(team_id: int):
+    team = db.get_or_404(Team, team_id)
+    form = MoveMemberForm(candidates=db.session.scalars(select(User).where(User.active)))
+    if form.validate_on_submit():
+        user = db.get_or_404(User, form.user_id.data)
+        team_service.move_member(user, actor=current_user, team=team)
+        db.session.commit()
+        flash(_("%(name)s moved to %(team)s.", name=user.display_name, team=team.name), "success")
+    else:
+        flash(_("Choose a user to move."), "danger")
+    return redirect(url_for("admin.edit_team", team_id=team.id))
+
+
+@bp.route("/teams/<int:team_id>/members/<int:user_id>/remove", methods=["POST"])
+@admin_required
+def remove_member(team_id: int, user_id: int):
+    team = db.get_or_404(Team, team_id)
+    user = db.get_or_404(User, user_id)
+    if user.team_id != team.id or not ConfirmForm().validate_on_submit():
+        abort(404 if user.team_id != team.id else 400)
+    team_service.move_member(user, actor=current_user, team=None)
+    db.session.commit()
+    flash(_("%(name)s left %(team)s.", name=user.display_name, team=team.name), "success")
+    return redirect(url_for("admin.edit_team", team_id=team.id))

@@ -1,0 +1,136 @@
+"""Sign-in, sign-out, language switch and the user's own account page."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from blueprints.auth import bp
+from blueprints.auth.forms import (
+    LanguageForm,
+    LoginForm,
+    LogoutForm,
+    PasswordChangeForm,
+    PreferencesForm,
+)
+from crm.auth import safe_next_url
+from crm.extensions import db, limiter
+from crm.services import users
+from crm.services.errors import DomainError
+
+
+def _login_username_key() -> str:
+    return "login-user:" + (request.form.get("username") or "").strip().lower()
+
+
+def _login_failed(response) -> bool:
+    # A successful sign-in redirects; only failures count against the limits.
+    return response.status_code != 302
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_USERNAME"],
+    key_func=_login_username_key,
+    methods=["POST"],
+    deduct_when=_login_failed,
+    scope="login-username",
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_IP"],
+    methods=["POST"],
+    deduct_when=_login_failed,
+    scope="login-ip",
+)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        user = users.authenticate(form.username.data, form.password.data)
+        if user is None:
+            current_app.logger.warning(
+                "failed sign-in: username=%r ip=%s", form.username.data, request.remote_addr
+            )
+            flash(_("Wrong username or password, or the account is deactivated."), "danger")
+            return render_template("auth/login.html", form=form), 200
+        session.clear()  # a fresh session: no fixation of a pre-login id
+        login_user(user)
+        users.record_login(user)
+        db.session.commit()
+        current_app.logger.info("sign-in: user=%s ip=%s", user.username, request.remote_addr)
+        return redirect(safe_next_url(form.next.data) or url_for("main.home"))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    if LogoutForm().validate_on_submit():
+        logout_user()
+        session.clear()
+        flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    """Switch the interface language; remembered on the account when signed in."""
+    form = LanguageForm()
+    if form.validate_on_submit():
+        session["locale"] = form.locale.data
+        if current_user.is_authenticated:
+            users.update_preferences(
+                current_user, locale=form.locale.data, timezone=current_user.timezone
+            )
+            db.session.commit()
+    return redirect(safe_next_url(form.next.data) or url_for("main.home"))
+
+
+def _account_page(prefs: PreferencesForm | None = None, password_form=None):
+    prefs = prefs or PreferencesForm(
+        prefix="prefs", locale=current_user.locale, timezone=current_user.timezone
+    )
+    password_form = password_form or PasswordChangeForm(prefix="pw", formdata=None)
+    return render_template("auth/account.html", prefs=prefs, password_form=password_form)
+
+
+@bp.route("/account")
+@login_required
+def account():
+    return _account_page()
+
+
+@bp.route("/account/preferences", methods=["POST"])
+@login_required
+def save_preferences():
+    form = PreferencesForm(prefix="prefs")
+    if not form.validate_on_submit():
+        return _account_page(prefs=form), 400
+    users.update_preferences(current_user, locale=form.locale.data, timezone=form.timezone.data)
+    db.session.commit()
+    session["locale"] = form.locale.data
+    flash(_("Your preferences are saved."), "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/password", methods=["POST"])
+@login_required
+def change_password():
+    form = PasswordChangeForm(prefix="pw")
+    if form.validate_on_submit():
+        try:
+            users.change_own_password(
+                current_user,
+                current_password=form.current_password.data,
+                new_password=form.new_password.data,
+            )
+        except DomainError as error:
+            form.current_password.errors.append(str(error.message))
+        else:
+            db.session.commit()
+            # This session carries on with the new token; every other session has ended.
+            login_user(current_user)
+            flash(_("Your password is changed; your other sessions are signed out."), "success")
+            return redirect(url_for("auth.account"))
+    return _account_page(password_form=form), 400

@@ -1,0 +1,33 @@
+"""The home page and the health check."""
+
+from __future__ import annotations
+
+from flask import jsonify, render_template
+from flask_login import current_user, login_required
+from sqlalchemy import func, select, text
+
+from blueprints.main import bp
+from crm.extensions import db, limiter
+from crm.permissions import customer_scope
+from models import Customer
+
+
+@bp.route("/")
+@login_required
+def home():
+    customer_count = db.session.scalar(
+        select(func.count()).select_from(Customer).where(customer_scope(current_user))
+    )
+    return render_template("main/home.html", customer_count=customer_count)
+
+
+@bp.route("/healthz")
+@limiter.exempt
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception:  # noqa: BLE001 - any failure means "unreachable" to a load balancer
+        database = "unreachable"
+    status = 200 if database == "ok" else 503
+    return jsonify(status="ok" if status == 200 else "degraded", database=database), status

@@ -1,0 +1,156 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask, g, request, session
+from flask_login import current_user
+
+from crm import config as config_module
+from crm.config import INSTANCE_DIR, PROJECT_ROOT
+from crm.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: str | type | None = None, **overrides: Any) -> Flask:
+    """Build the app: config name or class, then CRM_* env vars, then keyword overrides."""
+    app = Flask(
+        "crm",
+        root_path=str(PROJECT_ROOT / "crm"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(INSTANCE_DIR),
+    )
+    load_config(app, config, overrides)
+    configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_request_hooks(app)
+    register_error_pages(app)
+    register_template_helpers(app)
+    register_cli(app)
+    return app
+
+
+def load_config(app: Flask, config: str | type | None, overrides: dict[str, Any]) -> None:
+    env_settings = config_module.settings_from_env()
+    name = config if isinstance(config, str) else env_settings.get("ENV_NAME", "development")
+    config_cls = config if isinstance(config, type) else config_module.CONFIGS[name]
+    app.config.from_object(config_cls)
+    if config_cls is not config_module.TestingConfig:
+        app.config.update(env_settings)
+    elif os.environ.get("CRM_TEST_DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["CRM_TEST_DATABASE_URL"]
+    app.config.update(overrides)
+    if app.config["ENV_NAME"] == "production":
+        config_module.check_production(app.config)
+    elif not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = config_module.dev_secret_key()
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_HOURS"])
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgresql"):
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_pre_ping": True,
+            "pool_size": app.config["DB_POOL_SIZE"],
+            **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+        }
+    elif uri.startswith("sqlite:///"):
+        INSTANCE_DIR.mkdir(exist_ok=True)
+
+
+def configure_logging(app: Flask) -> None:
+    app.logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    from models.base import render_migration_type
+
+    migrate.init_app(
+        app,
+        db,
+        directory=str(PROJECT_ROOT / "migrations"),
+        render_as_batch=True,  # SQLite can only ALTER by copying the table
+        compare_type=True,
+        render_item=render_migration_type,
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from crm import i18n
+
+    babel.init_app(
+        app,
+        locale_selector=i18n.select_locale,
+        timezone_selector=i18n.select_timezone,
+        default_translation_directories=str(PROJECT_ROOT / "crm" / "translations"),
+    )
+
+    from crm import auth
+
+    login_manager.init_app(app)
+    login_manager.session_protection = "strong"
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = i18n.lazy_gettext("Please sign in to continue.")
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(auth.load_user)
+
+    from crm import sqlite
+
+    with app.app_context():
+        sqlite.configure(db.engine)
+
+
+def register_blueprints(app: Flask) -> None:
+    # Imported here: blueprints import models, and models import crm.extensions.
+    from blueprints.admin import bp as admin_bp
+    from blueprints.auth import bp as auth_bp
+    from blueprints.customers import bp as customers_bp
+    from blueprints.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(customers_bp, url_prefix="/customers")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+
+def register_request_hooks(app: Flask) -> None:
+    csp = (
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+        "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+    @app.before_request
+    def remember_language_choice() -> None:
+        g.locale_choice = session.get("locale")
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if current_user.is_authenticated and request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def register_error_pages(app: Flask) -> None:
+    from crm import errors
+
+    errors.register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from crm import templating
+
+    templating.register(app)
+
+
+def register_cli(app: Flask) -> None:
+    from crm.cli import crm_cli
+
+    app.cli.add_command(crm_cli)

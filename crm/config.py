@@ -1,0 +1,155 @@
+"""Configuration classes; CRM_* environment variables override them at app creation."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+# CRM_<name> -> (config key, parser, what it means). The README's table is this one.
+ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any], str]] = {
+    "ENV": ("ENV_NAME", str, "development (default), production or testing"),
+    "SECRET_KEY": ("SECRET_KEY", str, "signs sessions and CSRF tokens; required in production"),
+    "DATABASE_URL": (
+        "SQLALCHEMY_DATABASE_URI",
+        str,
+        "SQLAlchemy URL; default sqlite:///instance/crm.sqlite3; required in production "
+        "(postgresql+psycopg://user@host/db)",
+    ),
+    "DB_POOL_SIZE": ("DB_POOL_SIZE", int, "connections per web worker (PostgreSQL), default 5"),
+    "BASE_URL": ("BASE_URL", str, "public URL used in email links"),
+    "DEFAULT_TIMEZONE": ("DEFAULT_TIMEZONE", str, "time zone for new users, Asia/Shanghai"),
+    "SECURE_COOKIES": (
+        "SESSION_COOKIE_SECURE",
+        _bool,
+        "mark cookies Secure (default on in production, off otherwise)",
+    ),
+    "SESSION_HOURS": ("SESSION_HOURS", int, "hours a sign-in lasts, default 12"),
+    "RATELIMIT_STORAGE_URI": (
+        "RATELIMIT_STORAGE_URI",
+        str,
+        "memory:// (default) or redis://127.0.0.1:6379/0 for several workers",
+    ),
+    "LOGIN_LIMIT_PER_USERNAME": (
+        "LOGIN_LIMIT_PER_USERNAME",
+        str,
+        "failed sign-ins allowed per username, default '5 per 15 minutes'",
+    ),
+    "LOGIN_LIMIT_PER_IP": (
+        "LOGIN_LIMIT_PER_IP",
+        str,
+        "failed sign-ins allowed per client address, default '30 per 15 minutes'",
+    ),
+    "PAGE_SIZE": ("PAGE_SIZE", int, "rows per list page, default 50"),
+    "LOG_LEVEL": ("LOG_LEVEL", str, "INFO by default"),
+}
+
+
+def settings_from_env(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Return the config keys set through CRM_* environment variables."""
+    environ = os.environ if environ is None else environ
+    found: dict[str, Any] = {}
+    for name, (key, parse, _) in ENV_SETTINGS.items():
+        raw = environ.get(f"CRM_{name}")
+        if raw not in (None, ""):
+            found[key] = parse(raw)
+    if "SESSION_COOKIE_SECURE" in found:
+        found["REMEMBER_COOKIE_SECURE"] = found["SESSION_COOKIE_SECURE"]
+    return found
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "development"
+    SECRET_KEY: str | None = None  # development makes one under instance/ (dev_secret_key)
+    SQLALCHEMY_DATABASE_URI: str | None = f"sqlite:///{INSTANCE_DIR / 'crm.sqlite3'}"
+    DB_POOL_SIZE = 5
+    BASE_URL = "http://127.0.0.1:5000"
+    DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LOG_LEVEL = "INFO"
+
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    LANGUAGES = ("zh_CN", "en")
+
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session does
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    SESSION_HOURS = 12
+
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_PER_USERNAME = "5 per 15 minutes"
+    LOGIN_LIMIT_PER_IP = "30 per 15 minutes"
+
+    PAGE_SIZE = 50
+    DEMO_ALLOWED = True
+
+
+class DevelopmentConfig(Config):
+    pass
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret"  # noqa: S105 - tests only
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    WTF_CSRF_ENABLED = False
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SECRET_KEY = None
+    SQLALCHEMY_DATABASE_URI = None
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    DEMO_ALLOWED = False
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def check_production(settings: dict[str, Any]) -> None:
+    """Refuse to start production without the settings it cannot guess."""
+    missing = [
+        var
+        for var, key in (
+            ("CRM_SECRET_KEY", "SECRET_KEY"),
+            ("CRM_DATABASE_URL", "SQLALCHEMY_DATABASE_URI"),
+        )
+        if not settings.get(key)
+    ]
+    if missing:
+        raise RuntimeError("Production refuses to start without " + " and ".join(missing))
+
+
+def dev_secret_key() -> str:
+    """A random key kept under instance/, so a development server never runs on a known key."""
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        INSTANCE_DIR.mkdir(exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

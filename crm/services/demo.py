@@ -1,0 +1,104 @@
+"""The demo organisation: fictional people and companies for trying the app."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from crm.extensions import db
+from crm.services import users as user_service
+from models import Customer, Level, Role, Team, User
+
+DEMO_PASSWORD = "crm-demo"  # noqa: S105 - documented demo password, never in production
+
+# username, display name, role, level, team index (None: no team)
+DEMO_USERS = (
+    ("admin", "系统管理员", Role.ADMIN, Level.SENIOR, None),
+    ("supervisor1", "王建国", Role.SUPERVISOR, Level.SENIOR, 0),
+    ("supervisor2", "李秀英", Role.SUPERVISOR, Level.SENIOR, 1),
+    ("manager1", "张伟", Role.MANAGER, Level.SENIOR, 0),
+    ("manager2", "刘洋", Role.MANAGER, Level.INTERMEDIATE, 0),
+    ("manager3", "陈静", Role.MANAGER, Level.INTERMEDIATE, 0),
+    ("manager4", "杨帆", Role.MANAGER, Level.JUNIOR, 0),
+    ("manager5", "赵磊", Role.MANAGER, Level.SENIOR, 1),
+    ("manager6", "黄丽", Role.MANAGER, Level.INTERMEDIATE, 1),
+    ("manager7", "周敏", Role.MANAGER, Level.JUNIOR, 1),
+    ("manager8", "吴超", Role.MANAGER, Level.JUNIOR, 1),
+)
+DEMO_TEAMS = ("政企一部", "政企二部")
+
+# A few fictional customers per manager; the archive issue builds on these.
+DEMO_CUSTOMERS = (
+    "江城市智慧交通集团有限公司",
+    "云岭农商银行股份有限公司",
+    "东湖精密制造有限公司",
+    "南山第一人民医院",
+    "青禾教育科技有限公司",
+    "海川物流股份有限公司",
+    "北辰能源集团有限公司",
+    "星河零售连锁有限公司",
+    "锦程数据科技有限公司",
+    "临江市政务服务中心",
+    "瑞丰化工有限公司",
+    "华岳证券股份有限公司",
+    "翠湖酒店管理有限公司",
+    "银杉汽车零部件有限公司",
+    "天衡会计师事务所",
+    "远航港务集团有限公司",
+)
+
+
+def has_users() -> bool:
+    return bool(db.session.scalar(select(func.count()).select_from(User)))
+
+
+def load_demo() -> str:
+    """Create what is missing of the demo organisation; running it twice adds nothing."""
+    users = _ensure_users()
+    customers = _ensure_customers(users)
+    db.session.flush()
+    return (
+        f"Demo organisation ready: {len(users)} users, {len(DEMO_TEAMS)} teams, "
+        f"{customers} customers added. Password for every demo user: {DEMO_PASSWORD}"
+    )
+
+
+def _ensure_users() -> dict[str, User]:
+    existing = {u.username: u for u in db.session.scalars(select(User))}
+    teams = []
+    for name in DEMO_TEAMS:
+        team = db.session.scalar(select(Team).where(Team.name == name))
+        if team is None:
+            team = Team(name=name)
+            db.session.add(team)
+        teams.append(team)
+    db.session.flush()
+    for username, display_name, role, level, team_index in DEMO_USERS:
+        if username in existing:
+            continue
+        existing[username] = user_service.create_user(
+            actor=None,
+            username=username,
+            display_name=display_name,
+            password=DEMO_PASSWORD,
+            email=f"{username}@demo.crm.example",
+            role=role,
+            level=level,
+            team=teams[team_index] if team_index is not None else None,
+        )
+    for index, team in enumerate(teams):
+        if team.supervisor_id is None:
+            team.supervisor = existing[f"supervisor{index + 1}"]
+    db.session.flush()
+    return existing
+
+
+def _ensure_customers(users: dict[str, User]) -> int:
+    managers = [users[f"manager{i}"] for i in range(1, 9)]
+    known = set(db.session.scalars(select(Customer.name)))
+    added = 0
+    for index, name in enumerate(DEMO_CUSTOMERS):
+        if name in known:
+            continue
+        db.session.add(Customer(name=name, owner=managers[index % len(managers)]))
+        added += 1
+    return added

@@ -1,0 +1,59 @@
+"""Teams: creating, renaming, choosing the supervisor and moving members."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from crm.extensions import db
+from crm.services.errors import DomainError
+from crm.services.users import require_admin
+from models import Role, Team, User
+
+
+def _check_name(name: str, team: Team | None = None) -> str:
+    name = name.strip()
+    if not name:
+        raise DomainError(_l("A team needs a name."), field="name")
+    clash = db.session.scalar(select(Team.id).where(func.lower(Team.name) == name.lower()))
+    if clash and (team is None or clash != team.id):
+        raise DomainError(_l("A team called %(name)s exists already.", name=name), field="name")
+    return name
+
+
+def _check_supervisor(supervisor: User | None) -> None:
+    if supervisor is not None and (supervisor.role is not Role.SUPERVISOR or not supervisor.active):
+        raise DomainError(
+            _l("The team's supervisor must be an active user with the supervisor role."),
+            field="supervisor",
+        )
+
+
+def create_team(*, actor: User, name: str, supervisor: User | None = None) -> Team:
+    require_admin(actor)
+    _check_supervisor(supervisor)
+    team = Team(name=_check_name(name), supervisor=supervisor)
+    db.session.add(team)
+    db.session.flush()
+    if supervisor is not None and supervisor.team_id is None:
+        supervisor.team = team
+    db.session.flush()
+    return team
+
+
+def update_team(team: Team, *, actor: User, name: str, supervisor: User | None) -> Team:
+    require_admin(actor)
+    _check_supervisor(supervisor)
+    team.name = _check_name(name, team)
+    team.supervisor = supervisor
+    if supervisor is not None and supervisor.team_id is None:
+        supervisor.team = team
+    db.session.flush()
+    return team
+
+
+def move_member(user: User, *, actor: User, team: Team | None) -> None:
+    """Put a user in another team (or none); their customers move with them in scope."""
+    require_admin(actor)
+    user.team = team
+    db.session.flush()

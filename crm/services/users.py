@@ -1,0 +1,179 @@
+"""Creating and changing user accounts; only admins manage other users."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from crm.extensions import db
+from crm.i18n import is_valid_timezone
+from crm.services.errors import DomainError, NotAllowed
+from models import Customer, Level, Role, Team, User
+
+MIN_PASSWORD_LENGTH = 8
+
+
+def require_admin(actor: User) -> None:
+    if actor.role is not Role.ADMIN:
+        raise NotAllowed(_l("Only an administrator may manage users and teams."))
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError(
+            _l("The password must be at least %(n)d characters long.", n=MIN_PASSWORD_LENGTH),
+            field="password",
+        )
+
+
+def create_user(
+    *,
+    actor: User | None,
+    username: str,
+    display_name: str,
+    password: str,
+    email: str | None = None,
+    role: Role = Role.MANAGER,
+    level: Level = Level.JUNIOR,
+    team: Team | None = None,
+    locale: str = "zh_CN",
+    timezone: str = "Asia/Shanghai",
+) -> User:
+    """Create an account; `actor=None` is the command line, which needs no admin."""
+    if actor is not None:
+        require_admin(actor)
+    username = username.strip().lower()
+    if not username:
+        raise DomainError(_l("A username is required."), field="username")
+    if db.session.scalar(select(User.id).where(func.lower(User.username) == username)):
+        raise DomainError(_l("The username %(u)s is taken.", u=username), field="username")
+    check_password_strength(password)
+    if not is_valid_timezone(timezone):
+        raise DomainError(_l("Unknown time zone."), field="timezone")
+    user = User(
+        username=username,
+        display_name=display_name.strip() or username,
+        email=(email or "").strip() or None,
+        role=role,
+        level=level,
+        team=team,
+        locale=locale,
+        timezone=timezone,
+    )
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def update_user(
+    user: User,
+    *,
+    actor: User,
+    display_name: str,
+    email: str | None,
+    role: Role,
+    level: Level,
+    team: Team | None,
+) -> User:
+    require_admin(actor)
+    if user.id == actor.id and role is not Role.ADMIN:
+        raise DomainError(_l("You cannot take away your own administrator role."), field="role")
+    if user.role is Role.SUPERVISOR and role is not Role.SUPERVISOR:
+        led = db.session.scalar(select(func.count()).where(Team.supervisor_id == user.id))
+        if led:
+            raise DomainError(
+                _l("This user still leads a team: choose another supervisor for it first."),
+                field="role",
+            )
+    user.display_name = display_name.strip() or user.username
+    user.email = (email or "").strip() or None
+    user.role = role
+    user.level = level
+    user.team = team
+    db.session.flush()
+    return user
+
+
+def owned_customer_count(user: User) -> int:
+    return db.session.scalar(select(func.count()).where(Customer.owner_id == user.id)) or 0
+
+
+def deactivate_user(user: User, *, actor: User) -> None:
+    """Deactivate an account; its open sessions stop at their next request."""
+    require_admin(actor)
+    if user.id == actor.id:
+        raise DomainError(_l("You cannot deactivate your own account."))
+    owned = owned_customer_count(user)
+    if owned:
+        raise DomainError(
+            _l(
+                "%(name)s still owns %(n)d customers: hand them over before deactivating.",
+                name=user.display_name,
+                n=owned,
+            )
+        )
+    if db.session.scalar(select(func.count()).where(Team.supervisor_id == user.id)):
+        raise DomainError(_l("This user still leads a team: choose another supervisor first."))
+    user.active = False
+    user.rotate_session()  # open sessions stop at once, not only at their next check
+    db.session.flush()
+
+
+def reactivate_user(user: User, *, actor: User) -> None:
+    require_admin(actor)
+    user.active = True
+    user.rotate_session()
+    db.session.flush()
+
+
+def reset_password(user: User, *, actor: User, new_password: str) -> None:
+    """An admin sets a new password; the user's sessions end."""
+    require_admin(actor)
+    check_password_strength(new_password)
+    user.set_password(new_password)
+    db.session.flush()
+
+
+def change_own_password(user: User, *, current_password: str, new_password: str) -> None:
+    """The user changes their password; their other sessions end."""
+    if not user.check_password(current_password):
+        raise DomainError(_l("The current password is wrong."), field="current_password")
+    check_password_strength(new_password)
+    user.set_password(new_password)
+    db.session.flush()
+
+
+def update_preferences(user: User, *, locale: str, timezone: str) -> None:
+    if locale not in ("zh_CN", "en"):
+        raise DomainError(_l("Unknown language."), field="locale")
+    if not is_valid_timezone(timezone):
+        raise DomainError(_l("Unknown time zone."), field="timezone")
+    user.locale = locale
+    user.timezone = timezone
+    db.session.flush()
+
+
+def record_login(user: User) -> None:
+    user.last_login_at = datetime.now(UTC)
+    db.session.flush()
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The active user with these credentials, or None (the same answer for every failure)."""
+    user = db.session.scalar(
+        select(User).where(func.lower(User.username) == username.strip().lower())
+    )
+    if user is None:
+        # Spend the same time as a real check so timing does not reveal usernames.
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not user.check_password(password) or not user.active:
+        return None
+    return user
+
+
+_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")

@@ -1,0 +1,69 @@
+"""Jinja filters and globals: dates in the user's zone, money, enum labels, pagination."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import Flask, request, url_for
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from crm import labels
+from crm.i18n import LANGUAGE_NAMES
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters["dt"] = local_datetime
+    app.jinja_env.filters["d"] = local_date
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["label"] = labels.label
+    app.jinja_env.globals["url_with"] = url_with
+    app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+    app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+
+
+def local_datetime(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    """Format a UTC datetime in the current user's time zone."""
+    return format_datetime(value, fmt) if value else ""
+
+
+def local_date(value: date | None) -> str:
+    return format_date(value, "yyyy-MM-dd") if value else ""
+
+
+def money(value: Decimal | int | None) -> str:
+    if value is None:
+        return ""
+    return "¥" + format_decimal(value, "#,##0.##")
+
+
+def url_with(**changes) -> str:
+    """The current URL with some query arguments changed (filters stay bookmarkable)."""
+    args = request.args.to_dict(flat=False)
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = [value]
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+# (endpoint, label, roles that see it; None means everybody signed in)
+NAV = (
+    ("main.home", _l("Home"), None),
+    ("customers.index", _l("Customers"), None),
+    ("admin.users", _l("Users"), {"admin"}),
+    ("admin.teams", _l("Teams"), {"admin"}),
+)
+
+
+def nav_items() -> list[tuple[str, str]]:
+    """The navigation entries the current user may open."""
+    role = current_user.role.value if current_user.is_authenticated else None
+    return [
+        (endpoint, str(text)) for endpoint, text, roles in NAV if roles is None or role in roles
+    ]

@@ -1,0 +1,107 @@
+"""Users (managers, supervisors, admins) and their teams."""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from crm.extensions import db
+from models.base import TimestampMixin, UTCDateTime, str_enum
+
+
+class Role(enum.StrEnum):
+    MANAGER = "manager"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class Level(enum.StrEnum):
+    JUNIOR = "junior"
+    INTERMEDIATE = "intermediate"
+    SENIOR = "senior"
+
+    @property
+    def rank(self) -> int:
+        return list(Level).index(self)
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class Team(TimestampMixin, db.Model):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    supervisor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", use_alter=True), index=True
+    )
+
+    supervisor: Mapped[User | None] = relationship(foreign_keys=[supervisor_id])
+    members: Mapped[list[User]] = relationship(
+        back_populates="team", foreign_keys="User.team_id", order_by="User.username"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Team {self.name}>"
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(str_enum(Role), default=Role.MANAGER, index=True)
+    level: Mapped[Level] = mapped_column(str_enum(Level), default=Level.JUNIOR)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    active: Mapped[bool] = mapped_column(default=True)
+    # Part of the session identity: rotating it signs out every other session.
+    session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    team: Mapped[Team | None] = relationship(back_populates="members", foreign_keys=[team_id])
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+    # Flask-Login ------------------------------------------------------------
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    # Passwords --------------------------------------------------------------
+    def set_password(self, password: str) -> None:
+        """Store a scrypt hash and end every session opened with the old password."""
+        self.password_hash = generate_password_hash(password, method="scrypt")
+        self.rotate_session()
+
+    def rotate_session(self) -> None:
+        """Give the account a new session token: every other session ends."""
+        self.session_token = new_session_token()
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    # Roles ------------------------------------------------------------------
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role is Role.SUPERVISOR

@@ -1,0 +1,37 @@
+# Sourced by scripts/serve, scripts/test and scripts/bench: make .venv ready to run.
+# Creates the virtualenv when missing, reinstalls when pyproject.toml changed,
+# and compiles the translation catalogs.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PYTHON="${PYTHON:-python3.11}"
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+VENV="$ROOT/.venv"
+EXTRA="${CRM_INSTALL_EXTRA:-dev}"
+
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "==> creating $VENV"
+  "$PYTHON" -m venv "$VENV"
+fi
+
+stamp="$VENV/.installed-$EXTRA"
+want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "==> installing the project (.[$EXTRA]) into .venv"
+  "$VENV/bin/python" -m pip install --quiet --upgrade pip
+  "$VENV/bin/python" -m pip install --quiet -e ".[$EXTRA]"
+  echo "$want" > "$stamp"
+fi
+
+# Compile .po -> .mo when a catalog is newer than its compiled file.
+for po in crm/translations/*/LC_MESSAGES/messages.po; do
+  [ -f "$po" ] || continue
+  mo="${po%.po}.mo"
+  if [ ! -f "$mo" ] || [ "$po" -nt "$mo" ]; then
+    "$VENV/bin/pybabel" compile --use-fuzzy -q -i "$po" -o "$mo"
+  fi
+done
+
+export PATH="$VENV/bin:$PATH"
+export FLASK_APP=wsgi

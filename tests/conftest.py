@@ -1,0 +1,210 @@
+"""Shared fixtures: app, client, runner, factories and fast sign-in.
+
+`CRM_TEST_DATABASE_URL` selects PostgreSQL (each xdist worker gets its own
+scratch database); unset, every test gets a fresh in-memory SQLite database.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+import pytest
+from flask_login.utils import _create_identifier
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from crm import create_app
+from crm.extensions import db, limiter
+from models import Customer, Level, Role, Team, User
+from models.user import new_session_token
+
+TEST_PASSWORD = "correct-horse-9"
+PG_URL = os.environ.get("CRM_TEST_DATABASE_URL")
+_created_schemas: set[str] = set()
+_counter = itertools.count(1)
+
+
+def pytest_report_header(config):
+    return f"database: {'PostgreSQL ' + make_url(PG_URL).database if PG_URL else 'SQLite'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(request, tmp_path_factory) -> str:
+    """A scratch database for this test process."""
+    if not PG_URL:
+        return "sqlite://"
+    worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
+    base = make_url(PG_URL)
+    name = f"{base.database}_{worker}"
+    admin_engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin_engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # noqa: BLE001
+        if os.environ.get("CRM_REQUIRE_POSTGRES"):
+            raise
+        pytest.skip(f"PostgreSQL at {base.render_as_string()} is unreachable: {error}")
+    finally:
+        admin_engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """One scrypt hash for every test user: hashing per user would cost ~0.1 s each."""
+    from werkzeug.security import generate_password_hash
+
+    return generate_password_hash(TEST_PASSWORD, method="scrypt")
+
+
+@pytest.fixture
+def app_overrides() -> dict:
+    """Tests override config by overriding this fixture."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, app_overrides):
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url, **app_overrides)
+    with app.app_context():
+        if database_url.startswith("sqlite"):
+            db.create_all()  # a new in-memory database per app
+        elif database_url not in _created_schemas:
+            db.drop_all()
+            db.create_all()
+            _created_schemas.add(database_url)
+        yield app
+        db.session.remove()
+        if database_url.startswith("postgresql"):
+            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            with db.engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+    limiter.reset()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# Factories -------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_team(app):
+    def make(name: str | None = None, supervisor: User | None = None) -> Team:
+        team = Team(name=name or f"Team {next(_counter)}", supervisor=supervisor)
+        db.session.add(team)
+        db.session.commit()
+        return team
+
+    return make
+
+
+@pytest.fixture
+def make_user(app, password_hash):
+    def make(
+        username: str | None = None,
+        role: Role = Role.MANAGER,
+        level: Level = Level.INTERMEDIATE,
+        team: Team | None = None,
+        **fields,
+    ) -> User:
+        username = username or f"user{next(_counter)}"
+        user = User(
+            username=username,
+            display_name=fields.pop("display_name", username.title()),
+            email=fields.pop("email", f"{username}@example.com"),
+            password_hash=password_hash,
+            session_token=new_session_token(),
+            role=role,
+            level=level,
+            team=team,
+            **fields,
+        )
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_customer(app):
+    def make(owner: User, name: str | None = None, **fields) -> Customer:
+        customer = Customer(name=name or f"客户{next(_counter)}有限公司", owner=owner, **fields)
+        db.session.add(customer)
+        db.session.commit()
+        return customer
+
+    return make
+
+
+@pytest.fixture
+def org(make_team, make_user):
+    """Two teams with a supervisor and two managers each, and an admin."""
+    sup1 = make_user("sup1", Role.SUPERVISOR, Level.SENIOR)
+    sup2 = make_user("sup2", Role.SUPERVISOR, Level.SENIOR)
+    team1 = make_team("Team One", supervisor=sup1)
+    team2 = make_team("Team Two", supervisor=sup2)
+    sup1.team, sup2.team = team1, team2
+    people = {
+        "admin": make_user("admin", Role.ADMIN, Level.SENIOR),
+        "sup1": sup1,
+        "sup2": sup2,
+        "m1": make_user("m1", Role.MANAGER, Level.SENIOR, team1),
+        "m2": make_user("m2", Role.MANAGER, Level.JUNIOR, team1),
+        "m3": make_user("m3", Role.MANAGER, Level.INTERMEDIATE, team2),
+        "m4": make_user("m4", Role.MANAGER, Level.JUNIOR, team2),
+    }
+    db.session.commit()
+    people["team1"], people["team2"] = team1, team2
+    return people
+
+
+@pytest.fixture
+def login(app):
+    """Sign a test client in as `user` without the cost of a password check."""
+
+    def sign_in(client, user: User):
+        with app.test_request_context(environ_base=client.environ_base):
+            identifier = _create_identifier()
+        with client.session_transaction() as session:
+            session.clear()
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+            session["_id"] = identifier
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def count_queries(app):
+    """Count SQL statements run inside a `with count_queries() as counter:` block."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def before(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield statements
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
+
+    return counting
