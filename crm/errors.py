@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
 
 from crm.extensions import db
 
@@ -25,3 +26,8 @@ def register(app: Flask) -> None:
 
     for status in (400, 403, 404, 405, 429, 500):
         app.register_error_handler(status, page(status))
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error):
+        app.logger.warning("CSRF refused: path=%s ip=%s", request.path, request.remote_addr)
+        return render_template("errors/error.html", status=400, csrf=True), 400

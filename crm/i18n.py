@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo, available_timezones
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import gettext, lazy_gettext, ngettext
 from flask_login import current_user
 
@@ -16,18 +16,22 @@ LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 
 def select_locale() -> str:
     """The signed-in user's language, else the session's choice, else the browser's."""
+    if not has_request_context():  # the CLI and the scheduler choose per message
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated:
         return current_user.locale
     chosen = session.get("locale")
     if chosen in current_app.config["LANGUAGES"]:
         return chosen
-    best = request.accept_languages.best_match(["zh_CN", "zh", "en"]) if request else None
+    best = request.accept_languages.best_match(["zh_CN", "zh", "en"])
     if best == "en":
         return "en"
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def select_timezone() -> str:
+    if not has_request_context():
+        return current_app.config["DEFAULT_TIMEZONE"]
     if current_user and current_user.is_authenticated:
         return current_user.timezone
     return current_app.config["DEFAULT_TIMEZONE"]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
+from wtforms.fields.choices import SelectChoice
 
 from models import Level, Role
 
@@ -25,6 +27,11 @@ def label(value: enum.Enum | None) -> str:
     return str(LABELS.get(value, value.value))
 
 
-def choices(enum_cls: type[enum.Enum]) -> list[tuple[str, str]]:
-    """(value, label) pairs for a select field."""
-    return [(member.value, label(member)) for member in enum_cls]
+def options(pairs: Iterable[tuple[object, object]]) -> list[SelectChoice]:
+    """Select-field choices from (value, label) pairs."""
+    return [SelectChoice(value, str(text)) for value, text in pairs]
+
+
+def choices(enum_cls: type[enum.Enum]) -> list[SelectChoice]:
+    """Select-field choices for an enum, labelled in the current language."""
+    return options((member.value, label(member)) for member in enum_cls)

@@ -44,7 +44,8 @@ class Team(TimestampMixin, db.Model):
         ForeignKey("users.id", use_alter=True), index=True
     )
 
-    supervisor: Mapped[User | None] = relationship(foreign_keys=[supervisor_id])
+    # post_update: a team and its supervisor can be created in one flush.
+    supervisor: Mapped[User | None] = relationship(foreign_keys=[supervisor_id], post_update=True)
     members: Mapped[list[User]] = relationship(
         back_populates="team", foreign_keys="User.team_id", order_by="User.username"
     )

@@ -10,6 +10,8 @@ import itertools
 import os
 
 import pytest
+from flask import g
+from flask.testing import FlaskClient
 from flask_login.utils import _create_identifier
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -68,6 +70,7 @@ def app_overrides() -> dict:
 @pytest.fixture
 def app(database_url, app_overrides):
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url, **app_overrides)
+    app.test_client_class = RequestClient
     with app.app_context():
         if database_url.startswith("sqlite"):
             db.create_all()  # a new in-memory database per app
@@ -83,6 +86,19 @@ def app(database_url, app_overrides):
                 conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         db.engine.dispose()
     limiter.reset()
+
+
+class RequestClient(FlaskClient):
+    """A test client whose requests do not inherit the test's cached signed-in user.
+
+    The tests keep one app context open, and Flask reuses it for each request, so
+    Flask-Login's per-context cache of the user would survive from one request to
+    the next; in production every request starts without it.
+    """
+
+    def open(self, *args, **kwargs):
+        g.pop("_login_user", None)
+        return super().open(*args, **kwargs)
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from crm.i18n import COMMON_TIMEZONES, LANGUAGE_NAMES
-from crm.labels import choices
+from crm.labels import choices, options
 from models import Level, Role
 
 
@@ -19,7 +19,7 @@ class _UserFields(FlaskForm):
         super().__init__(*args, **kwargs)
         self.role.choices = choices(Role)
         self.level.choices = choices(Level)
-        self.team_id.choices = [(0, "—")] + [(t.id, t.name) for t in teams]
+        self.team_id.choices = options([(0, "—")] + [(t.id, t.name) for t in teams])
 
 
 class UserCreateForm(_UserFields):
@@ -32,8 +32,8 @@ class UserCreateForm(_UserFields):
         ],
     )
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=200)])
-    locale = SelectField(_l("Language"), choices=list(LANGUAGE_NAMES.items()))
-    timezone = SelectField(_l("Time zone"), choices=[(z, z) for z in COMMON_TIMEZONES])
+    locale = SelectField(_l("Language"), choices=options(LANGUAGE_NAMES.items()))
+    timezone = SelectField(_l("Time zone"), choices=options((z, z) for z in COMMON_TIMEZONES))
 
 
 class UserEditForm(_UserFields):
@@ -56,9 +56,9 @@ class TeamForm(FlaskForm):
 
     def __init__(self, *args, supervisors=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.supervisor_id.choices = [(0, "—")] + [
-            (u.id, f"{u.display_name} ({u.username})") for u in supervisors
-        ]
+        self.supervisor_id.choices = options(
+            [(0, "—")] + [(u.id, f"{u.display_name} ({u.username})") for u in supervisors]
+        )
 
 
 class MoveMemberForm(FlaskForm):
@@ -66,4 +66,6 @@ class MoveMemberForm(FlaskForm):
 
     def __init__(self, *args, candidates=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.user_id.choices = [(u.id, f"{u.display_name} ({u.username})") for u in candidates]
+        self.user_id.choices = options(
+            (u.id, f"{u.display_name} ({u.username})") for u in candidates
+        )

@@ -4,6 +4,7 @@ from wtforms import HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from crm.i18n import COMMON_TIMEZONES, LANGUAGE_NAMES
+from crm.labels import options
 
 
 class LoginForm(FlaskForm):
@@ -17,13 +18,13 @@ class LogoutForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    locale = SelectField(choices=list(LANGUAGE_NAMES.items()))
+    locale = SelectField(choices=options(LANGUAGE_NAMES.items()))
     next = HiddenField()
 
 
 class PreferencesForm(FlaskForm):
-    locale = SelectField(_l("Language"), choices=list(LANGUAGE_NAMES.items()))
-    timezone = SelectField(_l("Time zone"), choices=[(z, z) for z in COMMON_TIMEZONES])
+    locale = SelectField(_l("Language"), choices=options(LANGUAGE_NAMES.items()))
+    timezone = SelectField(_l("Time zone"), choices=options((z, z) for z in COMMON_TIMEZONES))
 
 
 class PasswordChangeForm(FlaskForm):

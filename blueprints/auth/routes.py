@@ -130,7 +130,7 @@ def change_password():
         else:
             db.session.commit()
             # This session carries on with the new token; every other session has ended.
-            login_user(current_user)
+            login_user(current_user._get_current_object())
             flash(_("Your password is changed; your other sessions are signed out."), "success")
             return redirect(url_for("auth.account"))
     return _account_page(password_form=form), 400

@@ -7,7 +7,7 @@ class DomainError(Exception):
     """A rule refused the change; `message` is shown to the user as it is."""
 
     def __init__(self, message: object, field: str | None = None) -> None:
-        super().__init__(str(message))
+        super().__init__(message)
         self.message = message
         self.field = field
 

@@ -1,0 +1,65 @@
+"""Which record each id-taking route needs, and who may open it.
+
+The access matrix and the CSRF test read this. A route that takes an id and is
+missing here fails `test_every_id_route_is_classified`: a new route cannot skip
+its scope check unnoticed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+# Personas of the matrix; the record under test belongs to the owner, m1 of Team One.
+PERSONAS = (
+    "anonymous",
+    "owner",
+    "teammate",
+    "other_team",
+    "supervisor",
+    "other_supervisor",
+    "admin",
+)
+CUSTOMER_SCOPE_ALLOWED = {"owner", "supervisor", "admin"}
+ADMIN_ALLOWED = {"admin"}
+
+
+@dataclass
+class World:
+    org: dict[str, Any]
+    make_customer: Callable[..., Any]
+
+    @property
+    def owner(self):
+        return self.org["m1"]
+
+
+# endpoint -> builds the record(s) and returns the URL's keyword arguments
+CUSTOMER_SCOPED: dict[str, Callable[[World], dict]] = {
+    "customers.show": lambda w: {"customer_id": w.make_customer(w.owner).id},
+}
+
+ADMIN_ONLY: dict[str, Callable[[World], dict]] = {
+    "admin.edit_user": lambda w: {"user_id": w.org["m2"].id},
+    "admin.reset_password": lambda w: {"user_id": w.org["m2"].id},
+    "admin.deactivate_user": lambda w: {"user_id": w.org["m2"].id},
+    "admin.reactivate_user": lambda w: {"user_id": w.org["m2"].id},
+    "admin.edit_team": lambda w: {"team_id": w.org["team1"].id},
+    "admin.add_member": lambda w: {"team_id": w.org["team1"].id},
+    "admin.remove_member": lambda w: {"team_id": w.org["team1"].id, "user_id": w.org["m2"].id},
+}
+
+# Routes with arguments that are not record ids (none yet).
+NOT_RECORDS: set[str] = set()
+
+
+def persona_user(world: World, persona: str):
+    return {
+        "owner": world.org["m1"],
+        "teammate": world.org["m2"],
+        "other_team": world.org["m3"],
+        "supervisor": world.org["sup1"],
+        "other_supervisor": world.org["sup2"],
+        "admin": world.org["admin"],
+    }.get(persona)

@@ -1,0 +1,52 @@
+"""With CSRF on, every POST route refuses a request that carries no token."""
+
+from __future__ import annotations
+
+import pytest
+from flask import url_for
+from sqlalchemy import select
+
+from crm import create_app
+from crm.extensions import db
+from tests.routes import ADMIN_ONLY, CUSTOMER_SCOPED, World
+
+
+def _post_rules():
+    app = create_app("testing")
+    return sorted(r.endpoint for r in app.url_map.iter_rules() if "POST" in r.methods)
+
+
+@pytest.fixture
+def app_overrides():
+    return {"WTF_CSRF_ENABLED": True}
+
+
+@pytest.mark.parametrize("endpoint", _post_rules())
+def test_post_without_token_is_refused(app, client, org, make_customer, login, endpoint):
+    """Signed in as admin, so only the missing token can be the reason for refusal."""
+    world = World(org=org, make_customer=make_customer)
+    builder = CUSTOMER_SCOPED.get(endpoint) or ADMIN_ONLY.get(endpoint)
+    kwargs = builder(world) if builder else {}
+    with app.test_request_context():
+        url = url_for(endpoint, **kwargs)
+    org["admin"].locale = "en"
+    db.session.commit()
+    login(client, org["admin"])
+    before = _snapshot()
+
+    response = client.post(url, data={"name": "x", "username": "x", "password": "y" * 10})
+
+    assert response.status_code == 400, (endpoint, response.status_code)
+    assert "The form expired" in response.get_data(as_text=True)
+    assert _snapshot() == before, f"{endpoint} changed data without a CSRF token"
+
+
+def _snapshot():
+    return {
+        table.name: db.session.execute(select(table)).all() for table in db.metadata.sorted_tables
+    }
+
+
+def test_login_without_token_is_refused(app, client, org):
+    response = client.post("/login", data={"username": "m1", "password": "correct-horse-9"})
+    assert response.status_code == 400

@@ -1,0 +1,50 @@
+"""`flask db upgrade` on an empty database gives exactly the schema the models declare."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from crm import create_app
+from crm.extensions import db
+from models.base import render_migration_type
+
+
+@pytest.fixture
+def empty_database_url(database_url, tmp_path):
+    """A database with no tables: a fresh SQLite file, or a scratch PostgreSQL database."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
+        return
+    base = make_url(database_url)
+    name = f"{base.database}_migrations"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield base.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_upgrade_gives_the_models_schema(empty_database_url):
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=empty_database_url)
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "render_item": render_migration_type}
+            )
+            differences = compare_metadata(context, db.metadata)
+            tables = set(inspect(conn).get_table_names())
+        assert differences == []
+        assert {t.name for t in db.metadata.sorted_tables} <= tables
+        downgrade(revision="base")
+        with db.engine.connect() as conn:
+            assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
+        db.engine.dispose()
