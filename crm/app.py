@@ -108,13 +108,21 @@ def register_blueprints(app: Flask) -> None:
     # Imported here: blueprints import models, and models import crm.extensions.
     from blueprints.admin import bp as admin_bp
     from blueprints.auth import bp as auth_bp
+    from blueprints.competitors import bp as competitors_bp
+    from blueprints.contacts import bp as contacts_bp
     from blueprints.customers import bp as customers_bp
+    from blueprints.imports import bp as imports_bp
     from blueprints.main import bp as main_bp
+    from blueprints.reference import bp as reference_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(customers_bp, url_prefix="/customers")
+    app.register_blueprint(imports_bp, url_prefix="/customers")
+    app.register_blueprint(contacts_bp, url_prefix="/contacts")
+    app.register_blueprint(competitors_bp, url_prefix="/competitors")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(reference_bp, url_prefix="/admin")
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -8,7 +8,18 @@ from collections.abc import Iterable
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
-from models import Level, Role
+from models import (
+    Attitude,
+    AuditAction,
+    BuyingRole,
+    CustomerStatus,
+    InfoSource,
+    Level,
+    Role,
+    Strategy,
+    ThreatLevel,
+    Tier,
+)
 
 LABELS: dict[enum.Enum, object] = {
     Role.MANAGER: _l("Account manager"),
@@ -17,6 +28,38 @@ LABELS: dict[enum.Enum, object] = {
     Level.JUNIOR: _l("Junior"),
     Level.INTERMEDIATE: _l("Intermediate"),
     Level.SENIOR: _l("Senior"),
+    Tier.A_PLUS: "A+",
+    Tier.A: "A",
+    Tier.B: "B",
+    Tier.C: "C",
+    Strategy.CONSOLIDATE: _l("Consolidate"),
+    Strategy.INVEST: _l("Invest"),
+    Strategy.HARVEST: _l("Harvest"),
+    Strategy.MAINTAIN: _l("Maintain"),
+    CustomerStatus.PROSPECT: _l("Prospect"),
+    CustomerStatus.ACTIVE: _l("Active customer"),
+    CustomerStatus.AT_RISK: _l("At risk"),
+    CustomerStatus.LOST: _l("Lost customer"),
+    BuyingRole.DECISION_MAKER: _l("Decision maker"),
+    BuyingRole.INFLUENCER: _l("Influencer"),
+    BuyingRole.USER: _l("User"),
+    BuyingRole.CONTACT_PERSON: _l("Contact person"),
+    Attitude.SUPPORTER: _l("Supporter"),
+    Attitude.NEUTRAL: _l("Neutral"),
+    Attitude.OPPONENT: _l("Opponent"),
+    ThreatLevel.LOW: _l("Low"),
+    ThreatLevel.MEDIUM: _l("Medium"),
+    ThreatLevel.HIGH: _l("High"),
+    InfoSource.WEBSITE: _l("Website"),
+    InfoSource.BROCHURE: _l("Brochure"),
+    InfoSource.PRODUCT_USE: _l("Product use"),
+    InfoSource.CUSTOMER_VISIT: _l("Customer visit"),
+    InfoSource.RELATIONSHIP: _l("Relationship"),
+    AuditAction.CREATE: _l("created"),
+    AuditAction.UPDATE: _l("changed"),
+    AuditAction.DELETE: _l("deleted"),
+    AuditAction.MERGE: _l("merged"),
+    AuditAction.IMPORT: _l("imported"),
 }
 
 

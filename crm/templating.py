@@ -56,8 +56,11 @@ def url_with(**changes) -> str:
 NAV = (
     ("main.home", _l("Home"), None),
     ("customers.index", _l("Customers"), None),
+    ("contacts.index", _l("Contacts"), None),
+    ("competitors.index", _l("Competitors"), None),
     ("admin.users", _l("Users"), {"admin"}),
     ("admin.teams", _l("Teams"), {"admin"}),
+    ("reference.industries", _l("Reference data"), {"admin"}),
 )
 
 

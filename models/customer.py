@@ -1,17 +1,62 @@
-"""The enterprise customer (集团客户): the aggregate everything else hangs off."""
+"""The enterprise customer (集团客户) and the reference lists it is classified by."""
 
 from __future__ import annotations
 
+import enum
+from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Date, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.extensions import db
-from models.base import TimestampMixin
+from models.base import TimestampMixin, UTCDateTime, str_enum
 
 if TYPE_CHECKING:
+    from models.contact import Contact
+    from models.competitor import CompetitorProfile
     from models.user import User
+
+
+class Tier(enum.StrEnum):
+    """Value class: who may serve the customer and how often it must be visited."""
+
+    A_PLUS = "A+"
+    A = "A"
+    B = "B"
+    C = "C"
+
+
+class Strategy(enum.StrEnum):
+    """Strategy class (区域客户市场价值分级)."""
+
+    CONSOLIDATE = "consolidate"
+    INVEST = "invest"
+    HARVEST = "harvest"
+    MAINTAIN = "maintain"
+
+
+class CustomerStatus(enum.StrEnum):
+    PROSPECT = "prospect"
+    ACTIVE = "active"
+    AT_RISK = "at_risk"
+    LOST = "lost"
+
+
+class Industry(db.Model):
+    """An admin-editable industry, named in both languages."""
+
+    __tablename__ = "industries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(50), unique=True)
+    name_en: Mapped[str] = mapped_column(String(50))
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    def name_for(self, locale: str) -> str:
+        return self.name_zh if locale.startswith("zh") else self.name_en
 
 
 class Customer(TimestampMixin, db.Model):
@@ -19,12 +64,48 @@ class Customer(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
-    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # The name without spaces, width variants or company suffixes: finds likely duplicates.
+    name_key: Mapped[str] = mapped_column(String(200), index=True, default="")
+    credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    industry_id: Mapped[int | None] = mapped_column(ForeignKey("industries.id"), index=True)
+    region: Mapped[str | None] = mapped_column(String(50), index=True)
+    address: Mapped[str | None] = mapped_column(String(300))
+    employees: Mapped[int | None]
+    annual_revenue: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    annual_spend: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
+    tier: Mapped[Tier] = mapped_column(str_enum(Tier, 4), default=Tier.C, index=True)
+    strategy: Mapped[Strategy | None] = mapped_column(str_enum(Strategy), index=True)
+    status: Mapped[CustomerStatus] = mapped_column(
+        str_enum(CustomerStatus), default=CustomerStatus.PROSPECT, index=True
+    )
+    products_in_use: Mapped[str | None] = mapped_column(Text)
+    contract_expiry: Mapped[date | None] = mapped_column(Date)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    last_visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column()
 
     owner: Mapped[User] = relationship(foreign_keys=[owner_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    industry: Mapped[Industry | None] = relationship()
+    parent: Mapped[Customer | None] = relationship(remote_side=[id], back_populates="subsidiaries")
+    subsidiaries: Mapped[list[Customer]] = relationship(
+        back_populates="parent", order_by="Customer.name"
+    )
+    contacts: Mapped[list[Contact]] = relationship(
+        back_populates="customer", order_by="Contact.name"
+    )
+    competitor_profiles: Mapped[list[CompetitorProfile]] = relationship(back_populates="customer")
 
     __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        # The scoped list sorts by name within an owner's (or a team's) portfolio.
+        Index("ix_customers_owner_id_name", "owner_id", "name"),
+    )
 
     def __repr__(self) -> str:
         return f"<Customer {self.name}>"

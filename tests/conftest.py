@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from crm import create_app
 from crm.extensions import db, limiter
-from models import Customer, Level, Role, Team, User
+from models import Competitor, CompetitorProfile, Contact, Customer, Level, Role, Team, User
 from models.user import new_session_token
 
 TEST_PASSWORD = "correct-horse-9"
@@ -160,6 +160,41 @@ def make_customer(app):
         db.session.add(customer)
         db.session.commit()
         return customer
+
+    return make
+
+
+@pytest.fixture
+def make_contact(app):
+    def make(customer: Customer, name: str | None = None, **fields) -> Contact:
+        contact = Contact(customer=customer, name=name or f"联系人{next(_counter)}", **fields)
+        db.session.add(contact)
+        db.session.commit()
+        return contact
+
+    return make
+
+
+@pytest.fixture
+def make_competitor(app):
+    def make(name: str | None = None, **fields) -> Competitor:
+        competitor = Competitor(name=name or f"竞争对手{next(_counter)}", **fields)
+        db.session.add(competitor)
+        db.session.commit()
+        return competitor
+
+    return make
+
+
+@pytest.fixture
+def make_profile(app, make_competitor):
+    def make(customer: Customer, competitor: Competitor | None = None, **fields):
+        profile = CompetitorProfile(
+            customer=customer, competitor=competitor or make_competitor(), **fields
+        )
+        db.session.add(profile)
+        db.session.commit()
+        return profile
 
     return make
 

@@ -1,0 +1,76 @@
+"""Telling customers apart: the unified social credit code and normalised names."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# GB 32100-2015: 18 characters from this alphabet (no I, O, Z, S, V).
+CREDIT_CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def credit_code_check_char(first17: str) -> str:
+    """The check character for the first 17 characters of a credit code."""
+    total = sum(
+        CREDIT_CODE_ALPHABET.index(char) * weight
+        for char, weight in zip(first17, CREDIT_CODE_WEIGHTS, strict=True)
+    )
+    return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
+
+
+def credit_code_problem(code: str) -> str | None:
+    """Why `code` is not a valid unified social credit code, or None if it is.
+
+    The reasons are message ids; callers translate them.
+    """
+    if len(code) != 18:
+        return "length"
+    if any(char not in CREDIT_CODE_ALPHABET for char in code):
+        return "characters"
+    if credit_code_check_char(code[:17]) != code[17]:
+        return "check_digit"
+    return None
+
+
+# Longest first, so 股份有限公司 is removed before 有限公司.
+COMPANY_SUFFIXES = (
+    "股份有限公司",
+    "有限责任公司",
+    "集团有限公司",
+    "有限公司",
+    "分公司",
+    "子公司",
+    "集团",
+    "公司",
+    "co.,ltd.",
+    "co.,ltd",
+    "co.ltd",
+    "limited",
+    "ltd.",
+    "ltd",
+    "inc.",
+    "inc",
+)
+_NOISE = re.compile(r"[\s\-_·・.,，。()（）【】\[\]“”\"'`]+")
+
+
+def normalise_name(name: str) -> str:
+    """A key under which spelling variants of one company name coincide.
+
+    NFKC folds full-width letters, digits and brackets into half-width ones;
+    spaces, punctuation and legal-form suffixes are dropped, repeatedly, so that
+    "东湖精密制造集团有限公司" and "东湖 精密制造" share one key.
+    """
+    key = unicodedata.normalize("NFKC", name).lower()
+    key = _NOISE.sub("", key)
+    changed = True
+    while changed and key:
+        changed = False
+        for suffix in COMPANY_SUFFIXES:
+            stripped = _NOISE.sub("", suffix)
+            if key.endswith(stripped) and len(key) > len(stripped):
+                key = key[: -len(stripped)]
+                changed = True
+                break
+    return key

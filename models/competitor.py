@@ -1,0 +1,71 @@
+"""Competitors (other operators and banks) and what they offer each customer."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Date, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.extensions import db
+from models.base import TimestampMixin, str_enum
+
+if TYPE_CHECKING:
+    from models.customer import Customer
+
+
+class ThreatLevel(enum.StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class InfoSource(enum.StrEnum):
+    """Where what we know about a competitor came from."""
+
+    WEBSITE = "website"
+    BROCHURE = "brochure"
+    PRODUCT_USE = "product_use"
+    CUSTOMER_VISIT = "customer_visit"
+    RELATIONSHIP = "relationship"
+
+
+class Competitor(TimestampMixin, db.Model):
+    """An entry of the admin-editable registry (中国联通, 中国电信, other banks...)."""
+
+    __tablename__ = "competitors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    notes: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class CompetitorProfile(TimestampMixin, db.Model):
+    """One competitor's position at one customer."""
+
+    __tablename__ = "competitor_profiles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    competitor_id: Mapped[int] = mapped_column(ForeignKey("competitors.id"), index=True)
+    products: Mapped[str | None] = mapped_column(Text)
+    offer: Mapped[str | None] = mapped_column(Text)
+    # Discount as a percentage off list price (e.g. 15.00 = 15 % off).
+    discount_percent: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    contract_expiry: Mapped[date | None] = mapped_column(Date, index=True)
+    strengths: Mapped[str | None] = mapped_column(Text)
+    weaknesses: Mapped[str | None] = mapped_column(Text)
+    threat: Mapped[ThreatLevel] = mapped_column(str_enum(ThreatLevel), default=ThreatLevel.MEDIUM)
+    source: Mapped[InfoSource | None] = mapped_column(str_enum(InfoSource))
+    confirmed_on: Mapped[date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column()
+
+    customer: Mapped[Customer] = relationship(back_populates="competitor_profiles")
+    competitor: Mapped[Competitor] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (UniqueConstraint("customer_id", "competitor_id"),)
