@@ -14,8 +14,8 @@ from crm.extensions import db
 from models.base import TimestampMixin, UTCDateTime, str_enum
 
 if TYPE_CHECKING:
-    from models.contact import Contact
     from models.competitor import CompetitorProfile
+    from models.contact import Contact
     from models.user import User
 
 
