@@ -118,9 +118,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(customers_bp, url_prefix="/customers")
-    app.register_blueprint(imports_bp, url_prefix="/customers")
-    app.register_blueprint(contacts_bp, url_prefix="/contacts")
-    app.register_blueprint(competitors_bp, url_prefix="/competitors")
+    # These three serve pages under /customers/<id>/... too, so their routes carry full paths.
+    app.register_blueprint(imports_bp)
+    app.register_blueprint(contacts_bp)
+    app.register_blueprint(competitors_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(reference_bp, url_prefix="/admin")
 

@@ -27,12 +27,31 @@ ADMIN_ALLOWED = {"admin"}
 
 @dataclass
 class World:
+    """The organisation of tests/conftest.py `org` and the factory fixtures."""
+
     org: dict[str, Any]
     make_customer: Callable[..., Any]
+    make_contact: Callable[..., Any]
+    make_competitor: Callable[..., Any]
+    make_profile: Callable[..., Any]
+
+    @classmethod
+    def build(cls, request) -> World:
+        return cls(
+            org=request.getfixturevalue("org"),
+            **{
+                name: request.getfixturevalue(name)
+                for name in ("make_customer", "make_contact", "make_competitor", "make_profile")
+            },
+        )
 
     @property
     def owner(self):
         return self.org["m1"]
+
+    def customer(self):
+        """A customer of the owner (m1, Team One)."""
+        return self.make_customer(self.owner)
 
 
 # endpoint -> builds the record(s) and returns the URL's keyword arguments

@@ -38,8 +38,8 @@ def test_every_id_route_is_classified():
 
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize(("endpoint", "method"), [r for r in ID_RULES if r[0] not in NOT_RECORDS])
-def test_access(app, client, org, make_customer, login, endpoint, method, persona):
-    world = World(org=org, make_customer=make_customer)
+def test_access(request, app, client, login, endpoint, method, persona):
+    world = World.build(request)
     if endpoint in CUSTOMER_SCOPED:
         kwargs, allowed, refusal = CUSTOMER_SCOPED[endpoint](world), CUSTOMER_SCOPE_ALLOWED, 404
     else:

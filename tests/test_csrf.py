@@ -22,9 +22,9 @@ def app_overrides():
 
 
 @pytest.mark.parametrize("endpoint", _post_rules())
-def test_post_without_token_is_refused(app, client, org, make_customer, login, endpoint):
+def test_post_without_token_is_refused(request, app, client, org, login, endpoint):
     """Signed in as admin, so only the missing token can be the reason for refusal."""
-    world = World(org=org, make_customer=make_customer)
+    world = World.build(request)
     builder = CUSTOMER_SCOPED.get(endpoint) or ADMIN_ONLY.get(endpoint)
     kwargs = builder(world) if builder else {}
     with app.test_request_context():

@@ -5,7 +5,7 @@ from flask_login import login_required
 from blueprints.competitors import bp
 
 
-@bp.route("/")
+@bp.route("/competitors/")
 @login_required
 def index():
     return "", 204

@@ -5,7 +5,7 @@ from flask_login import login_required
 from blueprints.contacts import bp
 
 
-@bp.route("/")
+@bp.route("/contacts/")
 @login_required
 def index():
     return "", 204

@@ -1,0 +1,115 @@
+"""The customer list's search, filters and sort, shared by the list page and the export."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, or_, select
+
+from crm.permissions import visible_customers
+from crm.services.identity import normalise_name
+from models import BuyingRole, Contact, Customer, CustomerStatus, Strategy, Tier, User
+
+SORTS = {
+    "name": (Customer.name, Customer.id),
+    "-name": (Customer.name.desc(), Customer.id.desc()),
+    "tier": (Customer.tier, Customer.name),
+    "updated": (Customer.updated_at.desc(), Customer.id.desc()),
+    "expiry": (Customer.contract_expiry, Customer.id),
+    "spend": (Customer.annual_spend.desc(), Customer.id),
+}
+
+
+@dataclass
+class CustomerFilters:
+    """What the list is narrowed to; read from and written back to the URL's query."""
+
+    q: str = ""
+    tier: str = ""
+    strategy: str = ""
+    industry: str = ""
+    region: str = ""
+    status: str = ""
+    owner: str = ""
+    no_decision_maker: str = ""
+    sort: str = "name"
+
+    @classmethod
+    def from_args(cls, args: Any) -> CustomerFilters:
+        """Build from request.args; unknown values are dropped, never an error."""
+        values = {f.name: (args.get(f.name) or "").strip()[:100] for f in fields(cls)}
+        filters = cls(**values)
+        if filters.tier not in {t.value for t in Tier}:
+            filters.tier = ""
+        if filters.strategy not in {s.value for s in Strategy}:
+            filters.strategy = ""
+        if filters.status not in {s.value for s in CustomerStatus}:
+            filters.status = ""
+        if not filters.industry.isdigit():
+            filters.industry = ""
+        if not filters.owner.isdigit():
+            filters.owner = ""
+        if filters.sort not in SORTS:
+            filters.sort = "name"
+        filters.no_decision_maker = "1" if filters.no_decision_maker in {"1", "on", "y"} else ""
+        return filters
+
+    def as_args(self) -> dict[str, str]:
+        """The non-empty filters, for building URLs (pagination, export)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
+
+
+def has_decision_maker():
+    """EXISTS clause: the customer has an active decision-maker contact."""
+    return exists().where(
+        and_(
+            Contact.customer_id == Customer.id,
+            Contact.role == BuyingRole.DECISION_MAKER,
+            Contact.active.is_(True),
+        )
+    )
+
+
+def search_customers(user: User, filters: CustomerFilters) -> Select:
+    """The scoped, filtered and sorted SELECT of customers (not yet paginated)."""
+    stmt = visible_customers(user)
+    if filters.q:
+        like = f"%{filters.q}%"
+        key = normalise_name(filters.q)
+        contact_match = exists().where(
+            and_(
+                Contact.customer_id == Customer.id,
+                or_(Contact.name.like(like), Contact.mobile.like(like)),
+            )
+        )
+        conditions = [
+            Customer.name.like(like),
+            Customer.credit_code == filters.q.upper(),
+            contact_match,
+        ]
+        if key:
+            conditions.append(Customer.name_key.like(f"%{key}%"))
+        stmt = stmt.where(or_(*conditions))
+    if filters.tier:
+        stmt = stmt.where(Customer.tier == Tier(filters.tier))
+    if filters.strategy:
+        stmt = stmt.where(Customer.strategy == Strategy(filters.strategy))
+    if filters.status:
+        stmt = stmt.where(Customer.status == CustomerStatus(filters.status))
+    if filters.industry:
+        stmt = stmt.where(Customer.industry_id == int(filters.industry))
+    if filters.region:
+        stmt = stmt.where(Customer.region == filters.region)
+    if filters.owner:
+        stmt = stmt.where(Customer.owner_id == int(filters.owner))
+    if filters.no_decision_maker:
+        stmt = stmt.where(~has_decision_maker())
+    return stmt.order_by(*SORTS[filters.sort])
+
+
+def count_statement(stmt: Select) -> Select:
+    """SELECT count(*) over a customer search, without its ORDER BY."""
+    from sqlalchemy import func
+
+    return select(func.count()).select_from(stmt.order_by(None).subquery())
