@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -40,7 +41,7 @@ def create_user(
     level: Level = Level.JUNIOR,
     team: Team | None = None,
     locale: str = "zh_CN",
-    timezone: str = "Asia/Shanghai",
+    timezone: str | None = None,
 ) -> User:
     """Create an account; `actor=None` is the command line, which needs no admin."""
     if actor is not None:
@@ -51,6 +52,7 @@ def create_user(
     if db.session.scalar(select(User.id).where(func.lower(User.username) == username)):
         raise DomainError(_l("The username %(u)s is taken.", u=username), field="username")
     check_password_strength(password)
+    timezone = timezone or current_app.config["DEFAULT_TIMEZONE"]
     if not is_valid_timezone(timezone):
         raise DomainError(_l("Unknown time zone."), field="timezone")
     user = User(
