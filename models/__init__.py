@@ -1,12 +1,46 @@
 """SQLAlchemy models, one module per aggregate."""
 
+from models.activity import (
+    Reminder,
+    ReminderSource,
+    ReminderStatus,
+    TierCadence,
+    Visit,
+    VisitKind,
+    visit_contacts,
+)
 from models.audit import AuditAction, AuditEntry
 from models.competitor import Competitor, CompetitorProfile, InfoSource, ThreatLevel
 from models.contact import Attitude, BuyingRole, Contact
 from models.customer import Customer, CustomerStatus, Industry, Strategy, Tier
+from models.pipeline import (
+    LostReason,
+    Opportunity,
+    OpportunityCompetitor,
+    OpportunityContact,
+    OpportunityHistory,
+    OpportunityStatus,
+    Phase,
+    Stage,
+)
 from models.user import Level, Role, Team, User
 
 __all__ = [
+    "LostReason",
+    "Opportunity",
+    "OpportunityCompetitor",
+    "OpportunityContact",
+    "OpportunityHistory",
+    "OpportunityStatus",
+    "Phase",
+    "Reminder",
+    "ReminderSource",
+    "ReminderStatus",
+    "Stage",
+    "TierCadence",
+    "Visit",
+    "VisitKind",
+    "visit_contacts",
     "Attitude",
     "AuditAction",
     "AuditEntry",

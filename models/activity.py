@@ -1,0 +1,123 @@
+"""The work log: visits (客户拜访) and follow-up reminders (跟进提醒); visit cadences per tier."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.extensions import db
+from models.base import TimestampMixin, UTCDateTime, str_enum
+from models.customer import Tier
+
+if TYPE_CHECKING:
+    from models.contact import Contact
+    from models.customer import Customer
+    from models.pipeline import Opportunity
+    from models.user import User
+
+
+class VisitKind(enum.StrEnum):
+    ON_SITE = "on_site"
+    PHONE = "phone"
+    MEETING = "meeting"
+    PRESENTATION = "presentation"
+    OTHER = "other"
+
+
+class ReminderStatus(enum.StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    DISMISSED = "dismissed"
+
+
+class ReminderSource(enum.StrEnum):
+    MANUAL = "manual"
+    VISIT = "visit"
+    OPPORTUNITY = "opportunity"
+
+
+class TierCadence(db.Model):
+    """How often a tier must be visited (admin-editable; DOMAIN.md gives the defaults)."""
+
+    __tablename__ = "tier_cadences"
+
+    tier: Mapped[Tier] = mapped_column(str_enum(Tier, 4), primary_key=True)
+    days: Mapped[int]
+
+
+visit_contacts = Table(
+    "visit_contacts",
+    db.metadata,
+    Column("visit_id", ForeignKey("visits.id", ondelete="CASCADE"), primary_key=True),
+    Column("contact_id", ForeignKey("contacts.id"), primary_key=True, index=True),
+)
+
+
+class Visit(TimestampMixin, db.Model):
+    __tablename__ = "visits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("opportunities.id"), index=True)
+    # Who made the visit (the work log is theirs).
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[VisitKind] = mapped_column(str_enum(VisitKind), default=VisitKind.ON_SITE)
+    purpose: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    next_step: Mapped[str | None] = mapped_column(Text)
+    follow_up_on: Mapped[date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column()
+
+    customer: Mapped[Customer] = relationship()
+    opportunity: Mapped[Opportunity | None] = relationship()
+    user: Mapped[User] = relationship()
+    contacts: Mapped[list[Contact]] = relationship(secondary=visit_contacts)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("ix_visits_customer_id_occurred_at", "customer_id", "occurred_at"),
+        Index("ix_visits_user_id_occurred_at", "user_id", "occurred_at"),
+    )
+
+
+class Reminder(TimestampMixin, db.Model):
+    """A dated next step for its owner, about one customer."""
+
+    __tablename__ = "reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("opportunities.id"), index=True)
+    visit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("visits.id", ondelete="SET NULL"), index=True
+    )
+    source: Mapped[ReminderSource] = mapped_column(
+        str_enum(ReminderSource), default=ReminderSource.MANUAL
+    )
+    # The owner's local day, and the UTC instant it falls due (08:30 local without a time).
+    due_on: Mapped[date] = mapped_column(Date)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    has_time: Mapped[bool] = mapped_column(default=False)
+    note: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[ReminderStatus] = mapped_column(
+        str_enum(ReminderStatus), default=ReminderStatus.PENDING
+    )
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column()
+
+    owner: Mapped[User] = relationship()
+    customer: Mapped[Customer] = relationship()
+    opportunity: Mapped[Opportunity | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        # My follow-ups, and the scheduler's "what is due" scan.
+        Index("ix_reminders_owner_id_status_due_at", "owner_id", "status", "due_at"),
+        Index("ix_reminders_status_due_at", "status", "due_at"),
+    )
