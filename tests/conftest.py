@@ -8,17 +8,32 @@ from __future__ import annotations
 
 import itertools
 import os
+from datetime import UTC, datetime
 
 import pytest
 from flask import g
 from flask.testing import FlaskClient
 from flask_login.utils import _create_identifier
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from crm import create_app
 from crm.extensions import db, limiter
-from models import Competitor, CompetitorProfile, Contact, Customer, Level, Role, Team, User
+from crm.services.seed import seed_reference_data
+from models import (
+    Competitor,
+    CompetitorProfile,
+    Contact,
+    Customer,
+    Level,
+    Opportunity,
+    Reminder,
+    Role,
+    Stage,
+    Team,
+    User,
+    Visit,
+)
 from models.user import new_session_token
 
 TEST_PASSWORD = "correct-horse-9"
@@ -78,6 +93,8 @@ def app(database_url, app_overrides):
             db.drop_all()
             db.create_all()
             _created_schemas.add(database_url)
+        seed_reference_data()  # what the migrations insert on a real database
+        db.session.commit()
         yield app
         db.session.remove()
         if database_url.startswith("postgresql"):
@@ -195,6 +212,61 @@ def make_profile(app, make_competitor):
         db.session.add(profile)
         db.session.commit()
         return profile
+
+    return make
+
+
+@pytest.fixture
+def stages(app) -> dict[str, Stage]:
+    """The default stages by English name ("Initial contact", ..., "Contract", ...)."""
+    return {s.name_en: s for s in db.session.scalars(select(Stage).order_by(Stage.position))}
+
+
+@pytest.fixture
+def make_opportunity(app, stages):
+    def make(customer: Customer, stage: str = "Initial contact", **fields) -> Opportunity:
+        stage_row = stages[stage]
+        fields.setdefault("owner", customer.owner)
+        fields.setdefault("probability", stage_row.probability)
+        opportunity = Opportunity(
+            customer=customer,
+            title=fields.pop("title", f"商机{next(_counter)}"),
+            stage=stage_row,
+            **fields,
+        )
+        db.session.add(opportunity)
+        db.session.commit()
+        return opportunity
+
+    return make
+
+
+@pytest.fixture
+def make_visit(app):
+    def make(customer: Customer, user: User | None = None, **fields) -> Visit:
+        fields.setdefault("occurred_at", datetime.now(UTC))
+        visit = Visit(customer=customer, user=user or customer.owner, **fields)
+        db.session.add(visit)
+        db.session.commit()
+        return visit
+
+    return make
+
+
+@pytest.fixture
+def make_reminder(app):
+    def make(customer: Customer, owner: User | None = None, **fields) -> Reminder:
+        due_at = fields.pop("due_at", datetime.now(UTC))
+        reminder = Reminder(
+            customer=customer,
+            owner=owner or customer.owner,
+            due_at=due_at,
+            due_on=fields.pop("due_on", due_at.date()),
+            **fields,
+        )
+        db.session.add(reminder)
+        db.session.commit()
+        return reminder
 
     return make
 

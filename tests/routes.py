@@ -34,6 +34,9 @@ class World:
     make_contact: Callable[..., Any]
     make_competitor: Callable[..., Any]
     make_profile: Callable[..., Any]
+    make_opportunity: Callable[..., Any]
+    make_visit: Callable[..., Any]
+    make_reminder: Callable[..., Any]
 
     @classmethod
     def build(cls, request) -> World:
@@ -41,7 +44,15 @@ class World:
             org=request.getfixturevalue("org"),
             **{
                 name: request.getfixturevalue(name)
-                for name in ("make_customer", "make_contact", "make_competitor", "make_profile")
+                for name in (
+                    "make_customer",
+                    "make_contact",
+                    "make_competitor",
+                    "make_profile",
+                    "make_opportunity",
+                    "make_visit",
+                    "make_reminder",
+                )
             },
         )
 
