@@ -13,6 +13,7 @@ from models.audit import AuditAction, AuditEntry
 from models.competitor import Competitor, CompetitorProfile, InfoSource, ThreatLevel
 from models.contact import Attitude, BuyingRole, Contact
 from models.customer import Customer, CustomerStatus, Industry, Strategy, Tier
+from models.outbox import MessageKind, MessageStatus, OutboxMessage, SchedulerState
 from models.pipeline import (
     LostReason,
     Opportunity,
@@ -26,6 +27,10 @@ from models.pipeline import (
 from models.user import Level, Role, Team, User
 
 __all__ = [
+    "MessageKind",
+    "MessageStatus",
+    "OutboxMessage",
+    "SchedulerState",
     "LostReason",
     "Opportunity",
     "OpportunityCompetitor",

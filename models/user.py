@@ -71,6 +71,13 @@ class User(UserMixin, TimestampMixin, db.Model):
     # Part of the session identity: rotating it signs out every other session.
     session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Email preferences: each kind can be switched off; reminders can come early.
+    email_reminders: Mapped[bool] = mapped_column(default=True)
+    email_daily_digest: Mapped[bool] = mapped_column(default=True)
+    email_weekly_digest: Mapped[bool] = mapped_column(default=True)
+    reminder_lead_minutes: Mapped[int] = mapped_column(default=0)
+    # Secret of the personal calendar feed (.ics); None when revoked or never made.
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     team: Mapped[Team | None] = relationship(back_populates="members", foreign_keys=[team_id])
 
