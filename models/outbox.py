@@ -29,7 +29,6 @@ class MessageStatus(enum.StrEnum):
     SENT = "sent"  # the SMTP server accepted it
     FAILED = "failed"  # permanently refused; an admin may retry it
     CANCELLED = "cancelled"  # its reason went away before it was sent
-    FOLDED = "folded"  # too old to send alone: the next digest carries it
 
 
 class OutboxMessage(db.Model):

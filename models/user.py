@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import enum
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -76,6 +76,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     email_daily_digest: Mapped[bool] = mapped_column(default=True)
     email_weekly_digest: Mapped[bool] = mapped_column(default=True)
     reminder_lead_minutes: Mapped[int] = mapped_column(default=0)
+    # The local day each digest was last considered (sent, or skipped as empty).
+    daily_digest_on: Mapped[date | None] = mapped_column(Date)
+    weekly_digest_on: Mapped[date | None] = mapped_column(Date)
     # Secret of the personal calendar feed (.ics); None when revoked or never made.
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
