@@ -103,10 +103,14 @@ def test_translations_keep_the_placeholders_of_their_msgid():
         for msgid, msgstr in pairs:
             if msgstr and signature(msgstr) != signature(msgid):
                 wrong.append(f"{msgid!r} -> {msgstr!r}")
-    assert not wrong, "placeholders differ:\n  " + "\n  ".join(wrong)
+    assert not wrong, (
+        "placeholders differ (a msgid whose % is not a placeholder, like '15 % off', still "
+        "reads as one to Babel: reword the English, e.g. '15 percent off'):\n  "
+        + "\n  ".join(wrong)
+    )
 
 
-def test_template_mapping_extracts_trans_blocks_as_they_are_looked_up(tmp_path):
+def test_template_mapping_extracts_strings_as_they_are_looked_up(tmp_path):
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "page.html").write_text(
         "<h1>{{ _('Welcome, %(name)s', name=user.name) }}</h1>\n"
@@ -114,12 +118,18 @@ def test_template_mapping_extracts_trans_blocks_as_they_are_looked_up(tmp_path):
         "{% trans %}Visits done: 100%{% endtrans %}\n"
         "{{ user.role|label }} {{ form.name.label(class_='form-label') }}\n"
     )
+    (tmp_path / "templates" / "email").mkdir()
+    (tmp_path / "templates" / "email" / "note.subject.txt").write_text(
+        "{{ _('Follow-up due: %(customer)s', customer=name) }}\n"
+    )
     assert set(extract(tmp_path)) == {
         ("Welcome, %(name)s", None),
         # trimmed, like the app's ext.i18n.trimmed policy looks it up
         ("You own %(n)s customers.", None),
         # newstyle gettext formats every string, so a literal percent sign stays escaped
         ("Visits done: 100%%", None),
+        # plain-text email templates count too
+        ("Follow-up due: %(customer)s", None),
     }
 
 
