@@ -67,10 +67,21 @@ class World:
 
 # endpoint -> builds the record(s) and returns the URL's keyword arguments
 CUSTOMER_SCOPED: dict[str, Callable[[World], dict]] = {
+    "competitors.new_profile": lambda w: {"customer_id": w.customer().id},
+    "competitors.edit_profile": lambda w: {"profile_id": w.make_profile(w.customer()).id},
+    "competitors.delete_profile": lambda w: {"profile_id": w.make_profile(w.customer()).id},
     "customers.show": lambda w: {"customer_id": w.make_customer(w.owner).id},
 }
 
 ADMIN_ONLY: dict[str, Callable[[World], dict]] = {
+    "reference.edit_industry": lambda w: {"industry_id": _industry().id},
+    "reference.retire_industry": lambda w: {"industry_id": _industry().id},
+    "reference.reactivate_industry": lambda w: {"industry_id": _industry().id},
+    "reference.delete_industry": lambda w: {"industry_id": _industry().id},
+    "reference.edit_competitor": lambda w: {"competitor_id": w.make_competitor().id},
+    "reference.retire_competitor": lambda w: {"competitor_id": w.make_competitor().id},
+    "reference.reactivate_competitor": lambda w: {"competitor_id": w.make_competitor().id},
+    "reference.delete_competitor": lambda w: {"competitor_id": w.make_competitor().id},
     "admin.edit_user": lambda w: {"user_id": w.org["m2"].id},
     "admin.reset_password": lambda w: {"user_id": w.org["m2"].id},
     "admin.deactivate_user": lambda w: {"user_id": w.org["m2"].id},
@@ -93,3 +104,15 @@ def persona_user(world: World, persona: str):
         "other_supervisor": world.org["sup2"],
         "admin": world.org["admin"],
     }.get(persona)
+
+
+def _industry():
+    """A fresh industry for the reference-data routes (beside the seeded defaults)."""
+    from crm.extensions import db
+    from models import Industry
+
+    number = db.session.query(Industry).count() + 1
+    industry = Industry(name_zh=f"行业{number}", name_en=f"Industry {number}")
+    db.session.add(industry)
+    db.session.commit()
+    return industry

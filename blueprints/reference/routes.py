@@ -1,10 +1,240 @@
-"""Admin-editable reference data: industries and the competitor registry. (Being built.)"""
+"""Admin-editable reference data: industries and the competitor registry (admins only)."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 
 from blueprints.reference import bp
+from blueprints.reference.forms import CompetitorForm, ConfirmForm, IndustryForm
+from crm.extensions import db
 from crm.permissions import admin_required
+from crm.services import competitors as competitor_service
+from crm.services import reference as reference_service
+from crm.services.errors import DomainError
+from models import Competitor, Industry
+
+
+def _show_error(form, error: DomainError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors.append(str(error.message))
+    else:
+        flash(str(error.message), "danger")
+
+
+def _confirmed() -> None:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+
+
+# Industries -------------------------------------------------------------------
 
 
 @bp.route("/industries")
 @admin_required
 def industries():
-    return "", 204
+    return render_template(
+        "reference/industries.html",
+        industries=reference_service.all_industries(),
+        usage=reference_service.industry_usage(),
+        confirm_form=ConfirmForm(),
+    )
+
+
+@bp.route("/industries/new", methods=["GET", "POST"])
+@admin_required
+def new_industry():
+    form = IndustryForm()
+    if form.validate_on_submit():
+        try:
+            industry = reference_service.create_industry(
+                actor=current_user,
+                name_zh=form.name_zh.data,
+                name_en=form.name_en.data,
+                position=form.position.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Industry %(name)s is added.", name=industry.name_zh), "success")
+            return redirect(url_for("reference.industries"))
+    return render_template("reference/industry_form.html", form=form, industry=None), (
+        400 if form.errors else 200
+    )
+
+
+@bp.route("/industries/<int:industry_id>", methods=["GET", "POST"])
+@admin_required
+def edit_industry(industry_id: int):
+    industry = db.get_or_404(Industry, industry_id)
+    form = IndustryForm(obj=industry)
+    if form.validate_on_submit():
+        try:
+            reference_service.update_industry(
+                industry,
+                actor=current_user,
+                name_zh=form.name_zh.data,
+                name_en=form.name_en.data,
+                position=form.position.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Industry %(name)s is saved.", name=industry.name_zh), "success")
+            return redirect(url_for("reference.industries"))
+    return render_template("reference/industry_form.html", form=form, industry=industry), (
+        400 if form.errors else 200
+    )
+
+
+@bp.route("/industries/<int:industry_id>/retire", methods=["POST"])
+@admin_required
+def retire_industry(industry_id: int):
+    industry = db.get_or_404(Industry, industry_id)
+    _confirmed()
+    reference_service.set_industry_active(industry, actor=current_user, active=False)
+    db.session.commit()
+    flash(
+        _(
+            "%(name)s is retired: customers keep it, new choices no longer offer it.",
+            name=industry.name_zh,
+        ),
+        "success",
+    )
+    return redirect(url_for("reference.industries"))
+
+
+@bp.route("/industries/<int:industry_id>/reactivate", methods=["POST"])
+@admin_required
+def reactivate_industry(industry_id: int):
+    industry = db.get_or_404(Industry, industry_id)
+    _confirmed()
+    reference_service.set_industry_active(industry, actor=current_user, active=True)
+    db.session.commit()
+    flash(_("%(name)s is offered again.", name=industry.name_zh), "success")
+    return redirect(url_for("reference.industries"))
+
+
+@bp.route("/industries/<int:industry_id>/delete", methods=["POST"])
+@admin_required
+def delete_industry(industry_id: int):
+    industry = db.get_or_404(Industry, industry_id)
+    _confirmed()
+    name = industry.name_zh
+    try:
+        reference_service.delete_industry(industry, actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "danger")
+    else:
+        db.session.commit()
+        flash(_("Industry %(name)s is deleted.", name=name), "success")
+    return redirect(url_for("reference.industries"))
+
+
+# The competitor registry ------------------------------------------------------
+
+
+@bp.route("/competitors")
+@admin_required
+def competitors():
+    return render_template(
+        "reference/competitors.html",
+        competitors=competitor_service.all_competitors(),
+        usage=competitor_service.competitor_usage(),
+        confirm_form=ConfirmForm(),
+    )
+
+
+@bp.route("/competitors/new", methods=["GET", "POST"])
+@admin_required
+def new_competitor():
+    form = CompetitorForm()
+    if form.validate_on_submit():
+        try:
+            competitor = competitor_service.create_competitor(
+                actor=current_user, name=form.name.data, notes=form.notes.data
+            )
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Competitor %(name)s is added.", name=competitor.name), "success")
+            return redirect(url_for("reference.competitors"))
+    return render_template("reference/competitor_form.html", form=form, competitor=None), (
+        400 if form.errors else 200
+    )
+
+
+@bp.route("/competitors/<int:competitor_id>", methods=["GET", "POST"])
+@admin_required
+def edit_competitor(competitor_id: int):
+    competitor = db.get_or_404(Competitor, competitor_id)
+    form = CompetitorForm(obj=competitor)
+    if form.validate_on_submit():
+        try:
+            competitor_service.update_competitor(
+                competitor, actor=current_user, name=form.name.data, notes=form.notes.data
+            )
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Competitor %(name)s is saved.", name=competitor.name), "success")
+            return redirect(url_for("reference.competitors"))
+    return render_template("reference/competitor_form.html", form=form, competitor=competitor), (
+        400 if form.errors else 200
+    )
+
+
+@bp.route("/competitors/<int:competitor_id>/retire", methods=["POST"])
+@admin_required
+def retire_competitor(competitor_id: int):
+    competitor = db.get_or_404(Competitor, competitor_id)
+    _confirmed()
+    competitor_service.set_competitor_active(competitor, actor=current_user, active=False)
+    db.session.commit()
+    flash(
+        _(
+            "%(name)s is retired: existing profiles stay, no new ones can be added.",
+            name=competitor.name,
+        ),
+        "success",
+    )
+    return redirect(url_for("reference.competitors"))
+
+
+@bp.route("/competitors/<int:competitor_id>/reactivate", methods=["POST"])
+@admin_required
+def reactivate_competitor(competitor_id: int):
+    competitor = db.get_or_404(Competitor, competitor_id)
+    _confirmed()
+    competitor_service.set_competitor_active(competitor, actor=current_user, active=True)
+    db.session.commit()
+    flash(_("%(name)s is offered again.", name=competitor.name), "success")
+    return redirect(url_for("reference.competitors"))
+
+
+@bp.route("/competitors/<int:competitor_id>/delete", methods=["POST"])
+@admin_required
+def delete_competitor(competitor_id: int):
+    competitor = db.get_or_404(Competitor, competitor_id)
+    _confirmed()
+    name = competitor.name
+    try:
+        competitor_service.delete_competitor(competitor, actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "danger")
+    else:
+        db.session.commit()
+        flash(_("Competitor %(name)s is deleted.", name=name), "success")
+    return redirect(url_for("reference.competitors"))
