@@ -33,7 +33,7 @@ ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 INSTALL_HINT = "install Debian's chromium: apt-get install -y chromium"
-TIMEOUT_MS = 10_000  # fail in seconds, not Playwright's default 30 s per step
+TIMEOUT_MS = 10_000  # a loaded CI machine needs more than expect's 5 s; less than 30 s
 
 _test_failed = pytest.StashKey[bool]()
 
@@ -130,9 +130,10 @@ def browser():
     if not Path(CHROMIUM).exists():
         _browser_unavailable(f"{CHROMIUM} is missing")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError as error:
         _browser_unavailable(f"Playwright is not installed ({error})")
+    expect.set_options(timeout=TIMEOUT_MS)  # assertions wait as long as actions do
     playwright = sync_playwright().start()
     try:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
