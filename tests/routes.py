@@ -67,6 +67,12 @@ class World:
 
 # endpoint -> builds the record(s) and returns the URL's keyword arguments
 CUSTOMER_SCOPED: dict[str, Callable[[World], dict]] = {
+    "contacts.show": lambda w: {"contact_id": w.make_contact(w.customer()).id},
+    "contacts.edit": lambda w: {"contact_id": w.make_contact(w.customer()).id},
+    "contacts.deactivate": lambda w: {"contact_id": w.make_contact(w.customer()).id},
+    "contacts.reactivate": lambda w: {"contact_id": w.make_contact(w.customer(), active=False).id},
+    "contacts.new": lambda w: {"customer_id": w.customer().id},
+    "contacts.relationship_map": lambda w: {"customer_id": w.customer().id},
     "competitors.new_profile": lambda w: {"customer_id": w.customer().id},
     "competitors.edit_profile": lambda w: {"profile_id": w.make_profile(w.customer()).id},
     "competitors.delete_profile": lambda w: {"profile_id": w.make_profile(w.customer()).id},
