@@ -56,3 +56,41 @@ def demo():
 def has_users():
     """Exit 0 if the database has users, 1 if it is empty (used by scripts/serve)."""
     raise SystemExit(0 if demo_service.has_users() else 1)
+
+
+@crm_cli.command("scheduler")
+def scheduler():
+    """Run the scheduler process (one per installation; web workers never run it)."""
+    from crm.scheduler import build_scheduler
+
+    app = current_app._get_current_object()
+    click.echo("Scheduler running: one tick a minute. Ctrl-C stops it.")
+    try:
+        build_scheduler(app).start()
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("Scheduler stopped.")
+
+
+@crm_cli.command("tick")
+def tick_once():
+    """Run one scheduler tick now (what falls due is written and sent)."""
+    from crm.scheduler import tick
+
+    report = tick()
+    click.echo(f"sent={report.sent} retried={report.retried} failed={report.failed}")
+
+
+@crm_cli.command("send-outbox")
+@click.option("--worker", default=None, help="Name of this sender in the outbox claims.")
+def send_outbox(worker):
+    """Send what the outbox holds, then exit (several may run at once)."""
+    from crm.delivery import deliver_due
+    from crm.mail import transport_from_config
+
+    transport = transport_from_config(current_app.config)
+    try:
+        report = deliver_due(transport, worker=worker)
+    finally:
+        transport.close()
+    click.echo(f"sent={report.sent} retried={report.retried} failed={report.failed}")
+

@@ -51,6 +51,20 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any], str]] = {
         "failed sign-ins allowed per client address, default '30 per 15 minutes'",
     ),
     "PAGE_SIZE": ("PAGE_SIZE", int, "rows per list page, default 50"),
+    "SMTP_HOST": ("SMTP_HOST", str, "SMTP server; unset: emails are written as .eml files"),
+    "SMTP_PORT": ("SMTP_PORT", int, "SMTP port, default 25 (587 for starttls, 465 for ssl)"),
+    "SMTP_SECURITY": ("SMTP_SECURITY", str, "none (default), starttls or ssl"),
+    "SMTP_USER": ("SMTP_USER", str, "SMTP user name, if the server wants one"),
+    "SMTP_PASSWORD": ("SMTP_PASSWORD", str, "SMTP password"),
+    "SMTP_TIMEOUT": ("SMTP_TIMEOUT", float, "seconds to wait for the SMTP server, default 10"),
+    "MAIL_FROM": ("MAIL_FROM", str, "sender address, default crm@localhost"),
+    "MAIL_DIR": ("MAIL_DIR", str, "where .eml files go without SMTP, default instance/mail"),
+    "REMINDER_MAX_AGE_HOURS": (
+        "REMINDER_MAX_AGE_HOURS",
+        float,
+        "reminders overdue by more than this are not emailed alone after downtime "
+        "but go into the next digest, default 2",
+    ),
     "LOG_LEVEL": ("LOG_LEVEL", str, "INFO by default"),
 }
 
@@ -101,6 +115,18 @@ class Config:
 
     PAGE_SIZE = 50
     DEMO_ALLOWED = True
+
+    SMTP_HOST: str | None = None
+    SMTP_PORT = 25
+    SMTP_SECURITY = "none"
+    SMTP_USER: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_TIMEOUT = 10.0
+    MAIL_FROM = "crm@localhost"
+    MAIL_DIR = str(INSTANCE_DIR / "mail")
+    REMINDER_MAX_AGE_HOURS = 2.0
+    OUTBOX_BATCH = 100
+    OUTBOX_LEASE_SECONDS = 300
 
 
 class DevelopmentConfig(Config):

@@ -1,0 +1,36 @@
+"""Rendering emails in the recipient's language and time zone, with links back to the app."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+from flask import current_app
+from flask_babel import force_locale
+
+from models import User
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """An absolute link on CRM_BASE_URL; works without a request (the scheduler has none)."""
+    adapter = current_app.url_map.bind("localhost")
+    return current_app.config["BASE_URL"].rstrip("/") + adapter.build(endpoint, values)
+
+
+def local_time(value: datetime | None, user: User, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, fmt, tzinfo=ZoneInfo(user.timezone), locale=user.locale)
+
+
+def render(name: str, user: User, **context: Any) -> tuple[str, str, str]:
+    """(subject, text, html) of templates/email/<name>.{subject,txt,html} for `user`."""
+    env = current_app.jinja_env
+    context = {"user": user, "url": external_url, "local_time": local_time, **context}
+    with force_locale(user.locale):
+        subject = env.get_template(f"email/{name}.subject.txt").render(**context).strip()
+        text = env.get_template(f"email/{name}.txt").render(**context)
+        html = env.get_template(f"email/{name}.html").render(**context)
+    return " ".join(subject.split()), text, html

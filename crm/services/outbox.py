@@ -1,0 +1,161 @@
+"""The outbox: writing messages once, claiming them for a sender, recording the outcome.
+
+Writing is idempotent by key (INSERT ... ON CONFLICT DO NOTHING). Claiming marks a
+batch `sending` with a lease; PostgreSQL skips rows another sender has locked, and
+SQLite serialises writers, so no two senders ever hold the same message. A sender
+that dies leaves its claims to expire; they are then claimed again (at-least-once).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from crm.extensions import db
+from crm.services.errors import DomainError
+from crm.services.users import require_admin
+from models import MessageKind, MessageStatus, OutboxMessage, User
+from models.base import utcnow
+
+MAX_ATTEMPTS = 8
+FIRST_RETRY_SECONDS = 30
+MAX_RETRY_SECONDS = 3600
+
+
+def reminder_key(reminder_id: int, due_at: datetime, recipient_id: int) -> str:
+    """One reminder email per due instant and recipient: moving the due time makes a new one."""
+    return f"reminder:{reminder_id}:{due_at:%Y%m%dT%H%M}Z:{recipient_id}"
+
+
+def enqueue(rows: list[dict[str, Any]]) -> None:
+    """Write messages; a row whose key exists already is skipped, not duplicated."""
+    if not rows:
+        return
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    now = utcnow()
+    for row in rows:
+        row.setdefault("next_attempt_at", now)
+        row.setdefault("created_at", now)
+        row.setdefault("status", MessageStatus.PENDING)
+        row.setdefault("attempts", 0)
+    db.session.execute(insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"]), rows)
+
+
+def message_row(
+    *,
+    key: str,
+    kind: MessageKind,
+    recipient: User | None,
+    subject: str,
+    text: str,
+    html: str = "",
+    to_address: str | None = None,
+    reminder_id: int | None = None,
+) -> dict[str, Any]:
+    return {
+        "key": key,
+        "kind": kind,
+        "recipient_id": recipient.id if recipient is not None else None,
+        "to_address": to_address,
+        "subject": subject[:300],
+        "body_text": text,
+        "body_html": html,
+        "reminder_id": reminder_id,
+    }
+
+
+def cancel_reminder_messages(reminder_id: int) -> None:
+    """A reminder done or dismissed before its email went out: the email is not sent."""
+    db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.reminder_id == reminder_id,
+            OutboxMessage.status == MessageStatus.PENDING,
+        )
+        .values(status=MessageStatus.CANCELLED, last_error="cancelled: reminder closed"),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def claim(worker: str, *, limit: int, lease: timedelta, now: datetime | None = None) -> list[int]:
+    """Take up to `limit` due messages for `worker`; returns their ids (commit right after)."""
+    now = now or utcnow()
+    due = or_(
+        and_(OutboxMessage.status == MessageStatus.PENDING, OutboxMessage.next_attempt_at <= now),
+        # A sender that died mid-batch: its lease ran out, the message is up for grabs again.
+        and_(OutboxMessage.status == MessageStatus.SENDING, OutboxMessage.claimed_until < now),
+    )
+    candidates = select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(limit)
+    if db.session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(candidates.scalar_subquery()))
+        .values(
+            status=MessageStatus.SENDING,
+            claimed_by=worker,
+            claimed_until=now + lease,
+            attempts=OutboxMessage.attempts + 1,
+        )
+        .returning(OutboxMessage.id),
+        execution_options={"synchronize_session": False},
+    )
+    return sorted(result.scalars())
+
+
+def renew_lease(message_id: int, worker: str, *, until: datetime) -> bool:
+    """Extend a claim just before sending; False if the message is no longer this worker's."""
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.claimed_by == worker,
+            OutboxMessage.status == MessageStatus.SENDING,
+        )
+        .values(claimed_until=until),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount == 1
+
+
+def mark_sent(message: OutboxMessage, now: datetime | None = None) -> None:
+    message.status = MessageStatus.SENT
+    message.sent_at = now or utcnow()
+    message.claimed_until = None
+    message.last_error = None
+
+
+def mark_failed(message: OutboxMessage, reason: str) -> None:
+    """Permanent failure: kept for an admin to read and retry, never blocks the rest."""
+    message.status = MessageStatus.FAILED
+    message.claimed_until = None
+    message.last_error = reason[:2000]
+
+
+def mark_retry(message: OutboxMessage, reason: str, now: datetime | None = None) -> None:
+    """Temporary failure: try again after a growing pause, give up after MAX_ATTEMPTS."""
+    if message.attempts >= MAX_ATTEMPTS:
+        mark_failed(message, f"gave up after {message.attempts} attempts: {reason}")
+        return
+    pause = min(FIRST_RETRY_SECONDS * 2 ** (message.attempts - 1), MAX_RETRY_SECONDS)
+    message.status = MessageStatus.PENDING
+    message.next_attempt_at = (now or utcnow()) + timedelta(seconds=pause)
+    message.claimed_until = None
+    message.last_error = reason[:2000]
+
+
+def retry_message(message: OutboxMessage, *, actor: User) -> None:
+    """An admin sends a failed message again."""
+    require_admin(actor)
+    if message.status is not MessageStatus.FAILED:
+        raise DomainError(_l("Only a failed message can be retried."))
+    message.status = MessageStatus.PENDING
+    message.attempts = 0
+    message.next_attempt_at = utcnow()
+    db.session.flush()
