@@ -23,6 +23,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["ui_language"] = ui_language
     app.jinja_env.policies["ext.i18n.trimmed"] = True
 
 
@@ -56,11 +57,15 @@ def url_with(**changes) -> str:
 NAV = (
     ("main.home", _l("Home"), None),
     ("customers.index", _l("Customers"), None),
+    ("opportunities.board", _l("Opportunities"), None),
+    ("visits.index", _l("Work log"), None),
     ("contacts.index", _l("Contacts"), None),
     ("competitors.index", _l("Competitors"), None),
     ("admin.users", _l("Users"), {"admin"}),
     ("admin.teams", _l("Teams"), {"admin"}),
     ("reference.industries", _l("Reference data"), {"admin"}),
+    ("stages.index", _l("Stages"), {"admin"}),
+    ("cadences.edit", _l("Visit cadences"), {"admin"}),
 )
 
 
@@ -70,3 +75,12 @@ def nav_items() -> list[tuple[str, str]]:
     return [
         (endpoint, str(text)) for endpoint, text, roles in NAV if roles is None or role in roles
     ]
+
+
+def ui_language() -> str:
+    """The interface language as the app names it: "zh_CN" or "en".
+
+    Babel spells the Chinese locale zh_Hans_CN, so compare languages, not strings.
+    """
+    locale = get_locale()
+    return "zh_CN" if locale is not None and locale.language == "zh" else "en"

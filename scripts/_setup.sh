@@ -29,7 +29,7 @@ for po in crm/translations/*/LC_MESSAGES/messages.po; do
   [ -f "$po" ] || continue
   mo="${po%.po}.mo"
   if [ ! -f "$mo" ] || [ "$po" -nt "$mo" ]; then
-    "$VENV/bin/pybabel" compile --use-fuzzy -q -i "$po" -o "$mo"
+    "$VENV/bin/pybabel" -q compile -i "$po" -o "$mo"
   fi
 done
 

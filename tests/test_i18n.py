@@ -152,11 +152,6 @@ def test_sign_in_page_is_chinese_by_default_and_english_when_chosen(client):
     assert "登录" not in page
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="templates/base.html compares str(get_locale()) with 'zh_CN', but Babel names the "
-    "locale zh_Hans_CN: test get_locale().language == 'zh' instead, then drop this marker",
-)
 def test_pages_declare_their_language(client):
     assert '<html lang="zh-CN">' in client.get("/login").get_data(as_text=True)
     choose_english(client)

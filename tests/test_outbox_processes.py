@@ -115,7 +115,7 @@ def test_a_sender_killed_mid_batch_loses_nothing(org, smtp, file_database_url):
     smtp.handler.in_data.clear()
     assert smtp.handler.in_data.wait(5)  # the victim is in the middle of a message
     victim.send_signal(signal.SIGKILL)
-    victim.wait(10)
+    victim.communicate(timeout=10)
     smtp.faults.delay = 0
 
     db.session.expire_all()

@@ -91,7 +91,7 @@ def test_chinese_recipient_gets_chinese_email(smtp, org, make_customer, make_rem
     run_tick()
     from pathlib import Path
 
-    catalog = Path(app.root_path) / "translations/zh_CN/LC_MESSAGES/messages.mo"
+    catalog = Path(app.root_path) / "translations/zh_Hans_CN/LC_MESSAGES/messages.mo"
     if not catalog.exists():
         pytest.skip("the zh_CN catalog is not compiled (scripts/_setup.sh compiles it)")
     assert "跟进" in smtp.of_kind("reminder:")[0]["Subject"]

@@ -28,10 +28,10 @@ class ProfileForm(FlaskForm):
     )
     offer = TextAreaField(_l("Their offer"), validators=[Optional(), Length(max=TEXT_LIMIT)])
     discount_percent = DecimalField(
-        _l("Their discount (% off list price)"),
+        _l("Their discount (percent off the list price)"),
         places=2,
         validators=[Optional()],
-        description=_l("For example 15 for 15 % off; 0 to 100."),
+        description=_l("For example 15 for 15 percent off; 0 to 100."),
     )
     contract_expiry = DateField(_l("Their contract expires on"), validators=[Optional()])
     strengths = TextAreaField(_l("Strengths"), validators=[Optional(), Length(max=TEXT_LIMIT)])
