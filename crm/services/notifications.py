@@ -13,13 +13,25 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
-from crm import emails
+from crm import emails, permissions
 from crm.extensions import db
 from crm.services import cadence, outbox
-from models import Customer, MessageKind, OutboxMessage, Reminder, ReminderStatus, User
+from models import (
+    Customer,
+    MessageKind,
+    Opportunity,
+    OpportunityHistory,
+    OpportunityStatus,
+    OutboxMessage,
+    Reminder,
+    ReminderStatus,
+    Role,
+    Tier,
+    User,
+)
 from models.base import utcnow
 
 MAX_LEAD = timedelta(days=1)
@@ -158,6 +170,124 @@ def enqueue_daily_digests(now: datetime | None = None) -> int:
     return written
 
 
+@dataclass
+class WeeklyDigest:
+    """What a supervisor's team let slip, and how its pipeline moved, in the past week."""
+
+    overdue_by_manager: list[tuple[User, int]]
+    silent_key_accounts: list[Customer]
+    stage_changes: list[OpportunityHistory]
+    won: list[Opportunity]
+    lost: list[Opportunity]
+
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.overdue_by_manager
+            or self.silent_key_accounts
+            or self.stage_changes
+            or self.won
+            or self.lost
+        )
+
+
+def weekly_digest_for(supervisor: User, monday: date, now: datetime) -> WeeklyDigest:
+    team = select(User.id).where(
+        or_(User.id == supervisor.id, User.id.in_(permissions.team_member_ids(supervisor)))
+    )
+    zone = ZoneInfo(supervisor.timezone)
+    today = now.astimezone(zone).date()
+    week_ago = now - timedelta(days=7)
+    overdue = db.session.execute(
+        select(User, func.count(Reminder.id))
+        .join(Reminder, Reminder.owner_id == User.id)
+        .where(
+            User.id.in_(team),
+            Reminder.status == ReminderStatus.PENDING,
+            Reminder.due_on < today,
+        )
+        .group_by(User.id)
+        .order_by(func.count(Reminder.id).desc())
+    ).all()
+    silent = db.session.scalars(
+        select(Customer)
+        .where(
+            Customer.owner_id.in_(team),
+            Customer.tier.in_([Tier.A_PLUS, Tier.A]),
+            cadence.silent_filter(zone, today),
+        )
+        .options(joinedload(Customer.owner))
+        .order_by(Customer.tier, Customer.name)
+        .limit(100)
+    )
+    changes = db.session.scalars(
+        select(OpportunityHistory)
+        .join(Opportunity, OpportunityHistory.opportunity_id == Opportunity.id)
+        .where(Opportunity.owner_id.in_(team), OpportunityHistory.at >= week_ago)
+        .options(
+            joinedload(OpportunityHistory.opportunity).joinedload(Opportunity.customer),
+            joinedload(OpportunityHistory.stage),
+        )
+        .order_by(OpportunityHistory.at)
+    )
+    closed = list(
+        db.session.scalars(
+            select(Opportunity)
+            .where(
+                Opportunity.owner_id.in_(team),
+                Opportunity.closed_at >= week_ago,
+                Opportunity.status.in_([OpportunityStatus.WON, OpportunityStatus.LOST]),
+            )
+            .options(joinedload(Opportunity.customer), joinedload(Opportunity.owner))
+            .order_by(Opportunity.closed_at)
+        )
+    )
+    return WeeklyDigest(
+        overdue_by_manager=[(user, count) for user, count in overdue],
+        silent_key_accounts=list(silent),
+        stage_changes=[row for row in changes if "stage_id" in (row.changes or {})],
+        won=[o for o in closed if o.status is OpportunityStatus.WON],
+        lost=[o for o in closed if o.status is OpportunityStatus.LOST],
+    )
+
+
 def enqueue_weekly_digests(now: datetime | None = None) -> int:
-    """Supervisors' Monday digest (built with the pipeline; nothing until then)."""
-    return 0
+    """From Monday 08:00 in each supervisor's zone, the team's weekly digest, once a week."""
+    now = now or utcnow()
+    written = 0
+    supervisors = db.session.scalars(
+        select(User).where(
+            User.active.is_(True),
+            User.email_weekly_digest.is_(True),
+            User.role == Role.SUPERVISOR,
+        )
+    )
+    for supervisor in supervisors:
+        local = local_now(supervisor, now)
+        monday = local.date() - timedelta(days=local.weekday())
+        if local < datetime.combine(monday, DAILY_DIGEST_AT, tzinfo=local.tzinfo):
+            continue
+        if supervisor.weekly_digest_on == monday:
+            continue
+        supervisor.weekly_digest_on = monday
+        digest = weekly_digest_for(supervisor, monday, now)
+        if digest.empty:
+            continue
+        subject, text, html = emails.render(
+            "weekly_digest", supervisor, digest=digest, monday=monday
+        )
+        outbox.enqueue(
+            [
+                outbox.message_row(
+                    key=f"weekly:{supervisor.id}:{monday.isoformat()}",
+                    kind=MessageKind.WEEKLY_DIGEST,
+                    recipient=supervisor,
+                    subject=subject,
+                    text=text,
+                    html=html,
+                )
+            ]
+        )
+        written += 1
+    db.session.flush()
+    return written
