@@ -1,31 +1,304 @@
-"""Customer list and customer page, always within the user's scope."""
+"""Customer list, customer page, and creating, editing and deleting customers."""
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request
-from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload
+from types import SimpleNamespace
 
-from blueprints.customers import bp
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.routing import BuildError
+
+from blueprints.customers import bp, history
+from blueprints.customers.forms import ConfirmForm, CustomerEditForm, CustomerForm
 from crm.extensions import db
-from crm.permissions import get_customer_or_404, visible_customers
-from models import Customer
+from crm.permissions import (
+    admin_required,
+    assignable_owners,
+    customer_scope,
+    get_customer_or_404,
+    refuse,
+    visible_customers,
+)
+from crm.services import audit
+from crm.services import customers as customer_service
+from crm.services.customer_groups import group_tree
+from crm.services.customer_search import CustomerFilters, search_customers
+from crm.services.errors import DomainError, StaleEdit
+from models import (
+    BuyingRole,
+    CompetitorProfile,
+    Contact,
+    Customer,
+    CustomerStatus,
+    Industry,
+    Role,
+    Strategy,
+    Tier,
+)
+
+HISTORY_LIMIT = 50
+
+
+def _locale() -> str:
+    return str(get_locale() or "zh_CN")
+
+
+def _industries(current_id: int | None = None) -> list[Industry]:
+    """Active industries, plus the record's own one if an admin has retired it since."""
+    return list(
+        db.session.scalars(
+            select(Industry)
+            .where((Industry.active.is_(True)) | (Industry.id == (current_id or 0)))
+            .order_by(Industry.position, Industry.id)
+        )
+    )
+
+
+def _owners() -> list:
+    return list(db.session.scalars(assignable_owners(current_user)))
+
+
+# The list -------------------------------------------------------------------
 
 
 @bp.route("/")
 @login_required
 def index():
-    stmt = (
-        visible_customers(current_user)
-        .options(joinedload(Customer.owner))
-        .order_by(Customer.name, Customer.id)
+    filters = CustomerFilters.from_args(request.args)
+    stmt = search_customers(current_user, filters).options(
+        joinedload(Customer.owner), joinedload(Customer.industry)
     )
     page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    return render_template("customers/index.html", page=page, q=request.args.get("q", ""))
+    ids = [customer.id for customer in page.items]
+    with_decision_maker = (
+        set(
+            db.session.scalars(
+                select(Contact.customer_id).where(
+                    Contact.customer_id.in_(ids),
+                    Contact.role == BuyingRole.DECISION_MAKER,
+                    Contact.active.is_(True),
+                )
+            )
+        )
+        if ids
+        else set()
+    )
+    regions = db.session.scalars(
+        select(Customer.region)
+        .where(customer_scope(current_user), Customer.region.is_not(None))
+        .distinct()
+        .order_by(Customer.region)
+    )
+    sees_owners = current_user.role in (Role.SUPERVISOR, Role.ADMIN)
+    return render_template(
+        "customers/index.html",
+        page=page,
+        filters=filters,
+        with_decision_maker=with_decision_maker,
+        industries=db.session.scalars(select(Industry).order_by(Industry.position, Industry.id)),
+        regions=list(regions),
+        owners=_owners() if sees_owners else [],
+        filtered=bool(set(filters.as_args()) - {"sort"}),
+        tiers=list(Tier),
+        strategies=list(Strategy),
+        statuses=list(CustomerStatus),
+        locale=_locale(),
+    )
+
+
+# The customer page ----------------------------------------------------------
+
+
+def _customer_for_page(customer_id: int) -> Customer:
+    """The customer with everything its page and the included partials show, in scope."""
+    customer = db.session.scalar(
+        visible_customers(current_user)
+        .where(Customer.id == customer_id)
+        .options(
+            joinedload(Customer.owner),
+            joinedload(Customer.industry),
+            joinedload(Customer.created_by),
+            joinedload(Customer.updated_by),
+            selectinload(Customer.contacts).joinedload(Contact.reports_to),
+            selectinload(Customer.competitor_profiles).joinedload(CompetitorProfile.competitor),
+        )
+    )
+    if customer is None:
+        refuse(404, f"customer {customer_id}", current_user)
+    return customer
+
+
+def _optional_url(endpoint: str, **values) -> str | None:
+    """A link to a page another part of the archive may not provide yet."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
 
 
 @bp.route("/<int:customer_id>")
 @login_required
 def show(customer_id: int):
+    customer = _customer_for_page(customer_id)
+    show_all = request.args.get("history") == "all"
+    entries = customer_service.history(customer.id, None if show_all else HISTORY_LIMIT + 1)
+    more_history = not show_all and len(entries) > HISTORY_LIMIT
+    has_decision_maker = any(
+        c.role is BuyingRole.DECISION_MAKER and c.active for c in customer.contacts
+    )
+    return render_template(
+        "customers/show.html",
+        customer=customer,
+        tree=group_tree(customer, actor=current_user),
+        has_decision_maker=has_decision_maker,
+        add_contact_url=_optional_url("contacts.new", customer_id=customer.id),
+        history=history.describe(entries[:HISTORY_LIMIT] if more_history else entries, _locale()),
+        more_history=more_history,
+        locale=_locale(),
+        confirm_form=ConfirmForm(),
+    )
+
+
+# Creating and editing -------------------------------------------------------
+
+
+def _form(form_cls, customer: Customer | None = None, **kwargs):
+    parents = list(
+        db.session.scalars(
+            visible_customers(current_user)
+            .where(Customer.id != (customer.id if customer else 0))
+            .order_by(Customer.name, Customer.id)
+        )
+    )
+    # The current parent stays selectable even when it lies outside the user's scope.
+    if customer is not None and customer.parent_id not in {None, *(c.id for c in parents)}:
+        parents.insert(0, customer.parent)
+    owners = _owners()
+    if customer is not None and customer.owner_id not in {u.id for u in owners}:
+        owners.append(customer.owner)
+    return form_cls(
+        parents=parents,
+        industries=_industries(customer.industry_id if customer else None),
+        owners=owners,
+        locale=_locale(),
+        **kwargs,
+    )
+
+
+def _show_error(form, error: DomainError, context: dict) -> None:
+    """Put a service's refusal where the user looks: on its field, or above the form."""
+    if isinstance(error, customer_service.SimilarNames):
+        context["similar"] = error.similar
+        context["visible_similar"] = customer_service.visible_ids(error.similar, current_user)
+    if isinstance(error, customer_service.DuplicateCreditCode):
+        context["duplicate"] = error.existing
+        context["duplicate_visible"] = bool(
+            customer_service.visible_ids([error.existing], current_user)
+        )
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(error.message)]
+    else:
+        flash(str(error.message), "danger")
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    form = _form(CustomerForm)
+    context: dict = {}
+    if not form.is_submitted():
+        form.tier.data, form.status.data = "C", "prospect"
+        if "owner_id" in form:
+            form.owner_id.data = current_user.id
+        parent = request.args.get("parent", type=int)
+        if parent in {choice[0] for choice in form.parent_id.iter_choices()}:
+            form.parent_id.data = parent
+    if form.validate_on_submit():
+        try:
+            customer = customer_service.create_customer(
+                actor=current_user,
+                confirm_duplicate=form.confirm_duplicate.data,
+                **form.profile_values(),
+            )
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error, context)
+        else:
+            db.session.commit()
+            flash(_("Customer %(name)s is created.", name=customer.name), "success")
+            return redirect(url_for("customers.show", customer_id=customer.id))
+    status = 400 if form.errors or context else 200
+    return render_template("customers/new.html", form=form, **context), status
+
+
+def _comparison(customer: Customer, submitted: dict) -> list[history.Comparison]:
+    fields = customer_service.PROFILE_FIELDS
+    stored = {name: getattr(customer, name) for name in fields}
+    return history.side_by_side(
+        audit.snapshot(SimpleNamespace(**stored), fields),
+        audit.snapshot(SimpleNamespace(**(stored | submitted)), fields),
+        _locale(),
+    )
+
+
+@bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(customer_id: int):
     customer = get_customer_or_404(customer_id, current_user)
-    return render_template("customers/show.html", customer=customer)
+    form = _form(CustomerEditForm, customer, obj=customer)
+    context: dict = {}
+    if not form.is_submitted():
+        form.show_customer(customer)
+    if form.validate_on_submit():
+        try:
+            customer_service.update_customer(
+                customer,
+                actor=current_user,
+                version=form.version.data,
+                confirm_duplicate=form.confirm_duplicate.data,
+                **form.profile_values(),
+            )
+        except StaleEdit as error:
+            db.session.rollback()  # the customer reloads with what the other user saved
+            context["stale"] = str(error.message)
+            context["comparison"] = _comparison(customer, form.profile_values())
+            # Saving again now is a deliberate choice made with their values in view.
+            form.version.data = customer.version
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error, context)
+        else:
+            db.session.commit()
+            flash(_("Changes to %(name)s are saved.", name=customer.name), "success")
+            return redirect(url_for("customers.show", customer_id=customer.id))
+    status = 409 if "stale" in context else 400 if form.errors or context else 200
+    return render_template(
+        "customers/edit.html",
+        form=form,
+        customer=customer,
+        locale=_locale(),
+        **context,
+    ), status
+
+
+@bp.route("/<int:customer_id>/delete", methods=["POST"])
+@admin_required
+def delete(customer_id: int):
+    customer = get_customer_or_404(customer_id, current_user)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    name = customer.name
+    try:
+        customer_service.delete_customer(customer, actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "danger")
+        return redirect(url_for("customers.show", customer_id=customer_id))
+    db.session.commit()
+    flash(_("Customer %(name)s is deleted.", name=name), "success")
+    return redirect(url_for("customers.index"))

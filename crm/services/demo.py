@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from crm.extensions import db
+from crm.services import demo_archive
 from crm.services import users as user_service
-from models import Customer, Level, Role, Team, User
+from models import Level, Role, Team, User
 
 DEMO_PASSWORD = "crm-demo"  # noqa: S105 - documented demo password, never in production
 
@@ -25,26 +26,6 @@ DEMO_USERS = (
     ("manager8", "吴超", Role.MANAGER, Level.JUNIOR, 1),
 )
 DEMO_TEAMS = ("政企一部", "政企二部")
-
-# A few fictional customers per manager; the archive issue builds on these.
-DEMO_CUSTOMERS = (
-    "江城市智慧交通集团有限公司",
-    "云岭农商银行股份有限公司",
-    "东湖精密制造有限公司",
-    "南山第一人民医院",
-    "青禾教育科技有限公司",
-    "海川物流股份有限公司",
-    "北辰能源集团有限公司",
-    "星河零售连锁有限公司",
-    "锦程数据科技有限公司",
-    "临江市政务服务中心",
-    "瑞丰化工有限公司",
-    "华岳证券股份有限公司",
-    "翠湖酒店管理有限公司",
-    "银杉汽车零部件有限公司",
-    "天衡会计师事务所",
-    "远航港务集团有限公司",
-)
 
 
 def has_users() -> bool:
@@ -93,12 +74,4 @@ def _ensure_users() -> dict[str, User]:
 
 
 def _ensure_customers(users: dict[str, User]) -> int:
-    managers = [users[f"manager{i}"] for i in range(1, 9)]
-    known = set(db.session.scalars(select(Customer.name)))
-    added = 0
-    for index, name in enumerate(DEMO_CUSTOMERS):
-        if name in known:
-            continue
-        db.session.add(Customer(name=name, owner=managers[index % len(managers)]))
-        added += 1
-    return added
+    return demo_archive.ensure_archive([users[f"manager{i}"] for i in range(1, 9)])
