@@ -67,6 +67,7 @@ class World:
 
 # endpoint -> builds the record(s) and returns the URL's keyword arguments
 CUSTOMER_SCOPED: dict[str, Callable[[World], dict]] = {
+    "customers.edit": lambda w: {"customer_id": w.customer().id},
     "contacts.show": lambda w: {"contact_id": w.make_contact(w.customer()).id},
     "contacts.edit": lambda w: {"contact_id": w.make_contact(w.customer()).id},
     "contacts.deactivate": lambda w: {"contact_id": w.make_contact(w.customer()).id},
@@ -80,6 +81,7 @@ CUSTOMER_SCOPED: dict[str, Callable[[World], dict]] = {
 }
 
 ADMIN_ONLY: dict[str, Callable[[World], dict]] = {
+    "customers.delete": lambda w: {"customer_id": w.customer().id},
     "reference.edit_industry": lambda w: {"industry_id": _industry().id},
     "reference.retire_industry": lambda w: {"industry_id": _industry().id},
     "reference.reactivate_industry": lambda w: {"industry_id": _industry().id},

@@ -5,16 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Select, and_, case, exists, or_, select
 
 from crm.permissions import visible_customers
 from crm.services.identity import normalise_name
 from models import BuyingRole, Contact, Customer, CustomerStatus, Strategy, Tier, User
 
+# Tiers sort by value (A+ first), not by their spelling ("A" < "A+").
+TIER_RANK = case({tier: rank for rank, tier in enumerate(Tier)}, value=Customer.tier, else_=9)
+
 SORTS = {
     "name": (Customer.name, Customer.id),
     "-name": (Customer.name.desc(), Customer.id.desc()),
-    "tier": (Customer.tier, Customer.name),
+    "tier": (TIER_RANK, Customer.name, Customer.id),
     "updated": (Customer.updated_at.desc(), Customer.id.desc()),
     "expiry": (Customer.contract_expiry, Customer.id),
     "spend": (Customer.annual_spend.desc(), Customer.id),
