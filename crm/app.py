@@ -114,6 +114,8 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.imports import bp as imports_bp
     from blueprints.main import bp as main_bp
     from blueprints.reference import bp as reference_bp
+    from blueprints.visits import bp as visits_bp
+    from blueprints.visits import cadences_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -124,6 +126,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(competitors_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(reference_bp, url_prefix="/admin")
+    app.register_blueprint(visits_bp, url_prefix="/visits")
+    app.register_blueprint(cadences_bp, url_prefix="/admin")
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -15,10 +15,12 @@ from models import (
     CustomerStatus,
     InfoSource,
     Level,
+    ReminderStatus,
     Role,
     Strategy,
     ThreatLevel,
     Tier,
+    VisitKind,
 )
 
 LABELS: dict[enum.Enum, object] = {
@@ -60,6 +62,14 @@ LABELS: dict[enum.Enum, object] = {
     AuditAction.DELETE: _l("deleted"),
     AuditAction.MERGE: _l("merged"),
     AuditAction.IMPORT: _l("imported"),
+    VisitKind.ON_SITE: _l("On-site visit"),
+    VisitKind.PHONE: _l("Phone call"),
+    VisitKind.MEETING: _l("Meeting"),
+    VisitKind.PRESENTATION: _l("Presentation"),
+    VisitKind.OTHER: _l("Other"),
+    ReminderStatus.PENDING: _l("Pending"),
+    ReminderStatus.DONE: _l("Done"),
+    ReminderStatus.DISMISSED: _l("Dismissed"),
 }
 
 

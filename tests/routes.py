@@ -67,6 +67,9 @@ class World:
 
 # endpoint -> builds the record(s) and returns the URL's keyword arguments
 CUSTOMER_SCOPED: dict[str, Callable[[World], dict]] = {
+    "visits.show": lambda w: {"visit_id": w.make_visit(w.customer()).id},
+    "visits.edit": lambda w: {"visit_id": w.make_visit(w.customer()).id},
+    "visits.delete": lambda w: {"visit_id": w.make_visit(w.customer()).id},
     "customers.edit": lambda w: {"customer_id": w.customer().id},
     "contacts.show": lambda w: {"contact_id": w.make_contact(w.customer()).id},
     "contacts.edit": lambda w: {"contact_id": w.make_contact(w.customer()).id},

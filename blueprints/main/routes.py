@@ -9,6 +9,8 @@ from sqlalchemy import func, select, text
 from blueprints.main import bp
 from crm.extensions import db, limiter
 from crm.permissions import customer_scope
+from crm.services.cadence import count_silent_by_tier
+from crm.services.reminders import pending_reminders_for
 from models import Customer
 
 
@@ -18,7 +20,12 @@ def home():
     customer_count = db.session.scalar(
         select(func.count()).select_from(Customer).where(customer_scope(current_user))
     )
-    return render_template("main/home.html", customer_count=customer_count)
+    return render_template(
+        "main/home.html",
+        customer_count=customer_count,
+        silent_by_tier=count_silent_by_tier(current_user),
+        follow_ups=pending_reminders_for(current_user),
+    )
 
 
 @bp.route("/healthz")

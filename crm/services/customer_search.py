@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Select, and_, case, exists, or_, select
 
 from crm.permissions import visible_customers
+from crm.services.cadence import silent_rule
 from crm.services.identity import normalise_name
 from models import BuyingRole, Contact, Customer, CustomerStatus, Strategy, Tier, User
 
@@ -36,6 +37,7 @@ class CustomerFilters:
     status: str = ""
     owner: str = ""
     no_decision_maker: str = ""
+    silent: str = ""
     sort: str = "name"
 
     @classmethod
@@ -56,6 +58,7 @@ class CustomerFilters:
         if filters.sort not in SORTS:
             filters.sort = "name"
         filters.no_decision_maker = "1" if filters.no_decision_maker in {"1", "on", "y"} else ""
+        filters.silent = "1" if filters.silent in {"1", "on", "y"} else ""
         return filters
 
     def as_args(self) -> dict[str, str]:
@@ -108,6 +111,8 @@ def search_customers(user: User, filters: CustomerFilters) -> Select:
         stmt = stmt.where(Customer.owner_id == int(filters.owner))
     if filters.no_decision_maker:
         stmt = stmt.where(~has_decision_maker())
+    if filters.silent:
+        stmt = stmt.where(silent_rule(user).filter())
     return stmt.order_by(*SORTS[filters.sort])
 
 

@@ -1,0 +1,323 @@
+"""The work log: log a visit, list a week's visits, show, edit and delete one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from itertools import groupby
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.routing import BuildError
+
+from blueprints.admin.forms import ConfirmForm
+from blueprints.visits import bp
+from blueprints.visits.forms import FIELD_LABELS, VisitForm, local_parts
+from crm.extensions import db
+from crm.i18n import today_in, user_zone
+from crm.labels import label
+from crm.permissions import customer_scope, get_customer_or_404, owner_scope, refuse
+from crm.services import reminders as reminder_service
+from crm.services import visits as visit_service
+from crm.services import work_log
+from crm.services.errors import DomainError, StaleEdit
+from crm.services.work_log import iso_week, week_monday
+from crm.templating import local_date, local_datetime
+from models import (
+    Contact,
+    Customer,
+    Opportunity,
+    OpportunityStatus,
+    Role,
+    Team,
+    User,
+    Visit,
+    VisitKind,
+)
+
+# The customer picker offers at most this many names.
+PICK_LIMIT = 500
+MATCH_LIMIT = 30
+
+
+def _visit_or_404(visit_id: int) -> Visit:
+    visit = db.session.scalar(
+        visit_service.visible_visits(current_user)
+        .options(
+            joinedload(Visit.user), joinedload(Visit.opportunity), selectinload(Visit.contacts)
+        )
+        .where(Visit.id == visit_id)
+    )
+    if visit is None:
+        refuse(404, f"visit {visit_id}", current_user)
+    return visit
+
+
+def _show_error(form, error: DomainError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors.append(str(error.message))
+    else:
+        flash(str(error.message), "danger")
+
+
+def _contact_choices(customer: Customer, visit: Visit | None = None) -> list[Contact]:
+    """The customer's active contacts, plus any (since departed) already on the visit."""
+    met = [c.id for c in visit.contacts] if visit else []
+    return list(
+        db.session.scalars(
+            select(Contact)
+            .where(Contact.customer_id == customer.id, or_(Contact.active, Contact.id.in_(met)))
+            .order_by(Contact.name, Contact.id)
+        )
+    )
+
+
+def _opportunity_choices(customer: Customer, visit: Visit | None = None) -> list[Opportunity]:
+    """The customer's open opportunities, plus the one the visit is already linked to."""
+    linked = visit.opportunity_id if visit else None
+    return list(
+        db.session.scalars(
+            select(Opportunity)
+            .where(
+                Opportunity.customer_id == customer.id,
+                or_(Opportunity.status == OpportunityStatus.OPEN, Opportunity.id == linked),
+            )
+            .order_by(Opportunity.title, Opportunity.id)
+        )
+    )
+
+
+def _opportunity_url(opportunity: Opportunity | None) -> str | None:
+    """The opportunity's page, once the opportunities pages exist."""
+    if opportunity is None:
+        return None
+    try:
+        return url_for("opportunities.show", opportunity_id=opportunity.id)
+    except BuildError:
+        return None
+
+
+# Logging a visit ------------------------------------------------------------
+
+
+def _pick_customer():
+    """Step one without JavaScript: choose the customer, then the form shows its contacts."""
+    q = (request.args.get("q") or "").strip()[:100]
+    matches = []
+    if q:
+        matches = list(
+            db.session.scalars(
+                select(Customer)
+                .where(customer_scope(current_user), Customer.name.contains(q, autoescape=True))
+                .order_by(Customer.name, Customer.id)
+                .limit(MATCH_LIMIT)
+            )
+        )
+        exact = [c for c in matches if c.name == q]
+        if len(exact) == 1:
+            return redirect(url_for("visits.new", customer_id=exact[0].id))
+    names = db.session.scalars(
+        select(Customer.name)
+        .where(customer_scope(current_user))
+        .order_by(Customer.name)
+        .limit(PICK_LIMIT)
+    )
+    own = db.session.execute(
+        select(Customer.id, Customer.name)
+        .where(Customer.owner_id == current_user.id)
+        .order_by(Customer.name, Customer.id)
+        .limit(PICK_LIMIT)
+    )
+    return render_template(
+        "visits/pick.html", q=q, matches=matches, names=list(names), own=list(own)
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    customer_id = request.args.get("customer_id", type=int)
+    if not customer_id:
+        if request.method == "POST":
+            abort(400)
+        return _pick_customer()
+    customer = get_customer_or_404(customer_id, current_user)
+    zone = user_zone(current_user)
+    opportunities = _opportunity_choices(customer)
+    form = VisitForm(contacts=_contact_choices(customer), opportunities=opportunities)
+    if not form.is_submitted():
+        form.occurred_on.data, form.occurred_time.data = local_parts(datetime.now(UTC), zone)
+        form.kind.data = VisitKind.ON_SITE.value
+        wanted = request.args.get("opportunity_id", type=int)
+        form.opportunity_id.data = wanted if wanted in {o.id for o in opportunities} else 0
+    if form.validate_on_submit():
+        try:
+            visit = visit_service.log_visit(customer, actor=current_user, **form.visit_fields(zone))
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The visit to %(name)s is logged.", name=customer.name), "success")
+            return redirect(url_for("visits.show", visit_id=visit.id))
+    return render_template(
+        "visits/form.html", form=form, customer=customer, visit=None, current=None
+    ), 400 if form.errors else 200
+
+
+# One visit ------------------------------------------------------------------
+
+
+@bp.route("/<int:visit_id>")
+@login_required
+def show(visit_id: int):
+    visit = _visit_or_404(visit_id)
+    return render_template(
+        "visits/show.html",
+        visit=visit,
+        follow_ups=reminder_service.reminders_of_visit(visit),
+        opportunity_url=_opportunity_url(visit.opportunity),
+        confirm_form=ConfirmForm(),
+    )
+
+
+def _current_rows(visit: Visit) -> list[tuple[str, str]]:
+    """The stored values of a visit, labelled, for showing beside a stale form."""
+    return [
+        (str(FIELD_LABELS["occurred_at"]), local_datetime(visit.occurred_at)),
+        (str(FIELD_LABELS["kind"]), label(visit.kind)),
+        (
+            str(FIELD_LABELS["opportunity_id"]),
+            visit.opportunity.title if visit.opportunity else "—",
+        ),
+        (str(FIELD_LABELS["contact_ids"]), "、".join(c.name for c in visit.contacts) or "—"),
+        (str(FIELD_LABELS["purpose"]), visit.purpose or "—"),
+        (str(FIELD_LABELS["outcome"]), visit.outcome or "—"),
+        (str(FIELD_LABELS["next_step"]), visit.next_step or "—"),
+        (str(FIELD_LABELS["follow_up_on"]), local_date(visit.follow_up_on) or "—"),
+    ]
+
+
+@bp.route("/<int:visit_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(visit_id: int):
+    visit = _visit_or_404(visit_id)
+    customer = visit.customer
+    zone = user_zone(current_user)
+    form = VisitForm(
+        obj=visit,
+        contacts=_contact_choices(customer, visit),
+        opportunities=_opportunity_choices(customer, visit),
+    )
+    if not form.is_submitted():
+        form.occurred_on.data, form.occurred_time.data = local_parts(visit.occurred_at, zone)
+        form.kind.data = visit.kind.value
+        form.contact_ids.data = [c.id for c in visit.contacts]
+        form.opportunity_id.data = visit.opportunity_id or 0
+        form.version.data = visit.version
+    current = None
+    if form.validate_on_submit():
+        try:
+            visit_service.update_visit(
+                visit, actor=current_user, version=form.version.data, **form.visit_fields(zone)
+            )
+        except StaleEdit:
+            db.session.rollback()
+            current = _current_rows(visit)
+            # Saving again now deliberately replaces what the other person saved.
+            form.version.data = visit.version
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The visit is saved."), "success")
+            return redirect(url_for("visits.show", visit_id=visit.id))
+    status = 409 if current else 400 if form.errors else 200
+    return render_template(
+        "visits/form.html", form=form, customer=customer, visit=visit, current=current
+    ), status
+
+
+@bp.route("/<int:visit_id>/delete", methods=["POST"])
+@login_required
+def delete(visit_id: int):
+    visit = _visit_or_404(visit_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    week = iso_week(week_monday(None, user_zone(current_user), visit.occurred_at))
+    customer_name = visit.customer.name
+    try:
+        visit_service.delete_visit(visit, actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "danger")
+        return redirect(url_for("visits.show", visit_id=visit_id))
+    db.session.commit()
+    flash(_("The visit to %(name)s is deleted.", name=customer_name), "success")
+    return redirect(url_for("visits.index", week=week))
+
+
+# The work log ---------------------------------------------------------------
+
+
+def _people_and_teams() -> tuple[list[User], list[Team]]:
+    """Whose work logs the current user may filter by, and (admins) which teams."""
+    if current_user.role is Role.MANAGER:
+        return [], []
+    people = list(
+        db.session.scalars(
+            select(User)
+            .where(owner_scope(current_user, User.id))
+            .order_by(User.display_name, User.id)
+        )
+    )
+    teams = []
+    if current_user.role is Role.ADMIN:
+        teams = list(db.session.scalars(select(Team).order_by(Team.name)))
+    return people, teams
+
+
+@bp.route("/")
+@login_required
+def index():
+    zone = user_zone(current_user)
+    monday = week_monday(request.args.get("week"), zone)
+    people, teams = _people_and_teams()
+    member_id = request.args.get("member", type=int) if people else None
+    team_id = request.args.get("team", type=int) if teams else None
+    scope = {"monday": monday, "zone": zone, "member_id": member_id, "team_id": team_id}
+    page = db.paginate(
+        work_log.work_log_visits(current_user, **scope),
+        per_page=current_app.config["PAGE_SIZE"],
+        error_out=False,
+    )
+    totals = work_log.work_log_totals(current_user, **scope)
+    by_day = [
+        (day, list(visits))
+        for day, visits in groupby(page.items, key=lambda v: v.occurred_at.astimezone(zone).date())
+    ]
+    this_monday = week_monday(None, zone)
+    return render_template(
+        "visits/index.html",
+        page=page,
+        by_day=by_day,
+        totals=totals,
+        people=people,
+        teams=teams,
+        member_id=member_id,
+        team_id=team_id,
+        week=iso_week(monday),
+        monday=monday,
+        sunday=monday + timedelta(days=6),
+        prev_week=iso_week(monday - timedelta(days=7)),
+        next_week=iso_week(monday + timedelta(days=7)) if monday < this_monday else None,
+        this_week=iso_week(this_monday),
+        today=today_in(zone),
+        day_names={day: format_date(day, "EEE M/d") for day in totals.days},
+        weekdays={day: format_date(day, "EEEE") for day in totals.days},
+    )
