@@ -114,6 +114,8 @@ class Config:
     LOGIN_LIMIT_PER_IP = "30 per 15 minutes"
 
     PAGE_SIZE = 50
+    # Request bodies above this are refused before they are read (CSV imports go up to 20 MB).
+    MAX_CONTENT_LENGTH = 21 * 1024 * 1024
     DEMO_ALLOWED = True
 
     SMTP_HOST: str | None = None

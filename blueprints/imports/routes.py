@@ -1,3 +1,229 @@
-"""CSV import and export of customers and contacts. (Being built.)"""
+"""CSV import and export of customers and contacts, and the merge of duplicate customers."""
 
-from blueprints.imports import bp  # noqa: F401
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from blueprints.imports import bp
+from blueprints.imports.forms import (
+    ImportCommitForm,
+    ImportUploadForm,
+    MergeChoiceForm,
+    MergeForm,
+)
+from blueprints.imports.uploads import discard_upload, keep_upload, load_upload
+from crm.extensions import db
+from crm.permissions import admin_required, get_customer_or_404
+from crm.services import exports, imports
+from crm.services import merge as merge_service
+from crm.services.customer_search import CustomerFilters, search_customers
+from crm.services.errors import DomainError
+from crm.services.exports import COLUMNS
+from models import Customer
+from models.base import utcnow
+
+# Import ---------------------------------------------------------------------------
+
+
+def _result(report, filename: str, token: str | None, status: int = 200):
+    return render_template(
+        "imports/result.html",
+        report=report,
+        filename=filename,
+        columns=COLUMNS[report.kind],
+        commit_form=ImportCommitForm(token=token) if token else None,
+    ), status
+
+
+@bp.route("/customers/import", methods=["GET", "POST"])
+@login_required
+def upload():
+    form = ImportUploadForm()
+    if form.validate_on_submit():
+        data = form.file.data.read()
+        filename = form.file.data.filename or ""
+        try:
+            parsed = imports.parse_file(form.kind.data, data, form.encoding.data)
+            report = imports.check_import(parsed, actor=current_user)
+        except DomainError as error:
+            form.file.errors.append(str(error.message))
+        else:
+            token = None
+            if report.ok and report.rows:
+                token = keep_upload(
+                    data,
+                    user_id=current_user.id,
+                    kind=parsed.kind,
+                    encoding=parsed.encoding,
+                    filename=filename,
+                )
+            return _result(report, filename, token)
+    return render_template(
+        "imports/upload.html", form=form, columns=COLUMNS
+    ), 400 if form.errors else 200
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def upload_too_large(error):
+    """A body above MAX_CONTENT_LENGTH is refused unread; say so on the upload form."""
+    form = ImportUploadForm(formdata=None)
+    limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+    form.file.errors = [_("The file is too large: at most %(mb)d MB.", mb=max(limit, 1))]
+    return render_template("imports/upload.html", form=form, columns=COLUMNS), 413
+
+
+@bp.route("/customers/import/commit", methods=["POST"])
+@login_required
+def commit():
+    form = ImportCommitForm()
+    if not form.validate_on_submit():
+        abort(400)
+    stored = load_upload(form.token.data, current_user.id)
+    if stored is None:
+        flash(_("This upload is no longer available. Please upload the file again."), "warning")
+        return redirect(url_for("imports.upload"))
+    data, meta = stored
+    try:
+        parsed = imports.parse_file(meta["kind"], data, meta["encoding"])
+        report = imports.run_import(parsed, actor=current_user)
+    except (DomainError, IntegrityError) as error:
+        db.session.rollback()
+        message = getattr(error, "message", None) or _(
+            "The customers changed while the file was imported; nothing was imported. "
+            "Please upload the file again."
+        )
+        flash(str(message), "danger")
+        return redirect(url_for("imports.upload"))
+    if not report.ok:
+        # The database changed since the dry run: the file no longer passes.
+        db.session.rollback()
+        discard_upload(form.token.data)
+        flash(_("The file no longer passes the checks; nothing was imported."), "danger")
+        return _result(report, meta["filename"], None, status=409)
+    db.session.commit()
+    discard_upload(form.token.data)
+    if parsed.kind == "customers":
+        flash(_("%(count)d customers are imported.", count=report.imported), "success")
+        return redirect(url_for("customers.index"))
+    flash(_("%(count)d contacts are imported.", count=report.imported), "success")
+    return redirect(url_for("contacts.index"))
+
+
+# Export ---------------------------------------------------------------------------
+
+
+def _csv_response(rows: Iterable[list[str]], name: str) -> Response:
+    filename = f"{name}-{utcnow():%Y%m%d-%H%M}.csv"
+    return Response(
+        stream_with_context(exports.csv_chunks(rows)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.route("/customers/export.csv")
+@login_required
+def export_customers():
+    """The customer list as filtered by the same query arguments as /customers/."""
+    user = current_user._get_current_object()
+    filters = CustomerFilters.from_args(request.args)
+    language = exports.export_language(request.args.get("lang"), user)
+    return _csv_response(exports.customer_rows(user, filters, language), "customers")
+
+
+@bp.route("/contacts/export.csv")
+@login_required
+def export_contacts():
+    """The contacts of the user's customers, or of one of them (?customer=<id>)."""
+    user = current_user._get_current_object()
+    customer_id = request.args.get("customer", type=int)
+    if customer_id is not None:
+        get_customer_or_404(customer_id, user)
+    language = exports.export_language(request.args.get("lang"), user)
+    return _csv_response(exports.contact_rows(user, language, customer_id), "contacts")
+
+
+# Merge ----------------------------------------------------------------------------
+
+
+def _customer_or_error(field) -> Customer | None:
+    if not field.data:
+        return None
+    customer = db.session.get(Customer, field.data)
+    if customer is None:
+        field.errors = [*field.errors, _("No customer has the id %(id)d.", id=field.data)]
+    return customer
+
+
+@bp.route("/customers/merge", methods=["GET"])
+@admin_required
+def merge():
+    choice = MergeChoiceForm(request.args)
+    choice.validate()
+    candidates = []
+    if choice.q.data:
+        stmt = search_customers(current_user, CustomerFilters(q=choice.q.data.strip()[:100]))
+        candidates = list(db.session.scalars(stmt.options(joinedload(Customer.owner)).limit(20)))
+    survivor = _customer_or_error(choice.survivor)
+    duplicate = _customer_or_error(choice.duplicate)
+    preview = None
+    if survivor is not None and duplicate is not None:
+        preview = merge_service.preview_merge(survivor, duplicate)
+    form = MergeForm(
+        formdata=None,
+        survivor_id=survivor.id if survivor else None,
+        duplicate_id=duplicate.id if duplicate else None,
+    )
+    return render_template(
+        "imports/merge.html",
+        choice=choice,
+        candidates=candidates,
+        preview=preview,
+        form=form,
+    )
+
+
+@bp.route("/customers/merge", methods=["POST"])
+@admin_required
+def merge_now():
+    form = MergeForm()
+    if not form.validate_on_submit():
+        abort(400)
+    survivor = db.get_or_404(Customer, form.survivor_id.data)
+    duplicate = db.get_or_404(Customer, form.duplicate_id.data)
+    duplicate_name = duplicate.name
+    try:
+        merge_service.merge_customers(survivor, duplicate, actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "danger")
+        return redirect(
+            url_for("imports.merge", survivor=survivor.id, duplicate=form.duplicate_id.data)
+        )
+    db.session.commit()
+    flash(
+        _(
+            "%(duplicate)s is merged into %(survivor)s.",
+            duplicate=duplicate_name,
+            survivor=survivor.name,
+        ),
+        "success",
+    )
+    return redirect(url_for("customers.show", customer_id=survivor.id))

@@ -53,6 +53,8 @@ COMPANY_SUFFIXES = (
     "inc",
 )
 _NOISE = re.compile(r"[\s\-_·・.,，。()（）【】\[\]“”\"'`]+")
+# The suffixes as they appear in a key (computed once: imports normalise every row).
+_KEY_SUFFIXES = tuple(_NOISE.sub("", suffix) for suffix in COMPANY_SUFFIXES)
 
 
 def normalise_name(name: str) -> str:
@@ -67,8 +69,7 @@ def normalise_name(name: str) -> str:
     changed = True
     while changed and key:
         changed = False
-        for suffix in COMPANY_SUFFIXES:
-            stripped = _NOISE.sub("", suffix)
+        for stripped in _KEY_SUFFIXES:
             if key.endswith(stripped) and len(key) > len(stripped):
                 key = key[: -len(stripped)]
                 changed = True

@@ -1,0 +1,65 @@
+"""Forms for importing a CSV file and for merging two customers."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
+from wtforms import HiddenField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, NumberRange, Optional, Regexp
+from wtforms.widgets import HiddenInput
+
+from blueprints.imports.uploads import MAX_UPLOAD_BYTES, TOKEN_PATTERN
+from crm.labels import options
+
+
+class ImportUploadForm(FlaskForm):
+    kind = SelectField(_l("The file holds"))
+    file = FileField(
+        _l("CSV file"),
+        validators=[
+            FileRequired(_l("Choose a CSV file.")),
+            FileAllowed(["csv", "txt"], _l("Choose a .csv file (in Excel: Save as, CSV).")),
+            FileSize(MAX_UPLOAD_BYTES, message=_l("The file is larger than 20 MB.")),
+        ],
+    )
+    encoding = SelectField(
+        _l("Encoding"),
+        description=_l(
+            "Automatic reads UTF-8 (with or without BOM) and otherwise GB18030, "
+            "which Excel uses on a Chinese Windows."
+        ),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = options([("customers", _l("Customers")), ("contacts", _l("Contacts"))])
+        self.encoding.choices = options(
+            [("auto", _l("Automatic")), ("utf-8", "UTF-8"), ("gb18030", "GB18030 (GBK)")]
+        )
+
+
+class ImportCommitForm(FlaskForm):
+    token = HiddenField(validators=[DataRequired(), Regexp(TOKEN_PATTERN)])
+
+
+class MergeChoiceForm(FlaskForm):
+    """The GET form that picks the two customers (nothing changes: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Find customers"), validators=[Optional()])
+    survivor = IntegerField(
+        _l("Survivor (id of the customer that stays)"),
+        validators=[Optional(), NumberRange(min=1)],
+    )
+    duplicate = IntegerField(
+        _l("Duplicate (id of the customer merged into it and deleted)"),
+        validators=[Optional(), NumberRange(min=1)],
+    )
+
+
+class MergeForm(FlaskForm):
+    survivor_id = IntegerField(widget=HiddenInput(), validators=[DataRequired()])
+    duplicate_id = IntegerField(widget=HiddenInput(), validators=[DataRequired()])
