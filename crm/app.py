@@ -113,7 +113,9 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.customers import bp as customers_bp
     from blueprints.imports import bp as imports_bp
     from blueprints.main import bp as main_bp
+    from blueprints.opportunities import bp as opportunities_bp
     from blueprints.reference import bp as reference_bp
+    from blueprints.stages import bp as stages_bp
     from blueprints.visits import bp as visits_bp
     from blueprints.visits import cadences_bp
 
@@ -126,6 +128,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(competitors_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(reference_bp, url_prefix="/admin")
+    app.register_blueprint(opportunities_bp, url_prefix="/opportunities")
+    app.register_blueprint(stages_bp, url_prefix="/admin/stages")
     app.register_blueprint(visits_bp, url_prefix="/visits")
     app.register_blueprint(cadences_bp, url_prefix="/admin")
 

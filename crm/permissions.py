@@ -54,6 +54,25 @@ def get_customer_or_404(customer_id: int, user: User) -> Customer:
     return customer
 
 
+def visible_opportunities(user: User) -> Select:
+    """SELECT of the opportunities whose customer the user may see (joined to Customer)."""
+    from models import Opportunity
+
+    return select(Opportunity).join(Opportunity.customer).where(customer_scope(user))
+
+
+def get_opportunity_or_404(opportunity_id: int, user: User):
+    """The opportunity with this id if its customer is in the user's scope, else 404."""
+    from models import Opportunity
+
+    opportunity = db.session.scalar(
+        visible_opportunities(user).where(Opportunity.id == opportunity_id)
+    )
+    if opportunity is None:
+        refuse(404, f"opportunity {opportunity_id}", user)
+    return opportunity
+
+
 def can_manage_users(user: User) -> bool:
     return user.is_authenticated and user.role is Role.ADMIN
 

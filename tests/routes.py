@@ -65,8 +65,26 @@ class World:
         return self.make_customer(self.owner)
 
 
+def _opportunity(w: World) -> dict:
+    return {"opportunity_id": w.make_opportunity(w.customer()).id}
+
+
+def _stage_in_use(w: World) -> dict:
+    return {"stage_id": w.make_opportunity(w.customer()).stage_id}
+
+
 # endpoint -> builds the record(s) and returns the URL's keyword arguments
 CUSTOMER_SCOPED: dict[str, Callable[[World], dict]] = {
+    "opportunities.show": _opportunity,
+    "opportunities.edit": _opportunity,
+    "opportunities.move": _opportunity,
+    "opportunities.mark_won": _opportunity,
+    "opportunities.mark_lost": _opportunity,
+    "opportunities.reopen": _opportunity,
+    "opportunities.add_contact": _opportunity,
+    "opportunities.remove_contact": _opportunity,
+    "opportunities.add_competitor": _opportunity,
+    "opportunities.remove_competitor": _opportunity,
     "visits.show": lambda w: {"visit_id": w.make_visit(w.customer()).id},
     "visits.edit": lambda w: {"visit_id": w.make_visit(w.customer()).id},
     "visits.delete": lambda w: {"visit_id": w.make_visit(w.customer()).id},
@@ -84,6 +102,12 @@ CUSTOMER_SCOPED: dict[str, Callable[[World], dict]] = {
 }
 
 ADMIN_ONLY: dict[str, Callable[[World], dict]] = {
+    "stages.edit": _stage_in_use,
+    "stages.move_up": _stage_in_use,
+    "stages.move_down": _stage_in_use,
+    "stages.retire": _stage_in_use,
+    "stages.reactivate": _stage_in_use,
+    "stages.delete": _stage_in_use,
     "customers.delete": lambda w: {"customer_id": w.customer().id},
     "reference.edit_industry": lambda w: {"industry_id": _industry().id},
     "reference.retire_industry": lambda w: {"industry_id": _industry().id},

@@ -1,0 +1,196 @@
+"""What is done on an opportunity's page: win, lose, reopen; contacts and competitors on it."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from blueprints.opportunities import bp
+from blueprints.opportunities.forms import (
+    AddCompetitorForm,
+    AddContactForm,
+    ConfirmForm,
+    LostForm,
+    RemoveCompetitorForm,
+    RemoveContactForm,
+    WonForm,
+)
+from blueprints.opportunities.views import lost_competitors, render_show, show_error
+from crm.extensions import db
+from crm.permissions import get_opportunity_or_404
+from crm.services import opportunity_links as links
+from crm.services import pipeline
+from crm.services.errors import DomainError, StaleEdit
+from models import Competitor, Contact, LostReason
+
+
+def _back(opportunity):
+    return redirect(url_for("opportunities.show", opportunity_id=opportunity.id))
+
+
+def _stale_message() -> str:
+    return _("Someone else changed this opportunity meanwhile; look again and retry.")
+
+
+@bp.route("/<int:opportunity_id>/won", methods=["POST"])
+@login_required
+def mark_won(opportunity_id: int):
+    opportunity = get_opportunity_or_404(opportunity_id, current_user)
+    form = WonForm()
+    if form.validate_on_submit():
+        try:
+            pipeline.mark_won(
+                opportunity,
+                actor=current_user,
+                contract_date=form.contract_date.data,
+                amount=form.amount.data,
+                version=form.version.data or None,
+            )
+        except StaleEdit:
+            db.session.rollback()
+            flash(_stale_message(), "danger")
+            return _back(opportunity)
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("%(title)s is won.", title=opportunity.title), "success")
+            return _back(opportunity)
+    flash(_("The opportunity is not marked won: see the form below."), "danger")
+    return render_show(opportunity, 400, won_form=form)
+
+
+@bp.route("/<int:opportunity_id>/lost", methods=["POST"])
+@login_required
+def mark_lost(opportunity_id: int):
+    opportunity = get_opportunity_or_404(opportunity_id, current_user)
+    form = LostForm(competitors=lost_competitors(opportunity))
+    if form.validate_on_submit():
+        try:
+            pipeline.mark_lost(
+                opportunity,
+                actor=current_user,
+                reason=LostReason(form.reason.data),
+                competitor=db.session.get(Competitor, form.competitor_id.data)
+                if form.competitor_id.data
+                else None,
+                note=form.note.data,
+                version=form.version.data or None,
+            )
+        except StaleEdit:
+            db.session.rollback()
+            flash(_stale_message(), "danger")
+            return _back(opportunity)
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("%(title)s is marked lost.", title=opportunity.title), "success")
+            return _back(opportunity)
+    flash(_("The opportunity is not marked lost: see the form below."), "danger")
+    return render_show(opportunity, 400, lost_form=form)
+
+
+@bp.route("/<int:opportunity_id>/reopen", methods=["POST"])
+@login_required
+def reopen(opportunity_id: int):
+    opportunity = get_opportunity_or_404(opportunity_id, current_user)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        pipeline.reopen(opportunity, actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "danger")
+    else:
+        db.session.commit()
+        flash(_("%(title)s is open again.", title=opportunity.title), "success")
+    return _back(opportunity)
+
+
+# Contacts and competitors on the opportunity ------------------------------------------
+
+
+@bp.route("/<int:opportunity_id>/contacts", methods=["POST"])
+@login_required
+def add_contact(opportunity_id: int):
+    opportunity = get_opportunity_or_404(opportunity_id, current_user)
+    form = AddContactForm(contacts=links.addable_contacts(opportunity))
+    if form.validate_on_submit():
+        contact = db.session.get(Contact, form.contact_id.data)
+        try:
+            links.add_contact(
+                opportunity,
+                contact,
+                actor=current_user,
+                role=form.role.data,
+                is_primary=form.is_primary.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("%(name)s is on the opportunity.", name=contact.name), "success")
+            return _back(opportunity)
+    return render_show(opportunity, 400, add_contact_form=form)
+
+
+@bp.route("/<int:opportunity_id>/contacts/remove", methods=["POST"])
+@login_required
+def remove_contact(opportunity_id: int):
+    opportunity = get_opportunity_or_404(opportunity_id, current_user)
+    form = RemoveContactForm()
+    if not form.validate_on_submit():
+        flash(_("Choose the contact to take off."), "danger")
+        return _back(opportunity)
+    try:
+        links.remove_contact(opportunity, form.contact_id.data, actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "danger")
+    else:
+        db.session.commit()
+        flash(_("The contact is taken off the opportunity."), "success")
+    return _back(opportunity)
+
+
+@bp.route("/<int:opportunity_id>/competitors", methods=["POST"])
+@login_required
+def add_competitor(opportunity_id: int):
+    opportunity = get_opportunity_or_404(opportunity_id, current_user)
+    form = AddCompetitorForm(competitors=links.addable_competitors(opportunity))
+    if form.validate_on_submit():
+        competitor = db.session.get(Competitor, form.competitor_id.data)
+        try:
+            links.add_competitor(opportunity, competitor, actor=current_user, offer=form.offer.data)
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("%(name)s is recorded as bidding.", name=competitor.name), "success")
+            return _back(opportunity)
+    return render_show(opportunity, 400, add_competitor_form=form)
+
+
+@bp.route("/<int:opportunity_id>/competitors/remove", methods=["POST"])
+@login_required
+def remove_competitor(opportunity_id: int):
+    opportunity = get_opportunity_or_404(opportunity_id, current_user)
+    form = RemoveCompetitorForm()
+    if not form.validate_on_submit():
+        flash(_("Choose the competitor to take off."), "danger")
+        return _back(opportunity)
+    try:
+        links.remove_competitor(opportunity, form.competitor_id.data, actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "danger")
+    else:
+        db.session.commit()
+        flash(_("The competitor is taken off the opportunity."), "success")
+    return _back(opportunity)

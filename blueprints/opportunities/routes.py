@@ -1,0 +1,251 @@
+"""Opportunity pages: the board, the list, a new opportunity, one opportunity and its edit page."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from blueprints.opportunities import bp
+from blueprints.opportunities.forms import (
+    FIELD_LABELS,
+    EditOpportunityForm,
+    MoveForm,
+    NewOpportunityForm,
+)
+from blueprints.opportunities.views import render_show, show_error
+from crm.auth import safe_next_url
+from crm.extensions import db
+from crm.permissions import (
+    assignable_owners,
+    get_customer_or_404,
+    get_opportunity_or_404,
+    visible_customers,
+)
+from crm.services import opportunity_search as search
+from crm.services import pipeline
+from crm.services.errors import DomainError, StaleEdit
+from crm.services.stages import active_stages, all_stages, first_pre_sale_stage
+from crm.templating import money
+from models import Customer, OpportunityStatus, Phase, Stage, Tier, User
+
+
+def _owners(*always: User) -> list[User]:
+    """Users the current user may make owner, plus `always` (the current owner)."""
+    owners = list(db.session.scalars(assignable_owners(current_user)))
+    for user in always:
+        if user is not None and user not in owners:
+            owners.append(user)
+    return owners
+
+
+def _filter_context(filters: search.OpportunityFilters) -> dict:
+    return {
+        "filters": filters,
+        "owners": search.owner_choices(current_user),
+        "teams": search.team_choices(current_user) if current_user.role.value == "admin" else [],
+        "tiers": list(Tier),
+        "phase_choices": list(Phase),
+        "statuses": search.STATUS_FILTERS,
+    }
+
+
+# The board and the list ------------------------------------------------------
+
+
+@bp.route("/board")
+@login_required
+def board():
+    filters = search.OpportunityFilters.from_args(request.args, current_user)
+    phases = search.board(current_user, filters)
+    stages = active_stages()
+    targets = {
+        status: pipeline.stages_open_to(status, stages)
+        for status in (OpportunityStatus.OPEN, OpportunityStatus.WON)
+    }
+    return render_template(
+        "opportunities/board.html",
+        phases=phases,
+        targets=targets,
+        **_filter_context(filters),
+    )
+
+
+@bp.route("/")
+@login_required
+def index():
+    filters = search.OpportunityFilters.from_args(request.args, current_user)
+    page = db.paginate(
+        search.search_opportunities(current_user, filters),
+        per_page=current_app.config["PAGE_SIZE"],
+        error_out=False,
+    )
+    flagged = search.flagged_ids([opportunity.id for opportunity in page.items])
+    return render_template(
+        "opportunities/index.html",
+        page=page,
+        flagged=flagged,
+        stages=all_stages(),
+        **_filter_context(filters),
+    )
+
+
+# Creating and editing ----------------------------------------------------------
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    customer_id = request.args.get("customer_id", type=int)
+    if customer_id is None:
+        return _choose_customer()
+    customer = get_customer_or_404(customer_id, current_user)
+    stages = [s for s in active_stages() if s.phase is Phase.PRE_SALE]
+    form = NewOpportunityForm(stages=stages, owners=_owners(customer.owner))
+    if not form.is_submitted():
+        first = first_pre_sale_stage()
+        form.stage_id.data = first.id if first else None
+        form.owner_id.data = customer.owner_id
+    if form.validate_on_submit():
+        try:
+            opportunity = pipeline.create_opportunity(
+                customer,
+                actor=current_user,
+                stage=db.session.get(Stage, form.stage_id.data),
+                probability=form.probability.data,
+                owner=db.session.get(User, form.owner_id.data),
+                **form.detail_fields(),
+            )
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Opportunity %(title)s is created.", title=opportunity.title), "success")
+            return redirect(url_for("opportunities.show", opportunity_id=opportunity.id))
+    return render_template(
+        "opportunities/form.html", form=form, customer=customer, opportunity=None, current=None
+    ), 400 if form.errors else 200
+
+
+def _choose_customer():
+    """Without a customer: search the user's customers to open one for."""
+    q = (request.args.get("q") or "").strip()[:100]
+    stmt = visible_customers(current_user).order_by(Customer.name, Customer.id).limit(20)
+    if q:
+        stmt = stmt.where(Customer.name.like(f"%{q}%"))
+    return render_template(
+        "opportunities/choose_customer.html", customers=db.session.scalars(stmt).all(), q=q
+    )
+
+
+def _current_values(opportunity) -> list[tuple[str, str]]:
+    """The stored values, shown beside the user's unsaved input after a stale save."""
+    return [
+        (str(FIELD_LABELS["title"]), opportunity.title),
+        (str(FIELD_LABELS["solution"]), opportunity.solution or ""),
+        (str(FIELD_LABELS["amount"]), money(opportunity.amount)),
+        (str(FIELD_LABELS["expected_close"]), str(opportunity.expected_close or "")),
+        (str(FIELD_LABELS["probability"]), f"{opportunity.probability} %"),
+        (str(FIELD_LABELS["owner_id"]), opportunity.owner.display_name),
+        (str(FIELD_LABELS["next_step"]), opportunity.next_step or ""),
+        (str(FIELD_LABELS["next_step_on"]), str(opportunity.next_step_on or "")),
+    ]
+
+
+@bp.route("/<int:opportunity_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(opportunity_id: int):
+    opportunity = get_opportunity_or_404(opportunity_id, current_user)
+    form = EditOpportunityForm(obj=opportunity, owners=_owners(opportunity.owner))
+    if not form.is_submitted():
+        form.version.data = opportunity.version
+    current = None
+    if form.validate_on_submit():
+        try:
+            pipeline.update_opportunity(
+                opportunity,
+                actor=current_user,
+                version=form.version.data,
+                probability=form.probability.data,
+                owner=db.session.get(User, form.owner_id.data),
+                **form.detail_fields(),
+            )
+        except StaleEdit:
+            db.session.rollback()
+            current = _current_values(opportunity)
+            # Saving again now deliberately replaces what the other person saved.
+            form.version.data = opportunity.version
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Changes to %(title)s are saved.", title=opportunity.title), "success")
+            return redirect(url_for("opportunities.show", opportunity_id=opportunity.id))
+    status = 409 if current else 400 if form.errors else 200
+    return render_template(
+        "opportunities/form.html",
+        form=form,
+        customer=opportunity.customer,
+        opportunity=opportunity,
+        current=current,
+    ), status
+
+
+# One opportunity ------------------------------------------------------------------
+
+
+@bp.route("/<int:opportunity_id>")
+@login_required
+def show(opportunity_id: int):
+    return render_show(get_opportunity_or_404(opportunity_id, current_user))
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+@bp.route("/<int:opportunity_id>/stage", methods=["POST"])
+@login_required
+def move(opportunity_id: int):
+    """Move to another stage: the board's drag and drop (JSON) and its plain card forms."""
+    opportunity = get_opportunity_or_404(opportunity_id, current_user)
+    form = MoveForm(stages=all_stages())
+    back = safe_next_url(form.next.data) or url_for(
+        "opportunities.show", opportunity_id=opportunity.id
+    )
+    message = None
+    if not form.validate_on_submit():
+        message = _("Choose the stage to move to.")
+    else:
+        stage = db.session.get(Stage, form.stage_id.data)
+        try:
+            pipeline.move_to_stage(
+                opportunity, stage, actor=current_user, version=form.version.data or None
+            )
+        except StaleEdit:
+            db.session.rollback()
+            message = _("Someone else changed this opportunity meanwhile; look again and retry.")
+        except DomainError as error:
+            db.session.rollback()
+            message = str(error.message)
+        else:
+            db.session.commit()
+    if _wants_json():
+        if message:
+            return jsonify(ok=False, message=message), 400
+        return jsonify(ok=True, stage_id=opportunity.stage_id, version=opportunity.version)
+    if message:
+        flash(message, "danger")
+    else:
+        flash(
+            _(
+                "%(title)s moved to %(stage)s.",
+                title=opportunity.title,
+                stage=opportunity.stage.name_for(str(get_locale())),
+            ),
+            "success",
+        )
+    return redirect(back)

@@ -1,0 +1,161 @@
+"""Administration of the sales stages (admins only): names, phase, probability, order."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from blueprints.stages import bp
+from blueprints.stages.forms import ConfirmForm, StageForm
+from crm.extensions import db
+from crm.permissions import admin_required
+from crm.services import stages as stage_service
+from crm.services.errors import DomainError
+from models import Phase, Stage
+
+
+def _show_error(form, error: DomainError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors.append(str(error.message))
+    else:
+        flash(str(error.message), "danger")
+
+
+def _confirmed() -> None:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+
+
+@bp.route("/")
+@admin_required
+def index():
+    stages = stage_service.all_stages()
+    return render_template(
+        "stages/index.html",
+        phases=[(phase, [s for s in stages if s.phase is phase]) for phase in Phase],
+        usage=stage_service.stage_usage(),
+        in_use=stage_service.stages_in_use(),
+        needs_discovery_id=stage_service.needs_discovery_stage_id(),
+        confirm_form=ConfirmForm(),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@admin_required
+def new():
+    form = StageForm()
+    if form.validate_on_submit():
+        try:
+            stage = stage_service.create_stage(
+                actor=current_user,
+                name_zh=form.name_zh.data,
+                name_en=form.name_en.data,
+                phase=Phase(form.phase.data),
+                probability=form.probability.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Stage %(name)s is added.", name=stage.name_zh), "success")
+            return redirect(url_for("stages.index"))
+    return render_template("stages/form.html", form=form, stage=None), (400 if form.errors else 200)
+
+
+@bp.route("/<int:stage_id>", methods=["GET", "POST"])
+@admin_required
+def edit(stage_id: int):
+    stage = db.get_or_404(Stage, stage_id)
+    form = StageForm(obj=stage)
+    if not form.is_submitted():
+        form.phase.data = stage.phase.value
+    if form.validate_on_submit():
+        try:
+            stage_service.update_stage(
+                stage,
+                actor=current_user,
+                name_zh=form.name_zh.data,
+                name_en=form.name_en.data,
+                phase=Phase(form.phase.data),
+                probability=form.probability.data,
+                is_contract=form.is_contract.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Stage %(name)s is saved.", name=stage.name_zh), "success")
+            return redirect(url_for("stages.index"))
+    return render_template("stages/form.html", form=form, stage=stage), (
+        400 if form.errors else 200
+    )
+
+
+def _change(stage_id: int, change, done_message: str):
+    """Apply a one-button change to a stage and go back to the list."""
+    stage = db.get_or_404(Stage, stage_id)
+    _confirmed()
+    name = stage.name_zh
+    try:
+        change(stage)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "danger")
+    else:
+        db.session.commit()
+        flash(done_message % {"name": name}, "success")
+    return redirect(url_for("stages.index"))
+
+
+@bp.route("/<int:stage_id>/up", methods=["POST"])
+@admin_required
+def move_up(stage_id: int):
+    return _change(
+        stage_id,
+        lambda s: stage_service.move_stage(s, actor=current_user, up=True),
+        _("%(name)s moved up."),
+    )
+
+
+@bp.route("/<int:stage_id>/down", methods=["POST"])
+@admin_required
+def move_down(stage_id: int):
+    return _change(
+        stage_id,
+        lambda s: stage_service.move_stage(s, actor=current_user, up=False),
+        _("%(name)s moved down."),
+    )
+
+
+@bp.route("/<int:stage_id>/retire", methods=["POST"])
+@admin_required
+def retire(stage_id: int):
+    return _change(
+        stage_id,
+        lambda s: stage_service.set_stage_active(s, actor=current_user, active=False),
+        _("%(name)s is retired: opportunities in it stay, no new moves go into it."),
+    )
+
+
+@bp.route("/<int:stage_id>/reactivate", methods=["POST"])
+@admin_required
+def reactivate(stage_id: int):
+    return _change(
+        stage_id,
+        lambda s: stage_service.set_stage_active(s, actor=current_user, active=True),
+        _("%(name)s is offered again."),
+    )
+
+
+@bp.route("/<int:stage_id>/delete", methods=["POST"])
+@admin_required
+def delete(stage_id: int):
+    return _change(
+        stage_id,
+        lambda s: stage_service.delete_stage(s, actor=current_user),
+        _("Stage %(name)s is deleted."),
+    )

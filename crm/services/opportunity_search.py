@@ -1,0 +1,337 @@
+"""Finding opportunities: the missing-decision-maker flag, the list's filters and sorts, the board.
+
+Everything here starts from the user's scope (the opportunity's customer is in it),
+so counts and totals never include what the user may not see.
+"""
+
+from __future__ import annotations
+
+import re
+from calendar import monthrange
+from dataclasses import dataclass, field, fields
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy.orm import aliased, contains_eager, joinedload
+
+from crm.extensions import db
+from crm.permissions import customer_scope, led_team_ids, owner_scope
+from crm.services.stages import all_stages, needs_discovery_position
+from models import (
+    BuyingRole,
+    Contact,
+    Customer,
+    Opportunity,
+    OpportunityContact,
+    OpportunityStatus,
+    Phase,
+    Role,
+    Stage,
+    Team,
+    Tier,
+    User,
+)
+
+CENT = Decimal("0.01")
+# "" is the default: the live pipeline, open ones and won ones in delivery (not lost).
+STATUS_FILTERS = ("", "open", "won", "lost", "all")
+SORTS = {
+    "updated": (Opportunity.updated_at.desc(), Opportunity.id.desc()),
+    "amount": (Opportunity.amount.is_(None), Opportunity.amount.desc(), Opportunity.id.desc()),
+    "close": (Opportunity.expected_close.is_(None), Opportunity.expected_close, Opportunity.id),
+    "stage": (Stage.position, Opportunity.updated_at.desc(), Opportunity.id.desc()),
+}
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+CARDS_PER_COLUMN = 50
+
+
+# The missing-decision-maker flag (issue 4, item 8) ------------------------------
+
+
+def missing_decision_maker() -> ColumnElement[bool]:
+    """SQL: an open pre-sale opportunity past needs discovery with no active decision maker."""
+    later = aliased(Stage)
+    past_discovery = select(later.id).where(
+        later.phase == Phase.PRE_SALE, later.position > needs_discovery_position()
+    )
+    has_decision_maker = exists().where(
+        OpportunityContact.opportunity_id == Opportunity.id,
+        OpportunityContact.role == BuyingRole.DECISION_MAKER,
+        OpportunityContact.contact_id == Contact.id,
+        Contact.active.is_(True),
+    )
+    return and_(
+        Opportunity.status == OpportunityStatus.OPEN,
+        Opportunity.stage_id.in_(past_discovery),
+        ~has_decision_maker,
+    )
+
+
+def opportunities_missing_decision_maker(stmt: Select) -> Select:
+    """Narrow a SELECT over Opportunity to the flagged ones."""
+    return stmt.where(missing_decision_maker())
+
+
+def customer_has_flagged_opportunity() -> ColumnElement[bool]:
+    """SQL over Customer: one of its opportunities is flagged (for customer lists)."""
+    return exists(
+        select(Opportunity.id).where(
+            Opportunity.customer_id == Customer.id, missing_decision_maker()
+        )
+    )
+
+
+def flagged_ids(opportunity_ids: list[int]) -> set[int]:
+    """Which of these opportunities are flagged (one query for a page of rows)."""
+    if not opportunity_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Opportunity.id).where(
+                Opportunity.id.in_(opportunity_ids), missing_decision_maker()
+            )
+        )
+    )
+
+
+# Filters -----------------------------------------------------------------------
+
+
+@dataclass
+class OpportunityFilters:
+    """What the list or board is narrowed to; read from and written back to the URL."""
+
+    q: str = ""
+    owner: str = ""
+    team: str = ""
+    tier: str = ""
+    status: str = ""
+    phase: str = ""
+    stage: str = ""
+    close: str = ""
+    customer: str = ""
+    flagged: str = ""
+    sort: str = "updated"
+
+    @classmethod
+    def from_args(cls, args: Any, user: User) -> OpportunityFilters:
+        """Build from request.args; unknown values are dropped, never an error."""
+        filters = cls(**{f.name: (args.get(f.name) or "").strip()[:100] for f in fields(cls)})
+        for name in ("owner", "team", "stage", "customer"):
+            if not getattr(filters, name).isdigit():
+                setattr(filters, name, "")
+        if user.role is not Role.ADMIN:
+            filters.team = ""
+        if filters.tier not in {t.value for t in Tier}:
+            filters.tier = ""
+        if filters.status not in STATUS_FILTERS:
+            filters.status = ""
+        if filters.phase not in {p.value for p in Phase}:
+            filters.phase = ""
+        if not MONTH.match(filters.close):
+            filters.close = ""
+        if filters.sort not in SORTS:
+            filters.sort = "updated"
+        filters.flagged = "1" if filters.flagged in {"1", "on", "y"} else ""
+        return filters
+
+    def as_args(self, **changes: str) -> dict[str, str]:
+        """The non-empty filters (with `changes`), for building URLs."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)} | changes
+        return {name: value for name, value in values.items() if value}
+
+
+def _conditions(filters: OpportunityFilters, *, with_stage: bool = True) -> list:
+    conditions: list = []
+    if filters.q:
+        like = f"%{filters.q}%"
+        conditions.append(or_(Opportunity.title.like(like), Customer.name.like(like)))
+    if filters.owner:
+        conditions.append(Opportunity.owner_id == int(filters.owner))
+    if filters.team:
+        conditions.append(
+            Opportunity.owner_id.in_(select(User.id).where(User.team_id == int(filters.team)))
+        )
+    if filters.tier:
+        conditions.append(Customer.tier == Tier(filters.tier))
+    if filters.status == "":
+        conditions.append(Opportunity.status != OpportunityStatus.LOST)
+    elif filters.status != "all":
+        conditions.append(Opportunity.status == OpportunityStatus(filters.status))
+    if filters.phase:
+        conditions.append(Stage.phase == Phase(filters.phase))
+    if filters.stage and with_stage:
+        conditions.append(Opportunity.stage_id == int(filters.stage))
+    if filters.close:
+        year, month = (int(part) for part in filters.close.split("-"))
+        first = date(year, month, 1)
+        last = date(year, month, monthrange(year, month)[1])
+        conditions.append(Opportunity.expected_close.between(first, last))
+    if filters.customer:
+        conditions.append(Opportunity.customer_id == int(filters.customer))
+    if filters.flagged:
+        conditions.append(missing_decision_maker())
+    return conditions
+
+
+def _scoped(stmt: Select, user: User, conditions: list) -> Select:
+    return (
+        stmt.select_from(Opportunity)
+        .join(Opportunity.customer)
+        .join(Opportunity.stage)
+        .where(customer_scope(user), *conditions)
+    )
+
+
+def search_opportunities(user: User, filters: OpportunityFilters) -> Select:
+    """The scoped, filtered and sorted SELECT of opportunities for the list (not paginated)."""
+    stmt = _scoped(select(Opportunity), user, _conditions(filters))
+    return stmt.options(
+        contains_eager(Opportunity.customer),
+        contains_eager(Opportunity.stage),
+        joinedload(Opportunity.owner),
+    ).order_by(*SORTS[filters.sort])
+
+
+def owner_choices(user: User) -> list[User]:
+    """Whom the user may filter by: a supervisor their team, an admin everyone."""
+    if user.role is Role.MANAGER:
+        return []
+    stmt = select(User).where(User.active.is_(True)).order_by(User.display_name, User.id)
+    if user.role is Role.SUPERVISOR:
+        stmt = stmt.where(owner_scope(user, User.id))
+    return list(db.session.scalars(stmt))
+
+
+def team_choices(user: User) -> list[Team]:
+    if user.role is Role.ADMIN:
+        return list(db.session.scalars(select(Team).order_by(Team.name)))
+    if user.role is Role.SUPERVISOR:
+        return list(db.session.scalars(select(Team).where(Team.id.in_(led_team_ids(user)))))
+    return []
+
+
+# The board -----------------------------------------------------------------------
+
+
+def weighted(amount_times_probability: Decimal | None) -> Decimal:
+    """Σ(amount × probability) / 100, to the cent."""
+    if amount_times_probability is None:
+        return Decimal("0.00")
+    raw = Decimal(str(amount_times_probability)).quantize(CENT, ROUND_HALF_UP)
+    return (raw / 100).quantize(CENT, ROUND_HALF_UP)
+
+
+@dataclass
+class BoardCard:
+    opportunity: Opportunity
+    flagged: bool
+
+
+@dataclass
+class BoardColumn:
+    stage: Stage
+    count: int = 0
+    total: Decimal = Decimal("0.00")
+    weighted: Decimal = Decimal("0.00")
+    cards: list[BoardCard] = field(default_factory=list)
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.cards)
+
+
+@dataclass
+class BoardPhase:
+    phase: Phase
+    columns: list[BoardColumn]
+
+    @property
+    def count(self) -> int:
+        return sum(column.count for column in self.columns)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((column.total for column in self.columns), Decimal("0.00"))
+
+    @property
+    def weighted(self) -> Decimal:
+        return sum((column.weighted for column in self.columns), Decimal("0.00"))
+
+
+def column_totals(
+    user: User, filters: OpportunityFilters
+) -> dict[int, tuple[int, Decimal, Decimal]]:
+    """{stage id: (count, total amount, weighted amount)} in ONE grouped query."""
+    stmt = _scoped(
+        select(
+            Opportunity.stage_id,
+            func.count(Opportunity.id),
+            func.sum(Opportunity.amount),
+            func.sum(Opportunity.amount * Opportunity.probability),
+        ),
+        user,
+        _conditions(filters, with_stage=False),
+    ).group_by(Opportunity.stage_id)
+    return {
+        stage_id: (
+            count,
+            Decimal(str(total or 0)).quantize(CENT, ROUND_HALF_UP),
+            weighted(product),
+        )
+        for stage_id, count, total, product in db.session.execute(stmt)
+    }
+
+
+def board_cards(
+    user: User, filters: OpportunityFilters, per_column: int = CARDS_PER_COLUMN
+) -> list[BoardCard]:
+    """The most recently changed `per_column` cards of every column, in one query."""
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=Opportunity.stage_id,
+            order_by=(Opportunity.updated_at.desc(), Opportunity.id.desc()),
+        )
+        .label("rank")
+    )
+    ranked = _scoped(
+        select(Opportunity.id.label("id"), rank), user, _conditions(filters, with_stage=False)
+    ).subquery()
+    stmt = (
+        select(Opportunity, missing_decision_maker().label("flagged"))
+        .join(ranked, ranked.c.id == Opportunity.id)
+        .where(ranked.c.rank <= per_column)
+        .options(joinedload(Opportunity.customer), joinedload(Opportunity.owner))
+        .order_by(ranked.c.rank)
+    )
+    return [BoardCard(opportunity, bool(flag)) for opportunity, flag in db.session.execute(stmt)]
+
+
+def board(
+    user: User, filters: OpportunityFilters, per_column: int = CARDS_PER_COLUMN
+) -> list[BoardPhase]:
+    """The board: a column per active stage (and per retired stage still holding cards),
+    grouped by phase, with counts and totals over everything the filters match."""
+    totals = column_totals(user, filters)
+    columns: dict[int, BoardColumn] = {}
+    for stage in all_stages():
+        if filters.phase and stage.phase.value != filters.phase:
+            continue
+        if stage.active or stage.id in totals:
+            count, total, weighted_total = totals.get(
+                stage.id, (0, Decimal("0.00"), Decimal("0.00"))
+            )
+            columns[stage.id] = BoardColumn(stage, count, total, weighted_total)
+    for card in board_cards(user, filters, per_column):
+        column = columns.get(card.opportunity.stage_id)
+        if column is not None:
+            column.cards.append(card)
+    phases = []
+    for phase in Phase:
+        in_phase = [column for column in columns.values() if column.stage.phase is phase]
+        if in_phase:
+            phases.append(BoardPhase(phase, in_phase))
+    return phases
