@@ -13,6 +13,13 @@ from models.audit import AuditAction, AuditEntry
 from models.competitor import Competitor, CompetitorProfile, InfoSource, ThreatLevel
 from models.contact import Attitude, BuyingRole, Contact
 from models.customer import Customer, CustomerStatus, Industry, Strategy, Tier
+from models.handover import (
+    Handover,
+    HandoverCustomer,
+    HandoverRequest,
+    HandoverRequestStatus,
+    HandoverStatus,
+)
 from models.outbox import MessageKind, MessageStatus, OutboxMessage, SchedulerState
 from models.pipeline import (
     LostReason,
@@ -27,6 +34,11 @@ from models.pipeline import (
 from models.user import Level, Role, Team, User
 
 __all__ = [
+    "Handover",
+    "HandoverCustomer",
+    "HandoverRequest",
+    "HandoverRequestStatus",
+    "HandoverStatus",
     "MessageKind",
     "MessageStatus",
     "OutboxMessage",
