@@ -14,8 +14,15 @@ from crm.extensions import db
 from crm.i18n import today_in, user_zone
 from crm.services import competitors as competitor_service
 from crm.services.competitors import PresenceFilters
-from crm.services.errors import NotAllowed
-from models import AuditAction, AuditEntry, CompetitorProfile, ThreatLevel
+from crm.services.errors import DomainError, NotAllowed
+from models import (
+    AuditAction,
+    AuditEntry,
+    Competitor,
+    CompetitorProfile,
+    OpportunityCompetitor,
+    ThreatLevel,
+)
 
 
 @pytest.fixture
@@ -436,3 +443,32 @@ def test_list_statement_count_does_not_grow_with_rows(
         return len(statements)
 
     assert statements_for(5) == statements_for(50)
+
+
+# The registry ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("named_as", ["bidder", "lost_to"])
+def test_a_competitor_named_on_an_opportunity_cannot_be_deleted(
+    client, login, org, make_customer, make_competitor, make_opportunity, named_as
+):
+    org["admin"].locale = "en"
+    db.session.commit()
+    competitor = make_competitor("中国电信")
+    opportunity = make_opportunity(make_customer(org["m1"]))
+    if named_as == "bidder":
+        db.session.add(OpportunityCompetitor(opportunity=opportunity, competitor=competitor))
+    else:
+        opportunity.lost_to = competitor
+    db.session.commit()
+
+    response = login(client, org["admin"]).post(
+        f"/admin/competitors/{competitor.id}/delete", follow_redirects=True
+    )
+
+    assert response.status_code == 200
+    assert "is named on 1 opportunities and cannot be deleted" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Competitor, competitor.id) is not None
+    with pytest.raises(DomainError):
+        competitor_service.delete_competitor(competitor, actor=org["admin"])

@@ -24,6 +24,8 @@ from models import (
     CompetitorProfile,
     Customer,
     InfoSource,
+    Opportunity,
+    OpportunityCompetitor,
     ThreatLevel,
     User,
 )
@@ -140,6 +142,24 @@ def delete_competitor(competitor: Competitor, *, actor: User) -> None:
                 "retire it instead.",
                 name=competitor.name,
                 n=used,
+            )
+        )
+    on_opportunities = db.session.scalar(
+        select(func.count(Opportunity.id.distinct()))
+        .select_from(Opportunity)
+        .outerjoin(OpportunityCompetitor, OpportunityCompetitor.opportunity_id == Opportunity.id)
+        .where(
+            (Opportunity.lost_to_id == competitor.id)
+            | (OpportunityCompetitor.competitor_id == competitor.id)
+        )
+    )
+    if on_opportunities:
+        raise DomainError(
+            _l(
+                "%(name)s is named on %(n)d opportunities and cannot be deleted; "
+                "retire it instead.",
+                name=competitor.name,
+                n=on_opportunities,
             )
         )
     audit.record(
