@@ -31,6 +31,7 @@ from models.pipeline import (
     Phase,
     Stage,
 )
+from models.target import Target
 from models.user import Level, Role, Team, User
 
 __all__ = [
@@ -72,6 +73,7 @@ __all__ = [
     "Level",
     "Role",
     "Strategy",
+    "Target",
     "Team",
     "ThreatLevel",
     "Tier",
