@@ -84,7 +84,7 @@ def app_overrides() -> dict:
 
 @pytest.fixture
 def app(database_url, app_overrides):
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url, **app_overrides)
+    app = create_app("testing", **{"SQLALCHEMY_DATABASE_URI": database_url, **app_overrides})
     app.test_client_class = RequestClient
     with app.app_context():
         if database_url.startswith("sqlite"):
