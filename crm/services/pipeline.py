@@ -10,6 +10,10 @@ Rules (DOMAIN.md, "The sales lifecycle"):
   update_opportunity holds while the opportunity stays in its stage (it is a
   judgment about that stage, and carrying it along would freeze the weighted
   pipeline). Won opportunities stay at 100 %, lost ones are 0 %.
+- Next step: an open or won opportunity with a next-step date has ONE pending
+  follow-up reminder for its owner (source "opportunity"); changing the date or
+  note moves it, clearing the date or losing the opportunity dismisses it (done
+  ones stay as they are). A won one keeps it: delivery in in-sale still has steps.
 - Every change of stage, amount, probability, expected close or status appends
   an OpportunityHistory row (the state after it, {field: [old, new]}, who, when)
   in the same flush; history rows are never updated or deleted.
@@ -30,7 +34,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from crm.extensions import db
 from crm.permissions import customer_scope, owner_scope
-from crm.services import audit
+from crm.services import audit, outbox
+from crm.services import reminders as reminder_service
 from crm.services.errors import DomainError, NotFound, StaleEdit, check_version
 from crm.services.stages import first_pre_sale_stage
 from models import (
@@ -42,6 +47,9 @@ from models import (
     OpportunityHistory,
     OpportunityStatus,
     Phase,
+    Reminder,
+    ReminderSource,
+    ReminderStatus,
     Stage,
     User,
 )
@@ -177,6 +185,70 @@ def _touch(opportunity: Opportunity, at: datetime | None) -> datetime:
     return moment
 
 
+# The next step's follow-up reminder ---------------------------------------------
+
+
+def next_step_reminder(opportunity: Opportunity) -> Reminder | None:
+    """The pending follow-up the opportunity's next step scheduled, if any."""
+    return db.session.scalar(
+        select(Reminder)
+        .where(
+            Reminder.opportunity_id == opportunity.id,
+            Reminder.source == ReminderSource.OPPORTUNITY,
+            Reminder.status == ReminderStatus.PENDING,
+        )
+        .order_by(Reminder.id)
+        .limit(1)
+    )
+
+
+def _next_step_note(opportunity: Opportunity) -> str:
+    return opportunity.next_step or opportunity.title
+
+
+def _sync_next_step(opportunity: Opportunity, *, actor: User) -> None:
+    """Keep exactly one pending reminder for the owner while a next-step date is set."""
+    pending = next_step_reminder(opportunity)
+    wanted = (
+        opportunity.next_step_on is not None and opportunity.status is not OpportunityStatus.LOST
+    )
+    if pending is not None and (not wanted or pending.owner_id != opportunity.owner_id):
+        # A new owner gets a reminder of their own (and any email queued for the old one goes).
+        reminder_service.cancel_follow_up(pending, actor=actor)
+        pending = None
+    if not wanted:
+        return
+    if pending is not None:
+        reminder_service.move_follow_up(
+            pending, on=opportunity.next_step_on, note=_next_step_note(opportunity), actor=actor
+        )
+        return
+    reminder = reminder_service.schedule_follow_up(
+        opportunity.customer,
+        on=opportunity.next_step_on,
+        note=_next_step_note(opportunity),
+        source=ReminderSource.OPPORTUNITY,
+        actor=actor,
+        opportunity=opportunity,
+    )
+    # schedule_follow_up gives it to the customer's owner; the opportunity's may differ.
+    if reminder.owner_id != opportunity.owner_id:
+        reminder.owner = opportunity.owner
+        reminder.due_at = reminder_service.due_instant(opportunity.owner, reminder.due_on)
+        db.session.flush()
+
+
+def _dismiss_next_step(opportunity: Opportunity, moment: datetime) -> None:
+    """A lost opportunity's pending next step is dismissed (kept, so the timeline shows it)."""
+    pending = next_step_reminder(opportunity)
+    if pending is None:
+        return
+    pending.status = ReminderStatus.DISMISSED
+    pending.completed_at = moment
+    outbox.cancel_reminder_messages(pending.id)  # no email about a step that will not happen
+    db.session.flush()
+
+
 # Creating and editing -----------------------------------------------------------
 
 
@@ -231,6 +303,8 @@ def create_opportunity(
     _append_history(opportunity, None, actor, moment)
     db.session.flush()
     audit.record(AuditAction.CREATE, opportunity, actor=actor, customer_id=customer.id, label=title)
+    if opportunity.next_step_on is not None:
+        _sync_next_step(opportunity, actor=actor)
     return opportunity
 
 
@@ -279,6 +353,8 @@ def update_opportunity(
     moment = _touch(opportunity, at)
     _append_history(opportunity, before, actor, moment)
     _flush(opportunity)
+    if {"next_step", "next_step_on", "owner", "title"} & set(values):
+        _sync_next_step(opportunity, actor=actor)
     return opportunity
 
 
@@ -413,6 +489,7 @@ def mark_lost(
     opportunity.closed_at = moment
     _append_history(opportunity, before, actor, moment)
     _flush(opportunity)
+    _dismiss_next_step(opportunity, moment)
     return opportunity
 
 
@@ -440,4 +517,5 @@ def reopen(
     opportunity.stage_entered_at = moment
     _append_history(opportunity, before, actor, moment)
     _flush(opportunity)
+    _sync_next_step(opportunity, actor=actor)
     return opportunity
