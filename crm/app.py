@@ -62,7 +62,9 @@ def load_config(app: Flask, config: str | type | None, overrides: dict[str, Any]
 
 
 def configure_logging(app: Flask) -> None:
-    app.logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    from crm import logging as crm_logging
+
+    crm_logging.init_app(app)  # one line per event, with the request id
 
 
 def register_extensions(app: Flask) -> None:

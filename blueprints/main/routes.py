@@ -37,4 +37,25 @@ def healthz():
     except Exception:  # noqa: BLE001 - any failure means "unreachable" to a load balancer
         database = "unreachable"
     status = 200 if database == "ok" else 503
-    return jsonify(status="ok" if status == 200 else "degraded", database=database), status
+    scheduler = _scheduler_health() if database == "ok" else {"status": "unknown"}
+    return jsonify(
+        status="ok" if status == 200 else "degraded", database=database, scheduler=scheduler
+    ), status
+
+
+def _scheduler_health() -> dict:
+    """The scheduler's last tick: ok, late (missed several minutes) or never ran.
+
+    A late scheduler does not make this 503: the web workers still serve pages, and
+    a load balancer should not take them out; monitoring alerts on "late" instead.
+    """
+    from datetime import timedelta
+
+    from crm.scheduler import last_tick
+    from models.base import utcnow
+
+    last = last_tick()
+    if last is None:
+        return {"last_tick": None, "status": "never"}
+    late = utcnow() - last > timedelta(minutes=5)  # it ticks every minute
+    return {"last_tick": last.isoformat(), "status": "late" if late else "ok"}

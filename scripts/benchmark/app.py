@@ -1,0 +1,86 @@
+"""The app under measurement, its database, and the bare floor route (bench only)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from flask import Flask, render_template_string
+from sqlalchemy import event, func, inspect, select, text
+
+from crm.app import create_app
+from crm.extensions import db
+
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "bench-results"
+
+FLOOR_TEMPLATE = """<!doctype html><title>floor</title><table>
+{% for row in rows %}<tr><td>{{ row.id }}</td><td>{{ row.name }}</td><td>{{ row.tier }}</td>
+<td>{{ row.region }}</td><td>{{ row.status }}</td><td>{{ row.owner }}</td></tr>{% endfor %}
+</table>"""
+FLOOR_SQL = text(
+    "SELECT c.id, c.name, c.tier, c.region, c.status, u.display_name AS owner "
+    "FROM customers c JOIN users u ON u.id = c.owner_id "
+    "WHERE c.owner_id = :owner ORDER BY c.name, c.id LIMIT 50"
+)
+
+
+class StatementCounter:
+    """Counts SQL statements the engine runs (all threads; the bench runs one at a time)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, *args, **kwargs) -> None:
+        with self.lock:
+            self.count += 1
+
+
+def default_url(size: str) -> str:
+    RESULTS.mkdir(exist_ok=True)
+    return f"sqlite:///{RESULTS / f'bench-{size}.sqlite3'}"
+
+
+def make_app(database_url: str, **overrides) -> tuple[Flask, StatementCounter]:
+    """The production-like app (CSRF on, development config) on the bench database."""
+    os.environ.pop("CRM_DATABASE_URL", None)
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "bench-secret",
+        "MAIL_DIR": str(RESULTS / "mail"),
+        "RATELIMIT_ENABLED": False,
+        "LOG_LEVEL": "WARNING",  # a line per request would be measured too
+        **overrides,
+    }
+    app = create_app("development", **settings)
+
+    def floor():
+        owner = int(__import__("flask").request.args.get("owner", 0))
+        rows = db.session.execute(FLOOR_SQL, {"owner": owner}).all()
+        return render_template_string(FLOOR_TEMPLATE, rows=rows)
+
+    app.add_url_rule("/_bench/floor", "bench_floor", floor)
+    counter = StatementCounter()
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", counter)
+    return app, counter
+
+
+def has_data() -> bool:
+    if not inspect(db.engine).has_table("users"):
+        return False
+    from models import User
+
+    return bool(db.session.scalar(select(func.count()).select_from(User)))
+
+
+def fresh_schema() -> None:
+    """Empty the bench database and create the schema with its reference data."""
+    from crm.services.seed import seed_reference_data
+
+    db.drop_all()
+    db.create_all()
+    seed_reference_data()
+    db.session.commit()

@@ -1,0 +1,452 @@
+"""The reference dataset, written with set-based inserts (executemany / COPY), not the ORM."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from werkzeug.security import generate_password_hash
+
+from crm.extensions import db
+from crm.services.identity import normalise_name
+
+PASSWORD = "bench-pass"  # every generated user shares it (one scrypt hash, computed once)
+DUE_NOTE = "bench: due at the tick"
+
+
+@dataclass(frozen=True)
+class Size:
+    teams: int
+    managers: int
+    customers: int
+    contacts: int
+    profiles: int
+    opportunities: int
+    history: int
+    visits: int
+    reminders: int
+    pending: int
+    due: int
+
+    def scaled(self, factor: int) -> Size:
+        values = {k: max(1, v // factor) for k, v in self.__dict__.items()}
+        values["managers"] = max(values["managers"], 2 * values["teams"])
+        return Size(**values)
+
+
+PROVINCE = Size(
+    teams=100,
+    managers=1_000,
+    customers=100_000,
+    contacts=300_000,
+    profiles=50_000,
+    opportunities=150_000,
+    history=600_000,
+    visits=1_000_000,
+    reminders=500_000,
+    pending=20_000,
+    due=1_000,
+)
+SIZES = {"province": PROVINCE, "small": PROVINCE.scaled(100), "tiny": PROVINCE.scaled(1000)}
+
+REGIONS = ("武汉", "宜昌", "襄阳", "荆州", "黄石", "十堰", "孝感", "荆门", "鄂州", "黄冈",
+           "咸宁", "随州", "恩施", "仙桃", "天门", "潜江")  # fmt: skip
+WORDS = ("精密", "科技", "物流", "能源", "医药", "银行", "电力", "教育", "建设", "交通",
+         "水务", "钢铁", "食品", "化工", "纺织", "信息")  # fmt: skip
+SUFFIXES = ("有限公司", "集团有限公司", "股份有限公司", "分公司")
+COMPETITORS = ("中国联通", "中国电信", "中国广电", "华为云", "阿里云")
+TIERS = ("A+",) * 5 + ("A",) * 15 + ("B",) * 30 + ("C",) * 50
+STRATEGIES = ("consolidate", "invest", "harvest", "maintain", None)
+STATUSES = ("active",) * 6 + ("prospect",) * 2 + ("at_risk", "lost")
+ROLES = ("decision_maker", "influencer", "user", "contact_person")
+VISIT_KINDS = ("on_site", "on_site", "phone", "meeting", "presentation", "other")
+
+
+class Writer:
+    """Inserts rows of plain values: executemany on SQLite, COPY on PostgreSQL."""
+
+    def __init__(self, connection, dialect: str, chunk: int = 20_000) -> None:
+        self.connection = connection  # the DBAPI connection
+        self.dialect = dialect
+        self.chunk = chunk
+        self.counts: dict[str, int] = {}
+
+    def ts(self, moment: datetime) -> str:
+        value = moment.isoformat(sep=" ", timespec="microseconds")
+        return value if self.dialect == "sqlite" else value + "+00:00"
+
+    def insert(self, table: str, columns: tuple[str, ...], rows) -> None:
+        cursor = self.connection.cursor()
+        total = 0
+        if self.dialect == "postgresql":
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    total += 1
+        else:
+            sql = (
+                f"INSERT INTO {table} ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' for _ in columns)})"
+            )
+            batch = []
+            for row in rows:
+                batch.append(row)
+                if len(batch) >= self.chunk:
+                    cursor.executemany(sql, batch)
+                    total += len(batch)
+                    batch = []
+            if batch:
+                cursor.executemany(sql, batch)
+                total += len(batch)
+        cursor.close()
+        self.counts[table] = self.counts.get(table, 0) + total
+
+
+def generate(size: Size, *, seed: int = 8, log=print) -> dict:
+    """Fill an empty schema (reference data seeded) with `size` rows; returns counts and time."""
+    started = time.perf_counter()
+    rng = random.Random(seed)
+    engine = db.engine
+    dialect = engine.dialect.name
+    now = datetime.now(UTC).replace(tzinfo=None)
+    today = now.date()
+    raw = engine.raw_connection()
+    try:
+        dbapi = raw.driver_connection
+        if dialect == "sqlite":
+            dbapi.execute("PRAGMA synchronous=OFF")
+            dbapi.execute("PRAGMA foreign_keys=OFF")  # ids are generated in order, parents first
+        w = Writer(dbapi, dialect)
+        stages = list(dbapi.execute(
+            "SELECT id, probability, is_contract, position FROM stages ORDER BY position"
+        ).fetchall())  # fmt: skip
+        industries = [r[0] for r in dbapi.execute("SELECT id FROM industries").fetchall()]
+        steps = [
+            ("users", _users), ("customers", _customers), ("contacts", _contacts),
+            ("competitors", _competitors), ("opportunities", _opportunities),
+            ("visits", _visits), ("reminders", _reminders),
+        ]  # fmt: skip
+        ctx = {
+            "rng": rng, "size": size, "w": w, "now": now, "today": today,
+            "stages": stages, "industries": industries,
+        }  # fmt: skip
+        for name, step in steps:
+            t0 = time.perf_counter()
+            step(ctx)
+            dbapi.commit()
+            log(f"  {name:<14} {time.perf_counter() - t0:6.1f} s")
+        if dialect == "sqlite":
+            dbapi.execute("PRAGMA foreign_keys=ON")
+            dbapi.execute("ANALYZE")
+        else:
+            dbapi.execute("ANALYZE")
+            for table in ("users", "teams", "customers", "contacts", "competitors",
+                          "competitor_profiles", "opportunities", "opportunity_history",
+                          "visits", "reminders"):  # fmt: skip
+                dbapi.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT coalesce(max(id), 1) FROM {table}))"
+                )
+        dbapi.commit()
+    finally:
+        raw.close()
+    return {"seconds": round(time.perf_counter() - started, 1), "rows": w.counts}
+
+
+def _users(c: dict) -> None:
+    size, w, now = c["size"], c["w"], c["now"]
+    stamp = w.ts(now)
+    password = generate_password_hash(PASSWORD, method="scrypt")
+    w.insert("teams", ("id", "name", "created_at", "updated_at"),
+             ((t, f"政企{t:03d}组", stamp, stamp) for t in range(1, size.teams + 1)))  # fmt: skip
+    columns = ("id", "username", "display_name", "email", "password_hash", "role", "level",
+               "team_id", "locale", "timezone", "active", "session_token", "email_reminders",
+               "email_daily_digest", "email_weekly_digest", "reminder_lead_minutes",
+               "created_at", "updated_at")  # fmt: skip
+
+    def rows():
+        # Digests off: the reminder tick measures reminder emails alone.
+        def user(id_, username, role, team, level="intermediate"):
+            return (id_, username, username, f"{username}@bench.example", password, role, level,
+                    team, "en", "Asia/Shanghai", True, f"bench{id_:027d}", True, False, False, 0,
+                    stamp, stamp)  # fmt: skip
+
+        yield user(1, "admin", "admin", None)
+        for t in range(1, size.teams + 1):
+            yield user(1 + t, f"supervisor{t}", "supervisor", t, "senior")
+        for m in range(1, size.managers + 1):
+            yield user(1 + size.teams + m, f"manager{m}", "manager", (m - 1) % size.teams + 1)
+
+    w.insert("users", columns, rows())
+    w.connection.execute("UPDATE teams SET supervisor_id = id + 1")
+    c["manager_ids"] = [1 + size.teams + m for m in range(1, size.managers + 1)]
+
+
+def _customers(c: dict) -> None:
+    rng, size, w, now = c["rng"], c["size"], c["w"], c["now"]
+    managers, industries = c["manager_ids"], c["industries"]
+    stamp = w.ts(now)
+    owners = [managers[i % len(managers)] for i in range(size.customers)]
+    c["owners"] = owners  # customer id i+1 -> owner
+    columns = ("id", "name", "name_key", "parent_id", "industry_id", "region", "address",
+               "employees", "annual_revenue", "annual_spend", "tier", "strategy", "status",
+               "contract_expiry", "owner_id", "created_by_id", "updated_by_id", "version",
+               "created_at", "updated_at")  # fmt: skip
+
+    def rows():
+        head = None
+        for i in range(size.customers):
+            id_ = i + 1
+            # Groups: every tenth customer heads a group of itself and three subsidiaries.
+            if i % 10 == 0:
+                head = id_
+                parent = None
+            else:
+                parent = head if i % 10 <= 3 else None
+            region = REGIONS[i % len(REGIONS)]
+            name = f"{region}{WORDS[(i // 16) % 16]}{WORDS[i * 7 % 16]}{id_}{SUFFIXES[i % 4]}"
+            expiry = today_plus(c["today"], rng.randint(-100, 700)) if i % 3 else None
+            yield (id_, name, normalise_name(name), parent, industries[i % len(industries)],
+                   region, f"{region}市{id_}号", rng.randint(20, 20000),
+                   f"{rng.randint(1, 50000)}0000.00", f"{rng.randint(1, 500)}000.00",
+                   rng.choice(TIERS), rng.choice(STRATEGIES), rng.choice(STATUSES), expiry,
+                   owners[i], 1, 1, 1, stamp, stamp)  # fmt: skip
+
+    w.insert("customers", columns, rows())
+
+
+def today_plus(day: date, days: int) -> str:
+    return (day + timedelta(days=days)).isoformat()
+
+
+def _contacts(c: dict) -> None:
+    rng, size, w = c["rng"], c["size"], c["w"]
+    stamp = w.ts(c["now"])
+    per = max(1, size.contacts // size.customers)
+    columns = (
+        "id",
+        "customer_id",
+        "name",
+        "title",
+        "department",
+        "mobile",
+        "role",
+        "attitude",
+        "strength",
+        "reports_to_id",
+        "active",
+        "version",
+        "created_at",
+        "updated_at",
+    )
+
+    def rows():
+        id_ = 0
+        for customer in range(1, size.customers + 1):
+            first = id_ + 1
+            for k in range(per):
+                id_ += 1
+                # Seven customers in ten have a decision maker; the others' lists flag it.
+                role = "decision_maker" if k == 0 and customer % 10 < 7 else ROLES[1 + k % 3]
+                yield (id_, customer, f"联系人{id_}", "经理", "信息部", f"1{id_:010d}", role,
+                       rng.choice(("supporter", "neutral", "opponent")), rng.randint(1, 5),
+                       None if k == 0 else first, True, 1, stamp, stamp)  # fmt: skip
+
+    w.insert("contacts", columns, rows())
+
+
+def _competitors(c: dict) -> None:
+    rng, size, w = c["rng"], c["size"], c["w"]
+    stamp = w.ts(c["now"])
+    w.insert("competitors", ("id", "name", "active", "created_at", "updated_at"),
+             ((i + 1, n, True, stamp, stamp) for i, n in enumerate(COMPETITORS)))  # fmt: skip
+    columns = (
+        "id",
+        "customer_id",
+        "competitor_id",
+        "products",
+        "discount_percent",
+        "contract_expiry",
+        "threat",
+        "version",
+        "created_at",
+        "updated_at",
+    )
+
+    def rows():
+        # One profile for each of the first customers, two competitors for some.
+        for id_ in range(1, size.profiles + 1):
+            customer = (id_ - 1) % size.customers + 1
+            competitor = ((id_ - 1) // size.customers) % len(COMPETITORS) + 1 + customer % 3
+            competitor = (competitor - 1) % len(COMPETITORS) + 1
+            yield (id_, customer, competitor, "专线、云", f"{rng.randint(0, 30)}.00",
+                   today_plus(c["today"], rng.randint(-60, 700)),
+                   rng.choice(("low", "medium", "high")), 1, stamp, stamp)  # fmt: skip
+
+    w.insert("competitor_profiles", columns, rows())
+
+
+def _opportunities(c: dict) -> None:
+    rng, size, w, now = c["rng"], c["size"], c["w"], c["now"]
+    stages, owners = c["stages"], c["owners"]
+    contract_pos = next(pos for _, _, contract, pos in stages if contract)
+    open_stages = [s for s in stages if s[3] < contract_pos]
+    won_stages = [s for s in stages if s[3] >= contract_pos]
+    per_history = max(1, size.history // size.opportunities)
+    history = []
+    columns = (
+        "id",
+        "customer_id",
+        "title",
+        "amount",
+        "expected_close",
+        "stage_id",
+        "probability",
+        "owner_id",
+        "status",
+        "next_step",
+        "lost_reason",
+        "closed_at",
+        "stage_entered_at",
+        "created_by_id",
+        "version",
+        "created_at",
+        "updated_at",
+    )
+
+    def rows():
+        for id_ in range(1, size.opportunities + 1):
+            customer = rng.randint(1, size.customers)
+            owner = owners[customer - 1]
+            roll = rng.random()
+            status = "open" if roll < 0.6 else "won" if roll < 0.85 else "lost"
+            stage = rng.choice(won_stages if status == "won" else open_stages)
+            created = now - timedelta(days=rng.randint(30, 720), minutes=rng.randint(0, 1440))
+            entered = created + timedelta(days=rng.randint(0, 29))
+            closed = w.ts(entered) if status != "open" else None
+            amount = f"{rng.randint(1, 500) * 1000}.00"
+            for k in range(per_history):
+                history.append((opp_hist_id(id_, k, per_history), id_,
+                                w.ts(created + timedelta(days=k)), owner,
+                                open_stages[min(k, len(open_stages) - 1)][0]
+                                if k < per_history - 1 else stage[0],
+                                status if k == per_history - 1 else "open", amount,
+                                stage[1], "{}"))  # fmt: skip
+            yield (id_, customer, f"商机{id_} 专线扩容", amount,
+                   today_plus(c["today"], rng.randint(-30, 365)), stage[0], stage[1], owner,
+                   status, "方案交流", "price" if status == "lost" else None, closed,
+                   w.ts(entered), owner, 1, w.ts(created), w.ts(entered))  # fmt: skip
+
+    w.insert("opportunities", columns, rows())
+    w.insert(
+        "opportunity_history",
+        (
+            "id",
+            "opportunity_id",
+            "at",
+            "actor_id",
+            "stage_id",
+            "status",
+            "amount",
+            "probability",
+            "changes",
+        ),
+        history,
+    )
+
+
+def opp_hist_id(opportunity: int, k: int, per: int) -> int:
+    return (opportunity - 1) * per + k + 1
+
+
+def _visits(c: dict) -> None:
+    rng, size, w, now = c["rng"], c["size"], c["w"], c["now"]
+    owners = c["owners"]
+    last: dict[int, datetime] = {}
+    columns = (
+        "id",
+        "customer_id",
+        "user_id",
+        "occurred_at",
+        "kind",
+        "purpose",
+        "outcome",
+        "follow_up_on",
+        "version",
+        "created_at",
+        "updated_at",
+    )
+    span = 365 * 24 * 60
+
+    def rows():
+        for id_ in range(1, size.visits + 1):
+            customer = rng.randint(1, size.customers)
+            # A year back, more of them recent: this week's log is not empty.
+            at = now - timedelta(minutes=int(span * rng.random() ** 2) + 1)
+            if customer not in last or at > last[customer]:
+                last[customer] = at
+            stamp = w.ts(at)
+            yield (id_, customer, owners[customer - 1], stamp, rng.choice(VISIT_KINDS),
+                   "了解需求", "客户有意向", None, 1, stamp, stamp)  # fmt: skip
+
+    w.insert("visits", columns, rows())
+    cursor = w.connection.cursor()
+    updates = [(w.ts(at), customer) for customer, at in last.items()]
+    if w.dialect == "sqlite":
+        cursor.executemany("UPDATE customers SET last_visit_at = ? WHERE id = ?", updates)
+    else:
+        cursor.execute("CREATE TEMP TABLE bench_last (at timestamptz, id int)")
+        with cursor.copy("COPY bench_last (at, id) FROM STDIN") as copy:
+            for row in updates:
+                copy.write_row(row)
+        cursor.execute(
+            "UPDATE customers SET last_visit_at = b.at FROM bench_last b WHERE customers.id = b.id"
+        )
+        cursor.execute("DROP TABLE bench_last")
+    cursor.close()
+
+
+def _reminders(c: dict) -> None:
+    rng, size, w, now = c["rng"], c["size"], c["w"], c["now"]
+    owners = c["owners"]
+    columns = (
+        "id",
+        "owner_id",
+        "customer_id",
+        "source",
+        "due_on",
+        "due_at",
+        "has_time",
+        "note",
+        "status",
+        "completed_at",
+        "version",
+        "created_at",
+        "updated_at",
+    )
+    pending_from = size.reminders - size.pending  # the last ids are pending
+    due_from = size.reminders - size.due  # and the very last ones due at the tick
+
+    def rows():
+        for id_ in range(1, size.reminders + 1):
+            customer = rng.randint(1, size.customers)
+            note, completed = "回访", None
+            if id_ > due_from:
+                at, status, note = now - timedelta(minutes=10), "pending", DUE_NOTE
+            elif id_ > pending_from:
+                # Pending: overdue (beyond the tick's window) or due within the next month.
+                at = now + timedelta(minutes=rng.randint(-20 * 1440, 30 * 1440))
+                if now - timedelta(hours=3) < at <= now + timedelta(hours=1):
+                    at += timedelta(hours=6)
+                status = "pending"
+            else:
+                at = now - timedelta(minutes=rng.randint(1440, 365 * 1440))
+                status = "done" if id_ % 5 else "dismissed"
+                completed = w.ts(at + timedelta(hours=2))
+            stamp = w.ts(at)
+            yield (id_, owners[customer - 1], customer, "manual", at.date().isoformat(), stamp,
+                   True, note, status, completed, 1, stamp, stamp)  # fmt: skip
+
+    w.insert("reminders", columns, rows())

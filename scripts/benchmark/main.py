@@ -1,0 +1,131 @@
+"""scripts/bench: generate the reference dataset, time pages and operations, write JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from crm.extensions import db  # noqa: E402
+from scripts.benchmark import app as bench_app  # noqa: E402
+from scripts.benchmark.generate import SIZES, generate  # noqa: E402
+from scripts.benchmark.operations import OPERATIONS, run_operations  # noqa: E402
+from scripts.benchmark.timings import PAGES, run_pages  # noqa: E402
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version()}
+
+
+def prepare(url: str, size_name: str, *, reuse: bool, fresh: bool) -> tuple:
+    """The app on a database holding the dataset: made now unless --reuse finds one."""
+    if url.startswith("sqlite:///") and not reuse:
+        path = Path(url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        fresh = True
+    app, counter = bench_app.make_app(url)
+    generation = None
+    with app.app_context():
+        if bench_app.has_data() and reuse:
+            print(f"==> reusing the dataset in {url}")
+        else:
+            if bench_app.has_data() and not fresh:
+                sys.exit(f"{url} holds data: pass --fresh to replace it or --reuse to keep it")
+            print(f"==> generating the {size_name} dataset into {url}")
+            bench_app.fresh_schema()
+            db.session.remove()
+            generation = generate(SIZES[size_name])
+            total = sum(generation["rows"].values())
+            print(f"    {total:,} rows in {generation['seconds']} s")
+        db.session.remove()
+    return app, counter, generation
+
+
+def print_table(pages: dict, operations: dict) -> None:
+    print()
+    print(f"{'page':<38}{'median':>9}{'p95':>9}{'SQL':>5}{'×floor':>8}{'target':>8}  verdict")
+    for name, r in pages.items():
+        if r.get("error"):
+            print(f"{name:<38}  HTTP {r['status']}  {r['url']}  MISS")
+            continue
+        target = r.get("target_p95_ms") or ""
+        print(
+            f"{name:<38}{r['median_ms']:>7.1f}ms{r['p95_ms']:>7.1f}ms{r['statements']:>5}"
+            f"{r.get('floor_ratio', 1.0):>8}{target:>8}  {r.get('verdict', '')}"
+        )
+    print()
+    for name, r in operations.items():
+        if "todo" in r:
+            print(f"{name:<22} TODO  {r['todo']}")
+        elif "error" in r:
+            print(f"{name:<22} ERROR {r['error']}  MISS")
+        else:
+            extra = f"{r['rows_per_s']:,} rows/s" if "rows_per_s" in r else ""
+            print(
+                f"{name:<22} {r['seconds']:>7.2f} s  {r['count']:>7,} done  {extra:<16}"
+                f"target {r['target']}  {'PASS' if r['ok'] else 'MISS'}"
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__)
+    parser.add_argument("--size", choices=sorted(SIZES), default="small")
+    parser.add_argument("--database-url", help="default: a SQLite file under bench-results/")
+    parser.add_argument("--reuse", action="store_true", help="keep a dataset already there")
+    parser.add_argument("--fresh", action="store_true", help="drop and regenerate a database")
+    parser.add_argument("--runs", type=int, default=25, help="timed requests per page")
+    parser.add_argument("--page", action="append", choices=sorted(PAGES), help="only these")
+    parser.add_argument("--operation", action="append", choices=sorted(OPERATIONS))
+    parser.add_argument("--no-pages", action="store_true")
+    parser.add_argument("--no-operations", action="store_true")
+    parser.add_argument("--generate-only", action="store_true")
+    parser.add_argument("--http", action="store_true", help="also gunicorn throughput")
+    parser.add_argument("--http-seconds", type=float, default=10.0)
+    args = parser.parse_args(argv)
+
+    url = args.database_url or bench_app.default_url(args.size)
+    app, counter, generation = prepare(url, args.size, reuse=args.reuse, fresh=args.fresh)
+    result = {
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "size": args.size,
+        "database": app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1],
+        "machine": machine(),
+        "generation": generation,
+    }
+    if not args.generate_only:
+        if not args.no_pages:
+            result.update(run_pages(app, counter, names=args.page, runs=args.runs))
+        if not args.no_operations:
+            result["operations"] = run_operations(app, SIZES[args.size], args.operation)
+        print_table(result.get("pages", {}), result.get("operations", {}))
+        if args.http:
+            from scripts.benchmark.http import run_http
+
+            result["http"] = run_http(url, seconds=args.http_seconds)
+    bench_app.RESULTS.mkdir(exist_ok=True)
+    out = bench_app.RESULTS / f"{time.strftime('%Y%m%d-%H%M%S')}-{args.size}.json"
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+    where = result["machine"]
+    print(f"\n==> {out.relative_to(ROOT)}  ({where['nproc']} × {where['cpu']})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

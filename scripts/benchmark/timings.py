@@ -1,0 +1,154 @@
+"""In-process page timings through the Flask test client, named so more can be added."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask
+from flask_login.utils import _create_identifier
+from sqlalchemy import func, select
+
+from crm.extensions import db
+
+
+@dataclass(frozen=True)
+class Page:
+    role: str  # manager, supervisor or admin: who is signed in
+    url: Callable[[dict], str]  # built from the context (the chosen users and records)
+    target_p95_ms: float | None
+    is_list: bool = True  # list pages are held to the floor ratio
+
+
+# Add a page here by name; the context (see context()) holds the ids a URL may need.
+PAGES: dict[str, Page] = {
+    "customer list (manager)": Page("manager", lambda c: "/customers/", 25),
+    "customer list (supervisor)": Page("supervisor", lambda c: "/customers/", 25),
+    "customer list (admin, filter+search)": Page(
+        "admin", lambda c: f"/customers/?tier=A&region={c['region']}&q={c['q']}", 25
+    ),
+    "customer page": Page("manager", lambda c: f"/customers/{c['customer_id']}", 25, False),
+    "board (manager)": Page("manager", lambda c: "/opportunities/board", 60),
+    "board (supervisor)": Page("supervisor", lambda c: "/opportunities/board", 60),
+    "visit log (manager)": Page("manager", lambda c: "/visits/", 25),
+    "my follow-ups": Page("manager", lambda c: "/reminders/", 25),
+    "manager home": Page("manager", lambda c: "/", 25),
+    "supervisor home": Page("supervisor", lambda c: "/", 60),
+    "admin home": Page("admin", lambda c: "/", 300),
+}
+MAX_STATEMENTS = 15
+FLOOR_RATIO = 8
+
+
+def context() -> dict:
+    """The users and records the pages are opened with: a typical manager and their team."""
+    from models import Customer, Role, User
+
+    manager = db.session.scalar(
+        select(User).where(User.role == Role.MANAGER).order_by(User.id).limit(1)
+    )
+    supervisor = db.session.scalar(
+        select(User).where(User.role == Role.SUPERVISOR, User.team_id == manager.team_id)
+    )
+    admin = db.session.scalar(select(User).where(User.role == Role.ADMIN).limit(1))
+    customer = db.session.scalar(
+        select(Customer)
+        .where(Customer.owner_id == manager.id, Customer.parent_id.is_(None))
+        .order_by(Customer.id)
+        .limit(1)
+    )
+    count = db.session.scalar(
+        select(func.count()).select_from(Customer).where(Customer.owner_id == manager.id)
+    )
+    return {
+        "users": {"manager": manager, "supervisor": supervisor, "admin": admin},
+        "manager_id": manager.id,
+        "manager_customers": count,
+        "customer_id": customer.id,
+        "region": customer.region,
+        "q": customer.name[2:4],
+    }
+
+
+def signed_in(app: Flask, user) -> object:
+    """A test client whose session holds `user` (as tests/conftest.py `login` does)."""
+    client = app.test_client()
+    with app.test_request_context(environ_base=client.environ_base):
+        identifier = _create_identifier()
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+        session["_id"] = identifier
+    return client
+
+
+def measure(client, url: str, counter, *, warmup: int, runs: int) -> dict:
+    """Median and p95 of `runs` GETs after `warmup`; statements of the last one."""
+    for _ in range(warmup):
+        response = client.get(url)
+        if response.status_code != 200:
+            return {"url": url, "status": response.status_code, "error": True}
+    times = []
+    statements = 0
+    for _ in range(runs):
+        before = counter.count
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+        statements = counter.count - before
+        if response.status_code != 200:
+            return {"url": url, "status": response.status_code, "error": True}
+    times.sort()
+    return {
+        "url": url,
+        "status": 200,
+        "median_ms": round(statistics.median(times), 2),
+        "p95_ms": round(times[max(0, int(round(0.95 * len(times))) - 1)], 2),
+        "statements": statements,
+        "bytes": len(response.data),
+    }
+
+
+def run_pages(app: Flask, counter, *, names=None, warmup: int = 3, runs: int = 25) -> dict:
+    """Time the floor and every named page; each page gets its ratio to the floor."""
+    # Requests run outside any app context: one pushed around them would share `g`
+    # (and Flask-Login's cached user) between requests.
+    with app.app_context():
+        ctx = context()
+        clients = {role: signed_in(app, user) for role, user in ctx["users"].items()}
+        db.session.remove()
+    results = {
+        "floor": measure(
+            app.test_client(),
+            f"/_bench/floor?owner={ctx['manager_id']}",
+            counter,
+            warmup=warmup,
+            runs=runs,
+        )
+    }
+    floor = results["floor"]["median_ms"]
+    for name, page in PAGES.items():
+        if names and name not in names:
+            continue
+        result = measure(clients[page.role], page.url(ctx), counter, warmup=warmup, runs=runs)
+        if not result.get("error"):
+            result["floor_ratio"] = round(result["median_ms"] / floor, 1)
+            result["verdict"] = verdict(page, result)
+        else:
+            result["verdict"] = "MISS"
+        result["target_p95_ms"] = page.target_p95_ms
+        results[name] = result
+    return {"context": {k: v for k, v in ctx.items() if k != "users"}, "pages": results}
+
+
+def verdict(page: Page, result: dict) -> str:
+    misses = []
+    if page.target_p95_ms is not None and result["p95_ms"] > page.target_p95_ms:
+        misses.append("p95")
+    if result["statements"] > MAX_STATEMENTS:
+        misses.append("statements")
+    if page.is_list and result["floor_ratio"] > FLOOR_RATIO:
+        misses.append("floor")
+    return "PASS" if not misses else "MISS (" + ", ".join(misses) + ")"

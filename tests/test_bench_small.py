@@ -1,0 +1,71 @@
+"""The benchmark script at a tiny size on SQLite: the generator and timings keep working."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scripts.benchmark import app as bench_app  # noqa: E402
+from scripts.benchmark.generate import SIZES, generate  # noqa: E402
+from scripts.benchmark.timings import run_pages  # noqa: E402
+
+
+@pytest.fixture
+def bench(tmp_path):
+    app, counter = bench_app.make_app(f"sqlite:///{tmp_path / 'bench.sqlite3'}")
+    with app.app_context():
+        bench_app.fresh_schema()
+        bench_app.db.session.remove()
+        report = generate(SIZES["tiny"], log=lambda *_: None)
+        bench_app.db.session.remove()
+    yield app, counter, report
+    with app.app_context():
+        bench_app.db.engine.dispose()
+
+
+def test_the_generator_writes_every_table_consistently(bench):
+    from models import Customer, Opportunity, OpportunityHistory, Reminder, ReminderStatus, User
+
+    app, _, report = bench
+    size = SIZES["tiny"]
+    assert report["rows"]["customers"] == size.customers
+    assert report["rows"]["visits"] == size.visits
+    with app.app_context():
+        db = bench_app.db
+        count = lambda model, *where: db.session.scalar(  # noqa: E731
+            select(func.count()).select_from(model).where(*where)
+        )
+        assert count(User) == 1 + size.teams + size.managers
+        assert count(Customer, Customer.parent_id.is_not(None)) > 0
+        assert count(Opportunity) == size.opportunities
+        assert count(OpportunityHistory) == size.history
+        assert count(Reminder, Reminder.status == ReminderStatus.PENDING) == size.pending
+        # The ORM reads what the raw inserts wrote (enums by value, UTC datetimes, versions).
+        customer = db.session.get(Customer, 1)
+        assert customer.version == 1 and customer.last_visit_at.tzinfo is not None
+        assert {c.tier for c in db.session.scalars(select(Customer))} >= {"A+", "C"}
+        assert db.session.scalar(select(func.max(Customer.id))) == size.customers
+
+
+def test_every_page_answers_and_is_reported_against_the_floor(bench):
+    app, counter, _ = bench
+    result = run_pages(app, counter, warmup=1, runs=2)
+    pages = result["pages"]
+    assert pages["floor"]["statements"] == 1
+    for name in (
+        "customer list (manager)",
+        "customer list (admin, filter+search)",
+        "board (manager)",
+    ):
+        assert pages[name]["status"] == 200, name
+        assert pages[name]["statements"] >= 2
+        assert pages[name]["floor_ratio"] > 0
+        assert pages[name]["verdict"].startswith(("PASS", "MISS"))
+    # Pages other helpers are still building may fail; they are reported, never skipped.
+    assert all(isinstance(page["status"], int) for page in pages.values())
