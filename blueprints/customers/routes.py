@@ -15,6 +15,7 @@ from werkzeug.routing import BuildError
 from blueprints.customers import bp, history
 from blueprints.customers.forms import ConfirmForm, CustomerEditForm, CustomerForm
 from crm.extensions import db
+from crm.labels import label
 from crm.permissions import (
     admin_required,
     assignable_owners,
@@ -25,6 +26,7 @@ from crm.permissions import (
 )
 from crm.services import audit
 from crm.services import customers as customer_service
+from crm.services import timeline as timeline_service
 from crm.services.customer_groups import group_tree
 from crm.services.customer_search import CustomerFilters, search_customers
 from crm.services.errors import DomainError, StaleEdit
@@ -39,8 +41,6 @@ from models import (
     Strategy,
     Tier,
 )
-
-HISTORY_LIMIT = 50
 
 
 def _locale() -> str:
@@ -144,9 +144,6 @@ def _optional_url(endpoint: str, **values) -> str | None:
 @login_required
 def show(customer_id: int):
     customer = _customer_for_page(customer_id)
-    show_all = request.args.get("history") == "all"
-    entries = customer_service.history(customer.id, None if show_all else HISTORY_LIMIT + 1)
-    more_history = not show_all and len(entries) > HISTORY_LIMIT
     has_decision_maker = any(
         c.role is BuyingRole.DECISION_MAKER and c.active for c in customer.contacts
     )
@@ -156,11 +153,28 @@ def show(customer_id: int):
         tree=group_tree(customer, actor=current_user),
         has_decision_maker=has_decision_maker,
         add_contact_url=_optional_url("contacts.new", customer_id=customer.id),
-        history=history.describe(entries[:HISTORY_LIMIT] if more_history else entries, _locale()),
-        more_history=more_history,
+        timeline=_timeline(customer),
+        timeline_sources=timeline_service.SOURCES,
         locale=_locale(),
         confirm_form=ConfirmForm(),
     )
+
+
+def _timeline(customer: Customer) -> timeline_service.TimelinePage:
+    """The customer's timeline page chosen in the URL (?kinds=...&before=ISO)."""
+    page = timeline_service.customer_timeline(
+        customer,
+        kinds=request.args.getlist("kinds"),
+        before=timeline_service.parse_before(request.args.get("before")),
+    )
+    # Archive changes in words, as the History section showed them (one lookup per kind of id).
+    archive = [item for item in page.items if item.kind == "archive"]
+    for item, row in zip(
+        archive, history.describe([item.record for item in archive], _locale()), strict=True
+    ):
+        item.title = f"{label(row.entry.action)} {row.entity} {row.entry.entity_label}"
+        item.detail = [(change.field, change.old, change.new) for change in row.changes]
+    return page
 
 
 # Creating and editing -------------------------------------------------------

@@ -1,0 +1,229 @@
+"""The customer timeline: every kind of event newest first, filters, paging, statement count."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from crm.extensions import db
+from crm.services import contacts as contact_service
+from crm.services import pipeline, timeline, visits
+from crm.services import reminders as reminder_service
+from models import AuditAction, AuditEntry, LostReason, OpportunityHistory, ReminderStatus
+
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def manager(client, login, org):
+    org["m1"].locale = "en"
+    db.session.commit()
+    return login(client, org["m1"])
+
+
+@pytest.fixture
+def customer(org, make_customer):
+    return make_customer(org["m1"], name="北辰能源集团有限公司")
+
+
+def _kinds(page: str) -> list[str]:
+    return re.findall(r'data-kind="(\w+)"', page)
+
+
+def _story(customer, org, make_contact):
+    """A visit, an opportunity moved and lost, a contact added and a follow-up done, in order."""
+    m1 = org["m1"]
+    zhang = make_contact(customer, name="张总")
+    visits.log_visit(
+        customer,
+        actor=m1,
+        occurred_at=T0,
+        contacts=[zhang],
+        purpose="了解专线需求",
+        outcome="对方有扩容计划",
+    )
+    opportunity = pipeline.create_opportunity(
+        customer, actor=m1, title="云专线扩容", amount="300000", at=T0 + timedelta(days=1)
+    )
+    db.session.flush()
+    stages = {s.name_en: s for s in pipeline.stages_open_to(opportunity.status, _stages())}
+    pipeline.move_to_stage(
+        opportunity, stages["Needs discovery"], actor=m1, at=T0 + timedelta(days=2)
+    )
+    pipeline.mark_lost(opportunity, actor=m1, reason=LostReason.PRICE, at=T0 + timedelta(days=3))
+    db.session.commit()
+    return opportunity
+
+
+def _stages():
+    from models import Stage
+
+    return list(db.session.scalars(select(Stage).order_by(Stage.position)))
+
+
+def test_the_page_shows_every_kind_newest_first(manager, org, customer, make_contact):
+    _story(customer, org, make_contact)
+    contact_service.create_contact(customer, actor=org["m1"], name="李工")
+    reminder = reminder_service.create_reminder(
+        customer, actor=org["m1"], due_on=date.today() + timedelta(days=2), note="回访"
+    )
+    db.session.commit()
+    reminder_service.complete(reminder, actor=org["m1"], version=reminder.version)
+    db.session.commit()
+
+    page = manager.get(f"/customers/{customer.id}").get_data(as_text=True)
+
+    # Newest first: the follow-up done, scheduled, the contact added (all today), then the
+    # opportunity lost, moved, opened (days 3, 2, 1), then the visit (day 0).
+    kinds = _kinds(page)
+    assert kinds[:2] == ["reminder", "reminder"]
+    assert kinds[kinds.index("stage") :] == ["stage", "stage", "stage", "visit"]
+    assert "archive" in kinds[: kinds.index("stage")]
+    timeline_html = page[page.index('id="history"') :]
+    assert "Follow-up done" in timeline_html and "Follow-up scheduled" in timeline_html
+    assert "Lost" in timeline_html and "Needs discovery" in timeline_html
+    assert "张总" in timeline_html and "对方有扩容计划" in timeline_html
+    assert "李工" in timeline_html
+    # A visit's own audit entry is not an archive change: the visit shows once.
+    assert kinds.count("visit") == 1
+
+
+def test_the_kind_filter_keeps_only_the_chosen_kinds(manager, org, customer, make_contact):
+    _story(customer, org, make_contact)
+    contact_service.create_contact(customer, actor=org["m1"], name="李工")
+    db.session.commit()
+
+    page = manager.get(f"/customers/{customer.id}?kinds=visit&kinds=stage").get_data(as_text=True)
+
+    assert set(_kinds(page)) == {"visit", "stage"}
+    assert "李工" not in page[page.index('id="history"') :]
+    assert re.search(r'value="visit"\s+id="timeline-kind-visit" checked', page)
+    assert not re.search(r'id="timeline-kind-archive" checked', page)
+    comma = manager.get(f"/customers/{customer.id}?kinds=visit,stage").get_data(as_text=True)
+    assert _kinds(comma) == _kinds(page)
+    unknown = manager.get(f"/customers/{customer.id}?kinds=bogus").get_data(as_text=True)
+    everything = manager.get(f"/customers/{customer.id}").get_data(as_text=True)
+    assert _kinds(unknown) == _kinds(everything) and len(_kinds(everything)) > len(_kinds(page))
+    assert 'id="timeline-kind-archive" checked' in everything
+
+
+def test_older_pages_go_on_from_the_oldest_item_shown(org, customer, make_visit):
+    for day in range(7):
+        make_visit(customer, occurred_at=T0 + timedelta(days=day), purpose=f"第{day}次")
+
+    first = timeline.customer_timeline(customer, kinds=["visit"], limit=3)
+    second = timeline.customer_timeline(customer, kinds=["visit"], limit=3, before=first.older)
+    third = timeline.customer_timeline(customer, kinds=["visit"], limit=3, before=second.older)
+
+    days = [[item.at.day for item in page.items] for page in (first, second, third)]
+    assert days == [[8, 7, 6], [5, 4, 3], [2]]
+    assert third.older is None
+    assert timeline.parse_before(first.older.isoformat()) == first.older
+    # A "+" in a URL arrives as a space.
+    assert timeline.parse_before("2026-03-02T09:00:00 08:00") == T0
+    assert timeline.parse_before("not a date") is None
+
+
+def test_the_older_link_pages_through_the_page(manager, org, customer, make_visit):
+    for day in range(55):
+        make_visit(customer, occurred_at=T0 + timedelta(hours=day))
+
+    page = manager.get(f"/customers/{customer.id}?kinds=visit").get_data(as_text=True)
+    assert len(_kinds(page)) == 50
+    older = re.search(r'href="([^"]+)#history" id="timeline-older"', page).group(1)
+    assert "kinds=visit" in html.unescape(older)
+    rest = manager.get(html.unescape(older)).get_data(as_text=True)
+    assert len(_kinds(rest)) == 5 and 'id="timeline-newest"' in rest
+
+
+def test_items_sharing_the_boundary_instant_stay_together(org, customer, make_visit):
+    for _ in range(3):
+        make_visit(customer, occurred_at=T0)
+    make_visit(customer, occurred_at=T0 - timedelta(days=1))
+
+    first = timeline.customer_timeline(customer, kinds=["visit"], limit=2)
+
+    assert len(first.items) == 3 and first.older == T0
+    rest = timeline.customer_timeline(customer, kinds=["visit"], limit=2, before=first.older)
+    assert len(rest.items) == 1
+
+
+def test_only_this_customers_events_are_shown(manager, org, customer, make_customer, make_visit):
+    other = make_customer(org["m1"], name="远航港务集团有限公司")
+    make_visit(other, purpose="别家的拜访")
+    make_visit(customer, purpose="本客户的拜访")
+
+    page = manager.get(f"/customers/{customer.id}").get_data(as_text=True)
+
+    assert "本客户的拜访" in page and "别家的拜访" not in page
+
+
+def test_out_of_scope_customers_timeline_is_404(client, login, org, customer):
+    assert login(client, org["m3"]).get(f"/customers/{customer.id}?kinds=visit").status_code == 404
+
+
+def _rows(org, customer, make_contact, make_visit, make_opportunity, make_reminder, n):
+    contact = make_contact(customer)
+    opportunity = make_opportunity(customer)
+    for number in range(n):
+        at = T0 + timedelta(hours=number)
+        visit = make_visit(customer, occurred_at=at, purpose=f"p{number}", opportunity=opportunity)
+        visit.contacts.append(contact)
+        db.session.add(
+            OpportunityHistory(
+                opportunity=opportunity,
+                at=at,
+                actor=org["m1"],
+                stage=opportunity.stage,
+                status=opportunity.status,
+                probability=10,
+                changes={"probability": [number, 10]},
+            )
+        )
+        db.session.add(
+            AuditEntry(
+                customer_id=customer.id,
+                entity_type="contacts",
+                entity_id=contact.id,
+                entity_label=contact.name,
+                action=AuditAction.UPDATE,
+                changes={"reports_to_id": [None, contact.id], "role": ["user", "influencer"]},
+                actor_id=org["m1"].id,
+                created_at=at,
+            )
+        )
+        make_reminder(
+            customer,
+            due_at=at,
+            note=f"r{number}",
+            status=ReminderStatus.DONE,
+            completed_at=at,
+            created_at=at,
+        )
+    db.session.commit()
+
+
+def test_statements_do_not_grow_with_items(
+    manager,
+    org,
+    make_customer,
+    make_contact,
+    make_visit,
+    make_opportunity,
+    make_reminder,
+    count_queries,
+):
+    counts = []
+    for n in (5, 50):
+        customer = make_customer(org["m1"])
+        _rows(org, customer, make_contact, make_visit, make_opportunity, make_reminder, n)
+        db.session.expire_all()
+        with count_queries() as statements:
+            page = manager.get(f"/customers/{customer.id}").get_data(as_text=True)
+        assert len(_kinds(page)) == min(5 * n, 50)
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
