@@ -113,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.competitors import bp as competitors_bp
     from blueprints.contacts import bp as contacts_bp
     from blueprints.customers import bp as customers_bp
+    from blueprints.handovers import bp as handovers_bp
     from blueprints.imports import bp as imports_bp
     from blueprints.main import bp as main_bp
     from blueprints.opportunities import bp as opportunities_bp
@@ -132,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reference_bp, url_prefix="/admin")
     app.register_blueprint(opportunities_bp, url_prefix="/opportunities")
     app.register_blueprint(stages_bp, url_prefix="/admin/stages")
+    app.register_blueprint(handovers_bp, url_prefix="/handovers")
     app.register_blueprint(visits_bp, url_prefix="/visits")
     app.register_blueprint(cadences_bp, url_prefix="/admin")
 

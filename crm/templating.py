@@ -61,6 +61,7 @@ NAV = (
     ("visits.index", _l("Work log"), None),
     ("contacts.index", _l("Contacts"), None),
     ("competitors.index", _l("Competitors"), None),
+    ("handovers.index", _l("Handovers"), None),
     ("admin.users", _l("Users"), {"admin"}),
     ("admin.teams", _l("Teams"), {"admin"}),
     ("reference.industries", _l("Reference data"), {"admin"}),

@@ -75,6 +75,10 @@ def _stage_in_use(w: World) -> dict:
 
 # endpoint -> builds the record(s) and returns the URL's keyword arguments
 CUSTOMER_SCOPED: dict[str, Callable[[World], dict]] = {
+    "handovers.show": lambda w: {"handover_id": _handover(w).id},
+    "handovers.undo_handover": lambda w: {"handover_id": _handover(w).id},
+    "handovers.customer_history": lambda w: {"customer_id": w.customer().id},
+    "handovers.decline_request": lambda w: {"request_id": _handover_request(w).id},
     "opportunities.show": _opportunity,
     "opportunities.edit": _opportunity,
     "opportunities.move": _opportunity,
@@ -151,3 +155,32 @@ def _industry():
     db.session.add(industry)
     db.session.commit()
     return industry
+
+
+def _handover(w: World):
+    """sup1 hands one of their own customers to the owner (m1): both see it, m2 does not."""
+    from crm.extensions import db
+    from crm.services.handover import HandoverOptions, Selection, hand_over
+
+    customer = w.make_customer(w.org["sup1"])
+    handover = hand_over(
+        actor=w.org["sup1"],
+        selection=Selection(ids=[customer.id]),
+        to_owner=w.owner,
+        options=HandoverOptions(),
+        note="Access matrix",
+        token=f"matrix-{customer.id}",
+        expected_fingerprint=None,
+    )
+    db.session.commit()
+    return handover
+
+
+def _handover_request(w: World):
+    """The owner (m1) asks for a handover of one of their customers."""
+    from crm.extensions import db
+    from crm.services.handover_requests import request_handover
+
+    request = request_handover(w.customer(), actor=w.owner, note="Access matrix")
+    db.session.commit()
+    return request

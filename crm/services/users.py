@@ -104,6 +104,19 @@ def owned_customer_count(user: User) -> int:
     return db.session.scalar(select(func.count()).where(Customer.owner_id == user.id)) or 0
 
 
+def open_work_count(user: User) -> int:
+    """Open opportunities and pending follow-ups the user owns (on anybody's customers)."""
+    from models import Opportunity, OpportunityStatus, Reminder, ReminderStatus
+
+    opportunities = select(func.count()).where(
+        Opportunity.owner_id == user.id, Opportunity.status == OpportunityStatus.OPEN
+    )
+    reminders = select(func.count()).where(
+        Reminder.owner_id == user.id, Reminder.status == ReminderStatus.PENDING
+    )
+    return (db.session.scalar(opportunities) or 0) + (db.session.scalar(reminders) or 0)
+
+
 def deactivate_user(user: User, *, actor: User) -> None:
     """Deactivate an account; its open sessions stop at their next request."""
     require_admin(actor)
@@ -116,6 +129,16 @@ def deactivate_user(user: User, *, actor: User) -> None:
                 "%(name)s still owns %(n)d customers: hand them over before deactivating.",
                 name=user.display_name,
                 n=owned,
+            )
+        )
+    loose_ends = open_work_count(user)
+    if loose_ends:
+        raise DomainError(
+            _l(
+                "%(name)s still owns %(n)d open opportunities or pending follow-ups: "
+                "hand them over before deactivating.",
+                name=user.display_name,
+                n=loose_ends,
             )
         )
     if db.session.scalar(select(func.count()).where(Team.supervisor_id == user.id)):

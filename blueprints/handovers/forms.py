@@ -1,0 +1,67 @@
+"""Forms of the handover pages."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, SelectField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from crm.labels import options
+
+
+class HandoverForm(FlaskForm):
+    """The new owner, what moves along, and the note; the selection travels as sel_* inputs."""
+
+    to_owner = SelectField(_l("New owner"), coerce=int)
+    open_opportunities = BooleanField(_l("Move open opportunities"), default=True)
+    pending_reminders = BooleanField(_l("Move pending follow-ups"), default=True)
+    closed_opportunities = BooleanField(
+        _l("Move closed opportunities too (normally they keep their historical owner)"),
+        default=False,
+    )
+    note = TextAreaField(
+        _l("Handover note"),
+        validators=[Optional(), Length(max=5000)],
+        description=_l(
+            "What the new manager must know: relationships, promises made, open issues."
+        ),
+    )
+    reason = TextAreaField(
+        _l("Reason for a less senior owner"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("Required when a customer's tier needs a more senior manager."),
+    )
+    token = HiddenField()
+    fingerprint = HiddenField()
+    request_id = HiddenField()
+    preview = SubmitField(_l("Preview"))
+    commit = SubmitField(_l("Hand over"))
+
+    def __init__(self, *args, owners=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.to_owner.choices = options(
+            [(0, "—")] + [(u.id, f"{u.display_name} ({u.username})") for u in owners]
+        )
+
+
+class ConfirmForm(FlaskForm):
+    pass
+
+
+class RequestForm(FlaskForm):
+    to_owner = SelectField(_l("Suggested new owner"), coerce=int)
+    note = TextAreaField(
+        _l("Why should this customer be handed over?"),
+        validators=[DataRequired(), Length(max=2000)],
+    )
+
+    def __init__(self, *args, owners=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.to_owner.choices = options(
+            [(0, _l("Let my supervisor choose"))] + [(u.id, u.display_name) for u in owners]
+        )
+
+
+class DeclineForm(FlaskForm):
+    note = TextAreaField(_l("Why not?"), validators=[Optional(), Length(max=2000)])

@@ -1,0 +1,116 @@
+"""Handover requests: a manager asks, the supervisor approves (through the preview) or declines."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from blueprints.handovers import bp
+from blueprints.handovers.forms import DeclineForm, RequestForm
+from crm.extensions import db
+from crm.permissions import get_customer_or_404, refuse
+from crm.services import handover_requests
+from crm.services.errors import DomainError
+from crm.services.handover import may_hand_over
+from models import Customer, HandoverRequest, HandoverRequestStatus, Role, User
+
+
+def _colleagues() -> list[User]:
+    """Who a manager may suggest: the active members of their own team."""
+    if current_user.team_id is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.team_id == current_user.team_id,
+                User.active.is_(True),
+                User.id != current_user.id,
+                User.role.in_((Role.MANAGER, Role.SUPERVISOR)),
+            )
+            .order_by(User.display_name)
+        )
+    )
+
+
+@bp.route("/requests")
+@login_required
+def requests():
+    stmt = (
+        handover_requests.visible_requests(current_user)
+        .options(
+            joinedload(HandoverRequest.customer).joinedload(Customer.owner),
+            joinedload(HandoverRequest.requested_by),
+            joinedload(HandoverRequest.to_owner),
+            joinedload(HandoverRequest.decided_by),
+        )
+        .order_by(
+            (HandoverRequest.status == HandoverRequestStatus.PENDING).desc(),
+            HandoverRequest.created_at.desc(),
+            HandoverRequest.id.desc(),
+        )
+    )
+    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    return render_template(
+        "handovers/requests.html",
+        page=page,
+        decides=may_hand_over(current_user),
+        decline_form=DeclineForm(formdata=None),
+    )
+
+
+@bp.route("/requests/new", methods=["GET", "POST"])
+@login_required
+def new_request():
+    customer_id = request.values.get("customer", "")
+    if not customer_id.isdigit():
+        refuse(404, "handover request without customer", current_user)
+    customer = get_customer_or_404(int(customer_id), current_user)
+    form = RequestForm(owners=_colleagues())
+    if form.validate_on_submit():
+        to_owner = db.session.get(User, form.to_owner.data) if form.to_owner.data else None
+        try:
+            handover_requests.request_handover(
+                customer, actor=current_user, to_owner=to_owner, note=form.note.data
+            )
+        except DomainError as error:
+            db.session.rollback()
+            field = getattr(form, error.field, None) if error.field else None
+            if field is not None:
+                field.errors.append(str(error.message))
+            else:
+                flash(str(error.message), "danger")
+        else:
+            db.session.commit()
+            flash(
+                _("Your supervisor has been asked to hand over %(name)s.", name=customer.name),
+                "success",
+            )
+            return redirect(url_for("handovers.requests"))
+    return render_template(
+        "handovers/request_new.html", form=form, customer=customer
+    ), 400 if form.is_submitted() else 200
+
+
+@bp.route("/requests/<int:request_id>/decline", methods=["POST"])
+@login_required
+def decline_request(request_id: int):
+    pending = db.session.scalar(
+        handover_requests.visible_requests(current_user).where(HandoverRequest.id == request_id)
+    )
+    if pending is None:
+        refuse(404, f"handover request {request_id}", current_user)
+    form = DeclineForm()
+    if form.validate_on_submit():
+        try:
+            handover_requests.decline(pending, actor=current_user, note=form.note.data)
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "danger")
+        else:
+            db.session.commit()
+            flash(_("The request is declined."), "info")
+    return redirect(url_for("handovers.requests"))

@@ -1,0 +1,311 @@
+"""Handover pages: the record, select → preview → commit, one handover, undo."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from blueprints.handovers import bp
+from blueprints.handovers.forms import ConfirmForm, HandoverForm
+from crm.extensions import db
+from crm.permissions import get_customer_or_404, refuse
+from crm.services import handover_requests
+from crm.services.customer_search import CustomerFilters, count_statement, search_customers
+from crm.services.errors import DomainError
+from crm.services.handover import (
+    HandoverOptions,
+    Selection,
+    SelectionChanged,
+    can_undo,
+    hand_over,
+    may_hand_over,
+    preview,
+    target_owners,
+    undo,
+    undo_deadline,
+    visible_handovers,
+)
+from models import (
+    Customer,
+    Handover,
+    HandoverCustomer,
+    HandoverRequest,
+    HandoverRequestStatus,
+    User,
+)
+
+SELECTION_PREFIX = "sel_"
+
+
+def _selection(args, prefix: str = "") -> Selection:
+    """The selection from the URL (GET) or from the form's sel_* inputs (POST)."""
+    values = {key[len(prefix) :]: args.get(key) for key in args if key.startswith(prefix)}
+    ids = [int(i) for i in args.getlist(prefix + "ids") if i.isdigit()][:1000]
+    return Selection(filters=CustomerFilters.from_args(values), ids=ids)
+
+
+def _show_error(form, error: DomainError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors.append(str(error.message))
+    else:
+        flash(str(error.message), "danger")
+
+
+def _require_hand_over() -> None:
+    if not may_hand_over(current_user):
+        refuse(403, "handover", current_user)
+
+
+def _get_handover_or_404(handover_id: int) -> Handover:
+    handover = db.session.scalar(visible_handovers(current_user).where(Handover.id == handover_id))
+    if handover is None:
+        refuse(404, f"handover {handover_id}", current_user)
+    return handover
+
+
+def _pending_request(request_id: str | None) -> HandoverRequest | None:
+    if not request_id or not str(request_id).isdigit():
+        return None
+    return db.session.scalar(
+        handover_requests.visible_requests(current_user).where(
+            HandoverRequest.id == int(request_id),
+            HandoverRequest.status == HandoverRequestStatus.PENDING,
+        )
+    )
+
+
+@bp.route("/")
+@login_required
+def index():
+    stmt = (
+        visible_handovers(current_user)
+        .options(
+            joinedload(Handover.actor),
+            joinedload(Handover.from_owner),
+            joinedload(Handover.to_owner),
+        )
+        .order_by(Handover.created_at.desc(), Handover.id.desc())
+    )
+    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    pending = db.session.scalar(
+        select(func.count()).select_from(
+            handover_requests.visible_requests(current_user)
+            .where(HandoverRequest.status == HandoverRequestStatus.PENDING)
+            .subquery()
+        )
+    )
+    return render_template(
+        "handovers/index.html",
+        page=page,
+        pending=pending,
+        may_hand_over=may_hand_over(current_user),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    _require_hand_over()
+    owners = db.session.scalars(target_owners(current_user)).all()
+    form = HandoverForm(owners=owners)
+    if request.method == "POST":
+        selection = _selection(request.form, SELECTION_PREFIX)
+        pending = _pending_request(form.request_id.data)
+    else:
+        selection = _selection(request.args)
+        pending = _pending_request(request.args.get("request"))
+        if pending is not None:
+            selection = Selection(ids=[pending.customer_id])
+            form.to_owner.data = pending.to_owner_id or 0
+            form.note.data = pending.note
+            form.request_id.data = str(pending.id)
+        elif request.args.get("to", "").isdigit():
+            form.to_owner.data = int(request.args["to"])
+    result, status = None, 200
+    if form.validate_on_submit():
+        to_owner = db.session.get(User, form.to_owner.data) if form.to_owner.data else None
+        options = HandoverOptions(
+            open_opportunities=form.open_opportunities.data,
+            pending_reminders=form.pending_reminders.data,
+            closed_opportunities=form.closed_opportunities.data,
+        )
+        if form.commit.data and form.token.data:
+            done = _commit(form, selection, to_owner, options, pending)
+            if done is not None:
+                return done
+            status = 409 if form.fingerprint.errors else 400
+        elif form.preview.data:
+            form.token.data = secrets.token_urlsafe(24)  # a new preview is a new handover
+        try:
+            result = preview(
+                actor=current_user, selection=selection, to_owner=to_owner, options=options
+            )
+            form.fingerprint.data = result.fingerprint
+            form.token.data = form.token.data or secrets.token_urlsafe(24)
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+            status = 400
+    elif form.is_submitted():
+        status = 400
+    matching = search_customers(current_user, selection.filters)
+    if selection.ids:
+        matching = matching.where(Customer.id.in_(selection.ids))
+    page = db.paginate(
+        matching.options(joinedload(Customer.owner)),
+        per_page=current_app.config["PAGE_SIZE"],
+        error_out=False,
+    )
+    return render_template(
+        "handovers/new.html",
+        form=form,
+        selection=selection,
+        selection_args=selection.filters.as_args(),
+        prefix=SELECTION_PREFIX,
+        page=page,
+        total=db.session.scalar(count_statement(matching)),
+        owners=owners,
+        result=result,
+        pending=pending,
+    ), status
+
+
+def _commit(form, selection, to_owner, options, pending):
+    """Hand over; the redirect on success, or None after showing why not."""
+    try:
+        handover = hand_over(
+            actor=current_user,
+            selection=selection,
+            to_owner=to_owner,
+            options=options,
+            note=form.note.data,
+            reason=form.reason.data,
+            token=form.token.data,
+            expected_fingerprint=form.fingerprint.data,
+        )
+        if pending is not None and pending.status is HandoverRequestStatus.PENDING:
+            handover_requests.approve(pending, handover, actor=current_user)
+        db.session.commit()
+    except SelectionChanged as error:
+        db.session.rollback()
+        form.fingerprint.errors = [str(error.message)]
+        flash(str(error.message), "warning")
+        return None
+    except DomainError as error:
+        db.session.rollback()
+        _show_error(form, error)
+        return None
+    except IntegrityError:
+        # The same form submitted twice at once: the other request handed over.
+        db.session.rollback()
+        handover = db.session.scalar(select(Handover).where(Handover.token == form.token.data))
+        if handover is None:
+            raise
+    flash(
+        _(
+            "%(n)d customers are handed over to %(name)s.",
+            n=handover.customers_count,
+            name=handover.to_owner.display_name,
+        ),
+        "success",
+    )
+    return redirect(url_for("handovers.show", handover_id=handover.id))
+
+
+@bp.route("/<int:handover_id>")
+@login_required
+def show(handover_id: int):
+    handover = _get_handover_or_404(handover_id)
+    rows = (
+        select(HandoverCustomer)
+        .where(HandoverCustomer.handover_id == handover.id)
+        .options(
+            joinedload(HandoverCustomer.customer).joinedload(Customer.owner),
+            joinedload(HandoverCustomer.from_owner),
+        )
+        .join(HandoverCustomer.customer)
+        .order_by(Customer.name, Customer.id)
+    )
+    page = db.paginate(rows, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    moved = select(HandoverCustomer.customer_id).where(HandoverCustomer.handover_id == handover.id)
+    related = db.session.scalars(
+        select(Handover)
+        .where(
+            Handover.id != handover.id,
+            exists().where(
+                HandoverCustomer.handover_id == Handover.id,
+                HandoverCustomer.customer_id.in_(moved),
+            ),
+        )
+        .options(joinedload(Handover.to_owner), joinedload(Handover.actor))
+        .order_by(Handover.created_at, Handover.id)
+        .limit(50)
+    ).all()
+    return render_template(
+        "handovers/show.html",
+        handover=handover,
+        page=page,
+        related=related,
+        can_undo=can_undo(handover, current_user),
+        undo_until=undo_deadline(handover),
+        confirm_form=ConfirmForm(),
+    )
+
+
+@bp.route("/<int:handover_id>/undo", methods=["POST"])
+@login_required
+def undo_handover(handover_id: int):
+    handover = _get_handover_or_404(handover_id)
+    if not ConfirmForm().validate_on_submit():
+        flash(_("The form expired; please try again."), "danger")
+        return redirect(url_for("handovers.show", handover_id=handover.id))
+    try:
+        report = undo(handover, actor=current_user)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "danger")
+        return redirect(url_for("handovers.show", handover_id=handover_id))
+    flash(_("%(n)d customers are handed back.", n=report.moved_back), "success")
+    if report.moved_on:
+        flash(
+            _(
+                "%(n)d customers were handed on since and stay with their current owner.",
+                n=report.moved_on,
+            ),
+            "warning",
+        )
+    if report.changed_since:
+        flash(
+            _(
+                "%(n)d customers were changed since the handover; they went back as they are now.",
+                n=report.changed_since,
+            ),
+            "info",
+        )
+    return redirect(url_for("handovers.show", handover_id=report.handovers[0].id))
+
+
+@bp.route("/customers/<int:customer_id>")
+@login_required
+def customer_history(customer_id: int):
+    """The ownership history of one customer: every handover it was part of."""
+    customer = get_customer_or_404(customer_id, current_user)
+    rows = db.session.scalars(
+        select(HandoverCustomer)
+        .where(HandoverCustomer.customer_id == customer.id)
+        .options(
+            joinedload(HandoverCustomer.handover).joinedload(Handover.to_owner),
+            joinedload(HandoverCustomer.handover).joinedload(Handover.actor),
+            joinedload(HandoverCustomer.from_owner),
+        )
+        .order_by(HandoverCustomer.id.desc())
+    ).all()
+    return render_template("handovers/customer_history.html", customer=customer, rows=rows)

@@ -1,0 +1,516 @@
+"""Handing customer portfolios from one manager to another: preview, commit, undo.
+
+The selection is a filter (or a list of ids), never the ids of the page the user
+saw: it is evaluated again inside the commit's transaction. The commit moves the
+customers, their open opportunities and pending follow-ups with a few set-based
+UPDATEs driven by the handover's own customer list (handover_customers, filled by
+one INSERT ... SELECT), so 10,000 customers cost the same few statements as one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, and_, exists, func, insert, literal, or_, select, update
+
+from crm.extensions import db
+from crm.permissions import owner_scope
+from crm.services.customer_search import CustomerFilters, search_customers
+from crm.services.errors import DomainError, NotAllowed
+from models import (
+    Contact,
+    Customer,
+    Handover,
+    HandoverCustomer,
+    HandoverStatus,
+    Level,
+    Opportunity,
+    OpportunityStatus,
+    Reminder,
+    ReminderStatus,
+    Role,
+    Tier,
+    User,
+)
+from models.base import utcnow
+
+UNDO_DAYS = 7
+# The least senior level that may serve a tier (DOMAIN.md); other tiers: anyone.
+TIER_LEVEL = {Tier.A_PLUS: Level.SENIOR, Tier.A: Level.INTERMEDIATE}
+
+
+class SelectionChanged(DomainError):
+    """The customers or what hangs off them changed since the preview; nothing moved."""
+
+
+@dataclass
+class HandoverOptions:
+    open_opportunities: bool = True
+    pending_reminders: bool = True
+    closed_opportunities: bool = False
+
+    def as_dict(self) -> dict[str, bool]:
+        return {
+            "open_opportunities": self.open_opportunities,
+            "pending_reminders": self.pending_reminders,
+            "closed_opportunities": self.closed_opportunities,
+        }
+
+
+@dataclass
+class Selection:
+    """What to hand over: the customers matching `filters`, narrowed to `ids` when given."""
+
+    filters: CustomerFilters = field(default_factory=CustomerFilters)
+    ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Preview:
+    to_owner: User
+    customers: int
+    opportunities: int
+    closed_opportunities: int
+    reminders: int
+    contacts: int
+    portfolio_before: int
+    from_owners: list[tuple[User, int]]
+    # (tier, number of customers, level the tier needs) where the new owner is too junior
+    tier_warnings: list[tuple[Tier, int, Level]]
+    fingerprint: str
+
+    @property
+    def portfolio_after(self) -> int:
+        return self.portfolio_before + self.customers
+
+    @property
+    def needs_reason(self) -> bool:
+        return bool(self.tier_warnings)
+
+
+# Who ------------------------------------------------------------------------
+
+
+def may_hand_over(user: User) -> bool:
+    return user.is_authenticated and user.active and user.role in (Role.SUPERVISOR, Role.ADMIN)
+
+
+def require_hand_over(actor: User) -> None:
+    if not may_hand_over(actor):
+        raise NotAllowed(_l("Only a supervisor or an administrator can hand customers over."))
+
+
+def target_owners(actor: User) -> Select:
+    """Active users the actor may hand customers to: the team (and self), or any for admins."""
+    stmt = (
+        select(User)
+        .where(User.active.is_(True), User.role.in_((Role.MANAGER, Role.SUPERVISOR)))
+        .order_by(User.display_name)
+    )
+    if actor.role is Role.ADMIN:
+        return stmt
+    return stmt.where(owner_scope(actor, User.id))
+
+
+def check_target(actor: User, to_owner: User | None) -> User:
+    """Refuse a missing, deactivated or out-of-scope new owner."""
+    if to_owner is None:
+        raise DomainError(_l("Choose the new owner."), field="to_owner")
+    if not to_owner.active:
+        raise DomainError(
+            _l(
+                "%(name)s is deactivated and cannot take over customers.",
+                name=to_owner.display_name,
+            ),
+            field="to_owner",
+        )
+    if db.session.scalar(target_owners(actor).where(User.id == to_owner.id)) is None:
+        raise DomainError(
+            _l("You can hand customers only to members of your own team."), field="to_owner"
+        )
+    return to_owner
+
+
+def visible_handovers(user: User) -> Select:
+    """Handovers the user may read: their own (either side), their team's, or all for admins."""
+    stmt = select(Handover)
+    if user.role is Role.ADMIN:
+        return stmt
+    gave = exists().where(
+        HandoverCustomer.handover_id == Handover.id,
+        owner_scope(user, HandoverCustomer.from_owner_id),
+    )
+    return stmt.where(
+        or_(owner_scope(user, Handover.to_owner_id), Handover.actor_id == user.id, gave)
+    )
+
+
+# What -----------------------------------------------------------------------
+
+
+def selected_ids(actor: User, selection: Selection, to_owner: User) -> Select:
+    """SELECT of the ids to move: in the actor's scope, matching, not yet the new owner's."""
+    stmt = search_customers(actor, selection.filters).order_by(None)
+    if selection.ids:
+        stmt = stmt.where(Customer.id.in_(selection.ids))
+    return stmt.where(Customer.owner_id != to_owner.id).with_only_columns(Customer.id)
+
+
+def _open_opportunities(customer_ids, to_owner: User, options: HandoverOptions):
+    """WHERE clause of the opportunities that move with the customers."""
+    statuses = []
+    if options.open_opportunities:
+        statuses.append(Opportunity.status == OpportunityStatus.OPEN)
+    if options.closed_opportunities:
+        statuses.append(Opportunity.status != OpportunityStatus.OPEN)
+    if not statuses:
+        return None
+    return and_(
+        Opportunity.customer_id.in_(customer_ids),
+        Opportunity.owner_id != to_owner.id,
+        or_(*statuses),
+    )
+
+
+def _pending_reminders(pairs, to_owner: User):
+    """WHERE clause: pending follow-ups the previous owner had on the moved customers."""
+    return and_(
+        Reminder.status == ReminderStatus.PENDING,
+        Reminder.owner_id != to_owner.id,
+        exists().where(
+            pairs.c.customer_id == Reminder.customer_id, pairs.c.from_owner_id == Reminder.owner_id
+        ),
+    )
+
+
+def _count(stmt) -> int:
+    return db.session.scalar(stmt) or 0
+
+
+def _measure(pairs, to_owner: User, options: HandoverOptions) -> dict[str, int]:
+    """Counts of everything a customer list (customer_id, from_owner_id) would move."""
+    ids = select(pairs.c.customer_id)
+    opportunity_filter = _open_opportunities(ids, to_owner, options)
+    counts = {
+        "customers": _count(select(func.count()).select_from(pairs)),
+        "opportunities": 0,
+        "reminders": 0,
+        "contacts": _count(select(func.count(Contact.id)).where(Contact.customer_id.in_(ids))),
+        # A change by someone else bumps a version: part of the fingerprint.
+        "versions": _count(
+            select(func.coalesce(func.sum(Customer.version), 0)).where(Customer.id.in_(ids))
+        ),
+        "id_sum": _count(select(func.coalesce(func.sum(pairs.c.customer_id), 0))),
+    }
+    if opportunity_filter is not None:
+        counts["opportunities"] = _count(
+            select(func.count(Opportunity.id)).where(opportunity_filter)
+        )
+    if options.pending_reminders:
+        counts["reminders"] = _count(
+            select(func.count(Reminder.id)).where(_pending_reminders(pairs, to_owner))
+        )
+    return counts
+
+
+def fingerprint(counts: dict[str, int], to_owner: User, options: HandoverOptions) -> str:
+    text = repr((sorted(counts.items()), to_owner.id, sorted(options.as_dict().items())))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def preview(
+    *, actor: User, selection: Selection, to_owner: User | None, options: HandoverOptions
+) -> Preview:
+    """What a handover would move, and what needs attention before it does."""
+    require_hand_over(actor)
+    to_owner = check_target(actor, to_owner)
+    ids = selected_ids(actor, selection, to_owner)
+    pairs = select(Customer.id.label("customer_id"), Customer.owner_id.label("from_owner_id"))
+    pairs = pairs.where(Customer.id.in_(ids)).subquery()
+    counts = _measure(pairs, to_owner, options)
+    if not counts["customers"]:
+        raise DomainError(_l("No customers match this selection (or they are the new owner's)."))
+    closed = _count(
+        select(func.count(Opportunity.id)).where(
+            Opportunity.customer_id.in_(ids), Opportunity.status != OpportunityStatus.OPEN
+        )
+    )
+    from_owners = db.session.execute(
+        select(User, func.count(Customer.id))
+        .join(Customer, Customer.owner_id == User.id)
+        .where(Customer.id.in_(ids))
+        .group_by(User.id)
+        .order_by(User.display_name)
+    ).all()
+    return Preview(
+        to_owner=to_owner,
+        customers=counts["customers"],
+        opportunities=counts["opportunities"],
+        closed_opportunities=0 if options.closed_opportunities else closed,
+        reminders=counts["reminders"],
+        contacts=counts["contacts"],
+        portfolio_before=_count(select(func.count()).where(Customer.owner_id == to_owner.id)),
+        from_owners=[(user, n) for user, n in from_owners],
+        tier_warnings=tier_warnings(ids, to_owner),
+        fingerprint=fingerprint(counts, to_owner, options),
+    )
+
+
+def tier_warnings(ids, to_owner: User) -> list[tuple[Tier, int, Level]]:
+    """Tiers among the customers that need a more senior manager than the new owner."""
+    warnings = []
+    for tier, level in TIER_LEVEL.items():
+        if to_owner.level.rank >= level.rank:
+            continue
+        n = _count(select(func.count()).where(Customer.id.in_(ids), Customer.tier == tier))
+        if n:
+            warnings.append((tier, n, level))
+    return warnings
+
+
+# Commit ---------------------------------------------------------------------
+
+
+def hand_over(
+    *,
+    actor: User,
+    selection: Selection,
+    to_owner: User | None,
+    options: HandoverOptions,
+    note: str,
+    reason: str = "",
+    token: str,
+    expected_fingerprint: str | None,
+) -> Handover:
+    """Move the selected customers and what belongs to them, all or nothing; flush, no commit.
+
+    A second call with the same token returns the first handover (a double submit).
+    """
+    existing = db.session.scalar(select(Handover).where(Handover.token == token))
+    if existing is not None:
+        return existing
+    require_hand_over(actor)
+    to_owner = check_target(actor, to_owner)
+    note = (note or "").strip()
+    reason = (reason or "").strip()
+    if not note:
+        raise DomainError(_l("Write a handover note for the new owner."), field="note")
+    ids = selected_ids(actor, selection, to_owner)
+    if tier_warnings(ids, to_owner) and not reason:
+        raise DomainError(
+            _l("Some customers need a more senior manager: write the reason for this choice."),
+            field="reason",
+        )
+    return _commit(
+        actor=actor,
+        ids=ids,
+        to_owner=to_owner,
+        options=options,
+        note=note,
+        reason=reason or None,
+        token=token,
+        expected_fingerprint=expected_fingerprint,
+    )
+
+
+def _commit(
+    *,
+    actor: User,
+    ids: Select,
+    to_owner: User,
+    options: HandoverOptions,
+    note: str,
+    reason: str | None,
+    token: str,
+    expected_fingerprint: str | None,
+    reverses: Handover | None = None,
+) -> Handover:
+    now = utcnow()
+    handover = Handover(
+        actor_id=actor.id,
+        to_owner_id=to_owner.id,
+        created_at=now,
+        note=note,
+        reason=reason,
+        options=options.as_dict(),
+        token=token,
+        reverses_id=reverses.id if reverses else None,
+    )
+    db.session.add(handover)
+    db.session.flush()  # the token's unique constraint stops a concurrent double submit here
+    rows = select(literal(handover.id), Customer.id, Customer.owner_id).where(Customer.id.in_(ids))
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Nobody changes these customers (or adds to them) until this transaction ends.
+        rows = rows.with_for_update(of=Customer)
+    db.session.execute(
+        insert(HandoverCustomer).from_select(["handover_id", "customer_id", "from_owner_id"], rows),
+        execution_options={"synchronize_session": False},
+    )
+    pairs = (
+        select(HandoverCustomer.customer_id, HandoverCustomer.from_owner_id)
+        .where(HandoverCustomer.handover_id == handover.id)
+        .subquery()
+    )
+    counts = _measure(pairs, to_owner, options)
+    if not counts["customers"]:
+        raise DomainError(_l("No customers match this selection (or they are the new owner's)."))
+    if expected_fingerprint is not None and expected_fingerprint != fingerprint(
+        counts, to_owner, options
+    ):
+        raise SelectionChanged(
+            _l(
+                "The selected customers changed since the preview (someone edited, moved or "
+                "added to them). Nothing was handed over: check the new figures and confirm again."
+            )
+        )
+    moved_ids = select(pairs.c.customer_id)
+    sync = {"synchronize_session": False}
+    opportunity_filter = _open_opportunities(moved_ids, to_owner, options)
+    # Reminders first: their filter reads the previous owners from handover_customers.
+    if options.pending_reminders:
+        result = db.session.execute(
+            update(Reminder)
+            .where(_pending_reminders(pairs, to_owner))
+            .values(owner_id=to_owner.id, version=Reminder.version + 1, updated_at=now),
+            execution_options=sync,
+        )
+        handover.reminders_count = result.rowcount
+    if opportunity_filter is not None:
+        result = db.session.execute(
+            update(Opportunity)
+            .where(opportunity_filter)
+            .values(owner_id=to_owner.id, version=Opportunity.version + 1, updated_at=now),
+            execution_options=sync,
+        )
+        handover.opportunities_count = result.rowcount
+    result = db.session.execute(
+        update(Customer)
+        .where(Customer.id.in_(moved_ids))
+        .values(
+            owner_id=to_owner.id,
+            version=Customer.version + 1,
+            updated_at=now,
+            updated_by_id=actor.id,
+        ),
+        execution_options=sync,
+    )
+    handover.customers_count = result.rowcount
+    handover.contacts_count = counts["contacts"]
+    owners = db.session.scalars(select(pairs.c.from_owner_id).distinct().limit(2)).all()
+    handover.from_owner_id = owners[0] if len(owners) == 1 else None
+    db.session.flush()
+    # Objects already in the session must not show their old owners.
+    db.session.expire_all()
+    from crm.services.handover_notices import enqueue_handover_notices
+
+    enqueue_handover_notices(handover)
+    return handover
+
+
+# Undo -----------------------------------------------------------------------
+
+
+@dataclass
+class UndoReport:
+    handovers: list[Handover]
+    moved_back: int
+    moved_on: int  # customers someone handed on since: they stay where they are
+    changed_since: int  # customers edited since the handover: moved back as they are now
+
+
+def undo_deadline(handover: Handover):
+    return handover.created_at + timedelta(days=UNDO_DAYS)
+
+
+def can_undo(handover: Handover, actor: User) -> bool:
+    return (
+        may_hand_over(actor)
+        and handover.status is HandoverStatus.DONE
+        and handover.reverses_id is None
+        and utcnow() <= undo_deadline(handover)
+    )
+
+
+def undo(handover: Handover, *, actor: User) -> UndoReport:
+    """Hand the customers back to their previous owners, as new recorded handovers."""
+    require_hand_over(actor)
+    if handover.reverses_id is not None:
+        raise DomainError(_l("An undo cannot itself be undone: hand the customers over again."))
+    if handover.status is not HandoverStatus.DONE:
+        raise DomainError(_l("This handover has been undone already."))
+    if utcnow() > undo_deadline(handover):
+        raise DomainError(_l("A handover can be undone only within %(n)d days.", n=UNDO_DAYS))
+    listed = select(HandoverCustomer.customer_id).where(HandoverCustomer.handover_id == handover.id)
+    still_there = and_(Customer.id.in_(listed), Customer.owner_id == handover.to_owner_id)
+    moved_on = _count(
+        select(func.count()).where(
+            Customer.id.in_(listed), Customer.owner_id != handover.to_owner_id
+        )
+    )
+    changed = _count(
+        select(func.count()).where(still_there, Customer.updated_at > handover.created_at)
+    )
+    previous = db.session.scalars(
+        select(User)
+        .where(
+            User.id.in_(
+                select(HandoverCustomer.from_owner_id).where(
+                    HandoverCustomer.handover_id == handover.id
+                )
+            )
+        )
+        .order_by(User.id)
+    ).all()
+    for user in previous:
+        if not user.active:
+            raise DomainError(
+                _l(
+                    "%(name)s is deactivated: hand these customers to someone else instead.",
+                    name=user.display_name,
+                )
+            )
+    options = HandoverOptions(**handover.options)
+    backs = []
+    from_handover = handover.to_owner
+    for user in previous:
+        ids = (
+            select(Customer.id)
+            .where(still_there)
+            .where(
+                Customer.id.in_(
+                    select(HandoverCustomer.customer_id).where(
+                        HandoverCustomer.handover_id == handover.id,
+                        HandoverCustomer.from_owner_id == user.id,
+                    )
+                )
+            )
+        )
+        if not _count(select(func.count()).select_from(ids.subquery())):
+            continue
+        back = _commit(
+            actor=actor,
+            ids=ids,
+            to_owner=user,
+            options=options,
+            note=str(_l("Undo of handover #%(id)d.", id=handover.id)),
+            reason=None,
+            token=f"undo:{handover.id}:{user.id}",
+            expected_fingerprint=None,
+            reverses=handover,
+        )
+        backs.append(back)
+    if not backs:
+        raise DomainError(
+            _l("None of these customers is still with %(name)s.", name=from_handover.display_name)
+        )
+    handover.status = HandoverStatus.UNDONE
+    db.session.flush()
+    return UndoReport(
+        handovers=backs,
+        moved_back=sum(b.customers_count for b in backs),
+        moved_on=moved_on,
+        changed_since=changed,
+    )
