@@ -313,3 +313,15 @@ def test_handover_list_statements_do_not_grow(
         html = client.get("/handovers/").get_data(as_text=True)
     assert html.count("data-handover-id=") == 50
     assert len(many) == len(few)
+
+
+def test_the_customer_timeline_shows_the_handover(client, login, org, english, make_customer):
+    customer = make_customer(org["m2"])
+    login(client, org["sup1"])
+    response, data = preview_form(client, org["m1"], ids=str(customer.id))
+    client.post("/handovers/new", data=commit_data(response, data, note="Keep the CFO close."))
+
+    login(client, org["m1"])
+    html = client.get(f"/customers/{customer.id}").get_data(as_text=True)
+    assert 'data-kind="handover"' in html
+    assert "Keep the CFO close." in html and "M2 → M1" in html

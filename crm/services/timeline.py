@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from crm.extensions import db
 from crm.labels import label
+from crm.services.handover_timeline import handover_items
 from crm.services.stage_history import customer_stage_history, history_changes, stages_by_id
 from crm.templating import money
 from models import (
@@ -279,6 +280,7 @@ SOURCES: list[TimelineSource] = [
     TimelineSource("stage", _l("Opportunities"), stage_items),
     TimelineSource("archive", _l("Archive changes"), archive_items),
     TimelineSource("reminder", _l("Follow-ups"), reminder_items),
+    TimelineSource("handover", _l("Handovers"), handover_items),
 ]
 
 
