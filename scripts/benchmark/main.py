@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             result["operations"] = run_operations(app, SIZES[args.size], args.operation)
         print_table(result.get("pages", {}), result.get("operations", {}))
         if args.http:
-            from scripts.benchmark.http import run_http
+            from scripts.benchmark.throughput import run_http
 
             result["http"] = run_http(url, seconds=args.http_seconds)
     bench_app.RESULTS.mkdir(exist_ok=True)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import csv
 import importlib.util
 import io
-import sys
 import time
 from collections.abc import Callable
 from datetime import timedelta
 
 from flask import Flask
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from crm.extensions import db
 from scripts.benchmark.generate import DUE_NOTE
@@ -19,13 +18,12 @@ from scripts.benchmark.generate import DUE_NOTE
 
 def _tick(app: Flask, size) -> dict:
     """One scheduler tick with `size.due` reminders due, delivered to aiosmtpd on loopback."""
-    sys.path.insert(0, str(app.root_path + "/.."))
     from crm.scheduler import tick
-    from models import Reminder, ReminderStatus
+    from models import OutboxMessage, Reminder, ReminderStatus
     from models.base import utcnow
-    from tests.smtp import SMTPServer
+    from scripts.benchmark.smtp_sink import smtp_sink
 
-    with SMTPServer() as smtp:
+    with smtp_sink() as smtp:
         saved = {k: app.config.get(k) for k in smtp.config()}
         app.config.update(smtp.config())
         try:
@@ -36,6 +34,14 @@ def _tick(app: Flask, size) -> dict:
                     .where(Reminder.note == DUE_NOTE, Reminder.status == ReminderStatus.PENDING)
                     .values(due_at=utcnow() - timedelta(minutes=10))
                 )
+                # A rerun within the same minute would find their messages already written.
+                db.session.execute(
+                    delete(OutboxMessage).where(
+                        OutboxMessage.reminder_id.in_(
+                            select(Reminder.id).where(Reminder.note == DUE_NOTE)
+                        )
+                    )
+                )
                 db.session.commit()
                 started = time.perf_counter()
                 report = tick()
@@ -43,13 +49,15 @@ def _tick(app: Flask, size) -> dict:
                 db.session.remove()
         finally:
             app.config.update(saved)
-        delivered = len(smtp.of_kind("reminder:"))
+        received = smtp.stop()
+    delivered = received["messages"]
     return {
         "seconds": round(seconds, 2),
         "count": delivered,
         "sent": report.sent,
+        "duplicates": len(received["duplicates"]),
         "target": "1,000 emails < 5 s",
-        "ok": delivered >= size.due and seconds < 5,
+        "ok": delivered >= size.due and seconds < 5 and not received["duplicates"],
     }
 
 
@@ -108,7 +116,7 @@ def _handover(app: Flask, size) -> dict:
     from models import Customer, Role, User
 
     count = max(1, size.customers // 10)
-    with app.app_context():
+    with app.test_request_context():  # its notices build links with url_for
         admin = db.session.scalar(select(User).where(User.role == Role.ADMIN).limit(1))
         target = db.session.scalar(
             select(User).where(User.role == Role.MANAGER).order_by(User.id.desc()).limit(1)
