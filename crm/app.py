@@ -118,6 +118,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.main import bp as main_bp
     from blueprints.opportunities import bp as opportunities_bp
     from blueprints.reference import bp as reference_bp
+    from blueprints.reports import bp as reports_bp
     from blueprints.stages import bp as stages_bp
     from blueprints.visits import bp as visits_bp
     from blueprints.visits import cadences_bp
@@ -135,6 +136,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(stages_bp, url_prefix="/admin/stages")
     app.register_blueprint(handovers_bp, url_prefix="/handovers")
     app.register_blueprint(visits_bp, url_prefix="/visits")
+    app.register_blueprint(reports_bp, url_prefix="/reports")
     app.register_blueprint(cadences_bp, url_prefix="/admin")
 
 

@@ -59,6 +59,7 @@ NAV = (
     ("customers.index", _l("Customers"), None),
     ("opportunities.board", _l("Opportunities"), None),
     ("visits.index", _l("Work log"), None),
+    ("reports.index", _l("Reports"), None),
     ("contacts.index", _l("Contacts"), None),
     ("competitors.index", _l("Competitors"), None),
     ("handovers.index", _l("Handovers"), None),

@@ -1,17 +1,18 @@
-"""The home page and the health check."""
+"""The home page (by role: my day, my team, every team) and the health check."""
 
 from __future__ import annotations
 
-from flask import jsonify, render_template
+from flask import jsonify, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import func, select, text
 
-from blueprints.main import bp
+from blueprints.main import bp, homes
 from crm.extensions import db, limiter
 from crm.permissions import customer_scope
 from crm.services.cadence import count_silent_by_tier
+from crm.services.dashboards import SORT_KEYS
 from crm.services.reminders import pending_reminders_for
-from models import Customer
+from models import Customer, Role, VisitKind
 
 
 @bp.route("/")
@@ -20,11 +21,25 @@ def home():
     customer_count = db.session.scalar(
         select(func.count()).select_from(Customer).where(customer_scope(current_user))
     )
+    if current_user.role is Role.MANAGER:
+        context = homes.manager_context(current_user)
+    else:
+        team_id = request.args.get("team", type=int) if current_user.is_admin else None
+        sort = request.args.get("sort", "name")
+        if sort.lstrip("-") not in SORT_KEYS:
+            sort = "name"
+        context = homes.team_context(current_user, team_id, sort)
+    if current_user.is_admin:
+        context |= homes.admin_context(context.get("team_id"))
     return render_template(
         "main/home.html",
         customer_count=customer_count,
         silent_by_tier=count_silent_by_tier(current_user),
         follow_ups=pending_reminders_for(current_user),
+        visit_kinds=[(k.value, k) for k in VisitKind],
+        opportunities_url=homes.opportunities_url,
+        stage_name=homes.stage_name,
+        **context,
     )
 
 

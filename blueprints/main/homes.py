@@ -1,0 +1,111 @@
+"""What each role's home page shows: figures from the services, shaped for charts."""
+
+from __future__ import annotations
+
+from flask import url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from crm.labels import label
+from crm.services import dashboards, funnel, metrics
+from crm.services.work_log import iso_week
+from models import MessageStatus, User
+
+
+def stage_name(stage) -> str:
+    return stage.name_for(str(get_locale()))
+
+
+def _num(value) -> float:
+    return float(value or 0)
+
+
+def manager_context(user: User) -> dict:
+    """My day: my numbers, my pipeline by stage, what closes this month."""
+    p = dashboards.periods_for(user)
+    row = dashboards.team_table(user, [user])[0]
+    stages = dashboards.pipeline_by_stage(user, [user.id])
+    return {
+        "periods": p,
+        "me": row,
+        "week_arg": iso_week(p.week.first),
+        "stages": stages,
+        "closing": dashboards.closing_in(user, [user.id], p.month),
+        "missing_dm": dashboards.missing_decision_maker_count(user),
+        "pipeline_chart": {
+            "type": "bar",
+            "labels": [stage_name(s.stage) for s in stages],
+            "datasets": [
+                {"label": _("Amount"), "data": [_num(s.amount) for s in stages]},
+                {"label": _("Weighted"), "data": [_num(s.weighted) for s in stages]},
+            ],
+        },
+    }
+
+
+def team_context(viewer: User, team_id: int | None, sort: str) -> dict:
+    """The team table, funnel, days in stage, losses and expiring competitor contracts."""
+    p = dashboards.periods_for(viewer)
+    managers = dashboards.managers_in_view(viewer, team_id)
+    ids = [m.id for m in managers]
+    rows = dashboards.team_table(viewer, managers, sort=sort)
+    cohort = metrics.last_days(p.today, p.week.zone, 365)
+    steps = funnel.funnel(viewer, ids, cohort)
+    days = funnel.days_in_stage(viewer, ids, cohort)
+    by_reason, by_competitor = funnel.losses(viewer, ids, p.quarter)
+    return {
+        "periods": p,
+        "week_arg": iso_week(p.week.first),
+        "rows": rows,
+        "sort": sort,
+        "steps": steps,
+        "days": days,
+        "by_reason": by_reason,
+        "by_competitor": by_competitor,
+        "expiring": funnel.expiring_contracts(viewer, ids, p.today),
+        "team_id": team_id,
+        "visits_chart": {
+            "type": "bar",
+            "labels": [r.manager.display_name for r in rows],
+            "datasets": [
+                {"label": _("Visits this week"), "data": [r.visits_week for r in rows]},
+                {"label": _("Weekly target"), "data": [r.visit_target for r in rows]},
+            ],
+        },
+        "funnel_chart": {
+            "type": "bar",
+            "horizontal": True,
+            "labels": [stage_name(s.stage) for s in steps],
+            "datasets": [
+                {"label": _("Reached (last 12 months)"), "data": [s.reached for s in steps]},
+                {"label": _("Open now"), "data": [s.open_count for s in steps]},
+            ],
+        },
+        "days_chart": {
+            "type": "bar",
+            "horizontal": True,
+            "labels": [stage_name(d.stage) for d in days],
+            "datasets": [
+                {"label": _("Average days"), "data": [_num(d.average_days) for d in days]}
+            ],
+        },
+        "reasons_chart": {
+            "type": "doughnut",
+            "labels": [label(line.key) if line.key else _("Not given") for line in by_reason],
+            "datasets": [{"label": _("Lost"), "data": [line.count for line in by_reason]}],
+        },
+    }
+
+
+def admin_context(team_id: int | None) -> dict:
+    return {
+        "teams": dashboards.teams(),
+        "health": dashboards.system_health(),
+        "statuses": MessageStatus,
+    }
+
+
+def opportunities_url(owner_id: int | None = None, **args) -> str:
+    """The opportunity list behind a figure (the owner filter when one manager's)."""
+    owner = {"owner": owner_id} if owner_id else {}
+    return url_for("opportunities.index", **owner, **args)

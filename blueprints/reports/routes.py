@@ -1,0 +1,139 @@
+"""Reports over a period (page and CSV) and the managers' targets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from blueprints.reports import bp
+from blueprints.reports.charts import reports_charts
+from blueprints.reports.forms import TargetForm
+from crm.extensions import db
+from crm.i18n import user_zone
+from crm.permissions import refuse
+from crm.services import dashboards, exports, metrics, reports, targets
+from crm.services.errors import DomainError
+from models import Role
+
+CSV_REPORTS = ("visits", "won", "movement", "coverage")
+
+
+def _selection():
+    """The period, and the managers in view narrowed by ?team= (admins) and ?manager=."""
+    period = metrics.period_from_args(request.args, user_zone(current_user))
+    team_id = request.args.get("team", type=int) if current_user.is_admin else None
+    managers = dashboards.managers_in_view(current_user, team_id)
+    manager_id = request.args.get("manager", type=int)
+    if manager_id:
+        managers = [m for m in managers if m.id == manager_id]
+    return period, team_id, manager_id, managers
+
+
+@bp.route("/")
+@login_required
+def index():
+    period, team_id, manager_id, managers = _selection()
+    visits = reports.visits_over_time(managers, period)
+    won = reports.won_over_time(managers, period)
+    movement = reports.pipeline_movement(managers, period)
+    coverage = reports.tier_coverage(managers, period)
+    return render_template(
+        "reports/index.html",
+        period=period,
+        team_id=team_id,
+        manager_id=manager_id,
+        managers=managers,
+        all_managers=dashboards.managers_in_view(current_user, team_id),
+        teams=dashboards.teams() if current_user.is_admin else [],
+        visits=visits,
+        won=won,
+        movement=movement,
+        coverage=coverage,
+        charts=reports_charts(visits, won, movement, coverage),
+        bucket_labels=[reports.bucket_label(b) for b in visits.buckets],
+        csv_args={k: v for k, v in request.args.items() if k != "report"},
+    )
+
+
+@bp.route("/export.csv")
+@login_required
+def export():
+    """One report as CSV (?report=visits|won|movement|coverage), same filters as the page."""
+    report = request.args.get("report", "")
+    if report not in CSV_REPORTS:
+        refuse(404, f"report {report}", current_user)
+    period, _team, _manager, managers = _selection()
+    if report == "visits":
+        rows = reports.series_rows(reports.visits_over_time(managers, period), "visits")
+    elif report == "won":
+        rows = reports.series_rows(reports.won_over_time(managers, period), "won")
+    elif report == "movement":
+        rows = reports.movement_rows(reports.pipeline_movement(managers, period))
+    else:
+        rows = reports.coverage_rows(reports.tier_coverage(managers, period))
+    name = f"{report}-{period.first:%Y%m%d}-{period.last:%Y%m%d}"
+    return _csv_response(([_cell(c) for c in row] for row in rows), name)
+
+
+def _cell(value) -> str:
+    return exports.guard_cell(value) if isinstance(value, str) else str(value)
+
+
+def _csv_response(rows: Iterable[list[str]], name: str) -> Response:
+    return Response(
+        stream_with_context(exports.csv_chunks(rows)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+@bp.route("/targets", methods=["GET", "POST"])
+@login_required
+def targets_page():
+    if current_user.role is Role.MANAGER:
+        refuse(403, "targets", current_user)
+    managers = [
+        m
+        for m in dashboards.managers_in_view(current_user)
+        if targets.may_set_targets(current_user, m)
+    ]
+    status = 200
+    form = TargetForm()
+    if request.method == "POST":
+        wanted = {str(m.id): m for m in managers}
+        manager = wanted.get(form.manager_id.data or "")
+        if manager is None:
+            refuse(404, f"targets of user {form.manager_id.data}", current_user)
+        if form.validate_on_submit():
+            try:
+                targets.set_target(
+                    manager,
+                    weekly_visits=form.weekly_visits.data,
+                    quarterly_won=form.quarterly_won.data,
+                    actor=current_user,
+                )
+            except DomainError as error:
+                db.session.rollback()
+                flash(str(error.message), "danger")
+                status = 400
+            else:
+                db.session.commit()
+                flash(_("Targets for %(name)s are saved.", name=manager.display_name), "success")
+                return redirect(url_for("reports.targets_page"))
+        else:
+            status = 400
+            for errors in form.errors.values():
+                for message in errors:
+                    flash(str(message), "danger")
+    return (
+        render_template(
+            "reports/targets.html",
+            managers=managers,
+            current=targets.targets_of([m.id for m in managers]),
+            form=form,
+        ),
+        status,
+    )

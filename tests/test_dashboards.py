@@ -1,0 +1,415 @@
+"""Home pages: every figure against a hand-built dataset, scope, and statement counts.
+
+The clock is fixed at NOW = Friday 20 November 2026, 12:00 in Shanghai, so the
+week is 16–22 November, the month November and the quarter October–December.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from crm.extensions import db
+from crm.services import dashboards, funnel, metrics
+from models import (
+    LostReason,
+    MessageStatus,
+    OpportunityHistory,
+    OpportunityStatus,
+    OutboxMessage,
+    ReminderStatus,
+    Target,
+    Tier,
+)
+
+NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
+AUGUST = datetime(2026, 8, 1, tzinfo=UTC)
+OCTOBER_1 = datetime(2026, 10, 1, tzinfo=UTC)
+
+
+def utc(month, day, hour=0, minute=0):
+    return datetime(2026, month, day, hour, minute, tzinfo=UTC)
+
+
+@pytest.fixture
+def dataset(org, make_customer, make_visit, make_opportunity, make_reminder, make_competitor):
+    """m1's known figures, with m2 (same team) and m3 (other team) as distractors."""
+    m1, m2, m3 = org["m1"], org["m2"], org["m3"]
+    c = {
+        "ap_visited": make_customer(
+            m1, tier=Tier.A_PLUS, created_at=AUGUST, last_visit_at=utc(11, 17)
+        ),
+        "ap_silent": make_customer(m1, tier=Tier.A_PLUS, created_at=OCTOBER_1),
+        "a_silent": make_customer(m1, tier=Tier.A, created_at=OCTOBER_1),
+        "b": make_customer(m1, tier=Tier.B, created_at=AUGUST),
+        "m2": make_customer(m2, tier=Tier.C, created_at=AUGUST),
+        "m3": make_customer(m3, tier=Tier.A_PLUS, created_at=OCTOBER_1),
+    }
+    # Visits: one this week; three in November (one at 00:30 on 1 Nov in Shanghai);
+    # 23:30 on 31 October in Shanghai belongs to October.
+    for at in (utc(11, 17, 2), utc(11, 2, 3), utc(10, 31, 16, 30), utc(10, 31, 15, 30)):
+        make_visit(c["b"], occurred_at=at)
+    make_visit(c["m3"], occurred_at=utc(11, 17, 2))
+    make_visit(c["m2"], occurred_at=utc(11, 18, 2))
+    won, lost = OpportunityStatus.WON, OpportunityStatus.LOST
+    competitor = make_competitor("Rival Telecom")
+    o = {
+        "o1": make_opportunity(
+            c["b"],
+            "Solution design",
+            amount=Decimal("1000"),
+            created_at=utc(11, 3),
+            expected_close=date(2026, 11, 30),
+        ),
+        "o2": make_opportunity(
+            c["b"], amount=Decimal("500"), created_at=utc(11, 3), expected_close=date(2026, 12, 5)
+        ),
+        "o3": make_opportunity(
+            c["b"],
+            "Contract",
+            amount=Decimal("2000"),
+            created_at=AUGUST,
+            status=won,
+            closed_at=utc(11, 5),
+        ),
+        "o4": make_opportunity(
+            c["b"],
+            "Contract",
+            amount=Decimal("300"),
+            created_at=AUGUST,
+            status=won,
+            closed_at=utc(10, 10),
+        ),
+        "o5": make_opportunity(
+            c["b"],
+            "Proposal",
+            amount=Decimal("700"),
+            created_at=AUGUST,
+            status=lost,
+            closed_at=utc(11, 10),
+            lost_reason=LostReason.PRICE,
+            lost_to=competitor,
+        ),
+        "o6": make_opportunity(
+            c["b"],
+            amount=Decimal("900"),
+            created_at=AUGUST,
+            status=lost,
+            closed_at=utc(9, 29),
+            lost_reason=LostReason.TIMING,
+        ),
+        "m3": make_opportunity(
+            c["m3"],
+            "Contract",
+            amount=Decimal("5000"),
+            created_at=utc(11, 3),
+            status=won,
+            closed_at=utc(11, 5),
+        ),
+    }
+    make_reminder(c["b"], due_on=date(2026, 11, 19), due_at=utc(11, 19))
+    make_reminder(c["b"], due_on=date(2026, 11, 20), due_at=utc(11, 20))
+    make_reminder(c["b"], due_on=date(2026, 11, 1), due_at=utc(11, 1), status=ReminderStatus.DONE)
+    make_reminder(c["m3"], due_on=date(2026, 11, 1), due_at=utc(11, 1))
+    db.session.add(Target(user_id=m1.id, weekly_visits=5, quarterly_won=Decimal("10000")))
+    db.session.commit()
+    return {"c": c, "o": o, "competitor": competitor}
+
+
+def test_team_table_figures(org, dataset):
+    sup1 = org["sup1"]
+    managers = dashboards.managers_in_view(sup1)
+    assert [m.username for m in managers] == ["m1", "m2"]
+    rows = {r.manager.username: r for r in dashboards.team_table(sup1, managers, now=NOW)}
+    m1 = rows["m1"]
+    assert m1.tiers == {Tier.A_PLUS: 2, Tier.A: 1, Tier.B: 1, Tier.C: 0}
+    assert m1.silent == {Tier.A_PLUS: 1, Tier.A: 1}
+    assert (m1.visits_week, m1.visits_month) == (1, 3)
+    assert m1.new_month == 2
+    assert (m1.open_count, m1.open_amount, m1.open_weighted) == (
+        2,
+        Decimal("1500.00"),
+        Decimal("450.00"),
+    )
+    assert (m1.won_month_count, m1.won_month) == (1, Decimal("2000.00"))
+    assert (m1.won_quarter_count, m1.won_quarter) == (2, Decimal("2300.00"))
+    assert m1.lost_quarter_count == 1
+    assert m1.win_rate == Decimal("66.7")
+    assert m1.overdue == 1
+    assert (m1.visit_target, m1.won_target) == (5, Decimal("10000.00"))
+    m2 = rows["m2"]
+    assert (m2.customers, m2.visits_week, m2.open_amount, m2.win_rate) == (1, 1, 0, None)
+
+
+def test_scope_of_each_role(org, dataset):
+    assert [m.username for m in dashboards.managers_in_view(org["m1"])] == ["m1"]
+    assert [m.username for m in dashboards.managers_in_view(org["sup2"])] == ["m3", "m4"]
+    everyone = dashboards.managers_in_view(org["admin"])
+    assert {m.username for m in everyone} == {"m1", "m2", "m3", "m4"}
+    team2 = dashboards.managers_in_view(org["admin"], org["team2"].id)
+    assert [m.username for m in team2] == ["m3", "m4"]
+    # A supervisor handed another team's manager still sees none of their customers.
+    row = dashboards.team_table(org["sup1"], [org["m3"]], now=NOW)[0]
+    assert (row.customers, row.silent_key) == (0, 0)
+
+
+def test_sorting_the_team_table(org, dataset):
+    managers = dashboards.managers_in_view(org["sup1"])
+    by_won = dashboards.team_table(org["sup1"], managers, now=NOW, sort="-won_quarter")
+    assert [r.manager.username for r in by_won] == ["m1", "m2"]
+    assert [
+        r.manager.username
+        for r in dashboards.team_table(org["sup1"], managers, now=NOW, sort="won_quarter")
+    ] == ["m2", "m1"]
+
+
+def test_manager_pipeline_and_closing(org, dataset, stages):
+    m1 = org["m1"]
+    lines = {line.stage.name_en: line for line in dashboards.pipeline_by_stage(m1, [m1.id])}
+    assert set(lines) == {"Initial contact", "Solution design"}
+    assert (lines["Solution design"].count, lines["Solution design"].weighted) == (
+        1,
+        Decimal("400.00"),
+    )
+    assert (lines["Initial contact"].amount, lines["Initial contact"].weighted) == (
+        Decimal("500.00"),
+        Decimal("50.00"),
+    )
+    november = metrics.month_of(date(2026, 11, 20), metrics.ZoneInfo("Asia/Shanghai"))
+    closing = dashboards.closing_in(m1, [m1.id], november)
+    assert (closing.count, closing.amount) == (1, Decimal("1000.00"))
+    assert [o.id for o in closing.rows] == [dataset["o"]["o1"].id]
+
+
+def _history(opportunity, steps, stages):
+    for at, stage, status in steps:
+        db.session.add(
+            OpportunityHistory(
+                opportunity=opportunity,
+                at=at,
+                stage=stages[stage],
+                status=status,
+                amount=opportunity.amount,
+                probability=stages[stage].probability,
+            )
+        )
+    db.session.commit()
+
+
+@pytest.fixture
+def histories(org, make_customer, make_opportunity, stages, make_user):
+    """Four opportunities whose stage history gives known conversions and days."""
+    m1, m2, m3 = org["m1"], org["m2"], org["m3"]
+    customer = make_customer(m1)
+    other = make_customer(m2)
+    open_, lost = OpportunityStatus.OPEN, OpportunityStatus.LOST
+    a = make_opportunity(customer, "Solution design", created_at=utc(11, 1))
+    b = make_opportunity(
+        customer, "Needs discovery", created_at=utc(11, 1), status=lost, closed_at=utc(11, 7)
+    )
+    c = make_opportunity(other, created_at=utc(11, 2))
+    d = make_opportunity(other, "Solution design", created_at=utc(11, 2))
+    _history(
+        a,
+        [
+            (utc(11, 1), "Initial contact", open_),
+            (utc(11, 3), "Needs discovery", open_),
+            (utc(11, 10), "Solution design", open_),
+        ],
+        stages,
+    )
+    _history(
+        b,
+        [
+            (utc(11, 1), "Initial contact", open_),
+            (utc(11, 5), "Needs discovery", open_),
+            (utc(11, 7), "Needs discovery", lost),
+        ],
+        stages,
+    )
+    _history(c, [(utc(11, 2), "Initial contact", open_)], stages)
+    _history(
+        d, [(utc(11, 2), "Initial contact", open_), (utc(11, 4), "Solution design", open_)], stages
+    )
+    # Another team's opportunity reaching Proposal must not count.
+    x = make_opportunity(make_customer(m3), "Proposal", created_at=utc(11, 2))
+    _history(x, [(utc(11, 2), "Initial contact", open_), (utc(11, 3), "Proposal", open_)], stages)
+
+
+def _team(org):
+    sup1 = org["sup1"]
+    ids = [m.id for m in dashboards.managers_in_view(sup1)]
+    cohort = metrics.last_days(date(2026, 11, 20), metrics.ZoneInfo("Asia/Shanghai"), 365)
+    return sup1, ids, cohort
+
+
+def test_funnel_conversion(org, histories):
+    sup1, ids, cohort = _team(org)
+    steps = {s.stage.name_en: s for s in funnel.funnel(sup1, ids, cohort)}
+    assert [
+        steps[n].reached
+        for n in ("Initial contact", "Needs discovery", "Solution design", "Proposal")
+    ] == [4, 3, 2, 0]
+    assert steps["Initial contact"].conversion == Decimal("75.0")
+    assert steps["Needs discovery"].conversion == Decimal("66.7")
+    assert steps["Solution design"].conversion == Decimal("0.0")
+    assert steps["Proposal"].conversion is None
+    assert (steps["Initial contact"].open_count, steps["Solution design"].open_count) == (1, 2)
+
+
+def test_days_in_stage(org, histories):
+    sup1, ids, cohort = _team(org)
+    days = {d.stage.name_en: d for d in funnel.days_in_stage(sup1, ids, cohort, now=NOW)}
+    # Initial: 2 + 4 + 18⅙ + 2 over 4; needs: 7 + 2 over 2; solution: 10⅙ + 16⅙ over 2.
+    assert (days["Initial contact"].opportunities, days["Initial contact"].average_days) == (
+        4,
+        Decimal("6.5"),
+    )
+    assert days["Needs discovery"].average_days == Decimal("4.5")
+    assert days["Solution design"].average_days == Decimal("13.2")
+    assert "Proposal" not in days
+
+
+def test_losses_and_expiring_contracts(org, dataset, make_profile, make_competitor):
+    sup1, ids, _ = _team(org)
+    quarter = metrics.quarter_of(date(2026, 11, 20), metrics.ZoneInfo("Asia/Shanghai"))
+    by_reason, by_competitor = funnel.losses(sup1, ids, quarter)
+    assert [(line.key, line.count, line.amount) for line in by_reason] == [
+        (LostReason.PRICE, 1, Decimal("700.00"))
+    ]
+    assert [(line.key.name, line.count) for line in by_competitor] == [("Rival Telecom", 1)]
+    today = date(2026, 11, 20)
+    soon = make_profile(dataset["c"]["b"], contract_expiry=today + timedelta(days=30))
+    make_profile(dataset["c"]["b"], contract_expiry=today + timedelta(days=91))
+    make_profile(dataset["c"]["b"], contract_expiry=today - timedelta(days=1))
+    make_profile(dataset["c"]["m3"], contract_expiry=today + timedelta(days=10))
+    assert [p.id for p in funnel.expiring_contracts(sup1, ids, today)] == [soon.id]
+
+
+def test_system_health(org, app):
+    for i, status in enumerate(
+        (MessageStatus.PENDING, MessageStatus.PENDING, MessageStatus.FAILED)
+    ):
+        db.session.add(OutboxMessage(key=f"k{i}", kind="reminder", status=status))
+    db.session.commit()
+    health = dashboards.system_health(now=NOW)
+    assert (health.backlog, health.failed, health.last_tick) == (2, 1, None)
+
+
+# The pages ------------------------------------------------------------------------
+
+
+def _english(*users):
+    for user in users:
+        user.locale = "en"
+    db.session.commit()
+
+
+def test_manager_home_links_each_figure(client, login, org, dataset):
+    m1 = org["m1"]
+    _english(m1)
+    login(client, m1)
+    html = client.get("/").text
+    assert f"/customers/?owner={m1.id}&amp;no_decision_maker=1" in html
+    assert f"/opportunities/?owner={m1.id}&amp;status=open" in html
+    assert "canvas" in html and 'id="chart-my-pipeline"' in html
+    assert 'id="team-table"' not in html
+
+
+def test_supervisor_home_shows_only_the_team(client, login, org, dataset):
+    _english(org["sup1"])
+    login(client, org["sup1"])
+    html = client.get("/").text
+    assert f'data-manager="{org["m1"].id}"' in html
+    assert f'data-manager="{org["m3"].id}"' not in html
+    assert f"/reminders/?owner={org['m1'].id}" in html
+    assert 'id="chart-funnel"' in html and 'id="system-health"' not in html
+
+
+def test_admin_home_team_selector(client, login, org, dataset):
+    _english(org["admin"])
+    login(client, org["admin"])
+    html = client.get(f"/?team={org['team2'].id}").text
+    assert f'data-manager="{org["m3"].id}"' in html
+    assert f'data-manager="{org["m1"].id}"' not in html
+    assert 'id="system-health"' in html
+    html = client.get("/").text
+    assert f'data-manager="{org["m1"].id}"' in html and f'data-manager="{org["m3"].id}"' in html
+
+
+def test_following_a_figure_lands_on_the_list_behind_it(client, login, org, dataset):
+    m1 = org["m1"]
+    _english(m1)
+    login(client, m1)
+    listing = client.get(f"/opportunities/?owner={m1.id}&status=open").text
+    assert dataset["o"]["o1"].title in listing and dataset["o"]["o3"].title not in listing
+
+
+# Statement counts -------------------------------------------------------------------
+
+
+def _grow(
+    org, make_user, make_customer, make_opportunity, make_visit, make_reminder, managers, customers
+):
+    team = org["team1"]
+    people = [org["m1"], org["m2"]] + [
+        make_user(f"extra{i}", team=team) for i in range(managers - 2)
+    ]
+    for i in range(customers):
+        owner = people[i % len(people)]
+        customer = make_customer(owner, tier=list(Tier)[i % 4])
+        make_opportunity(customer, amount=Decimal(100), expected_close=date.today())
+        make_visit(customer)
+        make_reminder(customer, due_on=date.today() - timedelta(days=1))
+
+
+def _count(client, count_queries, url="/"):
+    db.session.expire_all()
+    with count_queries() as statements:
+        assert client.get(url).status_code == 200
+    return len(statements)
+
+
+@pytest.mark.parametrize("who", ["m1", "sup1", "admin"])
+def test_home_statements_do_not_grow(
+    client,
+    login,
+    org,
+    count_queries,
+    make_user,
+    make_customer,
+    make_opportunity,
+    make_visit,
+    make_reminder,
+    who,
+):
+    login(client, org[who])
+    grow = (org, make_user, make_customer, make_opportunity, make_visit, make_reminder)
+    _grow(*grow, managers=2, customers=5)
+    small = _count(client, count_queries)
+    _grow(*grow, managers=6, customers=45)
+    large = _count(client, count_queries)
+    assert large == small
+
+
+@pytest.mark.parametrize("url", ["/reports/", "/reports/?period=quarter"])
+def test_reports_statements_do_not_grow(
+    client,
+    login,
+    org,
+    count_queries,
+    make_user,
+    make_customer,
+    make_opportunity,
+    make_visit,
+    make_reminder,
+    url,
+):
+    login(client, org["sup1"])
+    grow = (org, make_user, make_customer, make_opportunity, make_visit, make_reminder)
+    _grow(*grow, managers=2, customers=5)
+    small = _count(client, count_queries, url)
+    _grow(*grow, managers=6, customers=45)
+    assert _count(client, count_queries, url) == small
