@@ -33,8 +33,10 @@ def utc(month, day, hour=0, minute=0):
     return datetime(2026, month, day, hour, minute, tzinfo=UTC)
 
 
-@pytest.fixture
-def dataset(org, make_customer, make_visit, make_opportunity, make_reminder, make_competitor):
+@pytest.fixture(name="dataset")
+def dataset_fixture(
+    org, make_customer, make_visit, make_opportunity, make_reminder, make_competitor
+):
     """m1's known figures, with m2 (same team) and m3 (other team) as distractors."""
     m1, m2, m3 = org["m1"], org["m2"], org["m3"]
     c = {
@@ -198,8 +200,8 @@ def _history(opportunity, steps, stages):
     db.session.commit()
 
 
-@pytest.fixture
-def histories(org, make_customer, make_opportunity, stages, make_user):
+@pytest.fixture(name="histories")
+def histories_fixture(org, make_customer, make_opportunity, stages, make_user):
     """Four opportunities whose stage history gives known conversions and days."""
     m1, m2, m3 = org["m1"], org["m2"], org["m3"]
     customer = make_customer(m1)
