@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from crm.extensions import db
-from crm.services import demo_archive
+from crm.services import demo_archive, demo_pipeline
 from crm.services import users as user_service
+from crm.services.seed import seed_reference_data
 from models import Level, Role, Team, User
 
 DEMO_PASSWORD = "crm-demo"  # noqa: S105 - documented demo password, never in production
@@ -34,12 +35,16 @@ def has_users() -> bool:
 
 def load_demo() -> str:
     """Create what is missing of the demo organisation; running it twice adds nothing."""
+    # A database made with create_all (the browser tests') has no stages otherwise.
+    seed_reference_data()
     users = _ensure_users()
     customers = _ensure_customers(users)
     db.session.flush()
+    opportunities = demo_pipeline.ensure_pipeline()
     return (
         f"Demo organisation ready: {len(users)} users, {len(DEMO_TEAMS)} teams, "
-        f"{customers} customers added. Password for every demo user: {DEMO_PASSWORD}"
+        f"{customers} customers and {opportunities} opportunities with a year of visits added. "
+        f"Password for every demo user: {DEMO_PASSWORD}"
     )
 
 
