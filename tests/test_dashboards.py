@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from crm.extensions import db
 from crm.services import dashboards, funnel, metrics
@@ -21,7 +22,9 @@ from models import (
     OutboxMessage,
     ReminderStatus,
     Target,
+    Team,
     Tier,
+    User,
 )
 
 NOW = datetime(2026, 11, 20, 4, 0, tzinfo=UTC)
@@ -355,10 +358,13 @@ def test_following_a_figure_lands_on_the_list_behind_it(client, login, org, data
 def _grow(
     org, make_user, make_customer, make_opportunity, make_visit, make_reminder, managers, customers
 ):
-    team = org["team1"]
-    people = [org["m1"], org["m2"]] + [
-        make_user(f"extra{i}", team=team) for i in range(managers - 2)
-    ]
+    # Half the new managers join sup1's team, half get teams of their own (admin sees all).
+    start = len(db.session.scalars(select(User).where(User.username.like("extra%"))).all())
+    extra = []
+    for i in range(start, managers - 2):
+        team = org["team1"] if i % 2 == 0 else Team(name=f"Extra team {i}")
+        extra.append(make_user(f"extra{i}", team=team))
+    people = [org["m1"], org["m2"], *extra]
     for i in range(customers):
         owner = people[i % len(people)]
         customer = make_customer(owner, tier=list(Tier)[i % 4])

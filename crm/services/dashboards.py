@@ -128,6 +128,7 @@ def managers_in_view(viewer: User, team_id: int | None = None) -> list[User]:
     """The active managers whose figures the viewer sees (themselves, their team, everyone)."""
     stmt = (
         select(User)
+        .options(joinedload(User.team))
         .where(User.active.is_(True), owner_scope(viewer, User.id))
         .order_by(User.display_name, User.id)
     )

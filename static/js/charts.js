@@ -44,7 +44,9 @@
   }
 
   // Charts drawn for a narrow screen must be redrawn at paper width when printing.
+  // The numbers behind each chart are printed too: open their <details>.
   window.addEventListener("beforeprint", function () {
+    document.querySelectorAll("details.chart-numbers").forEach(function (d) { d.open = true; });
     Object.values(Chart.instances).forEach(function (chart) { chart.resize(); });
   });
   if (document.readyState === "loading") {
