@@ -89,3 +89,20 @@ def test_manager_home_on_a_phone(phone_page: Page):
     charts_are_drawn(page)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, "the home page scrolls sideways on a phone"
+
+
+def test_supervisor_sets_a_target_and_reads_the_reports(page: Page):
+    sign_in(page, "supervisor1")
+    page.locator("#set-targets").click()
+    row = page.locator("#targets tbody tr[data-manager]").first
+    row.locator('input[name="weekly_visits"]').fill("7")
+    row.locator('button[type="submit"]').click()
+    expect(
+        page.locator("#targets tbody tr[data-manager]").first.locator('input[name="weekly_visits"]')
+    ).to_have_value("7")
+    page.goto("/")
+    expect(page.locator("#team-table")).to_contain_text("/ 7")
+    page.goto("/reports/?period=quarter")
+    charts_are_drawn(page)
+    expect(page.locator("#csv-visits")).to_have_attribute("href", re.compile(r"report=visits"))
+    expect(page.locator("#report-movement tbody tr[data-manager]").first).to_be_visible()
