@@ -219,11 +219,17 @@ def _plans(rng, stages: list[Stage], customers: list[Customer]) -> dict[int, lis
 
 
 def _moments(rng, start: datetime, end: datetime, count: int) -> list[datetime]:
-    """`count` ordered instants in office hours between start and end."""
-    span = max((end - start).total_seconds(), 3600.0)
-    return sorted(
-        _office_hours(start + timedelta(seconds=rng.uniform(0, span))) for _ in range(count)
-    )
+    """`count` instants in office hours on different days between start and end, in order.
+
+    Different days: a change made an hour or two after one of them stays before the next.
+    """
+    days = max((end - start).days, count + 1)
+    return [
+        (start + timedelta(days=day)).replace(
+            hour=rng.randint(1, 8), minute=rng.randint(0, 59), second=0, microsecond=0
+        )
+        for day in sorted(rng.sample(range(days), count))
+    ]
 
 
 def _office_hours(moment: datetime) -> datetime:
@@ -267,7 +273,7 @@ def _opportunity(rng, customer, plan, stages, rivals, competitors, now) -> Oppor
     for index, stage in enumerate(path):
         at = next(moments)
         if stage.phase is not Phase.PRE_SALE and opportunity.status is OpportunityStatus.OPEN:
-            won = (amount * Decimal(rng.choice((90, 95, 100)) / 100)).quantize(Decimal(1))
+            won = _within_range(opportunity.amount * Decimal(rng.choice((90, 95, 100))) / 100)
             pipeline.mark_won(opportunity, actor=owner, contract_date=at.date(), amount=won, at=at)
             at = at + timedelta(hours=2)
         pipeline.move_to_stage(opportunity, stage, actor=owner, at=at)
@@ -280,7 +286,7 @@ def _opportunity(rng, customer, plan, stages, rivals, competitors, now) -> Oppor
                 opportunity,
                 actor=owner,
                 version=opportunity.version,
-                amount=amount * Decimal(rng.choice((80, 90, 110, 120))) / 100,
+                amount=_within_range(amount * Decimal(rng.choice((80, 90, 110, 120))) / 100),
                 at=at + timedelta(hours=1),
             )
     last = next(moments)
@@ -315,6 +321,11 @@ def _opportunity(rng, customer, plan, stages, rivals, competitors, now) -> Oppor
         )
         _backdate_pending(opportunity, last)
     return opportunity
+
+
+def _within_range(amount: Decimal) -> Decimal:
+    """Whole yuan between 50,000 and 5,000,000 (the demo's deal sizes)."""
+    return min(max(amount, Decimal(50_000)), Decimal(5_000_000)).quantize(Decimal(1))
 
 
 def _add_people(rng, opportunity: Opportunity, customer: Customer, rivals) -> None:
