@@ -16,8 +16,8 @@ from crm.services.handover import (
     SelectionChanged,
     hand_over,
     preview,
-    undo,
 )
+from crm.services.handover_undo import undo
 from models import (
     Customer,
     Handover,

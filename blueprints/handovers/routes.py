@@ -22,15 +22,13 @@ from crm.services.handover import (
     HandoverOptions,
     Selection,
     SelectionChanged,
-    can_undo,
     hand_over,
     may_hand_over,
     preview,
     target_owners,
-    undo,
-    undo_deadline,
     visible_handovers,
 )
+from crm.services.handover_undo import can_undo, undo, undo_deadline
 from models import (
     Customer,
     Handover,

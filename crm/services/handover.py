@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, exists, func, insert, literal, or_, select, update
@@ -25,7 +24,6 @@ from models import (
     Customer,
     Handover,
     HandoverCustomer,
-    HandoverStatus,
     Level,
     Opportunity,
     OpportunityStatus,
@@ -37,7 +35,6 @@ from models import (
 )
 from models.base import utcnow
 
-UNDO_DAYS = 7
 # The least senior level that may serve a tier (DOMAIN.md); other tiers: anyone.
 TIER_LEVEL = {Tier.A_PLUS: Level.SENIOR, Tier.A: Level.INTERMEDIATE}
 
@@ -186,7 +183,7 @@ def _pending_reminders(pairs, to_owner: User):
     )
 
 
-def _count(stmt) -> int:
+def count_of(stmt) -> int:
     return db.session.scalar(stmt) or 0
 
 
@@ -195,22 +192,22 @@ def _measure(pairs, to_owner: User, options: HandoverOptions) -> dict[str, int]:
     ids = select(pairs.c.customer_id)
     opportunity_filter = _open_opportunities(ids, to_owner, options)
     counts = {
-        "customers": _count(select(func.count()).select_from(pairs)),
+        "customers": count_of(select(func.count()).select_from(pairs)),
         "opportunities": 0,
         "reminders": 0,
-        "contacts": _count(select(func.count(Contact.id)).where(Contact.customer_id.in_(ids))),
+        "contacts": count_of(select(func.count(Contact.id)).where(Contact.customer_id.in_(ids))),
         # A change by someone else bumps a version: part of the fingerprint.
-        "versions": _count(
+        "versions": count_of(
             select(func.coalesce(func.sum(Customer.version), 0)).where(Customer.id.in_(ids))
         ),
-        "id_sum": _count(select(func.coalesce(func.sum(pairs.c.customer_id), 0))),
+        "id_sum": count_of(select(func.coalesce(func.sum(pairs.c.customer_id), 0))),
     }
     if opportunity_filter is not None:
-        counts["opportunities"] = _count(
+        counts["opportunities"] = count_of(
             select(func.count(Opportunity.id)).where(opportunity_filter)
         )
     if options.pending_reminders:
-        counts["reminders"] = _count(
+        counts["reminders"] = count_of(
             select(func.count(Reminder.id)).where(_pending_reminders(pairs, to_owner))
         )
     return counts
@@ -233,7 +230,7 @@ def preview(
     counts = _measure(pairs, to_owner, options)
     if not counts["customers"]:
         raise DomainError(_l("No customers match this selection (or they are the new owner's)."))
-    closed = _count(
+    closed = count_of(
         select(func.count(Opportunity.id)).where(
             Opportunity.customer_id.in_(ids), Opportunity.status != OpportunityStatus.OPEN
         )
@@ -252,7 +249,7 @@ def preview(
         closed_opportunities=0 if options.closed_opportunities else closed,
         reminders=counts["reminders"],
         contacts=counts["contacts"],
-        portfolio_before=_count(select(func.count()).where(Customer.owner_id == to_owner.id)),
+        portfolio_before=count_of(select(func.count()).where(Customer.owner_id == to_owner.id)),
         from_owners=[(user, n) for user, n in from_owners],
         tier_warnings=tier_warnings(ids, to_owner),
         fingerprint=fingerprint(counts, to_owner, options),
@@ -265,7 +262,7 @@ def tier_warnings(ids, to_owner: User) -> list[tuple[Tier, int, Level]]:
     for tier, level in TIER_LEVEL.items():
         if to_owner.level.rank >= level.rank:
             continue
-        n = _count(select(func.count()).where(Customer.id.in_(ids), Customer.tier == tier))
+        n = count_of(select(func.count()).where(Customer.id.in_(ids), Customer.tier == tier))
         if n:
             warnings.append((tier, n, level))
     return warnings
@@ -304,7 +301,7 @@ def hand_over(
             _l("Some customers need a more senior manager: write the reason for this choice."),
             field="reason",
         )
-    return _commit(
+    return move_selection(
         actor=actor,
         ids=ids,
         to_owner=to_owner,
@@ -316,7 +313,7 @@ def hand_over(
     )
 
 
-def _commit(
+def move_selection(
     *,
     actor: User,
     ids: Select,
@@ -408,109 +405,3 @@ def _commit(
 
     enqueue_handover_notices(handover)
     return handover
-
-
-# Undo -----------------------------------------------------------------------
-
-
-@dataclass
-class UndoReport:
-    handovers: list[Handover]
-    moved_back: int
-    moved_on: int  # customers someone handed on since: they stay where they are
-    changed_since: int  # customers edited since the handover: moved back as they are now
-
-
-def undo_deadline(handover: Handover):
-    return handover.created_at + timedelta(days=UNDO_DAYS)
-
-
-def can_undo(handover: Handover, actor: User) -> bool:
-    return (
-        may_hand_over(actor)
-        and handover.status is HandoverStatus.DONE
-        and handover.reverses_id is None
-        and utcnow() <= undo_deadline(handover)
-    )
-
-
-def undo(handover: Handover, *, actor: User) -> UndoReport:
-    """Hand the customers back to their previous owners, as new recorded handovers."""
-    require_hand_over(actor)
-    if handover.reverses_id is not None:
-        raise DomainError(_l("An undo cannot itself be undone: hand the customers over again."))
-    if handover.status is not HandoverStatus.DONE:
-        raise DomainError(_l("This handover has been undone already."))
-    if utcnow() > undo_deadline(handover):
-        raise DomainError(_l("A handover can be undone only within %(n)d days.", n=UNDO_DAYS))
-    listed = select(HandoverCustomer.customer_id).where(HandoverCustomer.handover_id == handover.id)
-    still_there = and_(Customer.id.in_(listed), Customer.owner_id == handover.to_owner_id)
-    moved_on = _count(
-        select(func.count()).where(
-            Customer.id.in_(listed), Customer.owner_id != handover.to_owner_id
-        )
-    )
-    changed = _count(
-        select(func.count()).where(still_there, Customer.updated_at > handover.created_at)
-    )
-    previous = db.session.scalars(
-        select(User)
-        .where(
-            User.id.in_(
-                select(HandoverCustomer.from_owner_id).where(
-                    HandoverCustomer.handover_id == handover.id
-                )
-            )
-        )
-        .order_by(User.id)
-    ).all()
-    for user in previous:
-        if not user.active:
-            raise DomainError(
-                _l(
-                    "%(name)s is deactivated: hand these customers to someone else instead.",
-                    name=user.display_name,
-                )
-            )
-    options = HandoverOptions(**handover.options)
-    backs = []
-    from_handover = handover.to_owner
-    for user in previous:
-        ids = (
-            select(Customer.id)
-            .where(still_there)
-            .where(
-                Customer.id.in_(
-                    select(HandoverCustomer.customer_id).where(
-                        HandoverCustomer.handover_id == handover.id,
-                        HandoverCustomer.from_owner_id == user.id,
-                    )
-                )
-            )
-        )
-        if not _count(select(func.count()).select_from(ids.subquery())):
-            continue
-        back = _commit(
-            actor=actor,
-            ids=ids,
-            to_owner=user,
-            options=options,
-            note=str(_l("Undo of handover #%(id)d.", id=handover.id)),
-            reason=None,
-            token=f"undo:{handover.id}:{user.id}",
-            expected_fingerprint=None,
-            reverses=handover,
-        )
-        backs.append(back)
-    if not backs:
-        raise DomainError(
-            _l("None of these customers is still with %(name)s.", name=from_handover.display_name)
-        )
-    handover.status = HandoverStatus.UNDONE
-    db.session.flush()
-    return UndoReport(
-        handovers=backs,
-        moved_back=sum(b.customers_count for b in backs),
-        moved_on=moved_on,
-        changed_since=changed,
-    )

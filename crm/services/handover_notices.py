@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -19,8 +21,10 @@ from models import (
     User,
 )
 
-# An email lists this many customers and follow-ups; the rest are counted and linked.
+# An email lists this many customers and follow-ups (and names this many previous owners);
+# the rest are counted and linked.
 LISTED = 50
+NAMED = 10
 
 
 def handover_key(handover_id: int, recipient_id: int) -> str:
@@ -51,11 +55,22 @@ def enqueue_handover_notices(handover: Handover) -> int:
             Reminder.status == ReminderStatus.PENDING,
         )
     )
-    previous_ids = select(HandoverCustomer.from_owner_id).where(
-        HandoverCustomer.handover_id == handover.id
-    )
-    previous = db.session.scalars(select(User).where(User.id.in_(previous_ids))).all()
-    people = [handover.to_owner_id, *[u.id for u in previous]]
+    # Every moved customer as a light row: each previous owner's email lists their own.
+    by_owner: dict[int, list] = defaultdict(list)
+    own_count: dict[int, int] = defaultdict(int)
+    for row in db.session.execute(
+        select(HandoverCustomer.from_owner_id, Customer.id, Customer.name, Customer.tier)
+        .join(Customer, Customer.id == HandoverCustomer.customer_id)
+        .where(HandoverCustomer.handover_id == handover.id)
+        .order_by(Customer.name, Customer.id)
+    ):
+        own_count[row.from_owner_id] += 1
+        if len(by_owner[row.from_owner_id]) < LISTED:
+            by_owner[row.from_owner_id].append(row)
+    previous = db.session.scalars(
+        select(User).where(User.id.in_(list(own_count))).order_by(User.display_name)
+    ).all()
+    people = [handover.to_owner_id, *own_count]
     supervisors = db.session.scalars(
         select(User)
         .join(Team, Team.supervisor_id == User.id)
@@ -66,7 +81,8 @@ def enqueue_handover_notices(handover: Handover) -> int:
         "customers": customers,
         "reminders": reminders,
         "reminders_total": reminders_total or 0,
-        "previous": previous,
+        "previous_names": [u.display_name for u in previous[:NAMED]],
+        "previous_count": len(previous),
     }
     recipients: dict[int, tuple[User, str]] = {
         handover.to_owner_id: (handover.to_owner, "new_owner")
@@ -79,7 +95,8 @@ def enqueue_handover_notices(handover: Handover) -> int:
     for user, template in recipients.values():
         if not user.active or not user.email:
             continue
-        subject, text, html = emails.render(f"handover_{template}", user, **context)
+        own = {"own_customers": by_owner.get(user.id, []), "own_count": own_count.get(user.id, 0)}
+        subject, text, html = emails.render(f"handover_{template}", user, **context, **own)
         rows.append(
             outbox.message_row(
                 key=handover_key(handover.id, user.id),
