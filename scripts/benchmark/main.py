@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-pages", action="store_true")
     parser.add_argument("--no-operations", action="store_true")
     parser.add_argument("--generate-only", action="store_true")
+    parser.add_argument("--profile", choices=sorted(PAGES), help="pyinstrument tree of a page")
     parser.add_argument("--http", action="store_true", help="also gunicorn throughput")
     parser.add_argument("--http-seconds", type=float, default=10.0)
     args = parser.parse_args(argv)
@@ -109,6 +110,11 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "generation": generation,
     }
+    if args.profile:
+        from scripts.benchmark.timings import profile_page
+
+        print(profile_page(app, args.profile))
+        return 0
     if not args.generate_only:
         if not args.no_pages:
             result.update(run_pages(app, counter, names=args.page, runs=args.runs))

@@ -152,3 +152,22 @@ def verdict(page: Page, result: dict) -> str:
     if page.is_list and result["floor_ratio"] > FLOOR_RATIO:
         misses.append("floor")
     return "PASS" if not misses else "MISS (" + ", ".join(misses) + ")"
+
+
+def profile_page(app: Flask, name: str, *, runs: int = 10) -> str:
+    """pyinstrument's call tree of `runs` requests of one named page (after a warm-up)."""
+    from pyinstrument import Profiler
+
+    page = PAGES[name]
+    with app.app_context():
+        ctx = context()
+        client = signed_in(app, ctx["users"][page.role])
+        db.session.remove()
+    url = page.url(ctx)
+    client.get(url)
+    profiler = Profiler()
+    profiler.start()
+    for _ in range(runs):
+        client.get(url)
+    profiler.stop()
+    return profiler.output_text(unicode=True, color=False)
