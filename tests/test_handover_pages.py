@@ -325,3 +325,12 @@ def test_the_customer_timeline_shows_the_handover(client, login, org, english, m
     html = client.get(f"/customers/{customer.id}").get_data(as_text=True)
     assert 'data-kind="handover"' in html
     assert "Keep the CFO close." in html and "M2 → M1" in html
+
+
+def test_a_manager_finds_their_customer_to_ask_about(client, login, org, make_customer):
+    mine = make_customer(org["m2"], name="湖北港口集团")
+    make_customer(org["m1"], name="湖北交投集团")  # a teammate's: not offered
+    login(client, org["m2"])
+    html = client.get("/handovers/requests?q=湖北").get_data(as_text=True)
+    assert f"/handovers/requests/new?customer={mine.id}" in html
+    assert "湖北交投集团" not in html

@@ -54,9 +54,20 @@ def requests():
         )
     )
     page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    q = (request.args.get("q") or "").strip()[:100]
+    matches = []
+    if q:  # a manager finds the customer to ask about among their own
+        matches = db.session.scalars(
+            select(Customer)
+            .where(Customer.owner_id == current_user.id, Customer.name.contains(q, autoescape=True))
+            .order_by(Customer.name, Customer.id)
+            .limit(20)
+        ).all()
     return render_template(
         "handovers/requests.html",
         page=page,
+        q=q,
+        matches=matches,
         decides=may_hand_over(current_user),
         decline_form=DeclineForm(formdata=None),
     )
