@@ -30,7 +30,8 @@ def machine() -> dict:
                 break
     except OSError:
         pass
-    return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version()}
+    load = [round(x, 1) for x in os.getloadavg()]  # other work on the machine skews timings
+    return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(), "load": load}
 
 
 def prepare(url: str, size_name: str, *, reuse: bool, fresh: bool) -> tuple:
@@ -129,7 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     out = bench_app.RESULTS / f"{time.strftime('%Y%m%d-%H%M%S')}-{args.size}.json"
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str))
     where = result["machine"]
-    print(f"\n==> {out.relative_to(ROOT)}  ({where['nproc']} × {where['cpu']})")
+    print(
+        f"\n==> {out.relative_to(ROOT)}  ({where['nproc']} × {where['cpu']}, load {where['load']})"
+    )
     return 0
 
 
