@@ -117,7 +117,10 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.imports import bp as imports_bp
     from blueprints.main import bp as main_bp
     from blueprints.opportunities import bp as opportunities_bp
+    from blueprints.outbox_admin import bp as outbox_admin_bp
     from blueprints.reference import bp as reference_bp
+    from blueprints.reminders import bp as reminders_bp
+    from blueprints.reminders import calendar_bp
     from blueprints.reports import bp as reports_bp
     from blueprints.stages import bp as stages_bp
     from blueprints.visits import bp as visits_bp
@@ -135,6 +138,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(opportunities_bp, url_prefix="/opportunities")
     app.register_blueprint(stages_bp, url_prefix="/admin/stages")
     app.register_blueprint(handovers_bp, url_prefix="/handovers")
+    app.register_blueprint(reminders_bp, url_prefix="/reminders")
+    app.register_blueprint(calendar_bp)  # /calendar/<token>.ics and the link on /account
+    app.register_blueprint(outbox_admin_bp, url_prefix="/admin/outbox")
     app.register_blueprint(visits_bp, url_prefix="/visits")
     app.register_blueprint(reports_bp, url_prefix="/reports")
     app.register_blueprint(cadences_bp, url_prefix="/admin")

@@ -115,6 +115,12 @@ class SMTPTransport:
             self._smtp = None
 
 
+def eml_name(key: str) -> str:
+    """The file name FileTransport gives a message: only letters, digits, - _ and ."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in key)[:150]
+    return f"{safe}.eml"
+
+
 class FileTransport:
     """Writes each message as an .eml file: what a newcomer sees without an SMTP server."""
 
@@ -124,8 +130,7 @@ class FileTransport:
     def send(self, email: EmailMessage) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         name = email["X-CRM-Key"] or email["Message-ID"]
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:150]
-        (self.directory / f"{safe}.eml").write_bytes(bytes(email))
+        (self.directory / eml_name(name)).write_bytes(bytes(email))
 
     def close(self) -> None:
         pass

@@ -59,6 +59,7 @@ NAV = (
     ("customers.index", _l("Customers"), None),
     ("opportunities.board", _l("Opportunities"), None),
     ("visits.index", _l("Work log"), None),
+    ("reminders.index", _l("My follow-ups"), None),
     ("reports.index", _l("Reports"), None),
     ("contacts.index", _l("Contacts"), None),
     ("competitors.index", _l("Competitors"), None),
@@ -68,6 +69,7 @@ NAV = (
     ("reference.industries", _l("Reference data"), {"admin"}),
     ("stages.index", _l("Stages"), {"admin"}),
     ("cadences.edit", _l("Visit cadences"), {"admin"}),
+    ("outbox_admin.index", _l("Outbox"), {"admin"}),
 )
 
 

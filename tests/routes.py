@@ -75,6 +75,11 @@ def _stage_in_use(w: World) -> dict:
 
 # endpoint -> builds the record(s) and returns the URL's keyword arguments
 CUSTOMER_SCOPED: dict[str, Callable[[World], dict]] = {
+    "reminders.show": lambda w: {"reminder_id": w.make_reminder(w.customer()).id},
+    "reminders.done": lambda w: {"reminder_id": w.make_reminder(w.customer()).id},
+    "reminders.dismiss": lambda w: {"reminder_id": w.make_reminder(w.customer()).id},
+    "reminders.snooze": lambda w: {"reminder_id": w.make_reminder(w.customer()).id},
+    "reminders.reschedule": lambda w: {"reminder_id": w.make_reminder(w.customer()).id},
     "handovers.show": lambda w: {"handover_id": _handover(w).id},
     "handovers.undo_handover": lambda w: {"handover_id": _handover(w).id},
     "handovers.customer_history": lambda w: {"customer_id": w.customer().id},
@@ -106,6 +111,9 @@ CUSTOMER_SCOPED: dict[str, Callable[[World], dict]] = {
 }
 
 ADMIN_ONLY: dict[str, Callable[[World], dict]] = {
+    "outbox_admin.show": lambda w: {"message_id": _outbox_message(w).id},
+    "outbox_admin.retry": lambda w: {"message_id": _outbox_message(w).id},
+    "outbox_admin.download": lambda w: {"message_id": _outbox_message(w, eml=True).id},
     "stages.edit": _stage_in_use,
     "stages.move_up": _stage_in_use,
     "stages.move_down": _stage_in_use,
@@ -131,7 +139,7 @@ ADMIN_ONLY: dict[str, Callable[[World], dict]] = {
 }
 
 # Routes with arguments that are not record ids (none yet).
-NOT_RECORDS: set[str] = set()
+NOT_RECORDS: set[str] = {"calendar.feed"}  # a secret token (tests/test_calendar_feed.py)
 
 
 def persona_user(world: World, persona: str):
@@ -155,6 +163,36 @@ def _industry():
     db.session.add(industry)
     db.session.commit()
     return industry
+
+
+def _outbox_message(w: World, eml: bool = False):
+    """A failed reminder email to the owner; `eml`: also the .eml file the outbox page offers."""
+    import tempfile
+
+    from flask import current_app
+
+    from crm.extensions import db
+    from crm.mail import eml_name
+    from models import MessageKind, MessageStatus, OutboxMessage
+
+    number = db.session.query(OutboxMessage).count() + 1
+    message = OutboxMessage(
+        key=f"test:{number}",
+        kind=MessageKind.REMINDER,
+        recipient=w.owner,
+        subject="Follow-up due",
+        body_text="text",
+        status=MessageStatus.FAILED,
+        last_error="550 no such user",
+    )
+    db.session.add(message)
+    db.session.commit()
+    if eml:
+        folder = tempfile.mkdtemp(prefix="crm-mail-")
+        current_app.config["MAIL_DIR"] = folder  # this test's app only
+        with open(f"{folder}/{eml_name(message.key)}", "wb") as file:
+            file.write(b"Subject: Follow-up due\r\n\r\ntext\r\n")
+    return message
 
 
 def _handover(w: World):

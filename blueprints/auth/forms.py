@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from crm.i18n import COMMON_TIMEZONES, LANGUAGE_NAMES
@@ -36,3 +36,21 @@ class PasswordChangeForm(FlaskForm):
         _l("Repeat the new password"),
         validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
     )
+
+
+# Reminder lead times offered: on time, 15 minutes, an hour, a day ahead.
+LEAD_MINUTES = (
+    (0, _l("At the due time")),
+    (15, _l("15 minutes before")),
+    (60, _l("1 hour before")),
+    (1440, _l("1 day before")),
+)
+
+
+class EmailPreferencesForm(FlaskForm):
+    email_reminders = BooleanField(_l("Reminder emails when a follow-up is due"))
+    reminder_lead_minutes = SelectField(
+        _l("Send reminder emails"), coerce=int, choices=options(LEAD_MINUTES)
+    )
+    email_daily_digest = BooleanField(_l("Daily digest at 08:00: today's and overdue follow-ups"))
+    email_weekly_digest = BooleanField(_l("Weekly team digest on Monday at 08:00"))

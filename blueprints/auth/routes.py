@@ -6,8 +6,10 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from blueprints.admin.forms import ConfirmForm
 from blueprints.auth import bp
 from blueprints.auth.forms import (
+    EmailPreferencesForm,
     LanguageForm,
     LoginForm,
     LogoutForm,
@@ -87,12 +89,21 @@ def set_language():
     return redirect(safe_next_url(form.next.data) or url_for("main.home"))
 
 
-def _account_page(prefs: PreferencesForm | None = None, password_form=None):
+def _account_page(prefs: PreferencesForm | None = None, password_form=None, email_form=None):
     prefs = prefs or PreferencesForm(
         prefix="prefs", locale=current_user.locale, timezone=current_user.timezone
     )
     password_form = password_form or PasswordChangeForm(prefix="pw", formdata=None)
-    return render_template("auth/account.html", prefs=prefs, password_form=password_form)
+    email_form = email_form or EmailPreferencesForm(prefix="email", formdata=None, obj=current_user)
+    return render_template(
+        "auth/account.html",
+        prefs=prefs,
+        password_form=password_form,
+        email_form=email_form,
+        confirm_form=ConfirmForm(),
+        # The calendar URL is shown once, right after it is made (only its hash is kept).
+        calendar_url=session.pop("calendar_feed_url", None),
+    )
 
 
 @bp.route("/account")
@@ -112,6 +123,30 @@ def save_preferences():
     session["locale"] = form.locale.data
     flash(_("Your preferences are saved."), "success")
     return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/email", methods=["POST"])
+@login_required
+def save_email_preferences():
+    form = EmailPreferencesForm(prefix="email")
+    if form.validate_on_submit():
+        try:
+            users.update_email_preferences(
+                current_user,
+                reminders=form.email_reminders.data,
+                daily_digest=form.email_daily_digest.data,
+                lead_minutes=form.reminder_lead_minutes.data,
+                # Only supervisors get the weekly digest, so only they see its switch.
+                weekly_digest=form.email_weekly_digest.data if current_user.is_supervisor else None,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            form.reminder_lead_minutes.errors.append(str(error.message))
+        else:
+            db.session.commit()
+            flash(_("Your email settings are saved."), "success")
+            return redirect(url_for("auth.account") + "#email")
+    return _account_page(email_form=form), 400
 
 
 @bp.route("/account/password", methods=["POST"])

@@ -1,40 +1,338 @@
-"""My follow-ups and a single reminder."""
+"""My follow-ups: the list, a new reminder, one reminder and its actions."""
 
 from __future__ import annotations
 
-from flask import render_template
+from datetime import timedelta
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from blueprints.outbox_admin.labels import STATUS_BADGES, STATUS_LABELS
 from blueprints.reminders import bp
+from blueprints.reminders.forms import (
+    DismissForm,
+    DoneForm,
+    ReminderForm,
+    RescheduleForm,
+    SnoozeForm,
+)
+from crm.auth import safe_next_url
 from crm.extensions import db
-from crm.permissions import customer_scope, refuse
-from models import Customer, Reminder, ReminderStatus
+from crm.i18n import user_zone
+from crm.permissions import customer_scope, get_customer_or_404, owner_scope, refuse
+from crm.services import reminders as reminder_service
+from crm.services.errors import DomainError, StaleEdit
+from models import (
+    Customer,
+    Opportunity,
+    OpportunityStatus,
+    Reminder,
+    ReminderSource,
+    Role,
+    User,
+    VisitKind,
+)
+
+# Overdue, today and the next week; more than this and the page says so.
+DAYS_AHEAD = 7
+LIST_LIMIT = 300
+MATCH_LIMIT = 30
+SOURCE_LABELS = {
+    ReminderSource.MANUAL: _l("Set by hand"),
+    ReminderSource.VISIT: _l("From a visit"),
+    ReminderSource.OPPORTUNITY: _l("From an opportunity"),
+}
+
+
+@bp.context_processor
+def reminder_helpers() -> dict:
+    return {
+        "due_text": due_text,
+        "source_labels": SOURCE_LABELS,
+        "message_status_labels": STATUS_LABELS,
+        "message_status_badges": STATUS_BADGES,
+        "visit_kinds": [(k.value, k) for k in VisitKind],
+    }
+
+
+def due_text(reminder: Reminder) -> str:
+    """The due day, and time when it has one, in the owner's zone (named if not the viewer's)."""
+    at = reminder_service.due_time_of(reminder)
+    text = reminder.due_on.isoformat() + (f" {at:%H:%M}" if at else "")
+    if at and reminder.owner.timezone != current_user.timezone:
+        text += f" ({reminder.owner.timezone})"
+    return text
+
+
+def _reminder_or_404(reminder_id: int) -> Reminder:
+    reminder = db.session.scalar(
+        reminder_service.visible_reminders(current_user)
+        .options(
+            joinedload(Reminder.customer),
+            joinedload(Reminder.owner),
+            joinedload(Reminder.opportunity),
+        )
+        .where(Reminder.id == reminder_id)
+    )
+    if reminder is None:
+        refuse(404, f"reminder {reminder_id}", current_user)
+    return reminder
+
+
+def _whose_list() -> User:
+    """The owner whose follow-ups are shown: me, or (?owner=) someone in my scope."""
+    owner_id = request.args.get("owner", type=int)
+    if not owner_id or owner_id == current_user.id:
+        return current_user
+    owner = db.session.scalar(
+        select(User).where(User.id == owner_id, owner_scope(current_user, User.id))
+    )
+    if owner is None:
+        refuse(404, f"follow-ups of user {owner_id}", current_user)
+    return owner
+
+
+def _switchable_owners() -> list[User]:
+    """Whose lists a supervisor (their team) or an admin (everybody) may open."""
+    if current_user.role is Role.MANAGER:
+        return []
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.active.is_(True), owner_scope(current_user, User.id))
+            .order_by(User.display_name, User.id)
+        )
+    )
 
 
 @bp.route("/")
 @login_required
 def index():
-    reminders = db.session.scalars(
-        select(Reminder)
-        .where(Reminder.owner_id == current_user.id, Reminder.status == ReminderStatus.PENDING)
-        .options(joinedload(Reminder.customer))
-        .order_by(Reminder.due_at)
-        .limit(200)
+    owner = _whose_list()
+    follow_ups = reminder_service.pending_reminders_for(
+        owner, viewer=current_user, days_ahead=DAYS_AHEAD, limit=LIST_LIMIT
     )
-    return render_template("reminders/index.html", reminders=list(reminders))
+    return render_template(
+        "reminders/index.html",
+        owner=owner,
+        owners=_switchable_owners(),
+        follow_ups=follow_ups,
+        back=request.full_path if request.query_string else request.path,
+    )
+
+
+# A new reminder ---------------------------------------------------------------
+
+
+def _pick_customer():
+    """Without a customer id: find one in my portfolio first."""
+    q = (request.args.get("q") or "").strip()[:100]
+    matches = []
+    if q:
+        matches = list(
+            db.session.scalars(
+                select(Customer)
+                .where(customer_scope(current_user), Customer.name.contains(q, autoescape=True))
+                .order_by(Customer.name, Customer.id)
+                .limit(MATCH_LIMIT)
+            )
+        )
+    return render_template("reminders/pick.html", q=q, matches=matches)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    customer_id = request.args.get("customer_id", type=int)
+    if not customer_id:
+        return _pick_customer()
+    customer = get_customer_or_404(customer_id, current_user)
+    opportunities = list(
+        db.session.scalars(
+            select(Opportunity)
+            .where(
+                Opportunity.customer_id == customer.id,
+                Opportunity.status == OpportunityStatus.OPEN,
+            )
+            .order_by(Opportunity.title, Opportunity.id)
+        )
+    )
+    form = ReminderForm(opportunities=opportunities)
+    if not form.is_submitted():
+        wanted = request.args.get("opportunity_id", type=int)
+        form.opportunity_id.data = wanted if wanted in {o.id for o in opportunities} else 0
+    if form.validate_on_submit():
+        try:
+            reminder = reminder_service.create_reminder(
+                customer,
+                actor=current_user,
+                due_on=form.due_on.data,
+                due_time=form.due_time.data,
+                note=form.note.data,
+                opportunity=form.opportunity_id.data or None,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            _show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The follow-up for %(name)s is set.", name=customer.name), "success")
+            return redirect(
+                safe_next_url(request.args.get("next"))
+                or url_for("reminders.show", reminder_id=reminder.id)
+            )
+    return render_template(
+        "reminders/new.html", form=form, customer=customer, owner=customer.owner
+    ), 400 if form.errors else 200
+
+
+# One reminder -----------------------------------------------------------------
+
+
+def _show_page(reminder: Reminder, *, failed=None, stale: bool = False):
+    """The reminder with its actions; `failed` is a submitted form to show with its errors."""
+    here = url_for("reminders.show", reminder_id=reminder.id)
+    forms = {
+        "done": DoneForm(formdata=None, version=reminder.version, next=here),
+        "dismiss": DismissForm(formdata=None, version=reminder.version, next=here),
+        "snooze": SnoozeForm(formdata=None, version=reminder.version, next=here),
+        "reschedule": RescheduleForm(
+            formdata=None,
+            version=reminder.version,
+            next=here,
+            due_on=reminder.due_on,
+            due_time=reminder_service.due_time_of(reminder),
+        ),
+    }
+    forms["done"].kind.data = VisitKind.ON_SITE.value
+    if failed is not None:
+        if stale:
+            failed.version.data = reminder.version  # seen the stored values: may save over them
+        forms[_FORM_NAMES[type(failed)]] = failed
+    owner = reminder.owner
+    return render_template(
+        "reminders/show.html",
+        reminder=reminder,
+        forms=forms,
+        stale=stale,
+        emails=reminder_service.email_history(reminder),
+        email_planned=(
+            reminder.due_at - timedelta(minutes=owner.reminder_lead_minutes)
+            if owner.email_reminders
+            else None
+        ),
+        owner_zone=str(user_zone(owner)),
+    )
+
+
+_FORM_NAMES = {
+    DoneForm: "done",
+    DismissForm: "dismiss",
+    SnoozeForm: "snooze",
+    RescheduleForm: "reschedule",
+}
 
 
 @bp.route("/<int:reminder_id>")
 @login_required
 def show(reminder_id: int):
-    reminder = db.session.scalar(
-        select(Reminder)
-        .join(Customer, Reminder.customer_id == Customer.id)
-        .where(Reminder.id == reminder_id, customer_scope(current_user))
-        .options(joinedload(Reminder.customer))
+    return _show_page(_reminder_or_404(reminder_id))
+
+
+def _show_error(form, error: DomainError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors.append(str(error.message))
+    else:
+        flash(str(error.message), "danger")
+
+
+def _act(reminder_id: int, form, change, done_message):
+    """Validate, change, commit once, go back; on any refusal nothing is saved."""
+    reminder = _reminder_or_404(reminder_id)
+    if not form.validate_on_submit():
+        return _show_page(reminder, failed=form), 400
+    try:
+        change(reminder, form)
+    except StaleEdit as error:
+        db.session.rollback()
+        flash(str(error.message), "warning")
+        return _show_page(_reminder_or_404(reminder_id), failed=form, stale=True), 409
+    except DomainError as error:
+        db.session.rollback()
+        _show_error(form, error)
+        return _show_page(_reminder_or_404(reminder_id), failed=form), 400
+    db.session.commit()
+    flash(done_message(reminder, form), "success")
+    return redirect(
+        safe_next_url(form.next.data) or url_for("reminders.show", reminder_id=reminder.id)
     )
-    if reminder is None:
-        refuse(404, f"reminder {reminder_id}", current_user)
-    return render_template("reminders/show.html", reminder=reminder)
+
+
+@bp.route("/<int:reminder_id>/done", methods=["POST"])
+@login_required
+def done(reminder_id: int):
+    def change(reminder, form):
+        if form.log_visit.data:
+            reminder_service.complete_with_visit(
+                reminder,
+                actor=current_user,
+                version=form.version.data,
+                kind=form.kind.data or VisitKind.ON_SITE,
+                outcome=form.outcome.data,
+                follow_up_on=form.follow_up_on.data,
+            )
+        else:
+            reminder_service.complete(reminder, actor=current_user, version=form.version.data)
+
+    def message(reminder, form):
+        if form.log_visit.data:
+            return _("Done, and the visit to %(name)s is logged.", name=reminder.customer.name)
+        return _("The follow-up with %(name)s is done.", name=reminder.customer.name)
+
+    return _act(reminder_id, DoneForm(), change, message)
+
+
+@bp.route("/<int:reminder_id>/dismiss", methods=["POST"])
+@login_required
+def dismiss(reminder_id: int):
+    return _act(
+        reminder_id,
+        DismissForm(),
+        lambda r, f: reminder_service.dismiss(r, actor=current_user, version=f.version.data),
+        lambda r, f: _("The follow-up with %(name)s is dismissed.", name=r.customer.name),
+    )
+
+
+@bp.route("/<int:reminder_id>/snooze", methods=["POST"])
+@login_required
+def snooze(reminder_id: int):
+    return _act(
+        reminder_id,
+        SnoozeForm(),
+        lambda r, f: reminder_service.snooze(
+            r, actor=current_user, version=f.version.data, days=f.days.data, until=f.until.data
+        ),
+        lambda r, f: _("Snoozed until %(due)s.", due=due_text(r)),
+    )
+
+
+@bp.route("/<int:reminder_id>/reschedule", methods=["POST"])
+@login_required
+def reschedule(reminder_id: int):
+    return _act(
+        reminder_id,
+        RescheduleForm(),
+        lambda r, f: reminder_service.reschedule(
+            r,
+            actor=current_user,
+            version=f.version.data,
+            due_on=f.due_on.data,
+            due_time=f.due_time.data,
+        ),
+        lambda r, f: _("Rescheduled to %(due)s.", due=due_text(r)),
+    )

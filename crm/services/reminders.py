@@ -1,7 +1,10 @@
 """Follow-up reminders (跟进提醒): scheduled from visits, moved and cancelled with them.
 
-Minimal for now: the reminders issue adds manual reminders, completion and the
-emails. A reminder without a time falls due at 08:30 in its owner's time zone.
+A reminder without a time falls due at 08:30 in its owner's time zone; one with a
+time at that local time. Dates and times are entered and shown in the OWNER's zone
+(a supervisor in another city sees the manager's day). Closing or moving a
+reminder cancels its queued email; a moved one is emailed again at its new time,
+because the outbox key holds the due instant.
 """
 
 from __future__ import annotations
@@ -9,18 +12,38 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
 
 from crm.extensions import db
 from crm.i18n import today_in, user_zone
-from crm.permissions import customer_scope
-from models import Customer, Opportunity, Reminder, ReminderSource, ReminderStatus, User, Visit
+from crm.labels import label
+from crm.permissions import customer_scope, owner_scope
+from crm.services import audit, outbox
+from crm.services.errors import DomainError, NotFound, StaleEdit, check_version
+from models import (
+    AuditAction,
+    Customer,
+    Opportunity,
+    OutboxMessage,
+    Reminder,
+    ReminderSource,
+    ReminderStatus,
+    User,
+    Visit,
+    VisitKind,
+)
+from models.base import utcnow
 
 DUE_TIME = time(8, 30)
 NOTE_LENGTH = 500
 # The home page lists this many pending follow-ups at most; the reminders page shows all.
 HOME_LIMIT = 50
+SNOOZE_DAYS = (1, 3, 7)
+# What the audit log records of a reminder.
+FIELDS = ("due_on", "due_at", "has_time", "note", "status", "opportunity_id", "owner_id")
 
 
 def due_instant(owner: User, day: date) -> datetime:
@@ -68,6 +91,9 @@ def move_follow_up(reminder: Reminder, *, on: date, note: str | None, actor: Use
     new_note = _note(note)
     if reminder.due_on == on and reminder.note == new_note:
         return False
+    if reminder.due_on != on:
+        # An email queued for the old day must not go out; the new day gets its own.
+        outbox.cancel_reminder_messages(reminder.id)
     reminder.due_on = on
     reminder.due_at = due_instant(reminder.owner, on)
     reminder.note = new_note
@@ -78,6 +104,7 @@ def move_follow_up(reminder: Reminder, *, on: date, note: str | None, actor: Use
 def cancel_follow_up(reminder: Reminder, *, actor: User) -> None:
     """Remove a pending follow-up; a done or dismissed one is kept as history, unlinked."""
     if reminder.status is ReminderStatus.PENDING:
+        outbox.cancel_reminder_messages(reminder.id)  # no email about a removed follow-up
         db.session.delete(reminder)
     else:
         reminder.visit_id = None
@@ -120,30 +147,48 @@ class PendingReminders:
     overdue: list[Reminder] = field(default_factory=list)
     due_today: list[Reminder] = field(default_factory=list)
     upcoming: list[Reminder] = field(default_factory=list)
+    limit_reached: bool = False
 
     def __len__(self) -> int:
         return len(self.overdue) + len(self.due_today) + len(self.upcoming)
 
 
 def pending_reminders_for(
-    user: User, *, now: datetime | None = None, limit: int = HOME_LIMIT, days_ahead: int = 14
+    user: User,
+    *,
+    now: datetime | None = None,
+    limit: int = HOME_LIMIT,
+    days_ahead: int = 14,
+    viewer: User | None = None,
 ) -> PendingReminders:
-    """The user's own pending follow-ups (overdue, today, the next `days_ahead` days), in scope."""
+    """The user's own pending follow-ups (overdue, today, the next `days_ahead` days).
+
+    `viewer` (default: the user) is who looks: a supervisor sees a team member's list,
+    limited to the customers in the supervisor's scope. Days are the owner's.
+    """
+    viewer = viewer or user
     today = today_in(user_zone(user), now)
-    rows = db.session.scalars(
-        select(Reminder)
-        .join(Reminder.customer)
-        .options(joinedload(Reminder.customer))
-        .where(
-            Reminder.owner_id == user.id,
-            Reminder.status == ReminderStatus.PENDING,
-            Reminder.due_on <= today + timedelta(days=days_ahead),
-            customer_scope(user),
+    rows = list(
+        db.session.scalars(
+            select(Reminder)
+            .join(Reminder.customer)
+            .options(
+                joinedload(Reminder.customer),
+                joinedload(Reminder.owner),
+                joinedload(Reminder.opportunity),
+            )
+            .where(
+                Reminder.owner_id == user.id,
+                Reminder.status == ReminderStatus.PENDING,
+                Reminder.due_on <= today + timedelta(days=days_ahead),
+                customer_scope(viewer),
+                owner_scope(viewer, Reminder.owner_id),
+            )
+            .order_by(Reminder.due_at, Reminder.id)
+            .limit(limit)
         )
-        .order_by(Reminder.due_at, Reminder.id)
-        .limit(limit)
     )
-    result = PendingReminders(today=today)
+    result = PendingReminders(today=today, limit_reached=len(rows) >= limit)
     for reminder in rows:
         if reminder.due_on < today:
             result.overdue.append(reminder)
@@ -152,3 +197,263 @@ def pending_reminders_for(
         else:
             result.upcoming.append(reminder)
     return result
+
+
+# Scope ----------------------------------------------------------------------
+
+
+def visible_reminders(user: User) -> Select:
+    """SELECT of the reminders the user may see and change.
+
+    Both the customer and the reminder's owner must be in the user's scope: a
+    manager sees their own, a supervisor the team's, an admin every one.
+    """
+    return (
+        select(Reminder)
+        .join(Reminder.customer)
+        .where(customer_scope(user), owner_scope(user, Reminder.owner_id))
+    )
+
+
+def _check_may_change(reminder: Reminder, actor: User) -> None:
+    """Refuse unless the reminder is in the actor's scope (asked of the database)."""
+    allowed = db.session.scalar(
+        visible_reminders(actor).with_only_columns(Reminder.id).where(Reminder.id == reminder.id)
+    )
+    if allowed is None:
+        raise NotFound(_l("This follow-up is not in your portfolio."))
+
+
+def _check_pending(reminder: Reminder) -> None:
+    if reminder.status is not ReminderStatus.PENDING:
+        raise DomainError(
+            _l("This follow-up is closed already (%(status)s).", status=label(reminder.status))
+        )
+
+
+# Due dates in the owner's zone ------------------------------------------------
+
+
+def local_due(owner: User, day: date, at: time | None) -> tuple[datetime, bool]:
+    """(UTC instant, has_time) of a follow-up on `day`, at `at` local time or 08:30."""
+    if at is None:
+        return due_instant(owner, day), False
+    at = at.replace(second=0, microsecond=0, tzinfo=None)
+    return datetime.combine(day, at, tzinfo=user_zone(owner)).astimezone(UTC), True
+
+
+def due_time_of(reminder: Reminder) -> time | None:
+    """The local time of day a timed reminder falls due in its owner's zone."""
+    if not reminder.has_time:
+        return None
+    return reminder.due_at.astimezone(user_zone(reminder.owner)).time().replace(tzinfo=None)
+
+
+def _check_not_past(owner: User, day: date, now: datetime | None = None) -> None:
+    if day is None:
+        raise DomainError(_l("Choose the day of the follow-up."), field="due_on")
+    if day < today_in(user_zone(owner), now):
+        raise DomainError(_l("A follow-up cannot be set in the past."), field="due_on")
+
+
+def _set_due(reminder: Reminder, day: date, at: time | None) -> None:
+    due_at, has_time = local_due(reminder.owner, day, at)
+    if (reminder.due_on, reminder.due_at, reminder.has_time) != (day, due_at, has_time):
+        # An email queued for the old instant must not go out; the new one gets its own key.
+        outbox.cancel_reminder_messages(reminder.id)
+    reminder.due_on, reminder.due_at, reminder.has_time = day, due_at, has_time
+
+
+def _label(reminder: Reminder) -> str:
+    return reminder.note or reminder.due_on.isoformat()
+
+
+def _flush() -> None:
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise StaleEdit(
+            _l("Someone else changed this follow-up while you were looking at it."), current=None
+        )
+
+
+def _audit_update(reminder: Reminder, before: dict, actor: User) -> None:
+    audit.record(
+        AuditAction.UPDATE,
+        reminder,
+        actor=actor,
+        customer_id=reminder.customer_id,
+        changes=audit.diff(before, audit.snapshot(reminder, FIELDS)),
+        label=_label(reminder),
+    )
+
+
+# Changes --------------------------------------------------------------------
+
+
+def create_reminder(
+    customer: Customer,
+    *,
+    actor: User,
+    due_on: date,
+    due_time: time | None = None,
+    note: str | None = "",
+    opportunity: Opportunity | int | None = None,
+) -> Reminder:
+    """A manual follow-up; it belongs to the customer's owner (a supervisor sets it for them)."""
+    in_scope = db.session.scalar(
+        select(Customer.id).where(Customer.id == customer.id, customer_scope(actor))
+    )
+    if in_scope is None:
+        raise NotFound(_l("This customer is not in your portfolio."))
+    owner = actor if customer.owner_id == actor.id else customer.owner
+    if len((note or "").strip()) > NOTE_LENGTH:
+        raise DomainError(_l("At most %(n)d characters.", n=NOTE_LENGTH), field="note")
+    _check_not_past(owner, due_on)
+    if opportunity is not None and not isinstance(opportunity, Opportunity):
+        opportunity = db.session.get(Opportunity, int(opportunity)) if opportunity else None
+    if opportunity is not None and opportunity.customer_id != customer.id:
+        raise DomainError(
+            _l("The opportunity must be one of this customer's."), field="opportunity_id"
+        )
+    due_at, has_time = local_due(owner, due_on, due_time)
+    reminder = Reminder(
+        owner=owner,
+        customer=customer,
+        opportunity=opportunity,
+        source=ReminderSource.MANUAL,
+        due_on=due_on,
+        due_at=due_at,
+        has_time=has_time,
+        note=_note(note),
+        status=ReminderStatus.PENDING,
+    )
+    db.session.add(reminder)
+    db.session.flush()
+    audit.record(
+        AuditAction.CREATE,
+        reminder,
+        actor=actor,
+        customer_id=customer.id,
+        changes=audit.snapshot(reminder, FIELDS),
+        label=_label(reminder),
+    )
+    return reminder
+
+
+def reschedule(
+    reminder: Reminder,
+    *,
+    actor: User,
+    version: int | str | None,
+    due_on: date,
+    due_time: time | None = None,
+) -> Reminder:
+    """Move a pending follow-up to another day (and time) in its owner's zone."""
+    _check_may_change(reminder, actor)
+    _check_pending(reminder)
+    check_version(reminder, version)
+    _check_not_past(reminder.owner, due_on)
+    before = audit.snapshot(reminder, FIELDS)
+    _set_due(reminder, due_on, due_time)
+    _flush()
+    _audit_update(reminder, before, actor)
+    return reminder
+
+
+def snooze(
+    reminder: Reminder,
+    *,
+    actor: User,
+    days: int | None = None,
+    until: date | None = None,
+    version: int | str | None = None,
+    now: datetime | None = None,
+) -> Reminder:
+    """Put a follow-up off by 1, 3 or 7 days, or until a later day; its time of day stays.
+
+    Counted from today (the owner's); one not due yet is put off from its own day,
+    so snoozing never brings a follow-up closer.
+    """
+    _check_may_change(reminder, actor)
+    _check_pending(reminder)
+    if version is not None:
+        check_version(reminder, version)
+    today = today_in(user_zone(reminder.owner), now)
+    if days in SNOOZE_DAYS:
+        day = max(today, reminder.due_on) + timedelta(days=days)
+    elif days is None and until is not None:
+        if until <= today:
+            raise DomainError(_l("Snooze until a day after today."), field="until")
+        day = until
+    else:
+        raise DomainError(_l("Snooze for 1, 3 or 7 days, or until a chosen day."), field="until")
+    before = audit.snapshot(reminder, FIELDS)
+    _set_due(reminder, day, due_time_of(reminder))
+    _flush()
+    _audit_update(reminder, before, actor)
+    return reminder
+
+
+def _close(reminder: Reminder, status: ReminderStatus, actor: User, version) -> Reminder:
+    _check_may_change(reminder, actor)
+    _check_pending(reminder)
+    check_version(reminder, version)
+    before = audit.snapshot(reminder, FIELDS)
+    reminder.status = status
+    reminder.completed_at = utcnow()
+    outbox.cancel_reminder_messages(reminder.id)  # a queued email about it is not sent
+    _flush()
+    _audit_update(reminder, before, actor)
+    return reminder
+
+
+def complete(reminder: Reminder, *, actor: User, version: int | str | None) -> Reminder:
+    """Mark a follow-up done; its email is not sent if it has not gone out yet."""
+    return _close(reminder, ReminderStatus.DONE, actor, version)
+
+
+def dismiss(reminder: Reminder, *, actor: User, version: int | str | None) -> Reminder:
+    """Drop a follow-up that is no longer needed; its queued email is not sent."""
+    return _close(reminder, ReminderStatus.DISMISSED, actor, version)
+
+
+def complete_with_visit(
+    reminder: Reminder,
+    *,
+    actor: User,
+    version: int | str | None,
+    kind: VisitKind | str,
+    outcome: str | None,
+    follow_up_on: date | None = None,
+    now: datetime | None = None,
+) -> Visit:
+    """Mark a follow-up done and log the visit it was about, together or not at all.
+
+    The caller commits once; any DomainError leaves both undone after its rollback.
+    """
+    # Imported here: the visits service imports this module to schedule follow-ups.
+    from crm.services import visits
+
+    complete(reminder, actor=actor, version=version)
+    return visits.log_visit(
+        reminder.customer,
+        actor=actor,
+        occurred_at=now or utcnow(),
+        kind=kind,
+        opportunity=reminder.opportunity,
+        purpose=reminder.note,
+        outcome=outcome,
+        follow_up_on=follow_up_on,
+    )
+
+
+def email_history(reminder: Reminder) -> list[OutboxMessage]:
+    """The reminder's emails, newest first: queued, sent, failed or cancelled."""
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.reminder_id == reminder.id)
+            .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+        )
+    )

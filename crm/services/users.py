@@ -202,3 +202,25 @@ def authenticate(username: str, password: str) -> User | None:
 
 
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+
+
+LEAD_MINUTES = (0, 15, 60, 1440)
+
+
+def update_email_preferences(
+    user: User,
+    *,
+    reminders: bool,
+    daily_digest: bool,
+    lead_minutes: int,
+    weekly_digest: bool | None = None,
+) -> None:
+    """Switch each kind of email on or off; None leaves the weekly digest as it is."""
+    if lead_minutes not in LEAD_MINUTES:
+        raise DomainError(_l("Choose a lead time from the list."), field="reminder_lead_minutes")
+    user.email_reminders = bool(reminders)
+    user.email_daily_digest = bool(daily_digest)
+    user.reminder_lead_minutes = lead_minutes
+    if weekly_digest is not None:
+        user.email_weekly_digest = bool(weekly_digest)
+    db.session.flush()
