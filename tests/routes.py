@@ -167,7 +167,9 @@ def _industry():
 
 def _outbox_message(w: World, eml: bool = False):
     """A failed reminder email to the owner; `eml`: also the .eml file the outbox page offers."""
+    import os
     import tempfile
+    from pathlib import Path
 
     from flask import current_app
 
@@ -188,10 +190,11 @@ def _outbox_message(w: World, eml: bool = False):
     db.session.add(message)
     db.session.commit()
     if eml:
-        folder = tempfile.mkdtemp(prefix="crm-mail-")
-        current_app.config["MAIL_DIR"] = folder  # this test's app only
-        with open(f"{folder}/{eml_name(message.key)}", "wb") as file:
-            file.write(b"Subject: Follow-up due\r\n\r\ntext\r\n")
+        # One scratch folder per test process, reused: the keys restart with each database.
+        folder = Path(tempfile.gettempdir()) / f"crm-test-mail-{os.getpid()}"
+        folder.mkdir(exist_ok=True)
+        current_app.config["MAIL_DIR"] = str(folder)  # this test's app only
+        (folder / eml_name(message.key)).write_bytes(b"Subject: Follow-up due\r\n\r\ntext\r\n")
     return message
 
 
