@@ -309,7 +309,7 @@ def percentiles(values: list[float]) -> dict:
     return {"n": len(ordered), "p50_ms": at(0.5), "p95_ms": at(0.95), "p99_ms": at(0.99)}
 
 
-def audit(url: str, stats: Stats, started: datetime) -> dict:
+def audit(url: str, stats: Stats, started: datetime, mail: dict) -> dict:
     """Compare what the clients saw succeed with what the database holds."""
     from sqlalchemy import create_engine, text
 
@@ -330,6 +330,7 @@ def audit(url: str, stats: Stats, started: datetime) -> dict:
             t=started,
         )
         db_handovers = one("SELECT count(*) FROM handovers") if stats.writes["handover"] else 0
+        db_sent = one("SELECT count(*) FROM outbox WHERE status = 'sent'")
     engine.dispose()
     checks = {
         "visits": (stats.writes["visit"], db_visits),
@@ -337,6 +338,7 @@ def audit(url: str, stats: Stats, started: datetime) -> dict:
         "moves": (stats.writes["move"], db_moves),
         "follow-ups done": (stats.writes["done"], db_done),
         "handovers": (stats.writes["handover"], db_handovers),
+        "emails (received / sent in the outbox)": (mail["messages"], db_sent),
     }
     return {name: {"clients": c, "database": d, "ok": c == d} for name, (c, d) in checks.items()}
 
@@ -396,12 +398,17 @@ def main(argv: list[str] | None = None) -> int:
             thread.start()
         for thread in threads:
             thread.join()
-        time.sleep(2)  # let a tick in flight finish its sends
+        # Two ticks at once, beside the schedulers: the handover notices written meanwhile
+        # go out now, and three senders race for the same outbox rows.
+        racers = [start([sys.executable, "-m", "flask", "crm", "tick"], env) for _ in range(2)]
+        for racer in racers:
+            racer.wait(timeout=120)
+        time.sleep(2)  # let a scheduler's tick in flight finish its sends
     finally:
         for process in reversed(processes):
             stop(process)
         mail = sink.stop()
-    accounts = audit(args.database_url, stats, started)
+    accounts = audit(args.database_url, stats, started, mail)
     result = {
         "seconds": args.seconds,
         "statuses": dict(stats.statuses),
