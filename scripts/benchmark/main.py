@@ -122,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_operations:
             result["operations"] = run_operations(app, SIZES[args.size], args.operation)
         print_table(result.get("pages", {}), result.get("operations", {}))
+        if args.size != "province":
+            print("(the targets are for --size province; at this size they only check the script)")
         if args.http:
             from scripts.benchmark.throughput import run_http
 
