@@ -1,6 +1,6 @@
 """Each demo role's home in a real browser: charts drawn, a figure clicked through to its list.
 
-With CRM_SCREENSHOTS=1 the test saves each home to docs/screenshots/<role>-home.png
+With CRM_SCREENSHOTS=1 the test saves each home to static/screenshots/<role>-home.png
 (the README shows them).
 """
 
@@ -17,7 +17,7 @@ from tests.browser.test_shell import sign_in
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = PROJECT_ROOT / "docs" / "screenshots"
+SCREENSHOTS = PROJECT_ROOT / "static" / "screenshots"  # the layout has no docs/ folder
 
 # Pixels drawn on a canvas (any non-transparent one means Chart.js painted something).
 PAINTED = """canvas => {
