@@ -203,3 +203,37 @@ def test_every_table_hanging_off_a_customer_is_moved_by_the_merge():
         for key in table.foreign_keys:
             if key.column.table.name == "customers":
                 assert key.parent in covered, f"{table.name}.{key.parent.name} is not merged"
+
+
+def test_merge_keeps_ownership_history_when_one_handover_moved_both(org, make_customer):
+    from models import Handover, HandoverCustomer
+
+    survivor = make_customer(org["m1"], name="重复A")
+    duplicate = make_customer(org["m1"], name="重复A有限公司")
+    other = make_customer(org["m1"], name="别的")
+    both = Handover(actor=org["sup1"], to_owner=org["m1"], token="t-both", note="n")
+    only_dup = Handover(actor=org["sup1"], to_owner=org["m1"], token="t-dup", note="n")
+    db.session.add_all([both, only_dup])
+    db.session.flush()
+    for handover, customer in (
+        (both, survivor),
+        (both, duplicate),
+        (both, other),
+        (only_dup, duplicate),
+    ):
+        db.session.add(
+            HandoverCustomer(handover=handover, customer=customer, from_owner_id=org["m2"].id)
+        )
+    db.session.commit()
+
+    merge_customers(survivor, duplicate, actor=org["admin"])
+    db.session.commit()
+
+    rows = db.session.execute(
+        select(HandoverCustomer.handover_id, HandoverCustomer.customer_id).order_by(
+            HandoverCustomer.id
+        )
+    ).all()
+    assert sorted(rows) == sorted(
+        [(both.id, survivor.id), (both.id, other.id), (only_dup.id, survivor.id)]
+    )

@@ -22,6 +22,8 @@ from models import (
     CompetitorProfile,
     Contact,
     Customer,
+    HandoverCustomer,
+    HandoverRequest,
     Opportunity,
     Reminder,
     Role,
@@ -40,6 +42,8 @@ CUSTOMER_LINKS: tuple[tuple[type, Any], ...] = (
     (Reminder, Reminder.customer_id),
     (Customer, Customer.parent_id),  # subsidiaries
     (AuditEntry, AuditEntry.customer_id),  # history follows the survivor
+    (HandoverRequest, HandoverRequest.customer_id),
+    (HandoverCustomer, HandoverCustomer.customer_id),  # ownership history follows it too
 )
 # Moved by their own rule: one profile per competitor and customer.
 SPECIAL_LINKS: tuple[tuple[type, Any], ...] = ((CompetitorProfile, CompetitorProfile.customer_id),)
@@ -202,6 +206,19 @@ def merge_customers(survivor: Customer, duplicate: Customer, *, actor: User) -> 
     gone_id, gone_name = duplicate.id, duplicate.name
     parent_id = _parent_to_take(survivor, duplicate)
 
+    # A handover that moved both keeps one row for the survivor (one row per customer).
+    db.session.execute(
+        delete(HandoverCustomer)
+        .where(
+            HandoverCustomer.customer_id == duplicate.id,
+            HandoverCustomer.handover_id.in_(
+                select(HandoverCustomer.handover_id).where(
+                    HandoverCustomer.customer_id == survivor.id
+                )
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )
     kept = _profiles(survivor.id)
     folded = []
     for competitor_id, profile in _profiles(duplicate.id).items():
