@@ -48,52 +48,90 @@ def deliver_due(transport: Transport, *, worker: str | None = None) -> DeliveryR
         db.session.commit()
         if not ids:
             return report
-        messages = db.session.scalars(
-            select(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids))
-            .options(joinedload(OutboxMessage.recipient))
-            .order_by(OutboxMessage.id)
+        _deliver_batch(_load(ids), transport, worker, lease, report)
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    """What sending needs, read once: the commits after each send expire ORM objects."""
+
+    id: int
+    key: str
+    subject: str
+    text: str
+    html: str
+    address: str | None
+    recipient_active: bool
+    attempts: int
+
+
+def _load(ids: list[int]) -> list[_Claimed]:
+    messages = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids))
+        .options(joinedload(OutboxMessage.recipient))
+        .order_by(OutboxMessage.id)
+    )
+    claimed = [
+        _Claimed(
+            id=m.id,
+            key=m.key,
+            subject=m.subject,
+            text=m.body_text,
+            html=m.body_html,
+            address=m.to_address or (m.recipient.email if m.recipient else None),
+            recipient_active=m.recipient is None or m.recipient.active,
+            attempts=m.attempts,
         )
-        for message in list(messages):
-            _deliver_one(message, transport, worker, lease, report)
+        for m in messages
+    ]
+    return claimed
 
 
-def _deliver_one(message, transport, worker, lease, report: DeliveryReport) -> None:
-    now = utcnow()
-    # Renew the claim so a slow server cannot let another sender take it mid-send.
-    if not outbox.renew_lease(message.id, worker, until=now + lease):
-        db.session.rollback()
-        return
-    db.session.commit()
-    recipient = message.recipient
-    address = message.to_address or (recipient.email if recipient else None)
-    if recipient is not None and not recipient.active:
-        outbox.mark_failed(message, "recipient is deactivated")
-    elif not address:
-        outbox.mark_failed(message, "recipient has no email address")
+def _deliver_batch(batch: list[_Claimed], transport, worker, lease, report) -> None:
+    """The claim's lease is renewed once, and again whenever half of it has gone by."""
+    renewed_at = None
+    ours: set[int] = set()
+    for message in batch:
+        now = utcnow()
+        if renewed_at is None or now - renewed_at > lease / 2:
+            # Renew so a slow server cannot let another sender take the rest mid-send.
+            ours = outbox.renew_leases([m.id for m in batch], worker, until=now + lease)
+            db.session.commit()
+            renewed_at = now
+        if message.id in ours:
+            _deliver_one(message, transport, worker, report)
+
+
+def _deliver_one(message: _Claimed, transport, worker, report: DeliveryReport) -> None:
+    if not message.recipient_active:
+        outcome = outbox.failed_values("recipient is deactivated")
+    elif not message.address:
+        outcome = outbox.failed_values("recipient has no email address")
     else:
         email = build_email(
             key=message.key,
             sender=current_app.config["MAIL_FROM"],
-            to=address,
+            to=message.address,
             subject=message.subject,
-            text=message.body_text,
-            html=message.body_html,
+            text=message.text,
+            html=message.html,
         )
         try:
             transport.send(email)
         except PermanentError as error:
-            outbox.mark_failed(message, str(error))
+            outcome = outbox.failed_values(str(error))
         except TransientError as error:
-            outbox.mark_retry(message, str(error))
+            outcome = outbox.retry_values(message.attempts, str(error))
             report.retried += 1
             report.errors.append(str(error))
         else:
-            outbox.mark_sent(message)
+            outcome = outbox.sent_values()
             report.sent += 1
-    if message.status is MessageStatus.FAILED:
+    outbox.record_outcome(message.id, worker, outcome)
+    if outcome["status"] is MessageStatus.FAILED:
         report.failed += 1
         current_app.logger.warning(
-            "email failed: id=%s key=%s reason=%s", message.id, message.key, message.last_error
+            "email failed: id=%s key=%s reason=%s", message.id, message.key, outcome["last_error"]
         )
     db.session.commit()

@@ -109,8 +109,35 @@ def claim(worker: str, *, limit: int, lease: timedelta, now: datetime | None = N
     return sorted(result.scalars())
 
 
-def renew_lease(message_id: int, worker: str, *, until: datetime) -> bool:
-    """Extend a claim just before sending; False if the message is no longer this worker's."""
+def sent_values(now: datetime | None = None) -> dict[str, Any]:
+    return {
+        "status": MessageStatus.SENT,
+        "sent_at": now or utcnow(),
+        "claimed_until": None,
+        "last_error": None,
+    }
+
+
+def failed_values(reason: str) -> dict[str, Any]:
+    """Permanent failure: kept for an admin to read and retry, never blocks the rest."""
+    return {"status": MessageStatus.FAILED, "claimed_until": None, "last_error": reason[:2000]}
+
+
+def retry_values(attempts: int, reason: str, now: datetime | None = None) -> dict[str, Any]:
+    """Temporary failure: try again after a growing pause, give up after MAX_ATTEMPTS."""
+    if attempts >= MAX_ATTEMPTS:
+        return failed_values(f"gave up after {attempts} attempts: {reason}")
+    pause = min(FIRST_RETRY_SECONDS * 2 ** (attempts - 1), MAX_RETRY_SECONDS)
+    return {
+        "status": MessageStatus.PENDING,
+        "next_attempt_at": (now or utcnow()) + timedelta(seconds=pause),
+        "claimed_until": None,
+        "last_error": reason[:2000],
+    }
+
+
+def record_outcome(message_id: int, worker: str, values: dict[str, Any]) -> bool:
+    """One UPDATE for a send's outcome, only while the claim is still this worker's."""
     result = db.session.execute(
         update(OutboxMessage)
         .where(
@@ -118,36 +145,34 @@ def renew_lease(message_id: int, worker: str, *, until: datetime) -> bool:
             OutboxMessage.claimed_by == worker,
             OutboxMessage.status == MessageStatus.SENDING,
         )
-        .values(claimed_until=until),
+        .values(**values),
         execution_options={"synchronize_session": False},
     )
     return result.rowcount == 1
 
 
-def mark_sent(message: OutboxMessage, now: datetime | None = None) -> None:
-    message.status = MessageStatus.SENT
-    message.sent_at = now or utcnow()
-    message.claimed_until = None
-    message.last_error = None
-
-
-def mark_failed(message: OutboxMessage, reason: str) -> None:
-    """Permanent failure: kept for an admin to read and retry, never blocks the rest."""
-    message.status = MessageStatus.FAILED
-    message.claimed_until = None
-    message.last_error = reason[:2000]
+def renew_leases(message_ids: list[int], worker: str, *, until: datetime) -> set[int]:
+    """Extend a batch's claims at once; returns the ids that are still this worker's."""
+    if not message_ids:
+        return set()
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(message_ids),
+            OutboxMessage.claimed_by == worker,
+            OutboxMessage.status == MessageStatus.SENDING,
+        )
+        .values(claimed_until=until)
+        .returning(OutboxMessage.id),
+        execution_options={"synchronize_session": False},
+    )
+    return set(result.scalars())
 
 
 def mark_retry(message: OutboxMessage, reason: str, now: datetime | None = None) -> None:
     """Temporary failure: try again after a growing pause, give up after MAX_ATTEMPTS."""
-    if message.attempts >= MAX_ATTEMPTS:
-        mark_failed(message, f"gave up after {message.attempts} attempts: {reason}")
-        return
-    pause = min(FIRST_RETRY_SECONDS * 2 ** (message.attempts - 1), MAX_RETRY_SECONDS)
-    message.status = MessageStatus.PENDING
-    message.next_attempt_at = (now or utcnow()) + timedelta(seconds=pause)
-    message.claimed_until = None
-    message.last_error = reason[:2000]
+    for name, value in retry_values(message.attempts, reason, now).items():
+        setattr(message, name, value)
 
 
 def retry_message(message: OutboxMessage, *, actor: User) -> None:
