@@ -105,6 +105,20 @@ def admin_context(team_id: int | None) -> dict:
     }
 
 
+def closed_in(period: metrics.Period) -> dict[str, str]:
+    """List filters for "closed in the period" (the same local days as the figure)."""
+    return {"closed_from": period.first.isoformat(), "closed_to": period.last.isoformat()}
+
+
+def created_in(period: metrics.Period) -> dict[str, str]:
+    return {"created_from": period.first.isoformat(), "created_to": period.last.isoformat()}
+
+
+def visits_in(period: metrics.Period) -> dict[str, str]:
+    """Work-log filters for the visits of the period (from/to are reserved words in Jinja)."""
+    return {"from": period.first.isoformat(), "to": period.last.isoformat()}
+
+
 def opportunities_url(owner_id: int | None = None, **args) -> str:
     """The opportunity list behind a figure (the owner filter when one manager's)."""
     owner = {"owner": owner_id} if owner_id else {}

@@ -38,6 +38,9 @@ def home():
         follow_ups=pending_reminders_for(current_user),
         visit_kinds=[(k.value, k) for k in VisitKind],
         opportunities_url=homes.opportunities_url,
+        closed_in=homes.closed_in,
+        created_in=homes.created_in,
+        visits_in=homes.visits_in,
         stage_name=homes.stage_name,
         **context,
     )

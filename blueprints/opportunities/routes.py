@@ -18,6 +18,7 @@ from blueprints.opportunities.forms import (
 from blueprints.opportunities.views import render_show, show_error
 from crm.auth import safe_next_url
 from crm.extensions import db
+from crm.labels import label
 from crm.permissions import (
     assignable_owners,
     get_customer_or_404,
@@ -29,7 +30,7 @@ from crm.services import pipeline
 from crm.services.errors import DomainError, StaleEdit
 from crm.services.stages import active_stages, all_stages, first_pre_sale_stage
 from crm.templating import money
-from models import Customer, OpportunityStatus, Phase, Stage, Tier, User
+from models import Competitor, Customer, LostReason, OpportunityStatus, Phase, Stage, Tier, User
 
 
 def _owners(*always: User) -> list[User]:
@@ -49,7 +50,14 @@ def _filter_context(filters: search.OpportunityFilters) -> dict:
         "tiers": list(Tier),
         "phase_choices": list(Phase),
         "statuses": search.STATUS_FILTERS,
+        "lost_reason_names": {reason.value: label(reason) for reason in LostReason},
+        "lost_to_name": _competitor_name(filters.lost_to),
     }
+
+
+def _competitor_name(competitor_id: str) -> str:
+    competitor = db.session.get(Competitor, int(competitor_id)) if competitor_id else None
+    return competitor.name if competitor else ""
 
 
 # The board and the list ------------------------------------------------------

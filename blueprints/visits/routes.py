@@ -287,10 +287,19 @@ def _people_and_teams() -> tuple[list[User], list[Team]]:
 def index():
     zone = user_zone(current_user)
     monday = week_monday(request.args.get("week"), zone)
+    # ?from=&to= (e.g. a month, from a home-page figure) replaces the week when valid.
+    chosen = work_log.date_range(request.args.get("from"), request.args.get("to"))
+    first, days = chosen or (monday, 7)
     people, teams = _people_and_teams()
     member_id = request.args.get("member", type=int) if people else None
     team_id = request.args.get("team", type=int) if teams else None
-    scope = {"monday": monday, "zone": zone, "member_id": member_id, "team_id": team_id}
+    scope = {
+        "monday": first,
+        "zone": zone,
+        "member_id": member_id,
+        "team_id": team_id,
+        "days": days,
+    }
     page = db.paginate(
         work_log.work_log_visits(current_user, **scope),
         per_page=current_app.config["PAGE_SIZE"],
@@ -314,6 +323,7 @@ def index():
         week=iso_week(monday),
         monday=monday,
         sunday=monday + timedelta(days=6),
+        chosen_range=(first, first + timedelta(days=days - 1)) if chosen else None,
         prev_week=iso_week(monday - timedelta(days=7)),
         next_week=iso_week(monday + timedelta(days=7)) if monday < this_monday else None,
         this_week=iso_week(this_monday),

@@ -162,14 +162,15 @@ def team_table(
         .group_by(Customer.owner_id, Customer.tier)
     ):
         rows[owner_id].silent[tier] = count
-    since = min(p.week.start, p.month.start)
+    # The week can start in last month or end in the next: read both periods whole.
+    since, until = min(p.week.start, p.month.start), max(p.week.end, p.month.end)
     for user_id, week, month in db.session.execute(
         select(
             Visit.user_id,
             metrics.count_where(p.week.contains(Visit.occurred_at)),
             metrics.count_where(p.month.contains(Visit.occurred_at)),
         )
-        .where(Visit.user_id.in_(ids), Visit.occurred_at >= since, Visit.occurred_at < p.week.end)
+        .where(Visit.user_id.in_(ids), Visit.occurred_at >= since, Visit.occurred_at < until)
         .group_by(Visit.user_id)
     ):
         rows[user_id].visits_week, rows[user_id].visits_month = int(week), int(month)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from calendar import monthrange
 from dataclasses import dataclass, field, fields
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -17,12 +17,14 @@ from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from crm.extensions import db
+from crm.i18n import local_midnight_utc, user_zone
 from crm.permissions import customer_scope, led_team_ids, owner_scope
 from crm.services.stages import all_stages, needs_discovery_position
 from models import (
     BuyingRole,
     Contact,
     Customer,
+    LostReason,
     Opportunity,
     OpportunityContact,
     OpportunityStatus,
@@ -44,6 +46,9 @@ SORTS = {
     "stage": (Stage.position, Opportunity.updated_at.desc(), Opportunity.id.desc()),
 }
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# Local-day bounds on timestamps (the viewer's zone), e.g. what a home-page figure counted.
+DATE_RANGES = ("closed_from", "closed_to", "created_from", "created_to")
+NO_REASON = "none"  # lost without a reason given
 CARDS_PER_COLUMN = 50
 
 
@@ -113,13 +118,19 @@ class OpportunityFilters:
     close: str = ""
     customer: str = ""
     flagged: str = ""
+    closed_from: str = ""
+    closed_to: str = ""
+    created_from: str = ""
+    created_to: str = ""
+    lost_reason: str = ""
+    lost_to: str = ""
     sort: str = "updated"
 
     @classmethod
     def from_args(cls, args: Any, user: User) -> OpportunityFilters:
         """Build from request.args; unknown values are dropped, never an error."""
         filters = cls(**{f.name: (args.get(f.name) or "").strip()[:100] for f in fields(cls)})
-        for name in ("owner", "team", "stage", "customer"):
+        for name in ("owner", "team", "stage", "customer", "lost_to"):
             if not getattr(filters, name).isdigit():
                 setattr(filters, name, "")
         if user.role is not Role.ADMIN:
@@ -132,6 +143,11 @@ class OpportunityFilters:
             filters.phase = ""
         if not MONTH.match(filters.close):
             filters.close = ""
+        for name in DATE_RANGES:
+            if _day(getattr(filters, name)) is None:
+                setattr(filters, name, "")
+        if filters.lost_reason not in {r.value for r in LostReason} | {NO_REASON}:
+            filters.lost_reason = ""
         if filters.sort not in SORTS:
             filters.sort = "updated"
         filters.flagged = "1" if filters.flagged in {"1", "on", "y"} else ""
@@ -142,9 +158,41 @@ class OpportunityFilters:
         values = {f.name: getattr(self, f.name) for f in fields(self)} | changes
         return {name: value for name, value in values.items() if value}
 
+    @property
+    def ranges(self) -> dict[str, str]:
+        """The set filters shown as removable chips (not in the form's fields)."""
+        names = (*DATE_RANGES, "lost_reason", "lost_to")
+        return {name: getattr(self, name) for name in names if getattr(self, name)}
 
-def _conditions(filters: OpportunityFilters, *, with_stage: bool = True) -> list:
-    conditions: list = []
+
+def _day(text: str) -> date | None:
+    try:
+        day = date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    return day if day and 1900 <= day.year <= 2999 else None
+
+
+def _local_days(column, first: str, last: str, user: User) -> list:
+    """A UTC timestamp column within whole local days [first, last] in the user's zone."""
+    zone, conditions = user_zone(user), []
+    if first:
+        conditions.append(column >= local_midnight_utc(_day(first), zone))
+    if last:
+        conditions.append(column < local_midnight_utc(_day(last) + timedelta(days=1), zone))
+    return conditions
+
+
+def _conditions(filters: OpportunityFilters, user: User, *, with_stage: bool = True) -> list:
+    conditions: list = _local_days(
+        Opportunity.closed_at, filters.closed_from, filters.closed_to, user
+    ) + _local_days(Opportunity.created_at, filters.created_from, filters.created_to, user)
+    if filters.lost_reason == NO_REASON:
+        conditions.append(Opportunity.lost_reason.is_(None))
+    elif filters.lost_reason:
+        conditions.append(Opportunity.lost_reason == LostReason(filters.lost_reason))
+    if filters.lost_to:
+        conditions.append(Opportunity.lost_to_id == int(filters.lost_to))
     if filters.q:
         like = f"%{filters.q}%"
         conditions.append(or_(Opportunity.title.like(like), Customer.name.like(like)))
@@ -187,7 +235,7 @@ def _scoped(stmt: Select, user: User, conditions: list) -> Select:
 
 def search_opportunities(user: User, filters: OpportunityFilters) -> Select:
     """The scoped, filtered and sorted SELECT of opportunities for the list (not paginated)."""
-    stmt = _scoped(select(Opportunity), user, _conditions(filters))
+    stmt = _scoped(select(Opportunity), user, _conditions(filters, user))
     return stmt.options(
         contains_eager(Opportunity.customer),
         contains_eager(Opportunity.stage),
@@ -273,7 +321,7 @@ def column_totals(
             func.sum(Opportunity.amount * Opportunity.probability),
         ),
         user,
-        _conditions(filters, with_stage=False),
+        _conditions(filters, user, with_stage=False),
     ).group_by(Opportunity.stage_id)
     return {
         stage_id: (
@@ -298,7 +346,7 @@ def board_cards(
         .label("rank")
     )
     ranked = _scoped(
-        select(Opportunity.id.label("id"), rank), user, _conditions(filters, with_stage=False)
+        select(Opportunity.id.label("id"), rank), user, _conditions(filters, user, with_stage=False)
     ).subquery()
     stmt = (
         select(Opportunity, missing_decision_maker().label("flagged"))

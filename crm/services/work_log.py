@@ -33,17 +33,37 @@ def week_monday(text: str | None, zone: ZoneInfo, now: datetime | None = None) -
     return today - timedelta(days=today.weekday())
 
 
+MAX_RANGE_DAYS = 62  # a month, with room; longer spans belong on the reports page
+
+
+def date_range(first: str | None, last: str | None) -> tuple[date, int] | None:
+    """A chosen range ?from=&to= (local days, inclusive) as (first day, number of days)."""
+    try:
+        start, end = date.fromisoformat(first or ""), date.fromisoformat(last or "")
+    except ValueError:
+        return None
+    days = (end - start).days + 1
+    return (start, days) if 1 <= days <= MAX_RANGE_DAYS else None
+
+
 def iso_week(monday: date) -> str:
     year, week, _ = monday.isocalendar()
     return f"{year}-W{week:02d}"
 
 
 def _work_log_filter(
-    viewer: User, *, monday: date, zone: ZoneInfo, member_id: int | None, team_id: int | None
+    viewer: User,
+    *,
+    monday: date,
+    zone: ZoneInfo,
+    member_id: int | None,
+    team_id: int | None,
+    days: int = 7,
 ) -> list[ColumnElement[bool]]:
-    """Conditions for the viewer's work log of one week (the customer join is in scope)."""
+    """Conditions for the viewer's work log of `days` local days from `monday` (a week,
+    or a chosen range such as a month); the customer join is in scope."""
     start = local_midnight_utc(monday, zone)
-    end = local_midnight_utc(monday + timedelta(days=7), zone)
+    end = local_midnight_utc(monday + timedelta(days=days), zone)
     conditions = [
         Visit.occurred_at >= start,
         Visit.occurred_at < end,
@@ -64,10 +84,11 @@ def work_log_visits(
     zone: ZoneInfo,
     member_id: int | None = None,
     team_id: int | None = None,
+    days: int = 7,
 ) -> Select:
     """SELECT of one week's visits in the viewer's work log, newest first, rows eager-loaded."""
     conditions = _work_log_filter(
-        viewer, monday=monday, zone=zone, member_id=member_id, team_id=team_id
+        viewer, monday=monday, zone=zone, member_id=member_id, team_id=team_id, days=days
     )
     return (
         visible_visits(viewer)
@@ -102,17 +123,18 @@ def work_log_totals(
     zone: ZoneInfo,
     member_id: int | None = None,
     team_id: int | None = None,
+    days: int = 7,
 ) -> WeekTotals:
     """Count the week's visits per local day and per person (one statement)."""
     conditions = _work_log_filter(
-        viewer, monday=monday, zone=zone, member_id=member_id, team_id=team_id
+        viewer, monday=monday, zone=zone, member_id=member_id, team_id=team_id, days=days
     )
     rows = db.session.execute(
         select(Visit.user_id, Visit.occurred_at)
         .join(Visit.customer)
         .where(customer_scope(viewer), *conditions)
     )
-    totals = WeekTotals(days=[monday + timedelta(days=i) for i in range(7)])
+    totals = WeekTotals(days=[monday + timedelta(days=i) for i in range(days)])
     for user_id, occurred_at in rows:
         totals.by_day[occurred_at.astimezone(zone).date()] += 1
         totals.by_user[user_id] += 1
