@@ -163,6 +163,7 @@ def test_supervisor_team_table_links_show_exactly_what_was_counted(client, login
 
     pipeline = _opportunity_ids(client, _cell_href(page, m1.id, "pipeline"))
     assert len(pipeline) == row.open_count == 4
+    assert _opportunity_ids(client, _cell_href(page, m1.id, "weighted")) == pipeline
 
     month_visits = _visit_ids(client, _cell_href(page, m1.id, "visits_month"))
     assert month_visits == {world["v"]["first"].id, world["v"]["last"].id}
