@@ -29,7 +29,9 @@ for po in crm/translations/*/LC_MESSAGES/messages.po; do
   [ -f "$po" ] || continue
   mo="${po%.po}.mo"
   if [ ! -f "$mo" ] || [ "$po" -nt "$mo" ]; then
-    "$VENV/bin/pybabel" -q compile -i "$po" -o "$mo"
+    # A broken catalog must not stop the app: English shows where it has gaps, and
+    # tests/test_i18n.py fails the suite on it.
+    "$VENV/bin/pybabel" -q compile -i "$po" -o "$mo" || echo "!! could not compile $po" >&2
   fi
 done
 
