@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, request
-from sqlalchemy import ColumnElement, Select, false, or_, select, true
+from flask import abort, current_app, has_request_context, request
+from sqlalchemy import ColumnElement, Select, false, select, true
 
 from crm.extensions import db
 from models import Customer, Role, Team, User
@@ -34,8 +34,21 @@ def owner_scope(user: User, owner_column: Any) -> ColumnElement[bool]:
     if user.role is Role.ADMIN:
         return true()
     if user.role is Role.SUPERVISOR:
-        return or_(owner_column == user.id, owner_column.in_(team_member_ids(user)))
+        # A literal id list, not a subquery: PostgreSQL then uses the owner indexes
+        # instead of scanning (an OR with IN (subquery) defeats them).
+        return owner_column.in_([user.id, *scope_member_ids(user)])
     return owner_column == user.id
+
+
+def scope_member_ids(user: User) -> list[int]:
+    """team_member_ids resolved once per request (a page builds several scoped queries)."""
+    if not has_request_context():
+        return list(db.session.scalars(team_member_ids(user)))
+    # Cached on the request, not on g: tests keep one app context over many requests.
+    cache = request.environ.setdefault("crm.team_member_ids", {})
+    if user.id not in cache:
+        cache[user.id] = list(db.session.scalars(team_member_ids(user)))
+    return cache[user.id]
 
 
 def customer_scope(user: User) -> ColumnElement[bool]:

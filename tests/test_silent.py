@@ -135,7 +135,8 @@ def test_counts_by_tier_in_scope_in_one_grouped_query(org, make_customer, count_
     assert sum(cadence.count_silent_by_tier(org["admin"], now=now).values()) == 4
     with count_queries() as statements:
         cadence.count_silent_by_tier(org["sup1"], now=now)
-    assert len(statements) == 2  # the cadences, then the grouped count
+    # the supervisor's team members (resolved to ids), the cadences, then the grouped count
+    assert len(statements) == 3
 
 
 def test_the_customer_search_filters_silent_customers(org, make_customer):
