@@ -3,6 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
+from blueprints.common import ConfirmForm  # noqa: F401  (used by this blueprint's views)
 from crm.i18n import COMMON_TIMEZONES, LANGUAGE_NAMES
 from crm.labels import choices, options
 from models import Level, Role
@@ -44,10 +45,6 @@ class PasswordResetForm(FlaskForm):
     new_password = PasswordField(
         _l("New password"), validators=[DataRequired(), Length(min=8, max=200)]
     )
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form: a CSRF-protected button."""
 
 
 class TeamForm(FlaskForm):

@@ -17,6 +17,7 @@ from blueprints.admin.forms import (
     UserCreateForm,
     UserEditForm,
 )
+from blueprints.common import show_error as _show_error
 from crm.extensions import db
 from crm.permissions import admin_required
 from crm.services import teams as team_service
@@ -31,14 +32,6 @@ def _all_teams() -> list[Team]:
 
 def _team_or_none(team_id: int) -> Team | None:
     return db.session.get(Team, team_id) if team_id else None
-
-
-def _show_error(form, error: DomainError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors.append(str(error.message))
-    else:
-        flash(str(error.message), "danger")
 
 
 # Users ----------------------------------------------------------------------

@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, HiddenField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
+from blueprints.common import ConfirmForm  # noqa: F401  (used by this blueprint's views)
 from crm.labels import choices, label, options
 from models import InfoSource, ThreatLevel
 
@@ -64,7 +65,3 @@ class ProfileForm(FlaskForm):
             "source": self.source.data or None,
             "confirmed_on": self.confirmed_on.data,
         }
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form: a CSRF-protected button."""

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload
 
+from blueprints.common import show_error as _show_error
 from blueprints.competitors import bp
 from blueprints.competitors.forms import ConfirmForm, ProfileForm
 from crm.extensions import db
@@ -39,14 +40,6 @@ def days_from_today(day: date | None) -> int | None:
 
 def _today() -> date:
     return today_in(user_zone(current_user))
-
-
-def _show_error(form, error: DomainError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors.append(str(error.message))
-    else:
-        flash(str(error.message), "danger")
 
 
 def _profile_or_404(profile_id: int) -> CompetitorProfile:

@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
+from blueprints.common import ConfirmForm  # noqa: F401  (used by this blueprint's views)
 from crm.labels import choices, options
 from models import Attitude, BuyingRole, Contact
 
@@ -75,7 +76,3 @@ class ContactForm(FlaskForm):
             "reports_to": self.reports_to_id.data or None,
             "notes": self.notes.data,
         }
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form: a CSRF-protected button."""

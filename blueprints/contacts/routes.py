@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload
 
+from blueprints.common import show_error as _show_error
 from blueprints.contacts import bp
 from blueprints.contacts.forms import FIELD_LABELS, ConfirmForm, ContactForm
 from crm.extensions import db
@@ -32,14 +33,6 @@ def _contact_or_404(contact_id: int) -> Contact:
     if contact is None:
         refuse(404, f"contact {contact_id}", current_user)
     return contact
-
-
-def _show_error(form: ContactForm, error: DomainError) -> None:
-    target = getattr(form, error.field, None) if error.field else None
-    if target is not None:
-        target.errors = [*target.errors, str(error.message)]
-    else:
-        flash(str(error.message), "danger")
 
 
 def _shown(name: str, value: Any, names: dict[int, str]) -> str:

@@ -26,6 +26,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import HiddenInput
 
+from blueprints.common import ConfirmForm  # noqa: F401  (used by this blueprint's views)
 from crm.labels import choices, options
 from models import Customer, CustomerStatus, Industry, Strategy, Tier, User
 
@@ -133,10 +134,6 @@ class CustomerForm(FlaskForm):
 class CustomerEditForm(CustomerForm):
     # The version the user started from: a save from an older one is refused.
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form: a CSRF-protected button."""
 
 
 def _cents(amount: Decimal | None) -> Decimal | None:

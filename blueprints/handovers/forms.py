@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from blueprints.common import ConfirmForm  # noqa: F401  (used by this blueprint's views)
 from crm.labels import options
 
 
@@ -43,10 +44,6 @@ class HandoverForm(FlaskForm):
         self.to_owner.choices = options(
             [(0, "—")] + [(u.id, f"{u.display_name} ({u.username})") for u in owners]
         )
-
-
-class ConfirmForm(FlaskForm):
-    pass
 
 
 class RequestForm(FlaskForm):

@@ -11,6 +11,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from blueprints.common import show_error as _show_error
 from blueprints.handovers import bp
 from blueprints.handovers.forms import ConfirmForm, HandoverForm
 from crm.extensions import db
@@ -46,14 +47,6 @@ def _selection(args, prefix: str = "") -> Selection:
     values = {key[len(prefix) :]: args.get(key) for key in args if key.startswith(prefix)}
     ids = [int(i) for i in args.getlist(prefix + "ids") if i.isdigit()][:1000]
     return Selection(filters=CustomerFilters.from_args(values), ids=ids)
-
-
-def _show_error(form, error: DomainError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors.append(str(error.message))
-    else:
-        flash(str(error.message), "danger")
 
 
 def _require_hand_over() -> None:

@@ -19,6 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from blueprints.common import ConfirmForm  # noqa: F401  (used by this blueprint's views)
 from crm.labels import choices, options
 from models import BuyingRole, Competitor, Contact, LostReason, Stage, User
 
@@ -158,7 +159,3 @@ class RemoveContactForm(FlaskForm):
 
 class RemoveCompetitorForm(FlaskForm):
     competitor_id = IntegerField(validators=[DataRequired()])
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form: a CSRF-protected button."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import flash, render_template
+from flask import render_template
 from flask_login import current_user
 from sqlalchemy import select
 
+from blueprints.common import show_error  # noqa: F401  (re-exported to actions)
 from blueprints.opportunities.forms import (
     HISTORY_LABELS,
     AddCompetitorForm,
@@ -18,21 +19,11 @@ from blueprints.opportunities.forms import (
 from crm.extensions import db
 from crm.i18n import today_in, user_zone
 from crm.services import opportunity_links as links
-from crm.services.errors import DomainError
 from crm.services.opportunity_search import flagged_ids
 from crm.services.pipeline import target_stages
 from crm.services.stage_history import days_in_stages, history_changes
 from crm.services.stages import all_stages
 from models import Competitor, Opportunity, OpportunityStatus, User
-
-
-def show_error(form, error: DomainError) -> None:
-    """Attach a refused change's message to its form field, or flash it."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors.append(str(error.message))
-    else:
-        flash(str(error.message), "danger")
 
 
 def lost_competitors(opportunity: Opportunity) -> list[Competitor]:

@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from blueprints.common import ConfirmForm  # noqa: F401  (used by this blueprint's views)
+
 
 class IndustryForm(FlaskForm):
     name_zh = StringField(_l("Chinese name"), validators=[DataRequired(), Length(max=50)])
@@ -19,7 +21,3 @@ class IndustryForm(FlaskForm):
 class CompetitorForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=2000)])
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form: a CSRF-protected button."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from blueprints.common import require_confirmation as _confirmed
+from blueprints.common import show_error as _show_error
 from blueprints.reference import bp
 from blueprints.reference.forms import CompetitorForm, ConfirmForm, IndustryForm
 from crm.extensions import db
@@ -14,20 +16,6 @@ from crm.services import competitors as competitor_service
 from crm.services import reference as reference_service
 from crm.services.errors import DomainError
 from models import Competitor, Industry
-
-
-def _show_error(form, error: DomainError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors.append(str(error.message))
-    else:
-        flash(str(error.message), "danger")
-
-
-def _confirmed() -> None:
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-
 
 # Industries -------------------------------------------------------------------
 

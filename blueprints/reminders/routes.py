@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from blueprints.common import show_error as _show_error
 from blueprints.outbox_admin.labels import STATUS_BADGES, STATUS_LABELS
 from blueprints.reminders import bp
 from blueprints.reminders.forms import (
@@ -241,14 +242,6 @@ _FORM_NAMES = {
 @login_required
 def show(reminder_id: int):
     return _show_page(_reminder_or_404(reminder_id))
-
-
-def _show_error(form, error: DomainError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors.append(str(error.message))
-    else:
-        flash(str(error.message), "danger")
 
 
 def _act(reminder_id: int, form, change, done_message):

@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from blueprints.common import ConfirmForm  # noqa: F401  (used by this blueprint's views)
 from crm.labels import choices
 from models import Phase
 
@@ -26,7 +27,3 @@ class StageForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.phase.choices = choices(Phase)
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form: a CSRF-protected button."""

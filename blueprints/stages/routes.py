@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from blueprints.common import require_confirmation as _confirmed
+from blueprints.common import show_error as _show_error
 from blueprints.stages import bp
 from blueprints.stages.forms import ConfirmForm, StageForm
 from crm.extensions import db
@@ -13,19 +15,6 @@ from crm.permissions import admin_required
 from crm.services import stages as stage_service
 from crm.services.errors import DomainError
 from models import Phase, Stage
-
-
-def _show_error(form, error: DomainError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors.append(str(error.message))
-    else:
-        flash(str(error.message), "danger")
-
-
-def _confirmed() -> None:
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
 
 
 @bp.route("/")

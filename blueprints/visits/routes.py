@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.routing import BuildError
 
 from blueprints.admin.forms import ConfirmForm
+from blueprints.common import show_error as _show_error
 from blueprints.visits import bp
 from blueprints.visits.forms import FIELD_LABELS, VisitForm, local_parts
 from crm.extensions import db
@@ -54,14 +55,6 @@ def _visit_or_404(visit_id: int) -> Visit:
     if visit is None:
         refuse(404, f"visit {visit_id}", current_user)
     return visit
-
-
-def _show_error(form, error: DomainError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors.append(str(error.message))
-    else:
-        flash(str(error.message), "danger")
 
 
 def _contact_choices(customer: Customer, visit: Visit | None = None) -> list[Contact]:
