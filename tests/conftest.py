@@ -115,6 +115,7 @@ class RequestClient(FlaskClient):
 
     def open(self, *args, **kwargs):
         g.pop("_login_user", None)
+        g.pop("_flask_babel", None)  # Flask-Babel's per-context language and zone, likewise
         return super().open(*args, **kwargs)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import event, func, select
 
 from crm.extensions import db
@@ -38,6 +39,13 @@ def owner_of(model, record_id):
 
 def of_owner(user):
     return Selection(filters=CustomerFilters(owner=str(user.id)))
+
+
+@pytest.fixture(autouse=True)
+def english(app):
+    """Service messages are checked in English (the app's default language is Chinese)."""
+    with force_locale("en"):
+        yield
 
 
 @pytest.fixture
