@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import abort, flash
 from flask_wtf import FlaskForm
 
+from crm.extensions import db
 from crm.services.errors import DomainError
+
+T = TypeVar("T")
 
 
 class ConfirmForm(FlaskForm):
@@ -25,3 +31,21 @@ def require_confirmation() -> None:
     """Abort with 400 unless the POST carries a valid CSRF token (a confirm button)."""
     if not ConfirmForm().validate_on_submit():
         abort(400)
+
+
+def commit_change(change: Callable[[], T], form=None) -> T | None:
+    """Run a service call and commit once; on refusal roll back, show why, return None.
+
+    Views stay one shape: load in scope → validate → commit_change(...) → redirect.
+    """
+    try:
+        result = change()
+    except DomainError as error:
+        db.session.rollback()
+        if form is None:
+            flash(str(error.message), "danger")
+        else:
+            show_error(form, error)
+        return None
+    db.session.commit()
+    return result if result is not None else True  # type: ignore[return-value]

@@ -6,15 +6,14 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from blueprints.common import commit_change
 from blueprints.common import require_confirmation as _confirmed
-from blueprints.common import show_error as _show_error
 from blueprints.reference import bp
 from blueprints.reference.forms import CompetitorForm, ConfirmForm, IndustryForm
 from crm.extensions import db
 from crm.permissions import admin_required
 from crm.services import competitors as competitor_service
 from crm.services import reference as reference_service
-from crm.services.errors import DomainError
 from models import Competitor, Industry
 
 # Industries -------------------------------------------------------------------
@@ -36,18 +35,16 @@ def industries():
 def new_industry():
     form = IndustryForm()
     if form.validate_on_submit():
-        try:
-            industry = reference_service.create_industry(
+        industry = commit_change(
+            lambda: reference_service.create_industry(
                 actor=current_user,
                 name_zh=form.name_zh.data,
                 name_en=form.name_en.data,
                 position=form.position.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error)
-        else:
-            db.session.commit()
+            ),
+            form,
+        )
+        if industry:
             flash(_("Industry %(name)s is added.", name=industry.name_zh), "success")
             return redirect(url_for("reference.industries"))
     return render_template("reference/industry_form.html", form=form, industry=None), (
@@ -61,19 +58,17 @@ def edit_industry(industry_id: int):
     industry = db.get_or_404(Industry, industry_id)
     form = IndustryForm(obj=industry)
     if form.validate_on_submit():
-        try:
-            reference_service.update_industry(
+        saved = commit_change(
+            lambda: reference_service.update_industry(
                 industry,
                 actor=current_user,
                 name_zh=form.name_zh.data,
                 name_en=form.name_en.data,
                 position=form.position.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error)
-        else:
-            db.session.commit()
+            ),
+            form,
+        )
+        if saved:
             flash(_("Industry %(name)s is saved.", name=industry.name_zh), "success")
             return redirect(url_for("reference.industries"))
     return render_template("reference/industry_form.html", form=form, industry=industry), (
@@ -115,13 +110,7 @@ def delete_industry(industry_id: int):
     industry = db.get_or_404(Industry, industry_id)
     _confirmed()
     name = industry.name_zh
-    try:
-        reference_service.delete_industry(industry, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "danger")
-    else:
-        db.session.commit()
+    if commit_change(lambda: reference_service.delete_industry(industry, actor=current_user)):
         flash(_("Industry %(name)s is deleted.", name=name), "success")
     return redirect(url_for("reference.industries"))
 
@@ -145,15 +134,13 @@ def competitors():
 def new_competitor():
     form = CompetitorForm()
     if form.validate_on_submit():
-        try:
-            competitor = competitor_service.create_competitor(
+        competitor = commit_change(
+            lambda: competitor_service.create_competitor(
                 actor=current_user, name=form.name.data, notes=form.notes.data
-            )
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error)
-        else:
-            db.session.commit()
+            ),
+            form,
+        )
+        if competitor:
             flash(_("Competitor %(name)s is added.", name=competitor.name), "success")
             return redirect(url_for("reference.competitors"))
     return render_template("reference/competitor_form.html", form=form, competitor=None), (
@@ -167,15 +154,13 @@ def edit_competitor(competitor_id: int):
     competitor = db.get_or_404(Competitor, competitor_id)
     form = CompetitorForm(obj=competitor)
     if form.validate_on_submit():
-        try:
-            competitor_service.update_competitor(
+        saved = commit_change(
+            lambda: competitor_service.update_competitor(
                 competitor, actor=current_user, name=form.name.data, notes=form.notes.data
-            )
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error)
-        else:
-            db.session.commit()
+            ),
+            form,
+        )
+        if saved:
             flash(_("Competitor %(name)s is saved.", name=competitor.name), "success")
             return redirect(url_for("reference.competitors"))
     return render_template("reference/competitor_form.html", form=form, competitor=competitor), (
@@ -217,12 +202,6 @@ def delete_competitor(competitor_id: int):
     competitor = db.get_or_404(Competitor, competitor_id)
     _confirmed()
     name = competitor.name
-    try:
-        competitor_service.delete_competitor(competitor, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "danger")
-    else:
-        db.session.commit()
+    if commit_change(lambda: competitor_service.delete_competitor(competitor, actor=current_user)):
         flash(_("Competitor %(name)s is deleted.", name=name), "success")
     return redirect(url_for("reference.competitors"))
