@@ -110,6 +110,9 @@ class Config:
 
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # Stated, not defaulted: the limiter is one object, and an app that turned it off
+    # would otherwise leave it off for the next app built in the same process.
+    RATELIMIT_ENABLED = True
     LOGIN_LIMIT_PER_USERNAME = "5 per 15 minutes"
     LOGIN_LIMIT_PER_IP = "30 per 15 minutes"
 
