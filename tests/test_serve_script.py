@@ -26,8 +26,10 @@ def _venv_is_current() -> bool:
 
 
 def _group(pgid: int) -> list[str]:
+    # -ww: never cut the command line to the terminal width; under a long checkout
+    # path "flask crm scheduler" was truncated to "flask crm sch".
     out = subprocess.run(
-        ["ps", "-o", "pid=,args=", "-g", str(pgid)], capture_output=True, text=True
+        ["ps", "-ww", "-o", "pid=,args=", "-g", str(pgid)], capture_output=True, text=True
     ).stdout
     return [line.strip() for line in out.splitlines() if line.strip()]
 
@@ -86,3 +88,4 @@ def test_serve_runs_the_scheduler_beside_the_web_server_and_stops_both(tmp_path,
     finally:
         if serve.poll() is None or _group(serve.pid):
             os.killpg(serve.pid, signal.SIGKILL)
+        serve.wait(timeout=30)  # reaped here, not by a later test's garbage collector
