@@ -105,6 +105,11 @@ class Customer(TimestampMixin, db.Model):
     __table_args__ = (
         # The scoped list sorts by name within an owner's (or a team's) portfolio.
         Index("ix_customers_owner_id_name", "owner_id", "name"),
+        # The region filter's choices within a portfolio, read from the index alone.
+        Index("ix_customers_owner_id_region", "owner_id", "region"),
+        # Region + tier is the usual narrowing of an admin's list; with name in the
+        # index the name sort and the name search need no table row for most customers.
+        Index("ix_customers_region_tier_name", "region", "tier", "name"),
     )
 
     def __repr__(self) -> str:
