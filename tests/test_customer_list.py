@@ -119,6 +119,31 @@ def test_pages_keep_the_filters(client, login, org, make_customer):
     assert "7 in all" in first
 
 
+def shown_in_order(client, query: str) -> list[str]:
+    page = client.get(f"/customers/?{query}").get_data(as_text=True)
+    return re.findall(r'href="/customers/\d+">([^<]+)</a>', page)
+
+
+@pytest.mark.parametrize("app_overrides", [{"PAGE_SIZE": 3}])
+def test_a_team_list_sorts_by_name_across_its_owners_and_pages(client, login, org, make_customer):
+    # The team's names interleave between owners, so no one owner's portfolio is in order alone.
+    for name, owner in (("丙", "m2"), ("甲", "m1"), ("戊", "sup1"), ("乙", "m2"), ("丁", "m1")):
+        make_customer(org[owner], name=name)
+    make_customer(org["m3"], name="丙丙")
+    login(client, org["sup1"])
+    ascending = sorted(["丙", "甲", "戊", "乙", "丁"])
+    assert shown_in_order(client, "") + shown_in_order(client, "page=2") == ascending
+    assert shown_in_order(client, "sort=-name") == ascending[::-1][:3]
+    assert shown_in_order(client, "sort=-name&page=2") == ascending[::-1][3:]
+
+
+def test_the_owner_filter_keeps_the_chosen_owner(client, login, org, portfolios):
+    login(client, org["admin"])
+    page = client.get(f"/customers/?owner={org['m3'].id}").get_data(as_text=True)
+    assert re.findall(r'<option value="(\d+)" selected>', page) == [str(org["m3"].id)]
+    assert listed(client, f"owner={org['m3'].id}") == {"m3-北辰能源"}
+
+
 # Statement counts -------------------------------------------------------------------
 
 
