@@ -137,6 +137,28 @@ def test_a_team_list_sorts_by_name_across_its_owners_and_pages(client, login, or
     assert shown_in_order(client, "sort=-name&page=2") == ascending[::-1][3:]
 
 
+@pytest.mark.parametrize(
+    ("viewer", "expected"), [("admin", ["乙市", "甲市", "丙市"]), ("sup1", ["乙市", "甲市"])]
+)
+def test_the_region_filter_offers_the_regions_in_scope_once_each(
+    client, login, org, make_customer, viewer, expected
+):
+    for owner, region in (
+        ("m1", "甲市"),
+        ("m2", "乙市"),
+        ("m1", "甲市"),
+        ("m1", None),
+        ("m3", "丙市"),
+    ):
+        make_customer(org[owner], region=region)
+    login(client, org[viewer])
+    page = client.get("/customers/").get_data(as_text=True)
+    choices = re.search(r'id="filter-region".*?</select>', page, re.S).group(0)
+    offered = re.findall(r'<option value="([^"]+)"', choices)
+    # Sorted by the database's collation, which need not be Python's code-point order.
+    assert sorted(offered) == sorted(expected)
+
+
 def test_the_owner_filter_keeps_the_chosen_owner(client, login, org, portfolios):
     login(client, org["admin"])
     page = client.get(f"/customers/?owner={org['m3'].id}").get_data(as_text=True)

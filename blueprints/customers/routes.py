@@ -8,7 +8,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.routing import BuildError
 
@@ -74,6 +74,28 @@ def _owner_choices() -> list:
     return list(db.session.execute(stmt))
 
 
+def _regions_in_scope() -> Select:
+    """The distinct regions of the customers the user sees, for the region filter."""
+    if current_user.role is not Role.ADMIN:
+        # A portfolio is a few thousand rows at most, read from ix_customers_owner_id_region.
+        return (
+            select(Customer.region)
+            .where(customer_scope(current_user), Customer.region.is_not(None))
+            .distinct()
+            .order_by(Customer.region)
+        )
+    # Over the whole table PostgreSQL's DISTINCT reads all 100k rows (~30 ms); hop from
+    # one region to the next through ix_customers_region instead (one probe per region).
+    regions = select(func.min(Customer.region).label("region")).cte("regions", recursive=True)
+    following = (
+        select(func.min(Customer.region))
+        .where(Customer.region > regions.c.region)
+        .scalar_subquery()
+    )
+    regions = regions.union_all(select(following).where(regions.c.region.is_not(None)))
+    return select(regions.c.region).where(regions.c.region.is_not(None)).order_by(regions.c.region)
+
+
 @bp.route("/")
 @login_required
 def index():
@@ -96,12 +118,7 @@ def index():
         if ids
         else set()
     )
-    regions = db.session.scalars(
-        select(Customer.region)
-        .where(customer_scope(current_user), Customer.region.is_not(None))
-        .distinct()
-        .order_by(Customer.region)
-    )
+    regions = db.session.scalars(_regions_in_scope())
     sees_owners = current_user.role in (Role.SUPERVISOR, Role.ADMIN)
     return render_template(
         "customers/index.html",
