@@ -16,6 +16,7 @@ from models import (
     BuyingRole,
     LostReason,
     Opportunity,
+    OpportunityContact,
     OpportunityHistory,
     OpportunityStatus,
     Tier,
@@ -141,6 +142,78 @@ def test_board_columns_show_a_limited_number_of_cards(pipeline_data, m1, stages)
     phases = search.board(m1, search.OpportunityFilters(), per_column=2)
     initial = phases[0].columns[0]
     assert (len(initial.cards), initial.count, initial.more) == (2, 3, 1)
+
+
+def _card(html: str, opportunity_id: int) -> str:
+    start = html.index(f'id="opportunity-{opportunity_id}"')
+    return html[start : html.index("</article>", start)]
+
+
+def test_a_board_card_shows_the_opportunity_and_its_move_form(
+    client, login, pipeline_data, m1, org, stages, make_contact
+):
+    decided = pipeline_data["override"]
+    db.session.add(
+        OpportunityContact(
+            opportunity=decided,
+            contact=make_contact(decided.customer),
+            role=BuyingRole.DECISION_MAKER,
+        )
+    )
+    db.session.commit()
+    login(client, m1)
+    html = client.get("/opportunities/board?tier=A").get_data(as_text=True)
+
+    proposal = pipeline_data["proposal"]
+    card = _card(html, proposal.id)
+    assert f'data-move-url="/opportunities/{proposal.id}/stage"' in card
+    assert (
+        f'<a class="fw-semibold d-block" href="/opportunities/{proposal.id}">Proposal deal</a>'
+        in card
+    )
+    assert f">{proposal.customer.name}<" in card and "¥200,000 · M1<" in card
+    assert ">Close 2026-07-15<" in card
+    assert "flag-no-decision-maker" in card  # past needs discovery, no decision maker
+    assert f'<form method="post" action="/opportunities/{proposal.id}/stage"' in card
+    assert 'name="next" value="/opportunities/board?tier=A"' in card
+    moves = re.findall(r'<option value="(\d+)">', card)
+    assert str(stages["Negotiation"].id) in moves and str(stages["Proposal"].id) not in moves
+    assert str(stages["Trial"].id) not in moves  # an open one stays in pre-sale
+
+    won = _card(html, pipeline_data["won"].id)
+    assert '<span class="badge text-bg-success">Won</span>' in won
+    assert "flag-no-decision-maker" not in won and "Close" not in won
+    assert "<option" in won and str(stages["Trial"].id) in re.findall(r'value="(\d+)"', won)
+
+    html = client.get("/opportunities/board").get_data(as_text=True)
+    override = _card(html, decided.id)
+    assert "¥10,000.5 · " in override and "flag-no-decision-maker" not in override
+    assert "—" in _card(html, pipeline_data["blank"].id)  # no amount yet
+
+
+def test_board_cards_show_amounts_as_the_money_filter_does(app):
+    from blueprints.opportunities.routes import _CardText
+    from crm.templating import money
+
+    values = [Decimal("0"), Decimal("5"), Decimal("10000.50"), Decimal("1234567.89")]
+    values += [Decimal("0.005"), Decimal("-42.10"), Decimal("99999999999999.99")]
+    for language in ("en", "zh_CN"):
+        with app.test_request_context(headers={"Accept-Language": language}):
+            text = _CardText()
+            assert [text.amount(v) for v in values] == [money(v) for v in values]
+            assert text.amount(None) == money(None) == ""
+
+
+def test_board_phase_filter_keeps_the_phase_columns_and_totals(
+    client, login, pipeline_data, m1, stages
+):
+    phases = search.board(m1, search.OpportunityFilters(phase="in_sale"))
+    assert [p.phase.value for p in phases] == ["in_sale"]
+    login(client, m1)
+    html = client.get("/opportunities/board?phase=in_sale").get_data(as_text=True)
+    assert "Won deal" in html and "Big deal" not in html
+    won_column = _column(html, stages["Order submitted"].id)
+    assert _text("column-total", won_column) == "¥300,000"
 
 
 def test_moving_a_card_with_the_plain_form(client, login, pipeline_data, m1, stages):

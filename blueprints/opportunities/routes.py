@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
+from babel.numbers import parse_pattern
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -77,8 +81,16 @@ class _MoveOptions:
 
     def __init__(self, stages: list[Stage]):
         locale = str(get_locale())
+        # Each stage's <option> is formatted (and its name escaped) once, not once per
+        # (status, current stage) list it appears in.
+        option = {
+            stage.id: Markup('<option value="{}">{}</option>').format(
+                stage.id, stage.name_for(locale)
+            )
+            for stage in stages
+        }
         self._targets = {
-            status: [(s.id, s.name_for(locale)) for s in pipeline.stages_open_to(status, stages)]
+            status: [(s.id, option[s.id]) for s in pipeline.stages_open_to(status, stages)]
             for status in (OpportunityStatus.OPEN, OpportunityStatus.WON)
         }
         self._built: dict[tuple[OpportunityStatus, int], Markup] = {}
@@ -86,13 +98,52 @@ class _MoveOptions:
     def __call__(self, status: OpportunityStatus, current_stage_id: int) -> Markup:
         key = (status, current_stage_id)
         if key not in self._built:
-            option = Markup('<option value="{}">{}</option>')
             self._built[key] = Markup("").join(
-                option.format(stage_id, name)
-                for stage_id, name in self._targets.get(status, [])
+                html
+                for stage_id, html in self._targets.get(status, [])
                 if stage_id != current_stage_id
             )
         return self._built[key]
+
+
+class _CardText:
+    """What differs from card to card, with all that is the same on every card (the URL
+    shapes, the translated patterns and labels) worked out once per board.
+
+    A supervisor's board shows hundreds of cards; url_for, gettext, label and the money
+    filter's pattern parsing and locale lookup per card were a large part of rendering it.
+    """
+
+    # The money filter's number pattern (crm.templating.money), parsed once per board.
+    _money = parse_pattern("#,##0.##")
+
+    def __init__(self):
+        self._locale = get_locale()
+        self._show = _url_shape("opportunities.show")
+        self._move = _url_shape("opportunities.move")
+        self._close = _("Close %(date)s")  # no variables: the translated pattern, unfilled
+        self.status_labels = {status: label(status) for status in OpportunityStatus}
+
+    def show_url(self, opportunity_id: int) -> str:
+        return self._show.format(opportunity_id)
+
+    def move_url(self, opportunity_id: int) -> str:
+        return self._move.format(opportunity_id)
+
+    def amount(self, value: Decimal | None) -> str:
+        """What `value|money` shows."""
+        return "" if value is None else "¥" + self._money.apply(value, self._locale)
+
+    def close(self, day: date) -> str:
+        # ISO is the `d` filter's yyyy-MM-dd, without a Babel pattern run per card.
+        return self._close % {"date": day.isoformat()}
+
+
+def _url_shape(endpoint: str) -> str:
+    """url_for(endpoint, opportunity_id=...) as a str.format pattern for the id."""
+    marker = 987654321
+    url = url_for(endpoint, opportunity_id=marker)
+    return url.replace("{", "{{").replace("}", "}}").replace(str(marker), "{}")
 
 
 @bp.route("/board")
@@ -104,6 +155,7 @@ def board():
         "opportunities/board.html",
         phases=phases,
         move_options=_MoveOptions(active_stages()),
+        card_text=_CardText(),
         **_filter_context(filters),
     )
 

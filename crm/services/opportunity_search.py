@@ -11,9 +11,10 @@ from calendar import monthrange
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, Subquery, and_, exists, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from crm.extensions import db
@@ -55,6 +56,9 @@ CARDS_PER_COLUMN = 50
 # The missing-decision-maker flag (issue 4, item 8) ------------------------------
 
 
+# Built once: the expression holds no values of its own (it reads the stages at query
+# time), and building it anew cost milliseconds per page that shows the flag.
+@cache
 def missing_decision_maker() -> ColumnElement[bool]:
     """SQL: an open pre-sale opportunity past needs discovery with no active decision maker."""
     later = aliased(Stage)
@@ -209,7 +213,8 @@ def _conditions(filters: OpportunityFilters, user: User, *, with_stage: bool = T
     elif filters.status != "all":
         conditions.append(Opportunity.status == OpportunityStatus(filters.status))
     if filters.phase:
-        conditions.append(Stage.phase == Phase(filters.phase))
+        in_phase = select(Stage.id).where(Stage.phase == Phase(filters.phase))
+        conditions.append(Opportunity.stage_id.in_(in_phase))
     if filters.stage and with_stage:
         conditions.append(Opportunity.stage_id == int(filters.stage))
     if filters.close:
@@ -224,13 +229,11 @@ def _conditions(filters: OpportunityFilters, user: User, *, with_stage: bool = T
     return conditions
 
 
-def _scoped(stmt: Select, user: User, conditions: list) -> Select:
-    return (
-        stmt.select_from(Opportunity)
-        .join(Opportunity.customer)
-        .join(Opportunity.stage)
-        .where(customer_scope(user), *conditions)
-    )
+def _scoped(stmt: Select, user: User, conditions: list, *, join_stage: bool = True) -> Select:
+    stmt = stmt.select_from(Opportunity).join(Opportunity.customer)
+    if join_stage:  # the list sorts by stage; the board needs no stage columns
+        stmt = stmt.join(Opportunity.stage)
+    return stmt.where(customer_scope(user), *conditions)
 
 
 def search_opportunities(user: User, filters: OpportunityFilters) -> Select:
@@ -272,9 +275,18 @@ def weighted(amount_times_probability: Decimal | None) -> Decimal:
     return (raw / 100).quantize(CENT, ROUND_HALF_UP)
 
 
-@dataclass
+@dataclass(slots=True)
 class BoardCard:
-    opportunity: Opportunity
+    """What a card shows: a few columns, not whole opportunity, customer and owner rows."""
+
+    id: int
+    title: str
+    stage_id: int
+    status: OpportunityStatus
+    amount: Decimal | None
+    expected_close: date | None
+    customer_name: str
+    owner_name: str
     flagged: bool
 
 
@@ -309,53 +321,82 @@ class BoardPhase:
         return sum((column.weighted for column in self.columns), Decimal("0.00"))
 
 
-def column_totals(
-    user: User, filters: OpportunityFilters
-) -> dict[int, tuple[int, Decimal, Decimal]]:
-    """{stage id: (count, total amount, weighted amount)} in ONE grouped query."""
-    stmt = _scoped(
+def _ranked_in_columns(user: User, filters: OpportunityFilters) -> Subquery:
+    """Every matching opportunity's place in its column (most recently changed first),
+    with the column's count and sums on each row: one pass over the matches for both."""
+    column = {"partition_by": Opportunity.stage_id}
+    return _scoped(
         select(
-            Opportunity.stage_id,
-            func.count(Opportunity.id),
-            func.sum(Opportunity.amount),
-            func.sum(Opportunity.amount * Opportunity.probability),
+            Opportunity.id.label("id"),
+            func.row_number()
+            .over(**column, order_by=(Opportunity.updated_at.desc(), Opportunity.id.desc()))
+            .label("rank"),
+            func.count().over(**column).label("count"),
+            func.sum(Opportunity.amount).over(**column).label("total"),
+            func.sum(Opportunity.amount * Opportunity.probability).over(**column).label("product"),
         ),
         user,
         _conditions(filters, user, with_stage=False),
-    ).group_by(Opportunity.stage_id)
-    return {
-        stage_id: (
-            count,
-            Decimal(str(total or 0)).quantize(CENT, ROUND_HALF_UP),
-            weighted(product),
-        )
-        for stage_id, count, total, product in db.session.execute(stmt)
-    }
+        join_stage=False,
+    ).subquery()
 
 
 def board_cards(
     user: User, filters: OpportunityFilters, per_column: int = CARDS_PER_COLUMN
-) -> list[BoardCard]:
-    """The most recently changed `per_column` cards of every column, in one query."""
-    rank = (
-        func.row_number()
-        .over(
-            partition_by=Opportunity.stage_id,
-            order_by=(Opportunity.updated_at.desc(), Opportunity.id.desc()),
-        )
-        .label("rank")
-    )
-    ranked = _scoped(
-        select(Opportunity.id.label("id"), rank), user, _conditions(filters, user, with_stage=False)
-    ).subquery()
+) -> tuple[list[BoardCard], dict[int, tuple[int, Decimal, Decimal]]]:
+    """The most recently changed `per_column` cards of every column, and every column's
+    (count, total amount, weighted amount) over all matches, in one query.
+
+    Only the columns a card shows are read: loading whole opportunity, customer and
+    owner rows for hundreds of cards cost more than the query itself.
+    """
+    if per_column < 1:
+        raise ValueError("a board column shows at least one card")  # its totals ride on it
+    ranked = _ranked_in_columns(user, filters)
     stmt = (
-        select(Opportunity, missing_decision_maker().label("flagged"))
-        .join(ranked, ranked.c.id == Opportunity.id)
+        select(
+            Opportunity.id,
+            Opportunity.title,
+            Opportunity.stage_id,
+            Opportunity.status,
+            Opportunity.amount,
+            Opportunity.expected_close,
+            Customer.name.label("customer_name"),
+            User.display_name.label("owner_name"),
+            missing_decision_maker().label("flagged"),
+            ranked.c.count,
+            ranked.c.total,
+            ranked.c.product,
+        )
+        .select_from(ranked)
+        .join(Opportunity, Opportunity.id == ranked.c.id)
+        .join(Customer, Customer.id == Opportunity.customer_id)
+        .join(User, User.id == Opportunity.owner_id)
         .where(ranked.c.rank <= per_column)
-        .options(joinedload(Opportunity.customer), joinedload(Opportunity.owner))
-        .order_by(ranked.c.rank)
+        .order_by(Opportunity.stage_id, ranked.c.rank)
     )
-    return [BoardCard(opportunity, bool(flag)) for opportunity, flag in db.session.execute(stmt)]
+    cards, totals = [], {}
+    for row in db.session.execute(stmt):
+        cards.append(
+            BoardCard(
+                row.id,
+                row.title,
+                row.stage_id,
+                row.status,
+                row.amount,
+                row.expected_close,
+                row.customer_name,
+                row.owner_name,
+                bool(row.flagged),
+            )
+        )
+        if row.stage_id not in totals:  # every row of a column carries the same sums
+            totals[row.stage_id] = (
+                row.count,
+                Decimal(str(row.total or 0)).quantize(CENT, ROUND_HALF_UP),
+                weighted(row.product),
+            )
+    return cards, totals
 
 
 def board(
@@ -363,7 +404,7 @@ def board(
 ) -> list[BoardPhase]:
     """The board: a column per active stage (and per retired stage still holding cards),
     grouped by phase, with counts and totals over everything the filters match."""
-    totals = column_totals(user, filters)
+    cards, totals = board_cards(user, filters, per_column)
     columns: dict[int, BoardColumn] = {}
     for stage in all_stages():
         if filters.phase and stage.phase.value != filters.phase:
@@ -373,8 +414,8 @@ def board(
                 stage.id, (0, Decimal("0.00"), Decimal("0.00"))
             )
             columns[stage.id] = BoardColumn(stage, count, total, weighted_total)
-    for card in board_cards(user, filters, per_column):
-        column = columns.get(card.opportunity.stage_id)
+    for card in cards:
+        column = columns.get(card.stage_id)
         if column is not None:
             column.cards.append(card)
     phases = []
