@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, has_request_context, request
+from flask import abort, current_app, request
 from sqlalchemy import ColumnElement, Select, false, select, true
 
 from crm.extensions import db
+from crm.request_cache import per_request
 from models import Customer, Role, Team, User
 
 
@@ -42,13 +43,9 @@ def owner_scope(user: User, owner_column: Any) -> ColumnElement[bool]:
 
 def scope_member_ids(user: User) -> list[int]:
     """team_member_ids resolved once per request (a page builds several scoped queries)."""
-    if not has_request_context():
-        return list(db.session.scalars(team_member_ids(user)))
-    # Cached on the request, not on g: tests keep one app context over many requests.
-    cache = request.environ.setdefault("crm.team_member_ids", {})
-    if user.id not in cache:
-        cache[user.id] = list(db.session.scalars(team_member_ids(user)))
-    return cache[user.id]
+    return per_request(
+        f"team_member_ids:{user.id}", lambda: list(db.session.scalars(team_member_ids(user)))
+    )
 
 
 def customer_scope(user: User) -> ColumnElement[bool]:

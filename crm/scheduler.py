@@ -18,7 +18,8 @@ from flask import Flask, current_app
 from crm.delivery import DeliveryReport, deliver_due
 from crm.extensions import db
 from crm.mail import transport_from_config
-from crm.services import notifications
+from crm.services import notifications, snapshots
+from crm.services.scheduler_state import scheduler_states
 from models import SchedulerState
 from models.base import utcnow
 
@@ -74,13 +75,40 @@ def record_heartbeat(now: datetime, **info) -> None:
 
 
 def last_tick() -> datetime | None:
-    state = db.session.get(SchedulerState, TICK_JOB_ID)
+    state = scheduler_states().get(TICK_JOB_ID)
     return state.last_run_at if state else None
 
 
+def run_snapshot(app: Flask) -> None:
+    """The organisation-wide funnel and days in stage (see crm/services/snapshots.py)."""
+    with app.app_context():
+        try:
+            snapshots.refresh()
+            db.session.commit()
+        except Exception:  # noqa: BLE001 - logged; the next run tries again
+            db.session.rollback()
+            log.exception("stage snapshot failed")
+
+
 def build_scheduler(app: Flask) -> BlockingScheduler:
-    """One job with a fixed id, ticking every minute and at start (to catch up after downtime)."""
+    """Jobs with fixed ids: the tick every minute, the stage snapshot every quarter hour.
+
+    Both also run at start: the tick to catch up after downtime, the snapshot so the
+    admin's home has one. Separate jobs, so a slow snapshot never delays an email.
+    """
     scheduler = BlockingScheduler(timezone="UTC")
+    scheduler.add_job(
+        run_snapshot,
+        IntervalTrigger(minutes=snapshots.SNAPSHOT_MINUTES),
+        args=[app],
+        id=snapshots.SNAPSHOT_JOB_ID,
+        name="count the organisation-wide funnel and days in stage",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+        next_run_time=datetime.now().astimezone(),
+    )
     scheduler.add_job(
         run_tick,
         IntervalTrigger(minutes=1),

@@ -120,4 +120,6 @@ class Reminder(TimestampMixin, db.Model):
         # My follow-ups, and the scheduler's "what is due" scan.
         Index("ix_reminders_owner_id_status_due_at", "owner_id", "status", "due_at"),
         Index("ix_reminders_status_due_at", "status", "due_at"),
+        # Overdue follow-ups per owner across every team (home figures).
+        Index("ix_reminders_status_due_on_owner_id", "status", "due_on", "owner_id"),
     )

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.extensions import db
@@ -68,4 +68,10 @@ class CompetitorProfile(TimestampMixin, db.Model):
     competitor: Mapped[Competitor] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (UniqueConstraint("customer_id", "competitor_id"),)
+    __table_args__ = (
+        UniqueConstraint("customer_id", "competitor_id"),
+        # A team's contracts expiring soon: its customers' profiles by expiry date.
+        Index(
+            "ix_competitor_profiles_customer_id_contract_expiry", "customer_id", "contract_expiry"
+        ),
+    )

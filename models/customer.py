@@ -110,6 +110,15 @@ class Customer(TimestampMixin, db.Model):
         # Region + tier is the usual narrowing of an admin's list; with name in the
         # index the name sort and the name search need no table row for most customers.
         Index("ix_customers_region_tier_name", "region", "tier", "name"),
+        # Home figures: customers and silent ones per owner and tier, from the index alone.
+        Index(
+            "ix_customers_owner_id_tier_figures",
+            "owner_id",
+            "tier",
+            "status",
+            "last_visit_at",
+            "created_at",
+        ),
     )
 
     def __repr__(self) -> str:

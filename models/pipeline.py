@@ -117,9 +117,21 @@ class Opportunity(TimestampMixin, db.Model):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         CheckConstraint("probability BETWEEN 0 AND 100", name="probability_range"),
-        # Board and list: an owner's (or a team's) opportunities by status and stage.
-        Index("ix_opportunities_owner_id_status_stage_id", "owner_id", "status", "stage_id"),
+        # Board and list: an owner's (or a team's) opportunities by status and stage;
+        # with amount and probability the open pipeline per owner is read from the index.
+        Index(
+            "ix_opportunities_owner_figures",
+            "owner_id",
+            "status",
+            "stage_id",
+            "amount",
+            "probability",
+        ),
         Index("ix_opportunities_stage_id_status", "stage_id", "status"),
+        # Home figures across every team: open per stage, closed this quarter, new this month.
+        Index("ix_opportunities_status_stage_id_amount", "status", "stage_id", "amount"),
+        Index("ix_opportunities_closed_at_figures", "closed_at", "status", "owner_id", "amount"),
+        Index("ix_opportunities_created_at_owner_id", "created_at", "owner_id"),
     )
 
     @property

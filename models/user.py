@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import Date, ForeignKey, String
@@ -13,6 +14,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.extensions import db
 from models.base import TimestampMixin, UTCDateTime, str_enum
+
+if TYPE_CHECKING:
+    from models.target import Target
 
 
 class Role(enum.StrEnum):
@@ -83,6 +87,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     team: Mapped[Team | None] = relationship(back_populates="members", foreign_keys=[team_id])
+    # Read-only: targets are written through crm/services/targets.py.
+    target: Mapped[Target | None] = relationship(
+        "Target", foreign_keys="Target.user_id", viewonly=True, uselist=False
+    )
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"

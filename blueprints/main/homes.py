@@ -7,9 +7,10 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from crm.labels import label
-from crm.services import dashboards, funnel, metrics
+from crm.services import dashboards, funnel, metrics, snapshots
 from crm.services.work_log import iso_week
 from models import MessageStatus, User
+from models.base import utcnow
 
 
 def stage_name(stage) -> str:
@@ -20,10 +21,10 @@ def _num(value) -> float:
     return float(value or 0)
 
 
-def manager_context(user: User) -> dict:
+def manager_context(user: User, customers: dashboards.CustomerFigures) -> dict:
     """My day: my numbers, my pipeline by stage, what closes this month."""
     p = dashboards.periods_for(user)
-    row = dashboards.team_table(user, [user])[0]
+    row = dashboards.team_table(user, [user], customers=customers)[0]
     stages = dashboards.pipeline_by_stage(user, [user.id])
     return {
         "periods": p,
@@ -43,20 +44,36 @@ def manager_context(user: User) -> dict:
     }
 
 
-def team_context(viewer: User, team_id: int | None, sort: str) -> dict:
-    """The team table, funnel, days in stage, losses and expiring competitor contracts."""
+def team_context(
+    viewer: User, team_id: int | None, sort: str, customers: dashboards.CustomerFigures
+) -> dict:
+    """The team table, funnel, days in stage, losses and expiring competitor contracts.
+
+    An admin with no team chosen sees a line per team, and the funnel and days in
+    stage over every opportunity from the scheduler's snapshot (live until its first run).
+    """
     p = dashboards.periods_for(viewer)
     managers = dashboards.managers_in_view(viewer, team_id)
-    ids = [m.id for m in managers]
-    rows = dashboards.team_table(viewer, managers, sort=sort)
+    rows = dashboards.team_table(viewer, managers, sort=sort, customers=customers)
+    all_teams = viewer.is_admin and not team_id
+    ids = None if all_teams else [m.id for m in managers]
     cohort = metrics.last_days(p.today, p.week.zone, 365)
-    steps = funnel.funnel(viewer, ids, cohort)
-    days = funnel.days_in_stage(viewer, ids, cohort)
+    snapshot = snapshots.latest() if all_teams else None
+    if snapshot:
+        reached, totals = snapshot.reached, snapshot.days
+    else:
+        reached, totals = funnel.history_figures(viewer, ids, cohort, utcnow())
+    steps = funnel.funnel(viewer, ids, cohort, reached=reached)
+    days = funnel.days_in_stage(viewer, ids, cohort, totals=totals)
     by_reason, by_competitor = funnel.losses(viewer, ids, p.quarter)
+    lines = dashboards.team_rows(rows, sort=sort) if all_teams else rows
     return {
         "periods": p,
         "week_arg": iso_week(p.week.first),
         "rows": rows,
+        "team_lines": lines if all_teams else None,
+        "snapshot": snapshot,
+        "snapshot_minutes": snapshots.SNAPSHOT_MINUTES,
         "sort": sort,
         "steps": steps,
         "days": days,
@@ -66,10 +83,10 @@ def team_context(viewer: User, team_id: int | None, sort: str) -> dict:
         "team_id": team_id,
         "visits_chart": {
             "type": "bar",
-            "labels": [r.manager.display_name for r in rows],
+            "labels": [line_name(r) for r in lines],
             "datasets": [
-                {"label": _("Visits this week"), "data": [r.visits_week for r in rows]},
-                {"label": _("Weekly target"), "data": [r.visit_target for r in rows]},
+                {"label": _("Visits this week"), "data": [r.visits_week for r in lines]},
+                {"label": _("Weekly target"), "data": [r.visit_target for r in lines]},
             ],
         },
         "funnel_chart": {
@@ -95,6 +112,13 @@ def team_context(viewer: User, team_id: int | None, sort: str) -> dict:
             "datasets": [{"label": _("Lost"), "data": [line.count for line in by_reason]}],
         },
     }
+
+
+def line_name(line: dashboards.Figures) -> str:
+    """A team-table line's name: the manager's, or the team's."""
+    if isinstance(line, dashboards.ManagerRow):
+        return line.manager.display_name
+    return line.team.name if line.team else _("No team")
 
 
 def admin_context(team_id: int | None) -> dict:

@@ -4,37 +4,33 @@ from __future__ import annotations
 
 from flask import jsonify, render_template, request
 from flask_login import current_user, login_required
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from blueprints.main import bp, homes
 from crm.extensions import db, limiter
-from crm.permissions import customer_scope
-from crm.services.cadence import count_silent_by_tier
-from crm.services.dashboards import SORT_KEYS
+from crm.services import dashboards
 from crm.services.reminders import pending_reminders_for
-from models import Customer, Role, VisitKind
+from models import Role, VisitKind
 
 
 @bp.route("/")
 @login_required
 def home():
-    customer_count = db.session.scalar(
-        select(func.count()).select_from(Customer).where(customer_scope(current_user))
-    )
+    customers = dashboards.customer_figures(current_user)
     if current_user.role is Role.MANAGER:
-        context = homes.manager_context(current_user)
+        context = homes.manager_context(current_user, customers)
     else:
         team_id = request.args.get("team", type=int) if current_user.is_admin else None
         sort = request.args.get("sort", "name")
-        if sort.lstrip("-") not in SORT_KEYS:
+        if sort.lstrip("-") not in dashboards.SORT_KEYS:
             sort = "name"
-        context = homes.team_context(current_user, team_id, sort)
+        context = homes.team_context(current_user, team_id, sort, customers)
     if current_user.is_admin:
         context |= homes.admin_context(context.get("team_id"))
     return render_template(
         "main/home.html",
-        customer_count=customer_count,
-        silent_by_tier=count_silent_by_tier(current_user),
+        customer_count=customers.total,
+        silent_by_tier=customers.silent_by_tier,
         follow_ups=pending_reminders_for(current_user),
         visit_kinds=[(k.value, k) for k in VisitKind],
         opportunities_url=homes.opportunities_url,
@@ -42,6 +38,7 @@ def home():
         created_in=homes.created_in,
         visits_in=homes.visits_in,
         stage_name=homes.stage_name,
+        line_name=homes.line_name,
         **context,
     )
 

@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from crm.extensions import db
 from crm.i18n import local_midnight_utc, today_in, user_zone
 from crm.permissions import customer_scope
+from crm.request_cache import per_request
 from crm.services.errors import DomainError, NotAllowed
 from crm.services.seed import DEFAULT_CADENCE_DAYS
 from models import Customer, CustomerStatus, Role, Tier, TierCadence, User
@@ -29,7 +30,8 @@ MIN_DAYS, MAX_DAYS = 1, 365
 
 def cadence_days() -> dict[Tier, int]:
     """Days between visits per tier (the defaults fill a tier missing from the table)."""
-    stored = dict(db.session.execute(select(TierCadence.tier, TierCadence.days)).all())
+    query = select(TierCadence.tier, TierCadence.days)
+    stored = per_request("cadences", lambda: dict(db.session.execute(query).all()))
     return {tier: stored.get(tier, DEFAULT_CADENCE_DAYS[tier]) for tier in Tier}
 
 

@@ -7,11 +7,11 @@ customers or 5,000. Periods are the viewer's local week, month and quarter.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, literal, select, true, union_all
 from sqlalchemy.orm import joinedload
 
 from crm.extensions import db
@@ -31,7 +31,6 @@ from models import (
     ReminderStatus,
     Role,
     Stage,
-    Target,
     Team,
     Tier,
     User,
@@ -65,10 +64,10 @@ def periods_for(viewer: User, now: datetime | None = None) -> Periods:
 
 
 @dataclass
-class ManagerRow:
-    """One manager's line in the team table."""
+class Figures:
+    """One line of the team table: a manager's figures, or the sum of a team's."""
 
-    manager: User
+    _: KW_ONLY
     tiers: dict[Tier, int] = field(default_factory=lambda: dict.fromkeys(Tier, 0))
     silent: dict[Tier, int] = field(default_factory=lambda: dict.fromkeys(KEY_TIERS, 0))
     visits_week: int = 0
@@ -83,7 +82,8 @@ class ManagerRow:
     won_quarter: Decimal = Decimal(0)
     lost_quarter_count: int = 0
     overdue: int = 0
-    target: Target | None = None
+    visit_target: int = 0
+    won_target: Decimal = Decimal(0)
 
     @property
     def customers(self) -> int:
@@ -98,13 +98,42 @@ class ManagerRow:
         """Won ÷ (won + lost) of the opportunities closed this quarter."""
         return metrics.win_rate(self.won_quarter_count, self.lost_quarter_count)
 
-    @property
-    def visit_target(self) -> int:
-        return self.target.weekly_visits if self.target else 0
+    def add(self, other: Figures) -> None:
+        for f in fields(Figures):
+            mine = getattr(self, f.name)
+            if isinstance(mine, dict):
+                for key, value in getattr(other, f.name).items():
+                    mine[key] += value
+            else:
+                setattr(self, f.name, mine + getattr(other, f.name))
 
-    @property
-    def won_target(self) -> Decimal:
-        return self.target.quarterly_won if self.target else Decimal(0)
+
+@dataclass
+class ManagerRow(Figures):
+    manager: User
+
+
+@dataclass
+class TeamRow(Figures):
+    """An admin's all-teams view: one line per team, its managers' figures summed."""
+
+    team: Team | None  # None: managers in no team
+    managers: int = 0
+
+
+def team_rows(rows: list[ManagerRow], *, sort: str = "name") -> list[TeamRow]:
+    """Sum manager rows by team; sorted as the table asks (by name: managers in no team last)."""
+    teams: dict[int | None, TeamRow] = {}
+    for row in rows:
+        team = row.manager.team
+        line = teams.setdefault(team.id if team else None, TeamRow(team=team))
+        line.add(row)
+        line.managers += 1
+    by_name = sorted(teams.values(), key=lambda t: (t.team is None, t.team.name if t.team else ""))
+    key = sort.lstrip("-")
+    if key in ("name", "last_login"):  # a team has no sign-in of its own
+        return by_name[::-1] if sort.startswith("-") else by_name
+    return sorted(by_name, key=SORT_KEYS[key], reverse=sort.startswith("-"))
 
 
 SORT_KEYS = {
@@ -128,7 +157,7 @@ def managers_in_view(viewer: User, team_id: int | None = None) -> list[User]:
     """The active managers whose figures the viewer sees (themselves, their team, everyone)."""
     stmt = (
         select(User)
-        .options(joinedload(User.team))
+        .options(joinedload(User.team), joinedload(User.target))
         .where(User.active.is_(True), owner_scope(viewer, User.id))
         .order_by(User.display_name, User.id)
     )
@@ -139,86 +168,157 @@ def managers_in_view(viewer: User, team_id: int | None = None) -> list[User]:
     return list(db.session.scalars(stmt))
 
 
+@dataclass
+class CustomerFigures:
+    """Customers per owner and tier over the viewer's whole scope, with the silent ones."""
+
+    by_owner: dict[int, dict[Tier, tuple[int, int]]]  # owner -> tier -> (customers, silent)
+
+    @property
+    def total(self) -> int:
+        return sum(n for tiers in self.by_owner.values() for n, _ in tiers.values())
+
+    @property
+    def silent_by_tier(self) -> dict[Tier, int]:
+        counts = dict.fromkeys(Tier, 0)
+        for tiers in self.by_owner.values():
+            for tier, (_, silent) in tiers.items():
+                counts[tier] += silent
+        return counts
+
+
+def customer_figures(viewer: User, *, now: datetime | None = None) -> CustomerFigures:
+    """One grouped pass over the scope's customers: the home's count, silent tiers and
+    every manager's customers by tier come from the same rows."""
+    rule = silent_rule(viewer, now=now)
+    by_owner: dict[int, dict[Tier, tuple[int, int]]] = {}
+    for owner_id, tier, count, silent in db.session.execute(
+        select(Customer.owner_id, Customer.tier, func.count(), metrics.count_where(rule.filter()))
+        .where(customer_scope(viewer))
+        .group_by(Customer.owner_id, Customer.tier)
+    ):
+        by_owner.setdefault(owner_id, {})[tier] = (count, int(silent))
+    return CustomerFigures(by_owner)
+
+
 def team_table(
-    viewer: User, managers: list[User], *, now: datetime | None = None, sort: str = "name"
+    viewer: User,
+    managers: list[User],
+    *,
+    now: datetime | None = None,
+    sort: str = "name",
+    customers: CustomerFigures | None = None,
 ) -> list[ManagerRow]:
-    """One row per manager, filled by six grouped queries (plus the cadences)."""
+    """One row per manager, filled by five grouped queries (fewer when `customers` is given)."""
     p = periods_for(viewer, now)
     rows = {m.id: ManagerRow(m) for m in managers}
     ids = list(rows)
     if not ids:
         return []
-    in_scope = customer_scope(viewer)
-    for owner_id, tier, count in db.session.execute(
-        select(Customer.owner_id, Customer.tier, func.count())
-        .where(Customer.owner_id.in_(ids), in_scope)
-        .group_by(Customer.owner_id, Customer.tier)
-    ):
-        rows[owner_id].tiers[tier] = count
-    rule = silent_rule(viewer, now=now)
-    for owner_id, tier, count in db.session.execute(
-        select(Customer.owner_id, Customer.tier, func.count())
-        .where(Customer.owner_id.in_(ids), in_scope, Customer.tier.in_(KEY_TIERS), rule.filter())
-        .group_by(Customer.owner_id, Customer.tier)
-    ):
-        rows[owner_id].silent[tier] = count
+    customers = customers or customer_figures(viewer, now=now)
+    for owner_id, row in rows.items():
+        for tier, (count, silent) in customers.by_owner.get(owner_id, {}).items():
+            row.tiers[tier] = count
+            if tier in KEY_TIERS:
+                row.silent[tier] = silent
     # The week can start in last month or end in the next: read both periods whole.
+    # Visits and overdue follow-ups per owner come back in one round trip (UNION ALL).
     since, until = min(p.week.start, p.month.start), max(p.week.end, p.month.end)
-    for user_id, week, month in db.session.execute(
+    visits = (
         select(
+            literal("visits"),
             Visit.user_id,
             metrics.count_where(p.week.contains(Visit.occurred_at)),
             metrics.count_where(p.month.contains(Visit.occurred_at)),
         )
-        .where(Visit.user_id.in_(ids), Visit.occurred_at >= since, Visit.occurred_at < until)
+        .where(_owned_by(Visit.user_id, ids), Visit.occurred_at >= since, Visit.occurred_at < until)
         .group_by(Visit.user_id)
-    ):
-        rows[user_id].visits_week, rows[user_id].visits_month = int(week), int(month)
-    _opportunity_figures(rows, p)
-    for owner_id, count in db.session.execute(
-        select(Reminder.owner_id, func.count())
+    )
+    overdue = (
+        select(literal("overdue"), Reminder.owner_id, func.count(), literal(0))
         .where(
-            Reminder.owner_id.in_(ids),
+            _owned_by(Reminder.owner_id, ids),
             Reminder.status == ReminderStatus.PENDING,
             Reminder.due_on < p.today,
         )
         .group_by(Reminder.owner_id)
-    ):
-        rows[owner_id].overdue = count
-    for target in db.session.scalars(select(Target).where(Target.user_id.in_(ids))):
-        rows[target.user_id].target = target
+    )
+    for kind, owner_id, first, second in db.session.execute(union_all(visits, overdue)):
+        row = rows.get(owner_id)
+        if row is None:
+            continue
+        if kind == "visits":
+            row.visits_week, row.visits_month = int(first), int(second)
+        else:
+            row.overdue = int(first)
+    _opportunity_figures(rows, p)
+    for row in rows.values():
+        if row.manager.target:  # joined by managers_in_view
+            row.visit_target = row.manager.target.weekly_visits
+            row.won_target = row.manager.target.quarterly_won
     key = SORT_KEYS.get(sort.lstrip("-"), SORT_KEYS["name"])
     return sorted(rows.values(), key=key, reverse=sort.startswith("-"))
 
 
+MANY_OWNERS = 200
+
+
+def _owned_by(column, ids: list[int]) -> ColumnElement[bool]:
+    """The owners' rows — or, past a few hundred owners (an admin's every team), no filter.
+
+    A long IN list leads SQLite's planner down the owner index, one seek per owner,
+    where the date or status index would read a few thousand rows; the caller keeps
+    only its own owners' groups (so nothing outside the view is shown either way).
+    """
+    return column.in_(ids) if len(ids) <= MANY_OWNERS else true()
+
+
 def _opportunity_figures(rows: dict[int, ManagerRow], p: Periods) -> None:
-    open_ = Opportunity.status == OPEN
+    """Open pipeline, this quarter's closes and this month's new opportunities per owner.
+
+    Three parts in one UNION ALL, each read through its own index (status, closed_at,
+    created_at) rather than one pass over every opportunity the owners ever had.
+    """
+    owned = _owned_by(Opportunity.owner_id, list(rows))
+    zero = literal(0)
     won_month = (Opportunity.status == WON) & p.month.contains(Opportunity.closed_at)
-    won_quarter = (Opportunity.status == WON) & p.quarter.contains(Opportunity.closed_at)
-    lost_quarter = (Opportunity.status == LOST) & p.quarter.contains(Opportunity.closed_at)
-    stmt = (
-        select(
-            Opportunity.owner_id,
-            metrics.count_where(p.month.contains(Opportunity.created_at)),
-            metrics.count_where(open_),
-            metrics.amount_sum(open_),
-            metrics.weighted_sum(open_),
-            metrics.count_where(won_month),
-            metrics.amount_sum(won_month),
-            metrics.count_where(won_quarter),
-            metrics.amount_sum(won_quarter),
-            metrics.count_where(lost_quarter),
-        )
-        .where(Opportunity.owner_id.in_(list(rows)))
-        .group_by(Opportunity.owner_id)
-    )
-    for owner_id, new, n_open, amount, weight, n_wm, wm, n_wq, wq, n_lq in db.session.execute(stmt):
-        row = rows[owner_id]
-        row.new_month, row.open_count = int(new), int(n_open)
-        row.open_amount, row.open_weighted = metrics.money(amount), metrics.weighted(weight)
-        row.won_month_count, row.won_month = int(n_wm), metrics.money(wm)
-        row.won_quarter_count, row.won_quarter = int(n_wq), metrics.money(wq)
-        row.lost_quarter_count = int(n_lq)
+    won_quarter = Opportunity.status == WON
+    lost_quarter = Opportunity.status == LOST
+    open_part = select(
+        literal("open"),
+        Opportunity.owner_id,
+        func.count(),
+        metrics.amount_sum(),
+        metrics.weighted_sum(),
+        zero,
+        zero,
+    ).where(owned, Opportunity.status == OPEN)
+    closed_part = select(  # the month lies within its quarter
+        literal("closed"),
+        Opportunity.owner_id,
+        metrics.count_where(won_month),
+        metrics.amount_sum(won_month),
+        metrics.count_where(won_quarter),
+        metrics.amount_sum(won_quarter),
+        metrics.count_where(lost_quarter),
+    ).where(owned, p.quarter.contains(Opportunity.closed_at))
+    new_part = select(
+        literal("new"), Opportunity.owner_id, func.count(), zero, zero, zero, zero
+    ).where(owned, p.month.contains(Opportunity.created_at))
+    parts = [part.group_by(Opportunity.owner_id) for part in (open_part, closed_part, new_part)]
+    for kind, owner_id, a, b, c, d, e in db.session.execute(union_all(*parts)):
+        row = rows.get(owner_id)
+        if row is None:
+            continue
+        if kind == "open":
+            row.open_count, row.open_amount = int(a), metrics.money(b)
+            row.open_weighted = metrics.weighted(c)
+        elif kind == "closed":
+            row.won_month_count, row.won_month = int(a), metrics.money(b)
+            row.won_quarter_count, row.won_quarter = int(c), metrics.money(d)
+            row.lost_quarter_count = int(e)
+        else:
+            row.new_month = int(a)
 
 
 # A manager's day -------------------------------------------------------------

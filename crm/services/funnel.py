@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, literal, select, true, union_all
 from sqlalchemy.orm import joinedload
+from sqlalchemy.sql.elements import True_
 
 from crm.extensions import db
 from crm.permissions import customer_scope
 from crm.services import metrics
+from crm.services.stages import all_stages
 from models import (
     Competitor,
     CompetitorProfile,
@@ -47,50 +49,53 @@ class FunnelStep:
     conversion: Decimal | None = None  # share of `reached` that got to the next stage (%)
 
 
-def _owned(viewer: User, owner_ids: list[int]):
-    return (Opportunity.owner_id.in_(owner_ids), customer_scope(viewer))
+def _owned(viewer: User | None, owner_ids: list[int] | None) -> tuple:
+    """WHERE clauses for the opportunities of these owners in the viewer's scope.
+
+    None for both means every opportunity: the organisation-wide snapshot, which the
+    scheduler computes for no one in particular (see crm/services/snapshots.py).
+    """
+    owned = () if owner_ids is None else (Opportunity.owner_id.in_(owner_ids),)
+    return owned if viewer is None else (*owned, customer_scope(viewer))
 
 
-def funnel(viewer: User, owner_ids: list[int], cohort: metrics.Period) -> list[FunnelStep]:
-    """Pre-sale stages with today's open counts and amounts and the cohort's conversion."""
-    stages = list(
-        db.session.scalars(
-            select(Stage).where(Stage.phase == Phase.PRE_SALE).order_by(Stage.position)
-        )
-    )
+def _within(stmt: Select, viewer: User | None, owner_ids: list[int] | None) -> Select:
+    """`stmt` limited as _owned says, joining the customers only when the scope needs them."""
+    if owner_ids is not None:
+        stmt = stmt.where(Opportunity.owner_id.in_(owner_ids))
+    scope = true() if viewer is None else customer_scope(viewer)
+    if isinstance(scope, True_):  # an admin's scope is everything: no join to pay for
+        return stmt
+    return stmt.join(Opportunity.customer).where(scope)
+
+
+def funnel(
+    viewer: User,
+    owner_ids: list[int] | None,
+    cohort: metrics.Period,
+    *,
+    reached: dict[int, int] | None = None,
+) -> list[FunnelStep]:
+    """Pre-sale stages with today's open counts and amounts and the cohort's conversion.
+
+    `reached` may come from the scheduler's snapshot (the organisation-wide view,
+    too costly to count per request); otherwise it is counted here.
+    """
+    stages = [s for s in all_stages() if s.phase is Phase.PRE_SALE]
     now_open = {
         sid: (count, amount)
         for sid, count, amount in db.session.execute(
-            select(Opportunity.stage_id, func.count(), metrics.amount_sum())
-            .join(Opportunity.customer)
-            .where(*_owned(viewer, owner_ids), Opportunity.status == OpportunityStatus.OPEN)
+            _within(
+                select(Opportunity.stage_id, func.count(), metrics.amount_sum()),
+                viewer,
+                owner_ids,
+            )
+            .where(Opportunity.status == OpportunityStatus.OPEN)
             .group_by(Opportunity.stage_id)
         )
     }
-    furthest = (
-        select(
-            OpportunityHistory.opportunity_id.label("opportunity_id"),
-            func.max(Stage.position).label("position"),
-        )
-        .join(Stage, Stage.id == OpportunityHistory.stage_id)
-        .join(Opportunity, Opportunity.id == OpportunityHistory.opportunity_id)
-        .join(Opportunity.customer)
-        .where(
-            *_owned(viewer, owner_ids),
-            cohort.contains(Opportunity.created_at),
-            Stage.phase == Phase.PRE_SALE,
-        )
-        .group_by(OpportunityHistory.opportunity_id)
-        .subquery()
-    )
-    reached = dict(
-        db.session.execute(
-            select(Stage.id, func.count(furthest.c.opportunity_id))
-            .join(furthest, furthest.c.position >= Stage.position)
-            .where(Stage.phase == Phase.PRE_SALE)
-            .group_by(Stage.id)
-        ).all()
-    )
+    if reached is None:
+        reached = reached_counts(_owned(viewer, owner_ids), cohort)
     steps = [
         FunnelStep(
             stage,
@@ -108,6 +113,54 @@ def funnel(viewer: User, owner_ids: list[int], cohort: metrics.Period) -> list[F
     return steps
 
 
+def _reached_select(owned: tuple, cohort: metrics.Period) -> Select:
+    """(stage id, opportunities of the cohort that reached it) per pre-sale stage."""
+    furthest = (
+        select(
+            OpportunityHistory.opportunity_id.label("opportunity_id"),
+            func.max(Stage.position).label("position"),
+        )
+        .join(Stage, Stage.id == OpportunityHistory.stage_id)
+        .join(Opportunity, Opportunity.id == OpportunityHistory.opportunity_id)
+        .join(Opportunity.customer)
+        .where(
+            *owned,
+            cohort.contains(Opportunity.created_at),
+            Stage.phase == Phase.PRE_SALE,
+        )
+        .group_by(OpportunityHistory.opportunity_id)
+        .subquery()
+    )
+    return (
+        select(Stage.id, func.count(furthest.c.opportunity_id))
+        .join(furthest, furthest.c.position >= Stage.position)
+        .where(Stage.phase == Phase.PRE_SALE)
+        .group_by(Stage.id)
+    )
+
+
+def reached_counts(owned: tuple, cohort: metrics.Period) -> dict[int, int]:
+    """Of the opportunities created in the cohort, how many reached each pre-sale stage."""
+    return dict(db.session.execute(_reached_select(owned, cohort)).all())
+
+
+def history_figures(
+    viewer: User | None, owner_ids: list[int] | None, cohort: metrics.Period, now: datetime
+) -> tuple[dict[int, int], dict[int, tuple[int, float]]]:
+    """reached_counts and day_totals in one statement (UNION ALL), for pages counting both."""
+    owned = _owned(viewer, owner_ids)
+    reached = _reached_select(owned, cohort).add_columns(literal(None), literal("reached"))
+    days = _days_select(owned, cohort, now).add_columns(literal("days"))
+    counts: dict[int, int] = {}
+    totals: dict[int, tuple[int, float]] = {}
+    for stage_id, count, total, kind in db.session.execute(union_all(reached, days)):
+        if kind == "reached":
+            counts[stage_id] = count
+        else:
+            totals[stage_id] = (count, float(total or 0))
+    return counts, totals
+
+
 @dataclass
 class StageDays:
     stage: Stage
@@ -116,10 +169,29 @@ class StageDays:
 
 
 def days_in_stage(
-    viewer: User, owner_ids: list[int], cohort: metrics.Period, *, now: datetime | None = None
+    viewer: User,
+    owner_ids: list[int] | None,
+    cohort: metrics.Period,
+    *,
+    now: datetime | None = None,
+    totals: dict[int, tuple[int, float]] | None = None,
 ) -> list[StageDays]:
-    """Average days per stage over the cohort's history, in one windowed query."""
-    now = now or utcnow()
+    """Average days per stage over the cohort's history (`totals` as day_totals gives)."""
+    if totals is None:
+        totals = day_totals(_owned(viewer, owner_ids), cohort, now or utcnow())
+    return [
+        StageDays(
+            stage,
+            totals[stage.id][0],
+            (Decimal(str(totals[stage.id][1] or 0)) / totals[stage.id][0]).quantize(Decimal("0.1")),
+        )
+        for stage in all_stages()
+        if stage.id in totals and totals[stage.id][0]
+    ]
+
+
+def _days_select(owned: tuple, cohort: metrics.Period, now: datetime) -> Select:
+    """(stage id, opportunities that were in it, their total days there) per stage."""
     H = OpportunityHistory
     spans = (
         select(
@@ -133,11 +205,11 @@ def days_in_stage(
         )
         .join(Opportunity, Opportunity.id == H.opportunity_id)
         .join(Opportunity.customer)
-        .where(*_owned(viewer, owner_ids), cohort.contains(Opportunity.created_at))
+        .where(*owned, cohort.contains(Opportunity.created_at))
         .subquery()
     )
     until = func.coalesce(spans.c.until, metrics.utc_literal(now))
-    rows = db.session.execute(
+    return (
         select(
             spans.c.stage_id,
             func.count(func.distinct(spans.c.opportunity_id)),
@@ -145,18 +217,13 @@ def days_in_stage(
         )
         .where(spans.c.status != OpportunityStatus.LOST)
         .group_by(spans.c.stage_id)
-    ).all()
-    stages = {s.id: s for s in db.session.scalars(select(Stage).order_by(Stage.position))}
-    found = {sid: (count, total) for sid, count, total in rows}
-    return [
-        StageDays(
-            stage,
-            found[sid][0],
-            (Decimal(str(found[sid][1] or 0)) / found[sid][0]).quantize(Decimal("0.1")),
-        )
-        for sid, stage in stages.items()
-        if sid in found and found[sid][0]
-    ]
+    )
+
+
+def day_totals(owned: tuple, cohort: metrics.Period, now: datetime) -> dict[int, tuple[int, float]]:
+    """Per stage: the opportunities that were in it and their total days there."""
+    rows = db.session.execute(_days_select(owned, cohort, now))
+    return {sid: (count, float(total or 0)) for sid, count, total in rows}
 
 
 @dataclass
@@ -167,58 +234,59 @@ class LossLine:
 
 
 def losses(
-    viewer: User, owner_ids: list[int], period: metrics.Period
+    viewer: User, owner_ids: list[int] | None, period: metrics.Period
 ) -> tuple[list[LossLine], list[LossLine]]:
     """Opportunities lost in the period by reason, and by the competitor that won them."""
-    where = (
-        *_owned(viewer, owner_ids),
-        Opportunity.status == OpportunityStatus.LOST,
-        period.contains(Opportunity.closed_at),
-    )
-    by_reason = [
-        LossLine(reason, count, metrics.money(amount))
-        for reason, count, amount in db.session.execute(
-            select(Opportunity.lost_reason, func.count(), metrics.amount_sum())
-            .join(Opportunity.customer)
-            .where(*where)
-            .group_by(Opportunity.lost_reason)
-            .order_by(func.count().desc())
+    reasons: dict[LostReason | None, LossLine] = {}
+    competitors: dict[int, LossLine] = {}
+    # One pass grouped by (reason, competitor): both lists are sums over its rows.
+    for reason, competitor, count, amount in db.session.execute(
+        _within(
+            select(Opportunity.lost_reason, Competitor, func.count(), metrics.amount_sum()),
+            viewer,
+            owner_ids,
         )
-    ]
-    counted = (
-        select(
-            Opportunity.lost_to_id, func.count().label("n"), metrics.amount_sum().label("amount")
-        )
-        .join(Opportunity.customer)
-        .where(*where, Opportunity.lost_to_id.is_not(None))
-        .group_by(Opportunity.lost_to_id)
-        .subquery()
-    )
-    by_competitor = [
-        LossLine(competitor, n, metrics.money(amount))
-        for competitor, n, amount in db.session.execute(
-            select(Competitor, counted.c.n, counted.c.amount)
-            .join(counted, counted.c.lost_to_id == Competitor.id)
-            .order_by(counted.c.n.desc(), Competitor.name)
-        )
-    ]
+        .outerjoin(Competitor, Competitor.id == Opportunity.lost_to_id)
+        .where(Opportunity.status == OpportunityStatus.LOST, period.contains(Opportunity.closed_at))
+        .group_by(Opportunity.lost_reason, Competitor.id)
+    ):
+        _tally(reasons, reason, reason, count, amount)
+        if competitor is not None:
+            _tally(competitors, competitor.id, competitor, count, amount)
+    by_reason = sorted(reasons.values(), key=lambda line: -line.count)
+    by_competitor = sorted(competitors.values(), key=lambda line: (-line.count, line.key.name))
     return by_reason, by_competitor
 
 
+def _tally(lines: dict, key, line_key, count: int, amount) -> None:
+    line = lines.setdefault(key, LossLine(line_key, 0, Decimal(0)))
+    line.count += count
+    line.amount += metrics.money(amount)
+
+
 def expiring_contracts(
-    viewer: User, owner_ids: list[int], today: date, limit: int = 20
+    viewer: User, owner_ids: list[int] | None, today: date, limit: int = 20
 ) -> list[CompetitorProfile]:
-    """Competitors' contracts with the team's customers ending in the next 90 days."""
+    """Competitors' contracts with the team's customers ending in the next 90 days.
+
+    The team's customers are an IN (subquery): SQLite then reads each customer's
+    profiles by (customer, expiry) instead of walking every contract in the window.
+    """
+    scope = customer_scope(viewer)
+    teams = () if owner_ids is None else (Customer.owner_id.in_(owner_ids),)
+    within = (
+        (CompetitorProfile.customer_id.in_(select(Customer.id).where(scope, *teams)),)
+        if teams or not isinstance(scope, True_)
+        else ()  # every customer: the expiry index alone answers
+    )
     return list(
         db.session.scalars(
             select(CompetitorProfile)
-            .join(CompetitorProfile.customer)
             .options(
                 joinedload(CompetitorProfile.competitor), joinedload(CompetitorProfile.customer)
             )
             .where(
-                Customer.owner_id.in_(owner_ids),
-                customer_scope(viewer),
+                *within,
                 CompetitorProfile.contract_expiry.between(
                     today, today + timedelta(days=EXPIRY_DAYS)
                 ),

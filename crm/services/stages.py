@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, func, select, union_all
 from sqlalchemy.orm import aliased
 
 from crm.extensions import db
+from crm.request_cache import per_request
 from crm.services.errors import DomainError, NotAllowed
 from models import Opportunity, OpportunityHistory, Phase, Role, Stage, User
 
@@ -26,8 +27,13 @@ NEEDS_DISCOVERY_NAME = "needs discovery"
 
 
 def all_stages() -> list[Stage]:
-    """Every stage, retired ones included, in lifecycle order."""
-    return list(db.session.scalars(select(Stage).order_by(Stage.position, Stage.id)))
+    """Every stage, retired ones included, in lifecycle order (read once per page view)."""
+    return list(
+        per_request(
+            "stages",
+            lambda: list(db.session.scalars(select(Stage).order_by(Stage.position, Stage.id))),
+        )
+    )
 
 
 def active_stages() -> list[Stage]:

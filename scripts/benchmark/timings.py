@@ -19,7 +19,9 @@ class Page:
     role: str  # manager, supervisor or admin: who is signed in
     url: Callable[[dict], str]  # built from the context (the chosen users and records)
     target_p95_ms: float | None
-    is_list: bool = True  # list pages are held to the floor ratio
+    # List pages (rows of one kind, like the floor's) are held to the floor ratio;
+    # the customer page and the homes are dashboards of many figures, held to p95 only.
+    is_list: bool = True
 
 
 # Add a page here by name; the context (see context()) holds the ids a URL may need.
@@ -34,9 +36,9 @@ PAGES: dict[str, Page] = {
     "board (supervisor)": Page("supervisor", lambda c: "/opportunities/board", 60),
     "visit log (manager)": Page("manager", lambda c: "/visits/", 25),
     "my follow-ups": Page("manager", lambda c: "/reminders/", 25),
-    "manager home": Page("manager", lambda c: "/", 25),
-    "supervisor home": Page("supervisor", lambda c: "/", 60),
-    "admin home": Page("admin", lambda c: "/", 300),
+    "manager home": Page("manager", lambda c: "/", 25, False),
+    "supervisor home": Page("supervisor", lambda c: "/", 60, False),
+    "admin home": Page("admin", lambda c: "/", 300, False),
 }
 MAX_STATEMENTS = 15
 FLOOR_RATIO = 8
