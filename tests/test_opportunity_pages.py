@@ -195,8 +195,10 @@ def test_board_cards_show_amounts_as_the_money_filter_does(app):
     from blueprints.opportunities.routes import _CardText
     from crm.templating import money
 
-    values = [Decimal("0"), Decimal("5"), Decimal("10000.50"), Decimal("1234567.89")]
-    values += [Decimal("0.005"), Decimal("-42.10"), Decimal("99999999999999.99")]
+    values = [Decimal(text) for text in ("0", "5", "10000.50", "1234567.89", "-42.10", "-0.001")]
+    values += [Decimal(text) for text in ("0.005", "0.015", "2.675", "999.995", "100.10")]
+    values += [Decimal("99999999999999.99"), Decimal(7) / 3, Decimal("1E+3"), Decimal("0E-5")]
+    values += [Decimal(n * 7919 % 10**9) / 100 for n in range(200)]
     for language in ("en", "zh_CN"):
         with app.test_request_context(headers={"Accept-Language": language}):
             text = _CardText()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from babel.numbers import parse_pattern
+from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -67,6 +67,7 @@ def _competitor_name(competitor_id: str) -> str:
 # The board and the list ------------------------------------------------------
 
 
+CENT = Decimal("0.01")
 # A supervisor's board has a dozen columns; 20 cards each keeps it quick to render and
 # to scan, and every column links to the full list for the rest.
 BOARD_CARDS_PER_COLUMN = 20
@@ -111,14 +112,18 @@ class _CardText:
     shapes, the translated patterns and labels) worked out once per board.
 
     A supervisor's board shows hundreds of cards; url_for, gettext, label and the money
-    filter's pattern parsing and locale lookup per card were a large part of rendering it.
+    filter (Babel parsing its pattern and looking up the locale's symbols on every call)
+    per card were a large part of rendering it.
     """
 
-    # The money filter's number pattern (crm.templating.money), parsed once per board.
-    _money = parse_pattern("#,##0.##")
-
     def __init__(self):
-        self._locale = get_locale()
+        locale = get_locale()
+        # The money filter's "#,##0.##": Python groups by thousands with "," and ".", then
+        # those become the locale's own symbols.
+        self._symbols = str.maketrans(
+            {",": get_group_symbol(locale), ".": get_decimal_symbol(locale)}
+        )
+        self._minus = get_minus_sign_symbol(locale)
         self._show = _url_shape("opportunities.show")
         self._move = _url_shape("opportunities.move")
         self._close = _("Close %(date)s")  # no variables: the translated pattern, unfilled
@@ -131,8 +136,12 @@ class _CardText:
         return self._move.format(opportunity_id)
 
     def amount(self, value: Decimal | None) -> str:
-        """What `value|money` shows."""
-        return "" if value is None else "¥" + self._money.apply(value, self._locale)
+        """What `value|money` shows: up to two decimals (half-even, as Babel), no trailing 0s."""
+        if value is None:
+            return ""
+        rounded = Decimal(value).quantize(CENT)
+        number = f"{abs(rounded):,f}".rstrip("0").rstrip(".").translate(self._symbols)
+        return "¥" + (self._minus if rounded.is_signed() else "") + number
 
     def close(self, day: date) -> str:
         # ISO is the `d` filter's yyyy-MM-dd, without a Babel pattern run per card.

@@ -354,16 +354,16 @@ def board_cards(
         raise ValueError("a board column shows at least one card")  # its totals ride on it
     ranked = _ranked_in_columns(user, filters)
     stmt = (
-        select(
+        select(  # BoardCard's fields in order, then the flag and the column's sums
             Opportunity.id,
             Opportunity.title,
             Opportunity.stage_id,
             Opportunity.status,
             Opportunity.amount,
             Opportunity.expected_close,
-            Customer.name.label("customer_name"),
-            User.display_name.label("owner_name"),
-            missing_decision_maker().label("flagged"),
+            Customer.name,
+            User.display_name,  # the owner's
+            missing_decision_maker(),
             ranked.c.count,
             ranked.c.total,
             ranked.c.product,
@@ -376,25 +376,14 @@ def board_cards(
         .order_by(Opportunity.stage_id, ranked.c.rank)
     )
     cards, totals = [], {}
-    for row in db.session.execute(stmt):
-        cards.append(
-            BoardCard(
-                row.id,
-                row.title,
-                row.stage_id,
-                row.status,
-                row.amount,
-                row.expected_close,
-                row.customer_name,
-                row.owner_name,
-                bool(row.flagged),
-            )
-        )
-        if row.stage_id not in totals:  # every row of a column carries the same sums
-            totals[row.stage_id] = (
-                row.count,
-                Decimal(str(row.total or 0)).quantize(CENT, ROUND_HALF_UP),
-                weighted(row.product),
+    for *shown, flagged, count, total, product in db.session.execute(stmt):
+        card = BoardCard(*shown, flagged=bool(flagged))
+        cards.append(card)
+        if card.stage_id not in totals:  # every row of a column carries the same sums
+            totals[card.stage_id] = (
+                count,
+                Decimal(str(total or 0)).quantize(CENT, ROUND_HALF_UP),
+                weighted(product),
             )
     return cards, totals
 
