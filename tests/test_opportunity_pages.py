@@ -192,7 +192,7 @@ def test_a_board_card_shows_the_opportunity_and_its_move_form(
 
 
 def test_board_cards_show_amounts_as_the_money_filter_does(app):
-    from blueprints.opportunities.routes import _CardText
+    from blueprints.opportunities.routes import _CardViews
     from crm.templating import money
 
     values = [Decimal(text) for text in ("0", "5", "10000.50", "1234567.89", "-42.10", "-0.001")]
@@ -201,7 +201,7 @@ def test_board_cards_show_amounts_as_the_money_filter_does(app):
     values += [Decimal(n * 7919 % 10**9) / 100 for n in range(200)]
     for language in ("en", "zh_CN"):
         with app.test_request_context(headers={"Accept-Language": language}):
-            text = _CardText()
+            text = _CardViews([])
             assert [text.amount(v) for v in values] == [money(v) for v in values]
             assert text.amount(None) == money(None) == ""
 

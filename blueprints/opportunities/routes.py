@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -107,16 +108,35 @@ class _MoveOptions:
         return self._built[key]
 
 
-class _CardText:
-    """What differs from card to card, with all that is the same on every card (the URL
-    shapes, the translated patterns and labels) worked out once per board.
+@dataclass(slots=True)
+class _CardView:
+    """One board card as the template prints it."""
 
-    A supervisor's board shows hundreds of cards; url_for, gettext, label and the money
-    filter (Babel parsing its pattern and looking up the locale's symbols on every call)
-    per card were a large part of rendering it.
+    id: int
+    title: str
+    customer_name: str
+    owner_name: str
+    flagged: bool
+    status: str  # "open", "won" or "lost"
+    status_label: str
+    amount: str  # as the money filter shows it; "" without an amount
+    close: str  # "Close <date>"; "" without an expected close
+    url: str
+    move_url: str
+    move_options: Markup  # "" when no stage is open to it
+
+
+class _CardViews:
+    """Turns BoardCards into _CardViews, with all that is the same on every card (URL
+    shapes, translated pattern and labels, the locale's number symbols, move options)
+    worked out once per board.
+
+    A supervisor's board shows hundreds of cards: url_for, gettext, label, the money
+    filter (Babel looks up the locale's symbols on every call) and the Jinja calls
+    themselves, several per card, were most of the time spent rendering it.
     """
 
-    def __init__(self):
+    def __init__(self, stages: list[Stage]):
         locale = get_locale()
         # The money filter's "#,##0.##": Python groups by thousands with "," and ".", then
         # those become the locale's own symbols.
@@ -127,13 +147,24 @@ class _CardText:
         self._show = _url_shape("opportunities.show")
         self._move = _url_shape("opportunities.move")
         self._close = _("Close %(date)s")  # no variables: the translated pattern, unfilled
-        self.status_labels = {status: label(status) for status in OpportunityStatus}
+        self._status_labels = {status: label(status) for status in OpportunityStatus}
+        self._move_options = _MoveOptions(stages)
 
-    def show_url(self, opportunity_id: int) -> str:
-        return self._show.format(opportunity_id)
-
-    def move_url(self, opportunity_id: int) -> str:
-        return self._move.format(opportunity_id)
+    def __call__(self, card: search.BoardCard) -> _CardView:
+        return _CardView(
+            id=card.id,
+            title=card.title,
+            customer_name=card.customer_name,
+            owner_name=card.owner_name,
+            flagged=card.flagged,
+            status=card.status.value,
+            status_label=self._status_labels[card.status],
+            amount=self.amount(card.amount),
+            close=self.close(card.expected_close),
+            url=self._show.format(card.id),
+            move_url=self._move.format(card.id),
+            move_options=self._move_options(card.status, card.stage_id),
+        )
 
     def amount(self, value: Decimal | None) -> str:
         """What `value|money` shows: up to two decimals (half-even, as Babel), no trailing 0s."""
@@ -143,9 +174,9 @@ class _CardText:
         number = f"{abs(rounded):,f}".rstrip("0").rstrip(".").translate(self._symbols)
         return "¥" + (self._minus if rounded.is_signed() else "") + number
 
-    def close(self, day: date) -> str:
+    def close(self, day: date | None) -> str:
         # ISO is the `d` filter's yyyy-MM-dd, without a Babel pattern run per card.
-        return self._close % {"date": day.isoformat()}
+        return self._close % {"date": day.isoformat()} if day else ""
 
 
 def _url_shape(endpoint: str) -> str:
@@ -163,8 +194,7 @@ def board():
     return render_template(
         "opportunities/board.html",
         phases=phases,
-        move_options=_MoveOptions(active_stages()),
-        card_text=_CardText(),
+        card_view=_CardViews(active_stages()),
         **_filter_context(filters),
     )
 
