@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from urllib.parse import urlencode
 
+from babel.numbers import parse_pattern
 from flask import Flask, request, url_for
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from crm import labels
 from crm.i18n import LANGUAGE_NAMES
+from crm.request_cache import per_request
 
 
 def register(app: Flask) -> None:
@@ -20,6 +23,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["label"] = labels.label
     app.jinja_env.globals["url_with"] = url_with
+    app.jinja_env.globals["list_url"] = list_url
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["get_locale"] = get_locale
@@ -36,10 +40,30 @@ def local_date(value: date | None) -> str:
     return format_date(value, "yyyy-MM-dd") if value else ""
 
 
+# Parsed once: format_decimal would parse the pattern on every call, and a board or a
+# team table formats hundreds of amounts.
+MONEY_PATTERN = parse_pattern("#,##0.##")
+
+
 def money(value: Decimal | int | None) -> str:
+    """¥ and the amount grouped as the user's locale groups it (as format_decimal does)."""
     if value is None:
         return ""
-    return "¥" + format_decimal(value, "#,##0.##")
+    return "¥" + MONEY_PATTERN.apply(value, get_locale(), numbering_system="latn")
+
+
+def list_url(endpoint: str, **args) -> str:
+    """url_for for a list page with query arguments only, its path built once per page view.
+
+    A team table links every figure to its list: hundreds of url_for calls, each one a
+    routing lookup for the same path. None values are left out, as url_for leaves them.
+    """
+    base = per_request(f"url:{endpoint}", lambda: url_for(endpoint))
+    # Encoded as werkzeug's url_for encodes query arguments (the same safe characters).
+    query = urlencode(
+        [(key, value) for key, value in args.items() if value is not None], safe="!$'()*,/:;?@"
+    )
+    return f"{base}?{query}" if query else base
 
 
 def url_with(**changes) -> str:

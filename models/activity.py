@@ -117,9 +117,8 @@ class Reminder(TimestampMixin, db.Model):
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
-        # My follow-ups, and the scheduler's "what is due" scan.
-        Index("ix_reminders_owner_id_status_due_at", "owner_id", "status", "due_at"),
+        # My follow-ups (by due day), and overdue ones per owner read from the index alone.
+        Index("ix_reminders_owner_id_status_due_on", "owner_id", "status", "due_on", "due_at"),
+        # The scheduler's "what is due" scan.
         Index("ix_reminders_status_due_at", "status", "due_at"),
-        # Overdue follow-ups per owner across every team (home figures).
-        Index("ix_reminders_status_due_on_owner_id", "status", "due_on", "owner_id"),
     )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from crm.labels import label
 from crm.services import dashboards, funnel, metrics, snapshots
 from crm.services.work_log import iso_week
+from crm.templating import list_url
 from models import MessageStatus, User
 from models.base import utcnow
 
@@ -146,4 +146,4 @@ def visits_in(period: metrics.Period) -> dict[str, str]:
 def opportunities_url(owner_id: int | None = None, **args) -> str:
     """The opportunity list behind a figure (the owner filter when one manager's)."""
     owner = {"owner": owner_id} if owner_id else {}
-    return url_for("opportunities.index", **owner, **args)
+    return list_url("opportunities.index", **owner, **args)
