@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from urllib.parse import urlencode
 
-from babel.numbers import parse_pattern
+from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
 from flask import Flask, request, url_for
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
@@ -40,16 +40,28 @@ def local_date(value: date | None) -> str:
     return format_date(value, "yyyy-MM-dd") if value else ""
 
 
-# Parsed once: format_decimal would parse the pattern on every call, and a board or a
-# team table formats hundreds of amounts.
-MONEY_PATTERN = parse_pattern("#,##0.##")
+CENT = Decimal("0.01")
 
 
 def money(value: Decimal | int | None) -> str:
-    """¥ and the amount grouped as the user's locale groups it (as format_decimal does)."""
+    """¥ and the amount as Babel's "#,##0.##" shows it in the user's locale.
+
+    Done by hand because a board or a team table shows hundreds of amounts and Babel
+    parses the pattern and looks up the locale's symbols on every call; tests hold this
+    to format_decimal: up to two decimals, rounded half-even, no trailing zeros.
+    """
     if value is None:
         return ""
-    return "¥" + MONEY_PATTERN.apply(value, get_locale(), numbering_system="latn")
+    group_and_decimal, minus = per_request("money-symbols", _number_symbols)  # one locale
+    rounded = Decimal(value).quantize(CENT, ROUND_HALF_EVEN)
+    number = f"{abs(rounded):,f}".rstrip("0").rstrip(".").translate(group_and_decimal)
+    return "¥" + (minus if rounded.is_signed() else "") + number
+
+
+def _number_symbols() -> tuple[dict[int, str], str]:
+    locale = get_locale()
+    table = str.maketrans({",": get_group_symbol(locale), ".": get_decimal_symbol(locale)})
+    return table, get_minus_sign_symbol(locale)
 
 
 def list_url(endpoint: str, **args) -> str:

@@ -77,7 +77,7 @@ class Opportunity(TimestampMixin, db.Model):
     __tablename__ = "opportunities"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     title: Mapped[str] = mapped_column(String(200))
     solution: Mapped[str | None] = mapped_column(Text)
     amount: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
@@ -128,6 +128,17 @@ class Opportunity(TimestampMixin, db.Model):
             "probability",
         ),
         Index("ix_opportunities_stage_id_status", "stage_id", "status"),
+        # A customer's opportunities; and the board, whose scope joins through the
+        # customer, reads its cards' stage, order and amounts from the index alone.
+        Index(
+            "ix_opportunities_customer_board",
+            "customer_id",
+            "status",
+            "stage_id",
+            "updated_at",
+            "amount",
+            "probability",
+        ),
         # Home figures across every team: open per stage, closed this quarter, new this month.
         Index("ix_opportunities_status_stage_id_amount", "status", "stage_id", "amount"),
         Index("ix_opportunities_closed_at_figures", "closed_at", "status", "owner_id", "amount"),

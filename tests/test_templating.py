@@ -26,11 +26,14 @@ def test_list_url_is_what_url_for_builds(app, args):
             assert list_url(endpoint, **args) == url_for(endpoint, **args)
 
 
-@pytest.mark.parametrize("locale", ["zh_CN", "en"])
-@pytest.mark.parametrize(
-    "value", [Decimal("1234567.5"), Decimal("0"), Decimal("12.345"), Decimal("-5.10"), 42]
-)
-def test_money_formats_as_format_decimal_does(app, locale, value):
-    with app.test_request_context("/", headers={"Accept-Language": locale}):
-        assert money(value) == "¥" + format_decimal(value, "#,##0.##")
+AMOUNTS = [Decimal(text) for text in ("0", "5", "10000.50", "1234567.89", "-42.10", "-0.001")]
+AMOUNTS += [Decimal(text) for text in ("0.005", "0.015", "2.675", "999.995", "100.10")]
+AMOUNTS += [Decimal("99999999999999.99"), Decimal(7) / 3, Decimal("1E+3"), Decimal("0E-5"), 42]
+AMOUNTS += [Decimal(n * 7919 % 10**9) / 100 for n in range(200)]
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+def test_money_formats_as_format_decimal_does(app, language):
+    with app.test_request_context("/", headers={"Accept-Language": language}):
+        assert [money(v) for v in AMOUNTS] == ["¥" + format_decimal(v, "#,##0.##") for v in AMOUNTS]
     assert money(None) == ""

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
-from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -68,7 +66,6 @@ def _competitor_name(competitor_id: str) -> str:
 # The board and the list ------------------------------------------------------
 
 
-CENT = Decimal("0.01")
 # A supervisor's board has a dozen columns; 20 cards each keeps it quick to render and
 # to scan, and every column links to the full list for the rest.
 BOARD_CARDS_PER_COLUMN = 20
@@ -131,19 +128,11 @@ class _CardViews:
     shapes, translated pattern and labels, the locale's number symbols, move options)
     worked out once per board.
 
-    A supervisor's board shows hundreds of cards: url_for, gettext, label, the money
-    filter (Babel looks up the locale's symbols on every call) and the Jinja calls
-    themselves, several per card, were most of the time spent rendering it.
+    A supervisor's board shows hundreds of cards: url_for, gettext, label and the Jinja
+    calls themselves, several per card, were most of the time spent rendering it.
     """
 
     def __init__(self, stages: list[Stage]):
-        locale = get_locale()
-        # The money filter's "#,##0.##": Python groups by thousands with "," and ".", then
-        # those become the locale's own symbols.
-        self._symbols = str.maketrans(
-            {",": get_group_symbol(locale), ".": get_decimal_symbol(locale)}
-        )
-        self._minus = get_minus_sign_symbol(locale)
         self._show = _url_shape("opportunities.show")
         self._move = _url_shape("opportunities.move")
         self._close = _("Close %(date)s")  # no variables: the translated pattern, unfilled
@@ -159,20 +148,12 @@ class _CardViews:
             flagged=card.flagged,
             status=card.status.value,
             status_label=self._status_labels[card.status],
-            amount=self.amount(card.amount),
+            amount=money(card.amount),
             close=self.close(card.expected_close),
             url=self._show.format(card.id),
             move_url=self._move.format(card.id),
             move_options=self._move_options(card.status, card.stage_id),
         )
-
-    def amount(self, value: Decimal | None) -> str:
-        """What `value|money` shows: up to two decimals (half-even, as Babel), no trailing 0s."""
-        if value is None:
-            return ""
-        rounded = Decimal(value).quantize(CENT)
-        number = f"{abs(rounded):,f}".rstrip("0").rstrip(".").translate(self._symbols)
-        return "¥" + (self._minus if rounded.is_signed() else "") + number
 
     def close(self, day: date | None) -> str:
         # ISO is the `d` filter's yyyy-MM-dd, without a Babel pattern run per card.

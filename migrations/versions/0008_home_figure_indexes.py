@@ -1,4 +1,4 @@
-"""home figure indexes
+"""home figure and board indexes
 
 Revision ID: 0008
 Revises: 0007
@@ -41,6 +41,11 @@ INDEXES = [
         ["owner_id", "status", "due_on", "due_at"],
     ),
     (
+        "ix_opportunities_customer_board",
+        "opportunities",
+        ["customer_id", "status", "stage_id", "updated_at", "amount", "probability"],
+    ),
+    (
         "ix_competitor_profiles_customer_id_contract_expiry",
         "competitor_profiles",
         ["customer_id", "contract_expiry"],
@@ -55,9 +60,11 @@ def upgrade():
     # (follow-ups are picked by due day, so due_on comes before due_at).
     op.drop_index("ix_opportunities_owner_id_status_stage_id", table_name="opportunities")
     op.drop_index("ix_reminders_owner_id_status_due_at", table_name="reminders")
+    op.drop_index("ix_opportunities_customer_id", table_name="opportunities")
 
 
 def downgrade():
+    op.create_index("ix_opportunities_customer_id", "opportunities", ["customer_id"], unique=False)
     op.create_index(
         "ix_reminders_owner_id_status_due_at",
         "reminders",

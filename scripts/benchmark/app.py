@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 from pathlib import Path
@@ -65,6 +66,7 @@ def make_app(database_url: str, **overrides) -> tuple[Flask, StatementCounter]:
     counter = StatementCounter()
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", counter)
+    gc.freeze()  # as wsgi.py does after create_app in every production worker
     return app, counter
 
 
