@@ -5,9 +5,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
+from crm.request_cache import per_request
 from models import (
     Attitude,
     AuditAction,
@@ -92,10 +94,18 @@ LABELS: dict[tuple[type, str], object] = {(type(m), m.value): text for m, text i
 
 
 def label(value: enum.Enum | None) -> str:
-    """The user-facing name of an enum member, in the current language."""
+    """The user-facing name of an enum member, in the current language.
+
+    Translated once per page view: a list shows a tier, status and kind on every row,
+    and each lazy string looks its catalog up again.
+    """
     if value is None:
         return ""
-    return str(LABELS.get((type(value), value.value), value.value))
+    translated = per_request(f"labels:{get_locale()}", dict)
+    key = (type(value), value.value)
+    if key not in translated:
+        translated[key] = str(LABELS.get(key, value.value))
+    return translated[key]
 
 
 def options(pairs: Iterable[tuple[object, object]]) -> list[SelectChoice]:

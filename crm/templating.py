@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
 from flask import Flask, request, url_for
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -24,6 +24,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["label"] = labels.label
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["list_url"] = list_url
+    app.jinja_env.globals["url_shape"] = url_shape
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["get_locale"] = get_locale
@@ -31,13 +32,32 @@ def register(app: Flask) -> None:
     app.jinja_env.policies["ext.i18n.trimmed"] = True
 
 
+# Patterns of digits only read the same in every locale: strftime does them without
+# a Babel pattern run per row (a work log prints a time on every line).
+NUMERIC_PATTERNS = {
+    "yyyy-MM-dd HH:mm": "%Y-%m-%d %H:%M",
+    "yyyy-MM-dd HH:mm:ss": "%Y-%m-%d %H:%M:%S",
+    "HH:mm": "%H:%M",
+}
+
+
 def local_datetime(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
     """Format a UTC datetime in the current user's time zone."""
-    return format_datetime(value, fmt) if value else ""
+    if not value:
+        return ""
+    if fmt in NUMERIC_PATTERNS and value.tzinfo is not None:
+        return value.astimezone(get_timezone()).strftime(NUMERIC_PATTERNS[fmt])
+    return format_datetime(value, fmt)
 
 
-def local_date(value: date | None) -> str:
-    return format_date(value, "yyyy-MM-dd") if value else ""
+def local_date(value: date | datetime | None) -> str:
+    """yyyy-MM-dd. A date is the same in every locale and zone (ISO, without a Babel
+    pattern run per row); a datetime is first moved to the user's zone."""
+    if not value:
+        return ""
+    if isinstance(value, datetime):
+        return format_date(value, "yyyy-MM-dd")
+    return value.isoformat()
 
 
 CENT = Decimal("0.01")
@@ -62,6 +82,20 @@ def _number_symbols() -> tuple[dict[int, str], str]:
     locale = get_locale()
     table = str.maketrans({",": get_group_symbol(locale), ".": get_decimal_symbol(locale)})
     return table, get_minus_sign_symbol(locale)
+
+
+def url_shape(endpoint: str, name: str) -> str:
+    """url_for(endpoint, name=<id>) as a str.format pattern for the id: "/customers/{}".
+
+    For a list's per-row links: the route is looked up once per page view, not per row.
+    """
+
+    def build() -> str:
+        marker = 987654321
+        url = url_for(endpoint, **{name: marker})
+        return url.replace("{", "{{").replace("}", "}}").replace(str(marker), "{}")
+
+    return per_request(f"shape:{endpoint}:{name}", build)
 
 
 def list_url(endpoint: str, **args) -> str:

@@ -37,3 +37,45 @@ def test_money_formats_as_format_decimal_does(app, language):
     with app.test_request_context("/", headers={"Accept-Language": language}):
         assert [money(v) for v in AMOUNTS] == ["¥" + format_decimal(v, "#,##0.##") for v in AMOUNTS]
     assert money(None) == ""
+
+
+def test_dates_print_as_iso_and_datetimes_in_the_users_zone(app):
+    from datetime import UTC, date, datetime
+
+    from crm.templating import local_date
+
+    with app.test_request_context("/"):
+        assert local_date(date(2026, 1, 5)) == "2026-01-05"
+        assert local_date(None) == ""
+        # 23:30 UTC on 31 Jan is 1 Feb in Shanghai (the default zone).
+        assert local_date(datetime(2026, 1, 31, 23, 30, tzinfo=UTC)) == "2026-02-01"
+
+
+def test_labels_follow_the_language_within_one_request(app):
+    from flask_babel import force_locale
+
+    from crm.labels import label
+    from models import Tier, VisitKind
+
+    with app.test_request_context("/"):
+        with force_locale("en"):
+            assert label(VisitKind.PHONE) == "Phone call"
+        with force_locale("zh_CN"):
+            assert label(VisitKind.PHONE) == "电话沟通"
+        assert label(Tier.A_PLUS) == "A+"
+
+
+@pytest.mark.parametrize("pattern", ["yyyy-MM-dd HH:mm", "yyyy-MM-dd HH:mm:ss", "HH:mm", "MMM d"])
+def test_times_print_as_babel_prints_them_in_the_users_zone(app, pattern):
+    from datetime import UTC, datetime
+
+    from flask_babel import format_datetime
+
+    from crm.templating import local_datetime
+
+    with app.test_request_context("/"):
+        late = datetime(2026, 1, 31, 23, 30, 5, tzinfo=UTC)
+        summer = datetime(2026, 6, 1, tzinfo=UTC)
+        for value in (late, summer):
+            assert local_datetime(value, pattern) == format_datetime(value, pattern)
+        assert local_datetime(datetime(2026, 1, 31, 23, 30, tzinfo=UTC)) == "2026-02-01 07:30"

@@ -32,7 +32,7 @@ from crm.services import opportunity_search as search
 from crm.services import pipeline
 from crm.services.errors import DomainError, StaleEdit
 from crm.services.stages import active_stages, all_stages, first_pre_sale_stage
-from crm.templating import money
+from crm.templating import money, url_shape
 from models import Competitor, Customer, LostReason, OpportunityStatus, Phase, Stage, Tier, User
 
 
@@ -133,8 +133,8 @@ class _CardViews:
     """
 
     def __init__(self, stages: list[Stage]):
-        self._show = _url_shape("opportunities.show")
-        self._move = _url_shape("opportunities.move")
+        self._show = url_shape("opportunities.show", "opportunity_id")
+        self._move = url_shape("opportunities.move", "opportunity_id")
         self._close = _("Close %(date)s")  # no variables: the translated pattern, unfilled
         self._status_labels = {status: label(status) for status in OpportunityStatus}
         self._move_options = _MoveOptions(stages)
@@ -158,13 +158,6 @@ class _CardViews:
     def close(self, day: date | None) -> str:
         # ISO is the `d` filter's yyyy-MM-dd, without a Babel pattern run per card.
         return self._close % {"date": day.isoformat()} if day else ""
-
-
-def _url_shape(endpoint: str) -> str:
-    """url_for(endpoint, opportunity_id=...) as a str.format pattern for the id."""
-    marker = 987654321
-    url = url_for(endpoint, opportunity_id=marker)
-    return url.replace("{", "{{").replace("}", "}}").replace(str(marker), "{}")
 
 
 @bp.route("/board")
