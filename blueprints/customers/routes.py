@@ -101,7 +101,7 @@ def _regions_in_scope() -> Select:
 def index():
     filters = CustomerFilters.from_args(request.args)
     stmt = search_customers(current_user, filters).options(
-        joinedload(Customer.owner), joinedload(Customer.industry)
+        joinedload(Customer.owner).load_only(User.display_name), joinedload(Customer.industry)
     )
     page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     ids = [customer.id for customer in page.items]

@@ -173,9 +173,10 @@ def pending_reminders_for(
             select(Reminder)
             .join(Reminder.customer)
             .options(
-                joinedload(Reminder.customer),
-                joinedload(Reminder.owner),
-                joinedload(Reminder.opportunity),
+                # What a follow-up line shows of them, not whole rows.
+                joinedload(Reminder.customer).load_only(Customer.name, Customer.owner_id),
+                joinedload(Reminder.owner).load_only(User.timezone, User.display_name),
+                joinedload(Reminder.opportunity).load_only(Opportunity.title),
             )
             .where(
                 Reminder.owner_id == user.id,

@@ -18,7 +18,7 @@ from crm.extensions import db
 from crm.i18n import local_midnight_utc, today_in
 from crm.permissions import customer_scope, owner_scope
 from crm.services.visits import visible_visits
-from models import User, Visit
+from models import Contact, Customer, Opportunity, User, Visit
 
 
 def week_monday(text: str | None, zone: ZoneInfo, now: datetime | None = None) -> date:
@@ -94,10 +94,12 @@ def work_log_visits(
         visible_visits(viewer)
         .where(*conditions)
         .options(
-            contains_eager(Visit.customer),
-            joinedload(Visit.user),
-            joinedload(Visit.opportunity),
-            selectinload(Visit.contacts),
+            # Only what a work-log line shows of them: whole customer rows cost more
+            # to load than the visits themselves.
+            contains_eager(Visit.customer).load_only(Customer.name, Customer.owner_id),
+            joinedload(Visit.user).load_only(User.display_name),
+            joinedload(Visit.opportunity).load_only(Opportunity.title),
+            selectinload(Visit.contacts).load_only(Contact.name),
         )
         .order_by(Visit.occurred_at.desc(), Visit.id.desc())
     )
