@@ -9,7 +9,6 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
-from crm.request_cache import per_request
 from models import (
     Attitude,
     AuditAction,
@@ -93,19 +92,20 @@ _LABELLED: tuple[tuple[enum.Enum, object], ...] = (
 LABELS: dict[tuple[type, str], object] = {(type(m), m.value): text for m, text in _LABELLED}
 
 
-def label(value: enum.Enum | None) -> str:
-    """The user-facing name of an enum member, in the current language.
+# locale -> every label in it. The catalogs are compiled before the app starts and
+# never change while it runs, so each language is translated once per process.
+_TRANSLATED: dict[str, dict[tuple[type, str], str]] = {}
 
-    Translated once per page view: a list shows a tier, status and kind on every row,
-    and each lazy string looks its catalog up again.
-    """
+
+def label(value: enum.Enum | None) -> str:
+    """The user-facing name of an enum member, in the current language."""
     if value is None:
         return ""
-    translated = per_request(f"labels:{get_locale()}", dict)
-    key = (type(value), value.value)
-    if key not in translated:
-        translated[key] = str(LABELS.get(key, value.value))
-    return translated[key]
+    locale = str(get_locale())
+    table = _TRANSLATED.get(locale)
+    if table is None:
+        table = _TRANSLATED[locale] = {key: str(text) for key, text in LABELS.items()}
+    return table.get((type(value), value.value), value.value)
 
 
 def options(pairs: Iterable[tuple[object, object]]) -> list[SelectChoice]:

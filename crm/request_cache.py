@@ -16,9 +16,12 @@ T = TypeVar("T")
 
 
 def per_request(key: str, load: Callable[[], T]) -> T:
-    if not has_request_context() or request.method != "GET":
+    if not has_request_context():
         return load()
-    cache = request.environ.setdefault("crm.cache", {})
+    environ = request.environ  # one proxy lookup: this runs for every row of a list
+    if environ["REQUEST_METHOD"] != "GET":
+        return load()
+    cache = environ.setdefault("crm.cache", {})
     if key not in cache:
         cache[key] = load()
     return cache[key]

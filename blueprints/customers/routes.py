@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, load_only, selectinload
 from werkzeug.routing import BuildError
 
 from blueprints.customers import bp, history
@@ -96,12 +96,28 @@ def _regions_in_scope() -> Select:
     return select(regions.c.region).where(regions.c.region.is_not(None)).order_by(regions.c.region)
 
 
+LIST_COLUMNS = (
+    Customer.name,
+    Customer.tier,
+    Customer.strategy,
+    Customer.industry_id,
+    Customer.region,
+    Customer.status,
+    Customer.owner_id,
+    Customer.annual_spend,
+    Customer.contract_expiry,
+)
+
+
 @bp.route("/")
 @login_required
 def index():
     filters = CustomerFilters.from_args(request.args)
     stmt = search_customers(current_user, filters).options(
-        joinedload(Customer.owner).load_only(User.display_name), joinedload(Customer.industry)
+        # The list's columns, not the whole archive record (address, notes, products...).
+        load_only(*LIST_COLUMNS),
+        joinedload(Customer.owner).load_only(User.display_name),
+        joinedload(Customer.industry),
     )
     page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     ids = [customer.id for customer in page.items]
