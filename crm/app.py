@@ -198,3 +198,9 @@ def settle_worker(app: Flask) -> None:
     for name in app.jinja_env.list_templates(extensions=("html", "txt")):
         app.jinja_env.get_template(name)
     gc.freeze()
+    # With start-up frozen, what is left for full collections is small, so CPython's
+    # own brake on them (wait until that set grows by a quarter) no longer holds and
+    # one ran every ten young passes: every few large page views, 10-20 ms each.
+    # A full collection every hundred passes keeps cycles bounded without the stalls.
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, 100)
