@@ -11,10 +11,12 @@ from flask import Flask, request, url_for
 from flask_babel import format_date, format_datetime, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 
 from crm import labels
 from crm.i18n import LANGUAGE_NAMES
 from crm.request_cache import per_request
+from models import Tier
 
 
 def register(app: Flask) -> None:
@@ -25,6 +27,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["url_with"] = url_with
     app.jinja_env.globals["list_url"] = list_url
     app.jinja_env.globals["url_shape"] = url_shape
+    app.jinja_env.globals["tier_badge"] = tier_badge
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["get_locale"] = get_locale
@@ -96,6 +99,22 @@ def url_shape(endpoint: str, name: str) -> str:
         return url.replace("{", "{{").replace("}", "}}").replace(str(marker), "{}")
 
     return per_request(f"shape:{endpoint}:{name}", build)
+
+
+TIER_BADGE_CLASSES = {
+    Tier.A_PLUS: "text-bg-danger",
+    Tier.A: "text-bg-warning",
+    Tier.B: "text-bg-info",
+    Tier.C: "text-bg-secondary",
+}
+
+
+def tier_badge(tier: Tier) -> Markup:
+    """A customer's value tier as a coloured badge (a function, not a macro: lists show
+    one per row, and a Jinja macro call costs several times more)."""
+    return Markup('<span class="badge {}">{}</span>').format(
+        TIER_BADGE_CLASSES[tier], labels.label(tier)
+    )
 
 
 def list_url(endpoint: str, **args) -> str:

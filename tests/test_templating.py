@@ -79,3 +79,12 @@ def test_times_print_as_babel_prints_them_in_the_users_zone(app, pattern):
         for value in (late, summer):
             assert local_datetime(value, pattern) == format_datetime(value, pattern)
         assert local_datetime(datetime(2026, 1, 31, 23, 30, tzinfo=UTC)) == "2026-02-01 07:30"
+
+
+def test_tier_badges(app):
+    from crm.templating import tier_badge
+    from models import Tier
+
+    with app.test_request_context("/"):
+        assert str(tier_badge(Tier.A_PLUS)) == '<span class="badge text-bg-danger">A+</span>'
+        assert str(tier_badge(Tier.C)) == '<span class="badge text-bg-secondary">C</span>'
