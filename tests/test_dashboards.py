@@ -421,6 +421,35 @@ def test_admin_home_shows_the_snapshot_for_every_team_and_live_figures_per_team(
     assert 'id="snapshot-time"' not in team2 and reached(team2) == 2
 
 
+def test_days_in_stage_opens_the_opportunities_that_were_in_the_stage(
+    client, login, org, histories, stages
+):
+    """The figure's count and the list behind it are the same opportunities: those of
+    the cohort that spent time in the stage (b, lost in Needs discovery, still counts
+    for the stages it was in before)."""
+    import re
+
+    _english(org["sup1"])
+    login(client, org["sup1"])
+    page = client.get("/").text
+    days = page.split('id="chart-days"', 1)[1]
+    links = dict(
+        (int(stage), (href.replace("&amp;", "&"), int(count)))
+        for stage, href, count in re.findall(
+            r'<tr data-stage="(\d+)"><td>[^<]*</td>'
+            r'<td class="text-end"><a href="([^"]+)">(\d+)</a>',
+            days,
+        )
+    )
+    needs = stages["Needs discovery"].id
+    href, count = links[needs]
+    assert "been_in=" in href and "created_from=" in href and count == 2
+    listing = client.get(href).text
+    listed = {int(i) for i in re.findall(r'<tr id="opportunity-(\d+)"', listing)}
+    assert len(listed) == count
+    assert 'data-chip="been_in"' in listing and "Needs discovery" in listing
+
+
 def test_the_scheduler_runs_the_tick_and_the_snapshot_as_separate_jobs(app, org, histories):
     from crm.scheduler import TICK_JOB_ID, build_scheduler, run_snapshot
 

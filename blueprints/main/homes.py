@@ -69,6 +69,7 @@ def team_context(
     lines = dashboards.team_rows(rows, sort=sort) if all_teams else rows
     return {
         "periods": p,
+        "cohort": cohort,
         "week_arg": iso_week(p.week.first),
         "rows": rows,
         "team_lines": lines if all_teams else None,

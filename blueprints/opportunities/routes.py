@@ -55,7 +55,13 @@ def _filter_context(filters: search.OpportunityFilters) -> dict:
         "statuses": search.STATUS_FILTERS,
         "lost_reason_names": {reason.value: label(reason) for reason in LostReason},
         "lost_to_name": _competitor_name(filters.lost_to),
+        "been_in_name": _stage_name(filters.been_in),
     }
+
+
+def _stage_name(stage_id: str) -> str:
+    stage = db.session.get(Stage, int(stage_id)) if stage_id else None
+    return stage.name_for(str(get_locale())) if stage else ""
 
 
 def _competitor_name(competitor_id: str) -> str:

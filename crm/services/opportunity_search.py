@@ -28,6 +28,7 @@ from models import (
     LostReason,
     Opportunity,
     OpportunityContact,
+    OpportunityHistory,
     OpportunityStatus,
     Phase,
     Role,
@@ -128,13 +129,14 @@ class OpportunityFilters:
     created_to: str = ""
     lost_reason: str = ""
     lost_to: str = ""
+    been_in: str = ""  # a stage id: opportunities that spent time in it (not while lost)
     sort: str = "updated"
 
     @classmethod
     def from_args(cls, args: Any, user: User) -> OpportunityFilters:
         """Build from request.args; unknown values are dropped, never an error."""
         filters = cls(**{f.name: (args.get(f.name) or "").strip()[:100] for f in fields(cls)})
-        for name in ("owner", "team", "stage", "customer", "lost_to"):
+        for name in ("owner", "team", "stage", "customer", "lost_to", "been_in"):
             if not getattr(filters, name).isdigit():
                 setattr(filters, name, "")
         if user.role is not Role.ADMIN:
@@ -165,7 +167,7 @@ class OpportunityFilters:
     @property
     def ranges(self) -> dict[str, str]:
         """The set filters shown as removable chips (not in the form's fields)."""
-        names = (*DATE_RANGES, "lost_reason", "lost_to")
+        names = (*DATE_RANGES, "lost_reason", "lost_to", "been_in")
         return {name: getattr(self, name) for name in names if getattr(self, name)}
 
 
@@ -197,6 +199,15 @@ def _conditions(filters: OpportunityFilters, user: User, *, with_stage: bool = T
         conditions.append(Opportunity.lost_reason == LostReason(filters.lost_reason))
     if filters.lost_to:
         conditions.append(Opportunity.lost_to_id == int(filters.lost_to))
+    if filters.been_in:
+        # What "average days in each stage" counts: a stretch in the stage, not while lost.
+        conditions.append(
+            exists().where(
+                OpportunityHistory.opportunity_id == Opportunity.id,
+                OpportunityHistory.stage_id == int(filters.been_in),
+                OpportunityHistory.status != OpportunityStatus.LOST,
+            )
+        )
     if filters.q:
         like = f"%{filters.q}%"
         conditions.append(or_(Opportunity.title.like(like), Customer.name.like(like)))
