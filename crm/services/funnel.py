@@ -49,18 +49,13 @@ class FunnelStep:
     conversion: Decimal | None = None  # share of `reached` that got to the next stage (%)
 
 
-def _owned(viewer: User | None, owner_ids: list[int] | None) -> tuple:
-    """WHERE clauses for the opportunities of these owners in the viewer's scope.
+def _within(stmt: Select, viewer: User | None, owner_ids: list[int] | None) -> Select:
+    """`stmt` (over opportunities) limited to these owners within the viewer's scope,
+    joining the customers only when the scope needs them.
 
     None for both means every opportunity: the organisation-wide snapshot, which the
     scheduler computes for no one in particular (see crm/services/snapshots.py).
     """
-    owned = () if owner_ids is None else (Opportunity.owner_id.in_(owner_ids),)
-    return owned if viewer is None else (*owned, customer_scope(viewer))
-
-
-def _within(stmt: Select, viewer: User | None, owner_ids: list[int] | None) -> Select:
-    """`stmt` limited as _owned says, joining the customers only when the scope needs them."""
     if owner_ids is not None:
         stmt = stmt.where(Opportunity.owner_id.in_(owner_ids))
     scope = true() if viewer is None else customer_scope(viewer)
@@ -95,7 +90,7 @@ def funnel(
         )
     }
     if reached is None:
-        reached = reached_counts(_owned(viewer, owner_ids), cohort)
+        reached = reached_counts(viewer, owner_ids, cohort)
     steps = [
         FunnelStep(
             stage,
@@ -113,21 +108,22 @@ def funnel(
     return steps
 
 
-def _reached_select(owned: tuple, cohort: metrics.Period) -> Select:
+def _reached_select(
+    viewer: User | None, owner_ids: list[int] | None, cohort: metrics.Period
+) -> Select:
     """(stage id, opportunities of the cohort that reached it) per pre-sale stage."""
     furthest = (
-        select(
-            OpportunityHistory.opportunity_id.label("opportunity_id"),
-            func.max(Stage.position).label("position"),
+        _within(
+            select(
+                OpportunityHistory.opportunity_id.label("opportunity_id"),
+                func.max(Stage.position).label("position"),
+            )
+            .join(Stage, Stage.id == OpportunityHistory.stage_id)
+            .join(Opportunity, Opportunity.id == OpportunityHistory.opportunity_id),
+            viewer,
+            owner_ids,
         )
-        .join(Stage, Stage.id == OpportunityHistory.stage_id)
-        .join(Opportunity, Opportunity.id == OpportunityHistory.opportunity_id)
-        .join(Opportunity.customer)
-        .where(
-            *owned,
-            cohort.contains(Opportunity.created_at),
-            Stage.phase == Phase.PRE_SALE,
-        )
+        .where(cohort.contains(Opportunity.created_at), Stage.phase == Phase.PRE_SALE)
         .group_by(OpportunityHistory.opportunity_id)
         .subquery()
     )
@@ -139,18 +135,20 @@ def _reached_select(owned: tuple, cohort: metrics.Period) -> Select:
     )
 
 
-def reached_counts(owned: tuple, cohort: metrics.Period) -> dict[int, int]:
+def reached_counts(
+    viewer: User | None, owner_ids: list[int] | None, cohort: metrics.Period
+) -> dict[int, int]:
     """Of the opportunities created in the cohort, how many reached each pre-sale stage."""
-    return dict(db.session.execute(_reached_select(owned, cohort)).all())
+    return dict(db.session.execute(_reached_select(viewer, owner_ids, cohort)).all())
 
 
 def history_figures(
     viewer: User | None, owner_ids: list[int] | None, cohort: metrics.Period, now: datetime
 ) -> tuple[dict[int, int], dict[int, tuple[int, float]]]:
     """reached_counts and day_totals in one statement (UNION ALL), for pages counting both."""
-    owned = _owned(viewer, owner_ids)
-    reached = _reached_select(owned, cohort).add_columns(literal(None), literal("reached"))
-    days = _days_select(owned, cohort, now).add_columns(literal("days"))
+    reached = _reached_select(viewer, owner_ids, cohort)
+    reached = reached.add_columns(literal(None), literal("reached"))
+    days = _days_select(viewer, owner_ids, cohort, now).add_columns(literal("days"))
     counts: dict[int, int] = {}
     totals: dict[int, tuple[int, float]] = {}
     for stage_id, count, total, kind in db.session.execute(union_all(reached, days)):
@@ -178,7 +176,7 @@ def days_in_stage(
 ) -> list[StageDays]:
     """Average days per stage over the cohort's history (`totals` as day_totals gives)."""
     if totals is None:
-        totals = day_totals(_owned(viewer, owner_ids), cohort, now or utcnow())
+        totals = day_totals(viewer, owner_ids, cohort, now or utcnow())
     return [
         StageDays(
             stage,
@@ -190,22 +188,26 @@ def days_in_stage(
     ]
 
 
-def _days_select(owned: tuple, cohort: metrics.Period, now: datetime) -> Select:
+def _days_select(
+    viewer: User | None, owner_ids: list[int] | None, cohort: metrics.Period, now: datetime
+) -> Select:
     """(stage id, opportunities that were in it, their total days there) per stage."""
     H = OpportunityHistory
     spans = (
-        select(
-            H.opportunity_id,
-            H.stage_id,
-            H.status,
-            H.at,
-            func.lead(H.at)
-            .over(partition_by=H.opportunity_id, order_by=(H.at, H.id))
-            .label("until"),
+        _within(
+            select(
+                H.opportunity_id,
+                H.stage_id,
+                H.status,
+                H.at,
+                func.lead(H.at)
+                .over(partition_by=H.opportunity_id, order_by=(H.at, H.id))
+                .label("until"),
+            ).join(Opportunity, Opportunity.id == H.opportunity_id),
+            viewer,
+            owner_ids,
         )
-        .join(Opportunity, Opportunity.id == H.opportunity_id)
-        .join(Opportunity.customer)
-        .where(*owned, cohort.contains(Opportunity.created_at))
+        .where(cohort.contains(Opportunity.created_at))
         .subquery()
     )
     until = func.coalesce(spans.c.until, metrics.utc_literal(now))
@@ -220,9 +222,11 @@ def _days_select(owned: tuple, cohort: metrics.Period, now: datetime) -> Select:
     )
 
 
-def day_totals(owned: tuple, cohort: metrics.Period, now: datetime) -> dict[int, tuple[int, float]]:
+def day_totals(
+    viewer: User | None, owner_ids: list[int] | None, cohort: metrics.Period, now: datetime
+) -> dict[int, tuple[int, float]]:
     """Per stage: the opportunities that were in it and their total days there."""
-    rows = db.session.execute(_days_select(owned, cohort, now))
+    rows = db.session.execute(_days_select(viewer, owner_ids, cohort, now))
     return {sid: (count, float(total or 0)) for sid, count, total in rows}
 
 
