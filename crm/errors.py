@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 
 from crm.extensions import db
+
+
+def _numeric_out_of_range(error: DataError) -> bool:
+    # SQLSTATE 22003: numeric_value_out_of_range (integer, bigint); other data errors
+    # are bugs to see, not bad input to hide.
+    return getattr(error.orig, "sqlstate", None) == "22003"
 
 
 def register(app: Flask) -> None:
@@ -26,6 +33,17 @@ def register(app: Flask) -> None:
 
     for status in (400, 403, 404, 405, 429, 500):
         app.register_error_handler(status, page(status))
+
+    @app.errorhandler(OverflowError)
+    @app.errorhandler(DataError)
+    def out_of_range(error):
+        """A number no column can hold (a forty-digit id or page in the URL): SQLite
+        refuses to bind it, PostgreSQL to cast it. No record can match: not found."""
+        if isinstance(error, DataError) and not _numeric_out_of_range(error):
+            raise error
+        db.session.rollback()
+        app.logger.info("number out of range: path=%s", request.path)
+        return render_template("errors/error.html", status=404), 404
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):

@@ -17,6 +17,7 @@ from crm.i18n import today_in, user_zone
 from crm.permissions import customer_scope
 from crm.services import audit
 from crm.services.errors import DomainError, NotAllowed, check_version
+from crm.services.identity import is_record_id
 from crm.services.reference import require_admin
 from models import (
     AuditAction,
@@ -358,7 +359,7 @@ class PresenceFilters:
         get = lambda name: (args.get(name) or "").strip()[:20]  # noqa: E731
         days = get("days")
         return cls(
-            competitor=get("competitor") if get("competitor").isdigit() else "",
+            competitor=get("competitor") if is_record_id(get("competitor")) else "",
             threat=get("threat") if get("threat") in {t.value for t in ThreatLevel} else "",
             days=int(days) if days.isdigit() and int(days) in WINDOW_CHOICES else DEFAULT_WINDOW,
             expiring="1" if get("expiring") in {"1", "y", "on"} else "",

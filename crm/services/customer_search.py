@@ -9,7 +9,7 @@ from sqlalchemy import Select, and_, case, exists, or_, select
 
 from crm.permissions import visible_customers
 from crm.services.cadence import silent_rule
-from crm.services.identity import normalise_name
+from crm.services.identity import is_record_id, normalise_name
 from models import (
     BuyingRole,
     Contact,
@@ -72,9 +72,9 @@ class CustomerFilters:
             filters.strategy = ""
         if filters.status not in {s.value for s in CustomerStatus}:
             filters.status = ""
-        if not filters.industry.isdigit():
+        if not is_record_id(filters.industry):
             filters.industry = ""
-        if not filters.owner.isdigit():
+        if not is_record_id(filters.owner):
             filters.owner = ""
         if filters.sort not in SORTS:
             filters.sort = "name"

@@ -75,3 +75,12 @@ def normalise_name(name: str) -> str:
                 changed = True
                 break
     return key
+
+
+# A record id as a URL filter may carry it: digits that fit the BIGINT id columns.
+# Longer ones identify nothing, and the databases refuse to bind them.
+MAX_RECORD_ID = 2**63 - 1
+
+
+def is_record_id(text: str) -> bool:
+    return text.isdigit() and len(text) <= 19 and int(text) <= MAX_RECORD_ID

@@ -20,6 +20,7 @@ from sqlalchemy.orm import aliased, contains_eager, joinedload
 from crm.extensions import db
 from crm.i18n import local_midnight_utc, user_zone
 from crm.permissions import customer_scope, led_team_ids, owner_scope
+from crm.services.identity import is_record_id
 from crm.services.stages import all_stages, needs_discovery_position
 from models import (
     BuyingRole,
@@ -137,7 +138,7 @@ class OpportunityFilters:
         """Build from request.args; unknown values are dropped, never an error."""
         filters = cls(**{f.name: (args.get(f.name) or "").strip()[:100] for f in fields(cls)})
         for name in ("owner", "team", "stage", "customer", "lost_to", "been_in"):
-            if not getattr(filters, name).isdigit():
+            if not is_record_id(getattr(filters, name)):
                 setattr(filters, name, "")
         if user.role is not Role.ADMIN:
             filters.team = ""
