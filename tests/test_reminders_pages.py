@@ -166,7 +166,7 @@ def test_my_follow_ups_are_split_by_the_owners_day(
         customer, due_on=today, due_at=datetime.combine(today, time(8, 30), tzinfo=NEW_YORK)
     )
     next_week = timed_reminder(make_reminder, customer, today + timedelta(days=7))
-    too_far = timed_reminder(make_reminder, customer, today + timedelta(days=8))
+    later = timed_reminder(make_reminder, customer, today + timedelta(days=8))
     done = timed_reminder(make_reminder, customer, today, status=ReminderStatus.DONE)
     teammates = timed_reminder(make_reminder, make_customer(english["m2"]), today)
 
@@ -176,10 +176,83 @@ def test_my_follow_ups_are_split_by_the_owners_day(
     assert section_ids(html, "overdue") == [overdue.id]
     assert section_ids(html, "today") == [due_today.id]
     assert section_ids(html, "upcoming") == [next_week.id]
-    for absent in (too_far, done, teammates):
+    assert section_ids(html, "later") == [later.id]
+    for absent in (done, teammates):
         assert f'id="reminder-{absent.id}"' not in html
     assert "江城智慧交通集团" in html
     assert f"{(today - timedelta(days=2)).isoformat()} 15:00" in html  # New York time
+
+
+def _later_pages(client, url: str) -> list[list[int]]:
+    """The ids of the "Later" section on each page, following its Next links to the end."""
+    pages = []
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        html = response.get_data(as_text=True)
+        pages.append(section_ids(html, "later"))
+        more = re.search(r'href="([^"]+)" id="later-next"', html)
+        url = more and more[1].replace("&amp;", "&")
+    return pages
+
+
+def test_every_later_follow_up_is_reachable_page_by_page(
+    client, login, english, customer, make_customer, make_reminder
+):
+    today = ny_today()
+    soon = [
+        timed_reminder(make_reminder, customer, today + timedelta(days=10 + i)) for i in range(19)
+    ]
+    in_40_days = timed_reminder(make_reminder, customer, today + timedelta(days=40))
+    in_400_days = timed_reminder(make_reminder, customer, today + timedelta(days=400))
+    teammates = timed_reminder(
+        make_reminder, make_customer(english["m2"]), today + timedelta(days=50)
+    )
+
+    login(client, english["m1"])
+    pages = _later_pages(client, "/reminders/")
+
+    expected = [r.id for r in soon] + [in_40_days.id, in_400_days.id]
+    assert pages == [expected[:20], expected[20:]]
+    assert "Later <span" in client.get("/reminders/").get_data(as_text=True)
+    assert teammates.id not in sum(pages, [])
+    # Out of range page numbers show the nearest page, never an error.
+    assert (
+        section_ids(client.get("/reminders/?later=0").get_data(as_text=True), "later")
+        == (expected[:20])
+    )
+    far = client.get(f"/reminders/?later={10**30}&page={10**30}")
+    assert far.status_code == 200
+    assert section_ids(far.get_data(as_text=True), "later") == expected[20:]
+
+    # Another manager reaches none of them, on their own list or by asking for m1's.
+    login(client, english["m2"])
+    assert _later_pages(client, "/reminders/") == [[teammates.id]]
+    assert client.get(f"/reminders/?owner={english['m1'].id}&later=2").status_code == 404
+    # m1's supervisor pages through them too.
+    login(client, english["sup1"])
+    assert _later_pages(client, f"/reminders/?owner={english['m1'].id}") == [
+        expected[:20],
+        expected[20:],
+    ]
+
+
+def test_more_near_follow_ups_than_a_page_go_on_to_the_next_page(
+    client, login, english, customer, make_reminder, monkeypatch
+):
+    from blueprints.reminders import routes
+
+    monkeypatch.setattr(routes, "LIST_LIMIT", 2)
+    today = ny_today()
+    near = [timed_reminder(make_reminder, customer, today + timedelta(days=i)) for i in range(3)]
+    login(client, english["m1"])
+    first = client.get("/reminders/").get_data(as_text=True)
+    shown = [section_ids(first, key) for key in ("overdue", "today", "upcoming")]
+    assert sum(shown, []) == [near[0].id, near[1].id]
+    url = re.search(r'href="([^"]+)" id="page-next"', first)[1].replace("&amp;", "&")
+    second = client.get(url).get_data(as_text=True)
+    assert section_ids(second, "upcoming") == [near[2].id]
+    assert 'id="page-first"' in second and 'id="page-next"' not in second
 
 
 def test_supervisor_switches_to_a_team_members_follow_ups(
@@ -235,6 +308,19 @@ def test_list_statement_count_does_not_grow(
                     note=f"note {i}",
                 )
             )
+            later = today + timedelta(days=30 + i)
+            db.session.add(
+                Reminder(
+                    owner=english["m1"],
+                    customer=customer,
+                    opportunity=opportunity if i % 2 == 0 else None,
+                    source=ReminderSource.MANUAL,
+                    due_on=later,
+                    due_at=datetime.combine(later, time(10, 0), tzinfo=NEW_YORK),
+                    has_time=i % 2 == 1,
+                    note=f"later {i}",
+                )
+            )
         db.session.commit()
         with count_queries() as statements:
             response = client.get(f"/reminders/?owner={english['m1'].id}")
@@ -243,6 +329,7 @@ def test_list_statement_count_does_not_grow(
     html = response.get_data(as_text=True)
     shown = sum(len(section_ids(html, key)) for key in ("overdue", "today", "upcoming"))
     assert shown == 50
+    assert len(section_ids(html, "later")) == 20  # one page of the 50 later ones
     assert counts[0] == counts[1], counts
 
 

@@ -38,9 +38,10 @@ from models import (
     VisitKind,
 )
 
-# Overdue, today and the next week; more than this and the page says so.
+# Overdue, today and the next week in full (LIST_LIMIT a page); later ones in pages of their own.
 DAYS_AHEAD = 7
 LIST_LIMIT = 300
+MAX_PAGE = 100_000  # a page number out of the database's integer range is the last page
 MATCH_LIMIT = 30
 SOURCE_LABELS = {
     ReminderSource.MANUAL: _l("Set by hand"),
@@ -114,14 +115,27 @@ def _switchable_owners() -> list[User]:
 @login_required
 def index():
     owner = _whose_list()
+    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
     follow_ups = reminder_service.pending_reminders_for(
-        owner, viewer=current_user, days_ahead=DAYS_AHEAD, limit=LIST_LIMIT
+        owner,
+        viewer=current_user,
+        days_ahead=DAYS_AHEAD,
+        limit=LIST_LIMIT,
+        offset=(page - 1) * LIST_LIMIT,
+    )
+    later = reminder_service.later_reminders_for(
+        owner,
+        viewer=current_user,
+        days_ahead=DAYS_AHEAD,
+        page=min(request.args.get("later", 1, type=int), MAX_PAGE),
     )
     return render_template(
         "reminders/index.html",
         owner=owner,
         owners=_switchable_owners(),
         follow_ups=follow_ups,
+        page=page,
+        later=later,
         back=request.full_path if request.query_string else request.path,
     )
 

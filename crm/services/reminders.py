@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -153,6 +153,31 @@ class PendingReminders:
         return len(self.overdue) + len(self.due_today) + len(self.upcoming)
 
 
+def _pending_of(user: User, viewer: User, *columns) -> Select:
+    """SELECT of the user's pending follow-ups that `viewer` may see (or `columns` of them)."""
+    return (
+        select(*(columns or (Reminder,)))
+        .select_from(Reminder)
+        .join(Reminder.customer)
+        .where(
+            Reminder.owner_id == user.id,
+            Reminder.status == ReminderStatus.PENDING,
+            customer_scope(viewer),
+            owner_scope(viewer, Reminder.owner_id),
+        )
+    )
+
+
+def _soonest_first(stmt: Select) -> Select:
+    """Follow-up lines, soonest first, with what a line shows of their relations."""
+    return stmt.options(
+        # What a follow-up line shows of them, not whole rows.
+        joinedload(Reminder.customer).load_only(Customer.name, Customer.owner_id),
+        joinedload(Reminder.owner).load_only(User.timezone, User.display_name),
+        joinedload(Reminder.opportunity).load_only(Opportunity.title),
+    ).order_by(Reminder.due_at, Reminder.id)
+
+
 def pending_reminders_for(
     user: User,
     *,
@@ -160,32 +185,21 @@ def pending_reminders_for(
     limit: int = HOME_LIMIT,
     days_ahead: int = 14,
     viewer: User | None = None,
+    offset: int = 0,
 ) -> PendingReminders:
     """The user's own pending follow-ups (overdue, today, the next `days_ahead` days).
 
     `viewer` (default: the user) is who looks: a supervisor sees a team member's list,
-    limited to the customers in the supervisor's scope. Days are the owner's.
+    limited to the customers in the supervisor's scope. Days are the owner's. `offset`
+    skips that many of the soonest (the list page's later pages).
     """
     viewer = viewer or user
     today = today_in(user_zone(user), now)
     rows = list(
         db.session.scalars(
-            select(Reminder)
-            .join(Reminder.customer)
-            .options(
-                # What a follow-up line shows of them, not whole rows.
-                joinedload(Reminder.customer).load_only(Customer.name, Customer.owner_id),
-                joinedload(Reminder.owner).load_only(User.timezone, User.display_name),
-                joinedload(Reminder.opportunity).load_only(Opportunity.title),
-            )
-            .where(
-                Reminder.owner_id == user.id,
-                Reminder.status == ReminderStatus.PENDING,
-                Reminder.due_on <= today + timedelta(days=days_ahead),
-                customer_scope(viewer),
-                owner_scope(viewer, Reminder.owner_id),
-            )
-            .order_by(Reminder.due_at, Reminder.id)
+            _soonest_first(_pending_of(user, viewer))
+            .where(Reminder.due_on <= today + timedelta(days=days_ahead))
+            .offset(max(offset, 0))
             .limit(limit)
         )
     )
@@ -198,6 +212,48 @@ def pending_reminders_for(
         else:
             result.upcoming.append(reminder)
     return result
+
+
+@dataclass
+class LaterReminders:
+    """One page of a user's pending follow-ups due after the days the list shows in full."""
+
+    after: date  # the last day shown in full; these are due later
+    rows: list[Reminder]
+    page: int
+    total: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.page * LATER_PAGE_SIZE < self.total
+
+
+LATER_PAGE_SIZE = 20
+
+
+def later_reminders_for(
+    user: User,
+    *,
+    viewer: User,
+    days_ahead: int,
+    page: int = 1,
+    now: datetime | None = None,
+) -> LaterReminders:
+    """The `page`th page of the user's pending follow-ups due after `days_ahead` days."""
+    after = today_in(user_zone(user), now) + timedelta(days=days_ahead)
+    total = db.session.scalar(
+        _pending_of(user, viewer, func.count(Reminder.id)).where(Reminder.due_on > after)
+    )
+    page = min(max(page, 1), max(1, -(-total // LATER_PAGE_SIZE)))
+    rows = list(
+        db.session.scalars(
+            _soonest_first(_pending_of(user, viewer))
+            .where(Reminder.due_on > after)
+            .offset((page - 1) * LATER_PAGE_SIZE)
+            .limit(LATER_PAGE_SIZE)
+        )
+    )
+    return LaterReminders(after=after, rows=rows, page=page, total=total)
 
 
 # Scope ----------------------------------------------------------------------
