@@ -100,7 +100,10 @@ def send_outbox(worker):
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--as", "username", required=True, help="The user importing (and default owner).")
 @click.option(
-    "--encoding", type=click.Choice(["auto", "utf-8", "gb18030"]), default="auto", show_default=True
+    "--encoding",
+    type=click.Choice(["auto", "utf-8", "gb18030", "big5"]),
+    default="auto",
+    show_default=True,
 )
 @click.option("--dry-run", is_flag=True, help="Check every line, import nothing.")
 def import_csv(kind, path, username, encoding, dry_run):
@@ -123,6 +126,12 @@ def import_csv(kind, path, username, encoding, dry_run):
         with click.progressbar(length=steps, label=label, file=sys.stderr) as bar:
             run = imports.check_import if dry_run else imports.run_import
             report = run(parsed, actor=actor, progress=bar.update)
+    except imports.EncodingUnsure as unsure:
+        for name, lines in unsure.previews.items():
+            click.echo(f"--encoding {name}:", err=True)
+            for line in lines:
+                click.echo(f"  {line}", err=True)
+        raise click.ClickException(str(unsure.message))
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(str(error.message))

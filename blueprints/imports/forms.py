@@ -26,21 +26,41 @@ class ImportUploadForm(FlaskForm):
     encoding = SelectField(
         _l("Encoding"),
         description=_l(
-            "Automatic reads UTF-8 (with or without BOM) and otherwise GB18030, "
-            "which Excel uses on a Chinese Windows."
+            "Automatic reads UTF-8 (with or without BOM), and otherwise GB18030 or Big5, "
+            "which Excel uses on a Chinese Windows; when it cannot tell, it asks."
         ),
     )
+
+    def errors_on_file(self, message: str) -> None:
+        """Show why the file cannot be read under the file field."""
+        self.file.errors = [*self.file.errors, message]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.kind.choices = options([("customers", _l("Customers")), ("contacts", _l("Contacts"))])
         self.encoding.choices = options(
-            [("auto", _l("Automatic")), ("utf-8", "UTF-8"), ("gb18030", "GB18030 (GBK)")]
+            [
+                ("auto", _l("Automatic")),
+                ("utf-8", "UTF-8"),
+                ("gb18030", "GB18030 (GBK)"),
+                ("big5", _l("Big5 (traditional Chinese)")),
+            ]
         )
 
 
 class ImportCommitForm(FlaskForm):
     token = HiddenField(validators=[DataRequired(), Regexp(TOKEN_PATTERN)])
+
+
+class ImportEncodingForm(FlaskForm):
+    """Read a kept upload again in the encoding the user picked from the previews."""
+
+    token = HiddenField(validators=[DataRequired(), Regexp(TOKEN_PATTERN)])
+    encoding = SelectField(_l("Encoding"), validators=[DataRequired()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.encoding.choices = options([("gb18030", "GB18030"), ("big5", "Big5")])
 
 
 class MergeChoiceForm(FlaskForm):

@@ -24,6 +24,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from blueprints.imports import bp
 from blueprints.imports.forms import (
     ImportCommitForm,
+    ImportEncodingForm,
     ImportUploadForm,
     MergeChoiceForm,
     MergeForm,
@@ -48,8 +49,42 @@ def _result(report, filename: str, token: str | None, status: int = 200):
         report=report,
         filename=filename,
         columns=COLUMNS[report.kind],
-        commit_form=ImportCommitForm(token=token) if token else None,
+        commit_form=ImportCommitForm(formdata=None, token=token) if token else None,
     ), status
+
+
+def _check_upload(form, data: bytes, *, kind: str, encoding: str, filename: str):
+    """Dry-run the file and show the result; None when it cannot be read (the form says why).
+
+    A file whose encoding is unclear is kept, and the page shows how its first lines
+    read in each candidate encoding, so the user picks one without uploading again.
+    """
+    try:
+        parsed = imports.parse_file(kind, data, encoding)
+        report = imports.check_import(parsed, actor=current_user)
+    except imports.EncodingUnsure as unsure:
+        token = keep_upload(
+            data, user_id=current_user.id, kind=kind, encoding="auto", filename=filename
+        )
+        return render_template(
+            "imports/encoding.html",
+            unsure=unsure,
+            filename=filename,
+            form=ImportEncodingForm(formdata=None, token=token),
+        )
+    except DomainError as error:
+        form.errors_on_file(str(error.message))
+        return None
+    token = None
+    if report.ok and report.rows:
+        token = keep_upload(
+            data,
+            user_id=current_user.id,
+            kind=parsed.kind,
+            encoding=parsed.encoding,
+            filename=filename,
+        )
+    return _result(report, filename, token)
 
 
 @bp.route("/customers/import", methods=["GET", "POST"])
@@ -57,27 +92,44 @@ def _result(report, filename: str, token: str | None, status: int = 200):
 def upload():
     form = ImportUploadForm()
     if form.validate_on_submit():
-        data = form.file.data.read()
-        filename = form.file.data.filename or ""
-        try:
-            parsed = imports.parse_file(form.kind.data, data, form.encoding.data)
-            report = imports.check_import(parsed, actor=current_user)
-        except DomainError as error:
-            form.file.errors.append(str(error.message))
-        else:
-            token = None
-            if report.ok and report.rows:
-                token = keep_upload(
-                    data,
-                    user_id=current_user.id,
-                    kind=parsed.kind,
-                    encoding=parsed.encoding,
-                    filename=filename,
-                )
-            return _result(report, filename, token)
+        shown = _check_upload(
+            form,
+            form.file.data.read(),
+            kind=form.kind.data,
+            encoding=form.encoding.data,
+            filename=form.file.data.filename or "",
+        )
+        if shown is not None:
+            return shown
     return render_template(
         "imports/upload.html", form=form, columns=COLUMNS
     ), 400 if form.errors else 200
+
+
+@bp.route("/customers/import/encoding", methods=["POST"])
+@login_required
+def choose_encoding():
+    """Check a kept upload again, read in the encoding the user chose from the previews."""
+    form = ImportEncodingForm()
+    if not form.validate_on_submit():
+        abort(400)
+    stored = load_upload(form.token.data, current_user.id)
+    if stored is None:
+        flash(_("This upload is no longer available. Please upload the file again."), "warning")
+        return redirect(url_for("imports.upload"))
+    data, meta = stored
+    discard_upload(form.token.data)
+    upload_form = ImportUploadForm(formdata=None, kind=meta["kind"], encoding=form.encoding.data)
+    shown = _check_upload(
+        upload_form,
+        data,
+        kind=meta["kind"],
+        encoding=form.encoding.data,
+        filename=meta["filename"],
+    )
+    if shown is not None:
+        return shown
+    return render_template("imports/upload.html", form=upload_form, columns=COLUMNS), 400
 
 
 @bp.errorhandler(RequestEntityTooLarge)

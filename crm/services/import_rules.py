@@ -153,6 +153,11 @@ class Checker:
         # Rows whose link (parent, manager) is resolved once every row is read.
         self.pending: list[tuple[RowPlan, str | None]] = []
         self.enums = enum_lookup()
+        # Column key → the header as the file wrote it: messages name what the user sees.
+        self.headings: dict[str, str] = {}
+
+    def heading(self, column: str) -> str:
+        return self.headings.get(column, column)
 
     def refuse(self, line: int, message: object) -> None:
         self.errors.setdefault(line, []).append(message)
@@ -195,7 +200,7 @@ class Checker:
                 line,
                 _l(
                     "%(column)s is longer than %(limit)d characters",
-                    column=column,
+                    column=self.heading(column),
                     limit=limit,
                 ),
             )
@@ -212,7 +217,7 @@ class Checker:
                 line,
                 _l(
                     "%(column)s %(value)s is not one of: %(allowed)s",
-                    column=column,
+                    column=self.heading(column),
                     value=raw,
                     allowed=", ".join(label(m) for m in enum_cls),
                 ),
@@ -232,7 +237,7 @@ class Checker:
                 line,
                 _l(
                     "%(column)s must be a whole number from %(low)d to %(high)d, not %(value)s",
-                    column=column,
+                    column=self.heading(column),
                     low=low,
                     high=high,
                     value=raw,
@@ -254,7 +259,7 @@ class Checker:
                 line,
                 _l(
                     "%(column)s must be an amount in yuan from 0 to 99999999999999, not %(value)s",
-                    column=column,
+                    column=self.heading(column),
                     value=raw,
                 ),
             )
@@ -276,7 +281,7 @@ class Checker:
             line,
             _l(
                 "%(column)s must be a date like 2025-06-30, not %(value)s",
-                column=column,
+                column=self.heading(column),
                 value=raw,
             ),
         )

@@ -28,7 +28,10 @@ from crm.services.import_rules import RowPlan
 from models import AuditAction, AuditEntry, Contact, Customer, User
 from models.base import utcnow
 
-ENCODINGS = ("auto", "utf-8", "gb18030")
+ENCODINGS = ("auto", "utf-8", "gb18030", "big5")
+# What Excel writes on a Chinese Windows: simplified (mainland) or traditional (Taiwan, HK).
+LEGACY_ENCODINGS = ("gb18030", "big5")
+ENCODING_NAMES = {"utf-8": "UTF-8", "gb18030": "GB18030 (GBK)", "big5": "Big5"}
 KINDS = ("customers", "contacts")
 REQUIRED = {"customers": ("name",), "contacts": ("customer", "name")}
 PREVIEW_ROWS = 10
@@ -41,6 +44,24 @@ Progress = Callable[[int], None]
 
 class ImportFileError(DomainError):
     """The file as a whole cannot be read: its encoding, its header, its CSV syntax."""
+
+
+class EncodingUnsure(ImportFileError):
+    """The file reads as text in more than one encoding and nothing tells which is right.
+
+    `previews` holds, per candidate encoding, the first lines as they read in it: the
+    user sees which one gives real names and picks it.
+    """
+
+    def __init__(self, previews: dict[str, list[str]]) -> None:
+        super().__init__(
+            _l(
+                "The file is not UTF-8, and it reads as text both as GB18030 (simplified "
+                "Chinese) and as Big5 (traditional Chinese). Choose the encoding in which "
+                "the names below read correctly."
+            )
+        )
+        self.previews = previews
 
 
 @dataclass
@@ -58,6 +79,8 @@ class ParsedFile:
     columns: list[str]
     rows: list[tuple[int, dict[str, str]]]
     overlong_lines: set[int] = field(default_factory=set)
+    # Each column's key → its header as written in the file (messages and previews use it).
+    headings: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -72,6 +95,7 @@ class ImportReport:
     warnings: list[RowProblem] = field(default_factory=list)
     preview: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     imported: int = 0
+    headings: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -86,7 +110,14 @@ class ImportReport:
 
 
 def decode(data: bytes, encoding: str = "auto") -> tuple[str, str]:
-    """The file's text and the encoding it was read with (UTF-8 first, then GB18030)."""
+    """The file's text and the encoding it was read with.
+
+    Automatic reads UTF-8 (with or without BOM) when the bytes are UTF-8. Otherwise
+    GB18030 and Big5 are tried: where only one of them reads the bytes, or
+    charset-normalizer clearly prefers one, that one is used; where both read and
+    neither is clearly better (short files often are), `EncodingUnsure` lets the
+    user choose rather than importing garbled names without a word.
+    """
     if encoding not in ENCODINGS:
         raise ValueError(f"unknown encoding {encoding!r}")
     if encoding in ("auto", "utf-8"):
@@ -100,15 +131,58 @@ def decode(data: bytes, encoding: str = "auto") -> tuple[str, str]:
                         "choose GB18030 or let the import detect the encoding."
                     )
                 )
-    try:
-        return data.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError:
+    if encoding != "auto":
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            raise ImportFileError(
+                _l(
+                    "The file is not %(encoding)s text. Choose another encoding or let the "
+                    "import detect it.",
+                    encoding=ENCODING_NAMES[encoding],
+                )
+            )
+    readings = {}
+    for candidate in LEGACY_ENCODINGS:
+        try:
+            readings[candidate] = data.decode(candidate)
+        except UnicodeDecodeError:
+            continue
+    if not readings:
         raise ImportFileError(
             _l(
                 "The file is neither UTF-8 nor GB18030 text. In Excel, save it as "
                 "“CSV UTF-8 (comma delimited)” and try again."
             )
         )
+    if len(readings) == 1:
+        (used, text), *_rest = readings.items()
+        return text, used
+    used = _clear_winner(data)
+    if used is None:
+        raise EncodingUnsure(
+            {name: text.splitlines()[: PREVIEW_ROWS + 1] for name, text in readings.items()}
+        )
+    return readings[used], used
+
+
+def _clear_winner(data: bytes) -> str | None:
+    """The legacy encoding charset-normalizer clearly prefers for these bytes, if any."""
+    from charset_normalizer import from_bytes
+
+    matches = from_bytes(data, cp_isolation=list(LEGACY_ENCODINGS))
+    ranked = sorted(
+        (m for m in matches if m.encoding in LEGACY_ENCODINGS),
+        key=lambda m: (m.chaos, -m.coherence),
+    )
+    if not ranked:
+        return None
+    if len(ranked) > 1:
+        best, second = ranked[0], ranked[1]
+        # A tie (both readings look equally plausible) is not a decision.
+        if (best.chaos, best.coherence) == (second.chaos, second.coherence):
+            return None
+    return ranked[0].encoding
 
 
 def _header_keys(kind: str, header: list[str]) -> list[str | None]:
@@ -120,7 +194,7 @@ def _header_keys(kind: str, header: list[str]) -> list[str | None]:
     keys: list[str | None] = []
     unknown: list[str] = []
     for cell in header:
-        name = cell.strip().lstrip("\ufeff").strip()
+        name = _heading(cell)
         if not name:
             keys.append(None)
             continue
@@ -152,18 +226,30 @@ def _header_keys(kind: str, header: list[str]) -> list[str | None]:
     return keys
 
 
+# Columns whose cells may run over several lines (a quoted cell with line breaks).
+MULTILINE_COLUMNS = frozenset({"notes", "address", "products_in_use"})
+
+
 def parse_file(kind: str, data: bytes, encoding: str = "auto") -> ParsedFile:
-    """Decode and split the file; blank rows are skipped (but still counted as lines)."""
+    """Decode and split the file; blank rows are skipped (but still counted as lines).
+
+    The reader is strict: a quote that is opened and never closed, or text after a
+    closing quote, names the line where its row starts instead of swallowing the
+    lines after it. A row that spans several lines only passes where the column may
+    hold line breaks (notes, address, products in use).
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown import kind {kind!r}")
     text, used = decode(data, encoding)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    number = 1  # the row being read, counted as a spreadsheet counts its rows
     try:
         header = next(reader, None)
         if header is None:
             raise ImportFileError(_l("The file is empty."))
         keys = _header_keys(kind, header)
-        parsed = ParsedFile(kind, used, [k for k in keys if k], [])
+        headings = {key: _heading(cell) for key, cell in zip(keys, header, strict=True) if key}
+        parsed = ParsedFile(kind, used, [k for k in keys if k], [], headings=headings)
         width = len(keys)
         for number, cells in enumerate(reader, start=2):
             if not any(cell.strip() for cell in cells):
@@ -175,16 +261,32 @@ def parse_file(kind: str, data: bytes, encoding: str = "auto") -> ParsedFile:
                 for key, cell in zip(keys, cells, strict=False)
                 if key
             }
+            broken = [k for k in values if k not in MULTILINE_COLUMNS and "\n" in values[k]]
+            if broken:
+                raise ImportFileError(
+                    _l(
+                        "Line %(line)d: the cell %(column)s runs over several lines; a quote "
+                        '(") is probably not closed on that line.',
+                        line=number,
+                        column=headings[broken[0]],
+                    )
+                )
             parsed.rows.append((number, values))
     except csv.Error as error:
         raise ImportFileError(
             _l(
-                "Line %(line)d cannot be read as CSV: %(error)s.",
-                line=reader.line_num,
+                'Line %(line)d cannot be read as CSV: %(error)s. Check its quotes ("): '
+                "a quote that opens a cell must close it.",
+                line=number + 1,
                 error=str(error),
             )
         )
     return parsed
+
+
+def _heading(cell: str) -> str:
+    """A header cell as the file's author wrote it (without a BOM or padding)."""
+    return cell.strip().lstrip("\ufeff").strip()
 
 
 # Checking and writing -----------------------------------------------------------
@@ -200,8 +302,10 @@ def _check(parsed: ParsedFile, actor: User, progress: Progress | None) -> tuple[
         parsed.columns,
         rows=len(parsed.rows),
         preview=parsed.rows[:PREVIEW_ROWS],
+        headings=parsed.headings,
     )
     checker = (CustomerChecker if parsed.kind == "customers" else ContactChecker)(actor)
+    checker.headings = parsed.headings
     for line, values in parsed.rows:
         if line in parsed.overlong_lines:
             checker.refuse(line, _l("the row has more cells than the header has columns"))
