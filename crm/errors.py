@@ -1,10 +1,11 @@
-"""Error pages (403, 404, 429, 500) rendered in the user's language."""
+"""Error pages (403, 404, 409, 429, 500) rendered in the user's language."""
 
 from __future__ import annotations
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
+from sqlalchemy.orm.exc import StaleDataError
 
 from crm.extensions import db
 
@@ -31,7 +32,7 @@ def register(app: Flask) -> None:
 
         return handler
 
-    for status in (400, 403, 404, 405, 429, 500):
+    for status in (400, 403, 404, 405, 409, 429, 500):
         app.register_error_handler(status, page(status))
 
     @app.errorhandler(OverflowError)
@@ -44,6 +45,14 @@ def register(app: Flask) -> None:
         db.session.rollback()
         app.logger.info("number out of range: path=%s", request.path)
         return render_template("errors/error.html", status=404), 404
+
+    @app.errorhandler(StaleDataError)
+    def stale_write(error):
+        """Two saves of one record at once, the later one not caught by its service:
+        nothing of it was saved, and the user is told to reload, not shown a 500."""
+        db.session.rollback()
+        app.logger.warning("stale write refused: path=%s error=%s", request.path, error)
+        return render_template("errors/error.html", status=409), 409
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):

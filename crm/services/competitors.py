@@ -11,12 +11,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm.exc import StaleDataError
 
 from crm.extensions import db
 from crm.i18n import today_in, user_zone
 from crm.permissions import customer_scope
 from crm.services import audit
-from crm.services.errors import DomainError, NotAllowed, check_version
+from crm.services.errors import DomainError, NotAllowed, StaleEdit, check_version
 from crm.services.identity import is_record_id
 from crm.services.reference import require_admin
 from models import (
@@ -294,7 +295,16 @@ def update_profile(
     before = audit.snapshot(profile, PROFILE_FIELDS)
     for name, value in clean.items():
         setattr(profile, name, value)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except StaleDataError:  # saved by someone else between our check and this write
+        raise StaleEdit(
+            _l(
+                "Someone else saved this record while you were editing it. "
+                "Their version is shown below; your changes were not saved."
+            ),
+            current=profile,
+        )
     audit.record(
         AuditAction.UPDATE,
         profile,

@@ -72,15 +72,18 @@ def message_row(
 
 def cancel_reminder_messages(reminder_id: int) -> None:
     """A reminder done or dismissed before its email went out: the email is not sent."""
-    db.session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.reminder_id == reminder_id,
-            OutboxMessage.status == MessageStatus.PENDING,
+    # No autoflush: the caller's pending change to the reminder is flushed by the caller,
+    # which turns a race with another close (a stale version) into a refusal, not a 500.
+    with db.session.no_autoflush:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.reminder_id == reminder_id,
+                OutboxMessage.status == MessageStatus.PENDING,
+            )
+            .values(status=MessageStatus.CANCELLED, last_error="cancelled: reminder closed"),
+            execution_options={"synchronize_session": False},
         )
-        .values(status=MessageStatus.CANCELLED, last_error="cancelled: reminder closed"),
-        execution_options={"synchronize_session": False},
-    )
 
 
 def claim(worker: str, *, limit: int, lease: timedelta, now: datetime | None = None) -> list[int]:

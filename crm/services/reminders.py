@@ -459,8 +459,10 @@ def _close(reminder: Reminder, status: ReminderStatus, actor: User, version) -> 
     before = audit.snapshot(reminder, FIELDS)
     reminder.status = status
     reminder.completed_at = utcnow()
-    outbox.cancel_reminder_messages(reminder.id)  # a queued email about it is not sent
+    # Flush before cancelling its email: the cancelling UPDATE would autoflush, and a
+    # close that raced another one must be refused as stale there, not fail.
     _flush()
+    outbox.cancel_reminder_messages(reminder.id)  # a queued email about it is not sent
     _audit_update(reminder, before, actor)
     return reminder
 
