@@ -116,6 +116,7 @@ class RequestClient(FlaskClient):
     def open(self, *args, **kwargs):
         g.pop("_login_user", None)
         g.pop("_flask_babel", None)  # Flask-Babel's per-context language and zone, likewise
+        g.pop("csrf_token", None)  # Flask-WTF's token of the last request's session, likewise
         return super().open(*args, **kwargs)
 
 

@@ -49,8 +49,11 @@ LEAD_MINUTES = (
 
 class EmailPreferencesForm(FlaskForm):
     email_reminders = BooleanField(_l("Reminder emails when a follow-up is due"))
-    reminder_lead_minutes = SelectField(
-        _l("Send reminder emails"), coerce=int, choices=options(LEAD_MINUTES)
-    )
+    reminder_lead_minutes = SelectField(_l("Send reminder emails"), coerce=int)
     email_daily_digest = BooleanField(_l("Daily digest at 08:00: today's and overdue follow-ups"))
     email_weekly_digest = BooleanField(_l("Weekly team digest on Monday at 08:00"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Per form, in the viewer's language: at class level they were English for all.
+        self.reminder_lead_minutes.choices = options(LEAD_MINUTES)

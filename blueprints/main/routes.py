@@ -10,7 +10,7 @@ from blueprints.main import bp, homes
 from crm.extensions import db, limiter
 from crm.services import dashboards
 from crm.services.reminders import pending_reminders_for
-from models import Role, VisitKind
+from models import Role
 
 
 @bp.route("/")
@@ -32,7 +32,6 @@ def home():
         customer_count=customers.total,
         silent_by_tier=customers.silent_by_tier,
         follow_ups=pending_reminders_for(current_user),
-        visit_kinds=[(k.value, k) for k in VisitKind],
         opportunities_url=homes.opportunities_url,
         closed_in=homes.closed_in,
         created_in=homes.created_in,

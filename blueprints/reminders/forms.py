@@ -15,7 +15,7 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import AnyOf, InputRequired, Length, Optional
+from wtforms.validators import AnyOf, InputRequired, Length, Optional, ValidationError
 
 from crm.labels import choices, options
 from crm.services.reminders import NOTE_LENGTH, SNOOZE_DAYS
@@ -50,13 +50,19 @@ class DoneForm(_ActionForm):
     """Done; with `log_visit`, the visit is logged in the same transaction."""
 
     log_visit = BooleanField(_l("Log the visit too"))
-    kind = SelectField(_l("Kind"), validators=[Optional()])
+    # Starts on "choose": a preset kind would log a phone call as an on-site visit unasked.
+    kind = SelectField(_l("Kind of visit"), validate_choice=False)
     outcome = TextAreaField(_l("Outcome"), validators=[Optional(), Length(max=5000)])
     follow_up_on = DateField(_l("Next follow-up"), validators=[Optional()])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.kind.choices = choices(VisitKind)
+        self.kind.choices = options([("", _l("— choose —"))]) + choices(VisitKind)
+
+    def validate_kind(self, field) -> None:
+        """With the visit logged, its kind must be one of the list (never a silent default)."""
+        if self.log_visit.data and field.data not in {kind.value for kind in VisitKind}:
+            raise ValidationError(_l("Choose the kind of visit."))
 
 
 class DismissForm(_ActionForm):

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -21,6 +20,7 @@ from blueprints.reminders.forms import (
     RescheduleForm,
     SnoozeForm,
 )
+from blueprints.reminders.row_texts import follow_up_actions
 from crm.auth import safe_next_url
 from crm.extensions import db
 from crm.i18n import user_zone
@@ -32,7 +32,6 @@ from models import (
     Opportunity,
     OpportunityStatus,
     Reminder,
-    ReminderSource,
     Role,
     User,
     VisitKind,
@@ -43,21 +42,16 @@ DAYS_AHEAD = 7
 LIST_LIMIT = 300
 MAX_PAGE = 100_000  # a page number out of the database's integer range is the last page
 MATCH_LIMIT = 30
-SOURCE_LABELS = {
-    ReminderSource.MANUAL: _l("Set by hand"),
-    ReminderSource.VISIT: _l("From a visit"),
-    ReminderSource.OPPORTUNITY: _l("From an opportunity"),
-}
+# Every page may show follow-up rows (home, the customer page): their macros call this.
+bp.add_app_template_global(follow_up_actions)
 
 
 @bp.context_processor
 def reminder_helpers() -> dict:
     return {
         "due_text": due_text,
-        "source_labels": SOURCE_LABELS,
         "message_status_labels": STATUS_LABELS,
         "message_status_badges": STATUS_BADGES,
-        "visit_kinds": [(k.value, k) for k in VisitKind],
     }
 
 
@@ -223,7 +217,6 @@ def _show_page(reminder: Reminder, *, failed=None, stale: bool = False):
             due_time=reminder_service.due_time_of(reminder),
         ),
     }
-    forms["done"].kind.data = VisitKind.ON_SITE.value
     if failed is not None:
         if stale:
             failed.version.data = reminder.version  # seen the stored values: may save over them
@@ -289,7 +282,7 @@ def done(reminder_id: int):
                 reminder,
                 actor=current_user,
                 version=form.version.data,
-                kind=form.kind.data or VisitKind.ON_SITE,
+                kind=VisitKind(form.kind.data),  # the form refuses a missing kind
                 outcome=form.outcome.data,
                 follow_up_on=form.follow_up_on.data,
             )
