@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from crm.extensions import db
 from crm.services import customers as customer_service
 from crm.services.errors import DomainError, NotAllowed, StaleEdit
-from crm.services.identity import credit_code_check_char
+from crm.services.identity import credit_code_check_char, normalise_name
 from models import AuditAction, AuditEntry, BuyingRole, Customer, Tier
 
 
@@ -69,7 +69,6 @@ def test_a_valid_credit_code_passes():
         (credit_code(1)[:17] + ("0" if credit_code(1)[17] != "0" else "1"), "check digit"),
         (credit_code(1)[:17], "has 18 characters; this one has 17"),
         (credit_code(1) + "0", "this one has 19"),
-        ("91430100ma0000001" + credit_code_check_char("91430100MA0000001"), "in capitals"),
         ("91430100MA000000I" + "0", "other than I, O, S, V and Z"),
     ],
 )
@@ -78,11 +77,45 @@ def test_a_bad_credit_code_is_explained(app, code, words):
         assert words in str(customer_service.credit_code_error(code))
 
 
-def test_the_form_refuses_a_lower_case_credit_code(m1_client):
-    code = credit_code(7).lower()
-    response = m1_client.post("/customers/new", data=form_data(credit_code=code))
+@pytest.mark.parametrize(
+    "typed",
+    [
+        pytest.param(lambda code: code.lower(), id="lower case"),
+        pytest.param(lambda code: f" {code[:6]} {code[6:12]}\t{code[12:]} ", id="spaces"),
+        pytest.param(lambda code: f"{code[:9]}\u3000{code[9:]}\u200b", id="ideographic space"),
+        pytest.param(
+            lambda code: code.translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)}),
+            id="full width",
+        ),
+    ],
+)
+def test_the_form_reads_a_credit_code_however_it_was_typed(m1_client, typed):
+    code = credit_code(7)
+    response = m1_client.post("/customers/new", data=form_data(credit_code=typed(code)))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert db.session.scalar(select(Customer.credit_code)) == code
+
+
+def test_the_service_and_the_search_read_a_credit_code_as_the_form_does(m1_client, org):
+    code = credit_code(8)
+    customer_service.create_customer(actor=org["m1"], name="甲", credit_code=code.lower())
+    db.session.commit()
+    with pytest.raises(customer_service.DuplicateCreditCode):
+        customer_service.create_customer(
+            actor=org["m1"], name="乙", credit_code=f"{code[:9]}\u3000{code[9:].lower()}"
+        )
+    db.session.rollback()
+    assert db.session.scalar(select(Customer.credit_code)) == code
+    page = m1_client.get("/customers/", query_string={"q": code.lower()}).get_data(as_text=True)
+    assert "甲" in page
+
+
+def test_a_credit_code_still_wrong_after_reading_is_refused(m1_client):
+    code = credit_code(7)
+    bad = code[:17] + ("0" if code[17] != "0" else "1")
+    response = m1_client.post("/customers/new", data=form_data(credit_code=bad.lower()))
     assert response.status_code == 400
-    assert "in capitals" in response.get_data(as_text=True)
+    assert "check digit" in response.get_data(as_text=True)
     assert customer_count() == 0
 
 
@@ -103,19 +136,43 @@ def test_a_duplicate_credit_code_is_refused_with_a_link_to_the_customer(m1_clien
     assert customer_count() == 1
 
 
-def test_a_duplicate_credit_code_out_of_scope_is_named_but_not_linked(client, login, org):
+def test_a_duplicate_credit_code_out_of_scope_says_whom_to_ask_not_what(client, login, org):
     existing = customer_service.create_customer(
         actor=org["m3"], name="临江港口有限公司", credit_code=credit_code(3)
     )
-    db.session.commit()
+    org["m3"].display_name, org["sup2"].display_name = "王小明", "李主管"
     org["m1"].locale = "en"
+    db.session.commit()
     login(client, org["m1"])
 
     response = client.post("/customers/new", data=form_data(credit_code=credit_code(3)))
 
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400 and customer_count() == 1
+    # Enough to ask for a handover: the owning team and its supervisor ...
+    assert "team Team Two (supervisor: 李主管)" in page
+    assert "hand the customer over" in page
+    # ... but not the customer, nor who owns it.
+    assert "临江港口有限公司" not in page
+    assert "王小明" not in page
+    assert f"/customers/{existing.id}" not in page
+
+
+def test_a_duplicate_credit_code_in_scope_is_named_and_linked(client, login, org):
+    existing = customer_service.create_customer(
+        actor=org["m3"], name="临江港口有限公司", credit_code=credit_code(3)
+    )
+    db.session.commit()
+    login(client, org["sup2"])
+
+    response = client.post(
+        "/customers/new", data=form_data(credit_code=credit_code(3), owner_id=org["m4"].id)
+    )
+
     page = response.get_data(as_text=True)
-    assert response.status_code == 400 and "临江港口有限公司" in page
-    assert f'href="/customers/{existing.id}"' not in page
+    assert response.status_code == 400 and customer_count() == 1
+    alert = re.search(r'id="duplicate-credit-code">(.*?)</div>', page, re.S).group(1)
+    assert f'href="/customers/{existing.id}">临江港口有限公司</a>' in alert
 
 
 def test_editing_keeps_its_own_credit_code(org):
@@ -158,6 +215,39 @@ def test_similar_customers_are_found_across_scopes(org, make_customer):
     assert customer_service.similar_customers("abc物流", exclude_id=other.id) == []
     with pytest.raises(customer_service.SimilarNames):
         customer_service.create_customer(actor=org["m1"], name="ABC物流分公司")
+
+
+@pytest.mark.parametrize(
+    "invisible",
+    ["\u200b", "\u200d", "\ufeff", "\u2060", "\u00ad", "\u3000"],
+    ids=["zero-width space", "zero-width joiner", "BOM", "word joiner", "soft hyphen", "U+3000"],
+)
+def test_invisible_characters_do_not_hide_a_similar_name(m1_client, org, make_customer, invisible):
+    existing = customer_service.create_customer(actor=org["m3"], name="东湖精密制造有限公司")
+    db.session.commit()
+    typed = f"东湖{invisible}精密{invisible}制造有限公司"
+
+    response = m1_client.post("/customers/new", data=form_data(name=typed))
+
+    assert response.status_code == 400
+    assert 'id="similar-customers"' in response.get_data(as_text=True)
+    assert customer_count() == 1
+    with pytest.raises(customer_service.SimilarNames) as refused:
+        customer_service.create_customer(actor=org["m1"], name=typed)
+    assert refused.value.similar == [existing]
+
+
+def test_names_compare_without_invisible_characters():
+    plain = normalise_name("东湖精密制造有限公司")
+    for invisible in ("\u200b", "\u200c", "\u200d", "\ufeff", "\u2060", "\u00ad"):
+        assert normalise_name(f"{invisible}东湖{invisible}精密制造有限公司{invisible}") == plain
+
+
+def test_a_name_is_saved_without_invisible_format_characters(org):
+    customer = customer_service.create_customer(
+        actor=org["m1"], name="\ufeff星河\u200b零售\u200d有限公司", confirm_duplicate=True
+    )
+    assert customer.name == "星河零售有限公司" and customer.name_key == "星河零售"
 
 
 def test_renaming_keeps_the_name_key_current(org):

@@ -188,8 +188,10 @@ def test_the_commit_checks_again_against_the_database(client, login, en, make_cu
 
     assert response.status_code == 409
     page = response.get_data(as_text=True)
-    assert "already belongs to a customer of another manager" in page
-    assert "抢先公司" not in page  # out of scope: not named
+    # Out of scope: whom to ask for a handover, but neither the customer nor its owner.
+    assert "already belongs to a customer of team Team Two (supervisor: Sup2)" in page
+    assert "ask them for a handover" in page
+    assert "抢先公司" not in page and en["m3"].display_name not in page
     assert count(Customer) == 1
 
 
@@ -315,6 +317,54 @@ def test_parents_may_be_anywhere_in_the_file_but_never_loop(org):
     assert imports.run_import(fixed, actor=org["m1"]).imported == 2
     branch = db.session.scalar(select(Customer).where(Customer.name == "苏州分公司"))
     assert branch.parent.name == "华东集团"
+
+
+def test_credit_codes_are_read_as_the_form_reads_them(org, make_customer):
+    full_width = code(41).translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)})
+    make_customer(org["m1"], name="本队集团", credit_code=code(44))
+    text = csv_text(
+        "name,credit_code,parent",
+        f"小写公司,{code(40).lower()},",
+        f"全角公司,{full_width},",
+        f"空格公司,\u3000{code(42)[:9]} {code(42)[9:]}\u200b,",
+        f"子公司,{code(43)},{code(44).lower()}",
+    )
+    parsed = imports.parse_file("customers", text.encode())
+
+    report = imports.run_import(parsed, actor=org["m1"])
+
+    assert report.ok and report.imported == 4, english(report.errors)
+    stored = {
+        name: code for name, code in db.session.execute(select(Customer.name, Customer.credit_code))
+    }
+    assert stored["小写公司"] == code(40) and stored["全角公司"] == code(41)
+    assert stored["空格公司"] == code(42)
+    child = db.session.scalar(select(Customer).where(Customer.name == "子公司"))
+    assert child.parent.name == "本队集团"
+
+
+def test_a_duplicate_credit_code_in_the_file_says_whom_to_ask(org, make_customer):
+    make_customer(org["m3"], name="别队集团", credit_code=code(45))
+    make_customer(org["m1"], name="本队集团", credit_code=code(46))
+    text = csv_text("name,credit_code", f"甲公司,{code(45)}", f"乙公司,{code(46)}")
+    parsed = imports.parse_file("customers", text.encode())
+
+    messages = english(imports.check_import(parsed, actor=org["m1"]).errors)
+    assert "a customer of team Team Two (supervisor: Sup2): ask them for a handover" in messages[2]
+    assert "别队集团" not in messages[2] and "M3" not in messages[2]
+    assert "already belongs to your customer 本队集团" in messages[3]
+    in_scope = english(imports.check_import(parsed, actor=org["sup2"]).errors)
+    assert "already belongs to your customer 别队集团" in in_scope[2]
+
+
+def test_an_imported_name_loses_invisible_characters_and_still_warns(org, make_customer):
+    make_customer(org["m3"], name="东湖精密制造有限公司", name_key="东湖精密制造")
+    text = csv_text("name", "东湖\u200b精密\ufeff制造集团")
+    report = imports.run_import(imports.parse_file("customers", text.encode()), actor=org["m1"])
+    assert report.ok and report.warnings[0].line == 2
+    assert db.session.scalar(select(Customer.name).where(Customer.owner == org["m1"])) == (
+        "东湖精密制造集团"
+    )
 
 
 def test_a_similar_name_warns_but_does_not_block(org, make_customer):

@@ -28,6 +28,7 @@ from wtforms.widgets import HiddenInput
 
 from blueprints.common import ConfirmForm  # noqa: F401  (used by this blueprint's views)
 from crm.labels import choices, options
+from crm.services.identity import normalise_credit_code
 from models import Customer, CustomerStatus, Industry, Strategy, Tier, User
 
 MONEY_MAX = Decimal("99999999999999")
@@ -52,8 +53,10 @@ class CustomerForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     credit_code = StringField(
         _l("Unified social credit code"),
+        # Typed in lower case, with spaces or full-width: read as the code it means.
+        filters=[normalise_credit_code],
         validators=[Optional(), Length(max=30)],
-        description=_l("18 characters; letters in capitals."),
+        description=_l("18 characters."),
     )
     parent_id = SelectField(_l("Parent customer (group)"), coerce=int)
     industry_id = SelectField(_l("Industry"), coerce=int)

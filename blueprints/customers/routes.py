@@ -251,10 +251,8 @@ def _show_error(form, error: DomainError, context: dict) -> None:
         context["similar"] = error.similar
         context["visible_similar"] = customer_service.visible_ids(error.similar, current_user)
     if isinstance(error, customer_service.DuplicateCreditCode):
-        context["duplicate"] = error.existing
-        context["duplicate_visible"] = bool(
-            customer_service.visible_ids([error.existing], current_user)
-        )
+        # Out of scope the field's message says whom to ask: the customer stays unnamed.
+        context["duplicate"] = error.existing if error.visible else None
     field = getattr(form, error.field, None) if error.field else None
     if field is not None:
         field.errors = [*field.errors, str(error.message)]

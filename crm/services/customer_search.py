@@ -9,7 +9,7 @@ from sqlalchemy import Select, and_, case, exists, or_, select
 
 from crm.permissions import visible_customers
 from crm.services.cadence import silent_rule
-from crm.services.identity import is_record_id, normalise_name
+from crm.services.identity import is_record_id, normalise_credit_code, normalise_name
 from models import (
     BuyingRole,
     Contact,
@@ -112,7 +112,7 @@ def search_customers(user: User, filters: CustomerFilters) -> Select:
         )
         conditions = [
             Customer.name.like(like),
-            Customer.credit_code == filters.q.upper(),
+            Customer.credit_code == normalise_credit_code(filters.q),
             contact_match,
         ]
         if key:

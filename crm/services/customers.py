@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from crm.extensions import db
@@ -15,7 +15,12 @@ from crm.permissions import assignable_owners, customer_scope, visible_customers
 from crm.services import audit
 from crm.services.customer_groups import ancestor_ids
 from crm.services.errors import DomainError, NotAllowed, NotFound, StaleEdit, check_version
-from crm.services.identity import credit_code_problem, normalise_name
+from crm.services.identity import (
+    credit_code_problem,
+    normalise_credit_code,
+    normalise_name,
+    without_format_characters,
+)
 from models import (
     AuditAction,
     AuditEntry,
@@ -26,6 +31,7 @@ from models import (
     Industry,
     Role,
     Strategy,
+    Team,
     Tier,
     User,
 )
@@ -57,14 +63,57 @@ _MONEY_LIMIT = Decimal("99999999999999")  # Numeric(16, 2)
 
 
 class DuplicateCreditCode(DomainError):
-    """Another customer has this credit code; `existing` is that customer."""
+    """Another customer has this credit code; `existing` is that customer.
 
-    def __init__(self, existing: Customer) -> None:
-        super().__init__(
-            _l("Customer %(name)s already has this credit code.", name=existing.name),
-            field="credit_code",
-        )
+    Who asks learns what they need and no more: a user who has the customer in
+    scope is told its name (the page links to it); anyone else only learns whom to
+    ask for a handover, the owning team and its supervisor, not the customer's or
+    the owner's name (see credit_code_taken).
+    """
+
+    def __init__(self, existing: Customer, *, visible: bool) -> None:
+        if visible:
+            message = _l("Customer %(name)s already has this credit code.", name=existing.name)
+        else:
+            message = credit_code_taken(existing.owner_id)
+        super().__init__(message, field="credit_code")
         self.existing = existing
+        self.visible = visible
+
+
+def credit_code_taken(owner_id: int) -> object:
+    """Whom to ask for a handover of a customer outside the asker's scope, in words."""
+    team, supervisor = owning_team(owner_id)
+    if team and supervisor:
+        return _l(
+            "This credit code belongs to a customer of team %(team)s (supervisor: "
+            "%(supervisor)s). Ask them to hand the customer over to you.",
+            team=team,
+            supervisor=supervisor,
+        )
+    if team:
+        return _l(
+            "This credit code belongs to a customer of team %(team)s. Ask an administrator "
+            "to hand the customer over to you.",
+            team=team,
+        )
+    return _l(
+        "This credit code belongs to a customer outside your portfolio. Ask an "
+        "administrator to hand the customer over to you."
+    )
+
+
+def owning_team(owner_id: int) -> tuple[str | None, str | None]:
+    """The name of the owner's team and its supervisor's display name (None where unknown)."""
+    supervisor = aliased(User)
+    row = db.session.execute(
+        select(Team.name, supervisor.display_name)
+        .select_from(User)
+        .join(Team, Team.id == User.team_id)
+        .outerjoin(supervisor, supervisor.id == Team.supervisor_id)
+        .where(User.id == owner_id)
+    ).first()
+    return (row[0], row[1]) if row else (None, None)
 
 
 class SimilarNames(DomainError):
@@ -90,8 +139,6 @@ def credit_code_error(code: str) -> object | None:
         return _l(
             "A unified social credit code has 18 characters; this one has %(n)d.", n=len(code)
         )
-    if any(char.islower() for char in code):
-        return _l("Write the letters of the credit code in capitals.")
     if problem == "characters":
         return _l(
             "A credit code contains only digits and capital letters other than I, O, S, V and Z."
@@ -139,6 +186,10 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
     for name in _TEXT_FIELDS:
         if isinstance(values.get(name), str):
             values[name] = values[name].strip() or None
+    if values.get("name"):
+        values["name"] = without_format_characters(values["name"]).strip() or None
+    if values.get("credit_code"):
+        values["credit_code"] = normalise_credit_code(values["credit_code"]) or None
     for name, enum_cls in _ENUMS.items():
         if isinstance(values.get(name), str):
             values[name] = enum_cls(values[name])
@@ -153,7 +204,7 @@ def _clean(fields: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _check_credit_code(code: str | None, exclude_id: int | None) -> None:
+def _check_credit_code(code: str | None, exclude_id: int | None, actor: User) -> None:
     if code is None:
         return
     problem = credit_code_error(code)
@@ -164,7 +215,7 @@ def _check_credit_code(code: str | None, exclude_id: int | None) -> None:
         stmt = stmt.where(Customer.id != exclude_id)
     existing = db.session.scalar(stmt)
     if existing is not None:
-        raise DuplicateCreditCode(existing)
+        raise DuplicateCreditCode(existing, visible=bool(visible_ids([existing], actor)))
 
 
 def _check_owner(owner_id: int, actor: User) -> None:
@@ -218,7 +269,7 @@ def create_customer(*, actor: User, confirm_duplicate: bool = False, **fields: A
     if not values.get("name"):
         raise DomainError(_l("A customer needs a name."), field="name")
     values["owner_id"] = values.get("owner_id") or actor.id
-    _check_credit_code(values.get("credit_code"), exclude_id=None)
+    _check_credit_code(values.get("credit_code"), exclude_id=None, actor=actor)
     _check_owner(values["owner_id"], actor)
     _check_parent(None, values.get("parent_id"), actor)
     _check_industry(values.get("industry_id"))
@@ -258,7 +309,7 @@ def update_customer(
     check_version(customer, version)
     values = _clean(fields)
     if "credit_code" in values and values["credit_code"] != customer.credit_code:
-        _check_credit_code(values.get("credit_code"), exclude_id=customer.id)
+        _check_credit_code(values.get("credit_code"), exclude_id=customer.id, actor=actor)
     if values.get("owner_id", customer.owner_id) != customer.owner_id:
         _check_owner(values["owner_id"], actor)
     if values.get("parent_id", customer.parent_id) != customer.parent_id:

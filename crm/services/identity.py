@@ -19,6 +19,38 @@ def credit_code_check_char(first17: str) -> str:
     return CREDIT_CODE_ALPHABET[(31 - total % 31) % 31]
 
 
+def normalise_credit_code(raw: str | None) -> str | None:
+    """A credit code as it is stored, from what was typed or pasted.
+
+    NFKC folds full-width digits and letters (ｍＡ０) into ASCII; every space (also the
+    full-width U+3000 and no-break ones) and invisible format character goes; letters
+    become capitals, the only case the code's alphabet has. The form, the service,
+    the import and the search all read codes through this one function.
+    """
+    if raw is None:
+        return None
+    text = unicodedata.normalize("NFKC", raw)
+    if not text.isprintable() or " " in text:
+        text = "".join(char for char in text if not _is_invisible(char))
+    return text.upper()
+
+
+def _is_invisible(char: str) -> bool:
+    """A space, a line break or a format character (zero-width space, joiner, BOM ...)."""
+    return char.isspace() or unicodedata.category(char) == "Cf"
+
+
+def without_format_characters(text: str) -> str:
+    """`text` without invisible format characters (Unicode category Cf: U+200B, U+FEFF ...).
+
+    They come along when a name is pasted from a web page or a chat message and make
+    two equal-looking names differ.
+    """
+    if text.isprintable():  # the usual case, checked in C
+        return text
+    return "".join(char for char in text if unicodedata.category(char) != "Cf")
+
+
 def credit_code_problem(code: str) -> str | None:
     """Why `code` is not a valid unified social credit code, or None if it is.
 
@@ -62,9 +94,10 @@ def normalise_name(name: str) -> str:
 
     NFKC folds full-width letters, digits and brackets into half-width ones;
     spaces, punctuation and legal-form suffixes are dropped, repeatedly, so that
-    "东湖精密制造集团有限公司" and "东湖 精密制造" share one key.
+    "东湖精密制造集团有限公司" and "东湖 精密制造" share one key. Invisible characters
+    (zero-width spaces and joiners, a byte-order mark) are dropped too.
     """
-    key = unicodedata.normalize("NFKC", name).lower()
+    key = without_format_characters(unicodedata.normalize("NFKC", name)).lower()
     key = _NOISE.sub("", key)
     changed = True
     while changed and key:

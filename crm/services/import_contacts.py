@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from crm.extensions import db
 from crm.permissions import visible_customers
+from crm.services.identity import normalise_credit_code
 from crm.services.import_rules import CONTACT_FIELDS, EMAIL, NO, PHONE, YES, Checker, RowPlan
 from models import Attitude, BuyingRole, Contact, Customer, User
 
@@ -62,7 +63,7 @@ class ContactChecker(Checker):
         if not raw:
             self.refuse(line, _l("the customer is missing"))
             return None
-        code = raw.replace(" ", "").upper()
+        code = normalise_credit_code(raw)
         if code in self.by_code:
             return self.by_code[code]
         found = self.by_name.get(raw, [])

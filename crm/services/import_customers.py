@@ -9,8 +9,14 @@ from sqlalchemy import case, select
 
 from crm.extensions import db
 from crm.permissions import assignable_owners, customer_scope
+from crm.services.customers import owning_team
 from crm.services.exports import alias_key
-from crm.services.identity import credit_code_problem, normalise_name
+from crm.services.identity import (
+    credit_code_problem,
+    normalise_credit_code,
+    normalise_name,
+    without_format_characters,
+)
 from crm.services.import_rules import CUSTOMER_FIELDS, Checker, RowPlan, credit_code_message
 from models import Customer, CustomerStatus, Industry, Strategy, Tier, User
 
@@ -21,15 +27,23 @@ class CustomerChecker(Checker):
     def __init__(self, actor: User) -> None:
         super().__init__(actor)
         mine = case((customer_scope(actor), True), else_=False)
-        self.by_code: dict[str, tuple[int, str, bool]] = {}
+        # code -> (id, name, in scope, owner id)
+        self.by_code: dict[str, tuple[int, str, bool, int]] = {}
         self.by_key: dict[str, tuple[int, str, bool]] = {}
         self.by_name: dict[str, list[int]] = defaultdict(list)
         rows = db.session.execute(
-            select(Customer.id, Customer.name, Customer.name_key, Customer.credit_code, mine)
+            select(
+                Customer.id,
+                Customer.name,
+                Customer.name_key,
+                Customer.credit_code,
+                mine,
+                Customer.owner_id,
+            )
         )
-        for id_, name, key, code, in_scope in rows:
+        for id_, name, key, code, in_scope, owner_id in rows:
             if code:
-                self.by_code[code] = (id_, name, bool(in_scope))
+                self.by_code[code] = (id_, name, bool(in_scope), owner_id)
             if key and (key not in self.by_key or in_scope):
                 self.by_key[key] = (id_, name, bool(in_scope))
             if in_scope:
@@ -50,9 +64,12 @@ class CustomerChecker(Checker):
         self.file_codes: dict[str, int] = {}
         self.file_keys: dict[str, int] = {}
         self.file_names: dict[str, int] = {}
+        self.owning_teams: dict[int, tuple[str | None, str | None]] = {}
 
     def check(self, line: int, values: dict[str, str]) -> None:
         name = self.text(line, values, "name", 200)
+        if name:
+            name = without_format_characters(name).strip() or None
         if not name:
             self.refuse(line, _l("the customer name is missing"))
         code = self._credit_code(line, values.get("credit_code", ""))
@@ -120,8 +137,8 @@ class CustomerChecker(Checker):
         self.plans = [plan for plan, _ in self.pending if plan.line not in self.errors]
 
     def _credit_code(self, line: int, raw: str) -> str | None:
-        # Case and spaces do not matter in a file: the code's alphabet is capitals only.
-        code = raw.replace(" ", "").upper()
+        # Case, spaces and full width do not matter, as in the form.
+        code = normalise_credit_code(raw)
         if not code:
             return None
         problem = credit_code_problem(code)
@@ -137,7 +154,7 @@ class CustomerChecker(Checker):
                 ),
             )
         elif code in self.by_code:
-            _id, existing, in_scope = self.by_code[code]
+            _id, existing, in_scope, owner_id = self.by_code[code]
             if in_scope:
                 message = _l(
                     "credit code %(code)s already belongs to your customer %(name)s",
@@ -145,19 +162,43 @@ class CustomerChecker(Checker):
                     name=existing,
                 )
             else:
-                message = _l(
-                    "credit code %(code)s already belongs to a customer of another manager",
-                    code=code,
-                )
+                message = self._taken_elsewhere(code, owner_id)
             self.refuse(line, message)
         else:
             self.file_codes[code] = line
         return code
 
+    def _taken_elsewhere(self, code: str, owner_id: int) -> object:
+        """Whom to ask for a handover, as the customer form says it: never the customer's
+        or the owner's name (README: duplicate credit codes)."""
+        if owner_id not in self.owning_teams:
+            self.owning_teams[owner_id] = owning_team(owner_id)
+        team, supervisor = self.owning_teams[owner_id]
+        if team and supervisor:
+            return _l(
+                "credit code %(code)s already belongs to a customer of team %(team)s "
+                "(supervisor: %(supervisor)s): ask them for a handover",
+                code=code,
+                team=team,
+                supervisor=supervisor,
+            )
+        if team:
+            return _l(
+                "credit code %(code)s already belongs to a customer of team %(team)s: "
+                "ask an administrator for a handover",
+                code=code,
+                team=team,
+            )
+        return _l(
+            "credit code %(code)s already belongs to a customer outside your portfolio: "
+            "ask an administrator for a handover",
+            code=code,
+        )
+
     def _parent(self, plan: RowPlan, raw: str) -> None:
         """Set the parent's id (a customer in scope) or line (another row of the file)."""
         line = plan.line
-        code = raw.replace(" ", "").upper()
+        code = normalise_credit_code(raw)
         file_line = self.file_codes.get(code) or self.file_names.get(raw)
         existing = self.by_code.get(code)
         matches = self.by_name.get(raw, [])
