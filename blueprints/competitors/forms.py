@@ -1,18 +1,18 @@
 """Forms of competitor profiles and of the /competitors/ filters."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, HiddenField, SelectField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from blueprints.common import ConfirmForm  # noqa: F401  (used by this blueprint's views)
+from blueprints.forms_base import CrmForm
 from crm.labels import choices, label, options
 from models import InfoSource, ThreatLevel
 
 TEXT_LIMIT = 2000
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(CrmForm):
     """What one competitor does at one customer (the edit form leaves out the competitor)."""
 
     competitor_id = SelectField(
@@ -22,7 +22,9 @@ class ProfileForm(FlaskForm):
         # message (and a link to the existing profile), so WTForms' generic choice check is off.
         validate_choice=False,
     )
-    threat = SelectField(_l("Threat level"), validators=[InputRequired()])
+    threat = SelectField(
+        _l("Threat level"), validators=[DataRequired(message=_l("Choose the threat level."))]
+    )
     products = TextAreaField(
         _l("Products and services the customer buys from them"),
         validators=[Optional(), Length(max=TEXT_LIMIT)],
@@ -43,14 +45,21 @@ class ProfileForm(FlaskForm):
 
     def __init__(self, *args, competitors=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.threat.choices = choices(ThreatLevel)
+        # Competitor and threat start on "choose": a preset one was saved unread.
+        self.threat.choices = options([("", _l("— choose —"))]) + choices(ThreatLevel)
         self.source.choices = options(
             [("", "—")] + [(member.value, label(member)) for member in InfoSource]
         )
         if competitors is None:
             del self.competitor_id
         else:
-            self.competitor_id.choices = options((c.id, c.name) for c in competitors)
+            self.competitor_id.choices = options(
+                [(0, _l("— choose —"))] + [(c.id, c.name) for c in competitors]
+            )
+
+    def validate_competitor_id(self, field) -> None:
+        if not field.data:
+            raise ValidationError(_l("Choose a competitor."))
 
     def values(self) -> dict:
         """The profile's fields as the service takes them."""

@@ -118,7 +118,6 @@ def new_profile(customer_id: int):
     form = ProfileForm(competitors=competitor_service.available_competitors(customer))
     if not form.is_submitted():
         form.confirmed_on.data = _today()
-        form.threat.data = ThreatLevel.MEDIUM.value
     existing_id = None
     if form.validate_on_submit():
         competitor = db.session.get(Competitor, form.competitor_id.data or 0)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from blueprints.common import ConfirmForm  # noqa: F401  (used by this blueprint's views)
+from blueprints.forms_base import CrmForm
 from crm.labels import choices, options
 from models import Attitude, BuyingRole, Contact
 
@@ -35,7 +35,7 @@ FIELD_LABELS = {
 }
 
 
-class ContactForm(FlaskForm):
+class ContactForm(CrmForm):
     name = StringField(FIELD_LABELS["name"], validators=[DataRequired(), Length(max=100)])
     title = StringField(FIELD_LABELS["title"], validators=[Optional(), Length(max=100)])
     department = StringField(FIELD_LABELS["department"], validators=[Optional(), Length(max=100)])
@@ -44,8 +44,15 @@ class ContactForm(FlaskForm):
         FIELD_LABELS["office_phone"], validators=[Optional(), Length(max=30), PHONE]
     )
     email = EmailField(FIELD_LABELS["email"], validators=[Optional(), Email(), Length(max=254)])
-    role = SelectField(FIELD_LABELS["role"])
-    attitude = SelectField(FIELD_LABELS["attitude"])
+    # Both start on "choose": a preset decision maker made the "no decision maker" flag
+    # lie, and a preset supporter claimed goodwill nobody had seen.
+    role = SelectField(
+        FIELD_LABELS["role"], validators=[DataRequired(message=_l("Choose a buying role."))]
+    )
+    attitude = SelectField(
+        FIELD_LABELS["attitude"],
+        validators=[DataRequired(message=_l("Choose the attitude to us."))],
+    )
     strength = SelectField(FIELD_LABELS["strength"], coerce=int)
     reports_to_id = SelectField(FIELD_LABELS["reports_to_id"], coerce=int)
     notes = TextAreaField(FIELD_LABELS["notes"], validators=[Optional(), Length(max=5000)])
@@ -53,8 +60,8 @@ class ContactForm(FlaskForm):
 
     def __init__(self, *args, managers: Iterable[Contact] = (), **kwargs):
         super().__init__(*args, **kwargs)
-        self.role.choices = choices(BuyingRole)
-        self.attitude.choices = choices(Attitude)
+        self.role.choices = options([("", _l("— choose —"))]) + choices(BuyingRole)
+        self.attitude.choices = options([("", _l("— choose —"))]) + choices(Attitude)
         self.strength.choices = options((n, f"{'●' * n}{'○' * (5 - n)} {n}") for n in range(1, 6))
         self.reports_to_id.choices = options(
             [(0, _l("— reports to nobody here —"))]
