@@ -65,6 +65,12 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any], str]] = {
         "reminders overdue by more than this are not emailed alone after downtime "
         "but go into the next digest, default 2",
     ),
+    "MAIL_GIVE_UP_AFTER_HOURS": (
+        "MAIL_GIVE_UP_AFTER_HOURS",
+        float,
+        "an email the SMTP server keeps turning away for now (4xx, down, unreachable) is "
+        "retried until it is this old, then marked failed; default 72",
+    ),
     "LOG_LEVEL": ("LOG_LEVEL", str, "INFO by default"),
 }
 
@@ -130,8 +136,11 @@ class Config:
     MAIL_FROM = "crm@localhost"
     MAIL_DIR = str(INSTANCE_DIR / "mail")
     REMINDER_MAX_AGE_HOURS = 2.0
+    MAIL_GIVE_UP_AFTER_HOURS = 72.0
     OUTBOX_BATCH = 100
-    OUTBOX_LEASE_SECONDS = 300
+    # A sender renews its claims every third of this while it sends: one that is killed
+    # holds its messages back for at most this long.
+    OUTBOX_LEASE_SECONDS = 60
 
 
 class DevelopmentConfig(Config):

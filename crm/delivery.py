@@ -5,14 +5,19 @@ guarantee depends on them: a claim is committed before any message of it is
 sent, and each message's outcome is committed right after the SMTP server's
 reply. The only way to send a message twice is a crash between the server's
 "250 OK" and that commit; the repeat carries the same Message-ID.
+
+Claims are short (OUTBOX_LEASE_SECONDS, a minute) and renewed while a batch is being
+sent, every third of the lease: a sender that is killed holds its claims for at most
+a minute, after which the next sender takes them.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -37,18 +42,24 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def deliver_due(transport: Transport, *, worker: str | None = None) -> DeliveryReport:
-    """Send everything that is due, batch by batch, until nothing is left to claim."""
+def deliver_due(
+    transport: Transport, *, worker: str | None = None, now: datetime | None = None
+) -> DeliveryReport:
+    """Send everything that is due, batch by batch, until nothing is left to claim.
+
+    `now` fixes the clock (tests move it forward instead of waiting); by default it runs.
+    """
     config = current_app.config
     worker = worker or worker_name()
     lease = timedelta(seconds=config["OUTBOX_LEASE_SECONDS"])
+    clock: Callable[[], datetime] = (lambda: now) if now is not None else utcnow
     report = DeliveryReport()
     while True:
-        ids = outbox.claim(worker, limit=config["OUTBOX_BATCH"], lease=lease)
+        ids = outbox.claim(worker, limit=config["OUTBOX_BATCH"], lease=lease, now=clock())
         db.session.commit()
         if not ids:
             return report
-        _deliver_batch(_load(ids), transport, worker, lease, report)
+        _deliver_batch(_load(ids), transport, worker, lease, report, clock)
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,7 @@ class _Claimed:
     address: str | None
     recipient_active: bool
     attempts: int
+    written_at: datetime
 
 
 def _load(ids: list[int]) -> list[_Claimed]:
@@ -82,28 +94,30 @@ def _load(ids: list[int]) -> list[_Claimed]:
             address=m.to_address or (m.recipient.email if m.recipient else None),
             recipient_active=m.recipient is None or m.recipient.active,
             attempts=m.attempts,
+            written_at=m.created_at,
         )
         for m in messages
     ]
     return claimed
 
 
-def _deliver_batch(batch: list[_Claimed], transport, worker, lease, report) -> None:
-    """The claim's lease is renewed once, and again whenever half of it has gone by."""
+def _deliver_batch(batch: list[_Claimed], transport, worker, lease, report, clock) -> None:
+    """The claim's lease is renewed once, and again whenever a third of it has gone by."""
     renewed_at = None
     ours: set[int] = set()
     for message in batch:
-        now = utcnow()
-        if renewed_at is None or now - renewed_at > lease / 2:
+        now = clock()
+        if renewed_at is None or now - renewed_at > lease / 3:
             # Renew so a slow server cannot let another sender take the rest mid-send.
             ours = outbox.renew_leases([m.id for m in batch], worker, until=now + lease)
             db.session.commit()
             renewed_at = now
         if message.id in ours:
-            _deliver_one(message, transport, worker, report)
+            _deliver_one(message, transport, worker, report, clock)
 
 
-def _deliver_one(message: _Claimed, transport, worker, report: DeliveryReport) -> None:
+def _deliver_one(message: _Claimed, transport, worker, report: DeliveryReport, clock) -> None:
+    attempted = False
     if not message.recipient_active:
         outcome = outbox.failed_values("recipient is deactivated")
     elif not message.address:
@@ -117,18 +131,22 @@ def _deliver_one(message: _Claimed, transport, worker, report: DeliveryReport) -
             text=message.text,
             html=message.html,
         )
+        attempted = True
         try:
             transport.send(email)
         except PermanentError as error:
             outcome = outbox.failed_values(str(error))
         except TransientError as error:
-            outcome = outbox.retry_values(message.attempts, str(error))
-            report.retried += 1
+            outcome = outbox.retry_values(
+                message.attempts + 1, str(error), written_at=message.written_at, now=clock()
+            )
+            if outcome["status"] is MessageStatus.PENDING:
+                report.retried += 1
             report.errors.append(str(error))
         else:
-            outcome = outbox.sent_values()
+            outcome = outbox.sent_values(clock())
             report.sent += 1
-    outbox.record_outcome(message.id, worker, outcome)
+    outbox.record_outcome(message.id, worker, outcome, attempted=attempted)
     if outcome["status"] is MessageStatus.FAILED:
         report.failed += 1
         current_app.logger.warning(

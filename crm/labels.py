@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
@@ -50,7 +50,7 @@ _LABELLED: tuple[tuple[enum.Enum, object], ...] = (
     (CustomerStatus.LOST, _l("Lost customer")),
     (BuyingRole.DECISION_MAKER, _l("Decision maker")),
     (BuyingRole.INFLUENCER, _l("Influencer")),
-    (BuyingRole.USER, _l("User")),
+    (BuyingRole.USER, lazy_pgettext("buying role", "User")),  # not a user of this system
     (BuyingRole.CONTACT_PERSON, _l("Contact person")),
     (Attitude.SUPPORTER, _l("Supporter")),
     (Attitude.NEUTRAL, _l("Neutral")),

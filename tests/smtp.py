@@ -63,9 +63,10 @@ class RecordingHandler:
 
 
 class SMTPServer:
-    def __init__(self) -> None:
+    def __init__(self, port: int | None = None) -> None:
+        """`port`: where to listen (a server that comes back where it was); default a free one."""
         self.handler = RecordingHandler()
-        self.port = free_port()
+        self.port = port or free_port()
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
 
     def __enter__(self) -> SMTPServer:

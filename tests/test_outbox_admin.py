@@ -221,3 +221,66 @@ class TestRetry:
         assert client.post(f"/admin/outbox/{failed.id}/retry").status_code == 403
         db.session.expire_all()
         assert db.session.get(OutboxMessage, failed.id).status is MessageStatus.FAILED
+
+
+class TestRetryAllFailed:
+    def test_retries_every_failed_message_matching_the_filter_after_a_confirm_page(
+        self, client, login, english
+    ):
+        m1, m2 = english["m1"], english["m2"]
+        to_m1 = [message(m1, status=MessageStatus.FAILED, attempts=9) for _ in range(3)]
+        digest = message(m1, kind=MessageKind.DAILY_DIGEST, status=MessageStatus.FAILED)
+        to_m2 = message(m2, status=MessageStatus.FAILED)
+        sent = message(m1, status=MessageStatus.SENT)
+        login(client, english["admin"])
+
+        listing = client.get("/admin/outbox/?kind=reminder&recipient=m1").get_data(as_text=True)
+        link = re.search(r'id="retry-failed" href="([^"]+)"', listing).group(1)
+        confirm = client.get(link.replace("&amp;", "&"))
+        assert confirm.status_code == 200
+        page = confirm.get_data(as_text=True)
+        assert "Queue 3 failed messages again?" in page
+        db.session.expire_all()
+        assert all(
+            db.session.get(OutboxMessage, m.id).status is MessageStatus.FAILED for m in to_m1
+        )  # asking changed nothing
+
+        action = re.search(r'action="([^"]+)"[^>]*id="retry-failed-form"', page).group(1)
+        response = client.post(action.replace("&amp;", "&"))
+        assert response.status_code == 302
+        assert response.location == "/admin/outbox/?kind=reminder&recipient=m1"
+        flashed = client.get(response.location).get_data(as_text=True)
+        assert "3 failed messages are queued again" in flashed
+        db.session.expire_all()
+        for row in to_m1:
+            row = db.session.get(OutboxMessage, row.id)
+            assert (row.status, row.attempts) == (MessageStatus.PENDING, 0)
+        for untouched, status in ((digest, "failed"), (to_m2, "failed"), (sent, "sent")):
+            assert db.session.get(OutboxMessage, untouched.id).status == status
+
+    def test_without_a_filter_all_are_retried_and_another_status_retries_none(
+        self, client, login, english
+    ):
+        failed = [message(english[name], status=MessageStatus.FAILED) for name in ("m1", "m3")]
+        login(client, english["admin"])
+        page = client.get("/admin/outbox/?status=sent").get_data(as_text=True)
+        assert 'id="retry-failed"' not in page  # nothing failed can match
+        assert "retry-failed-none" in client.get("/admin/outbox/retry-failed?status=sent").get_data(
+            as_text=True
+        )
+        client.post("/admin/outbox/retry-failed?status=sent")
+        db.session.expire_all()
+        assert {db.session.get(OutboxMessage, m.id).status for m in failed} == {"failed"}
+
+        assert 'id="retry-failed"' in client.get("/admin/outbox/").get_data(as_text=True)
+        assert client.post("/admin/outbox/retry-failed").status_code == 302
+        db.session.expire_all()
+        assert {db.session.get(OutboxMessage, m.id).status for m in failed} == {"pending"}
+
+    def test_non_admins_cannot_retry_all(self, client, login, english):
+        failed = message(english["m1"], status=MessageStatus.FAILED)
+        login(client, english["sup1"])
+        assert client.get("/admin/outbox/retry-failed").status_code == 403
+        assert client.post("/admin/outbox/retry-failed").status_code == 403
+        db.session.expire_all()
+        assert db.session.get(OutboxMessage, failed.id).status is MessageStatus.FAILED

@@ -208,17 +208,30 @@ def test_temporary_failures_and_dropped_connections_still_deliver_exactly_once(
     assert statuses == {MessageStatus.SENT}
 
 
-def test_retry_waits_longer_each_time(org, make_customer, make_reminder):
-    message = OutboxMessage(key="k", kind="reminder", attempts=1, status=MessageStatus.SENDING)
+def test_retry_waits_longer_each_time_up_to_half_an_hour(app, org):
     now = now_utc()
-    outbox.mark_retry(message, "451", now)
-    first = message.next_attempt_at - now
-    message.attempts = 2
-    outbox.mark_retry(message, "451", now)
-    assert message.next_attempt_at - now == first * 2
-    message.attempts = outbox.MAX_ATTEMPTS
-    outbox.mark_retry(message, "451", now)
+    message = OutboxMessage(key="k", kind="reminder", status=MessageStatus.SENDING, created_at=now)
+    pauses = []
+    for attempts in range(1, 13):
+        message.attempts = attempts
+        outbox.mark_retry(message, "451", now)
+        assert message.status is MessageStatus.PENDING  # young: never given up
+        pauses.append(message.next_attempt_at - now)
+    assert pauses[0] == timedelta(seconds=30)
+    assert pauses[1] == pauses[0] * 2
+    assert max(pauses) == pauses[-1] == timedelta(minutes=30)
+
+
+def test_a_temporary_failure_of_a_message_older_than_the_give_up_age_fails_it(app, org):
+    written = now_utc()
+    message = OutboxMessage(key="k", kind="reminder", status=MessageStatus.SENDING, attempts=3)
+    message.created_at = written
+    outbox.mark_retry(message, "451 busy", written + timedelta(hours=71))
+    assert message.status is MessageStatus.PENDING
+    message.status = MessageStatus.SENDING
+    outbox.mark_retry(message, "451 busy", written + timedelta(hours=72))
     assert message.status is MessageStatus.FAILED
+    assert message.last_error.startswith("gave up after 3 attempts in 72 hours: 451 busy")
 
 
 def test_after_downtime_recent_ones_are_sent_once_and_old_ones_wait_for_the_digest(

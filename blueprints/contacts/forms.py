@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from wtforms import EmailField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
@@ -20,8 +21,9 @@ PHONE = Regexp(
 
 # Display names of the audited fields, for the history.
 FIELD_LABELS = {
-    "name": _l("Name"),
-    "title": _l("Title"),
+    # A person's name and job title: "Name" and "Title" mean other things elsewhere.
+    "name": lazy_pgettext("person", "Name"),
+    "title": lazy_pgettext("job", "Title"),
     "department": _l("Department"),
     "mobile": _l("Mobile"),
     "office_phone": _l("Office phone"),

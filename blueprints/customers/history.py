@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from sqlalchemy import select
 
 from crm.extensions import db
@@ -48,7 +49,7 @@ FIELD_LABELS: dict[str, object] = {
     "contract_expiry": _l("Main contract expiry"),
     "owner_id": _l("Owner"),
     "notes": _l("Notes"),
-    "title": _l("Title"),
+    "title": lazy_pgettext("job", "Title"),  # a contact's
     "department": _l("Department"),
     "mobile": _l("Mobile"),
     "office_phone": _l("Office phone"),

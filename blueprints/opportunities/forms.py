@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -25,7 +25,7 @@ from models import BuyingRole, Competitor, Contact, LostReason, Stage, User
 
 # Display names of the fields, shared by the forms and the history table.
 FIELD_LABELS = {
-    "title": _l("Title"),
+    "title": lazy_pgettext("opportunity", "Title"),  # not a contact's job title
     "solution": _l("Products / solution"),
     "amount": _l("Estimated amount (CNY)"),
     "expected_close": _l("Expected close"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -18,9 +17,10 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from blueprints.admin.forms import ConfirmForm
 from blueprints.outbox_admin import bp
@@ -32,13 +32,14 @@ from blueprints.outbox_admin.labels import (
     status_options,
 )
 from crm.extensions import db
-from crm.i18n import local_midnight_utc, user_zone
+from crm.i18n import user_zone
 from crm.mail import eml_name
 from crm.permissions import admin_required
 from crm.scheduler import last_tick
-from crm.services import outbox
+from crm.services import outbox, outbox_filter
 from crm.services.errors import DomainError
-from models import MessageKind, MessageStatus, OutboxMessage, User
+from crm.services.outbox_filter import OutboxFilter
+from models import MessageKind, MessageStatus, OutboxMessage
 from models.base import utcnow
 
 # The scheduler ticks every minute; this much silence means it is not running.
@@ -61,57 +62,23 @@ def _date_arg(name: str) -> date | None:
         return None
 
 
-@dataclass
-class OutboxFilters:
-    status: MessageStatus | None = None
-    kind: MessageKind | None = None
-    recipient: str = ""
-    since: date | None = None  # created on or after this local day
-    until: date | None = None  # created on or before this local day
+def filters_from_args() -> OutboxFilter:
+    """The list's filter from the query string; unknown values are ignored."""
+    args = request.args
+    return OutboxFilter(
+        zone=user_zone(current_user),
+        status=MessageStatus(args["status"]) if args.get("status") in set(MessageStatus) else None,
+        kind=MessageKind(args["kind"]) if args.get("kind") in set(MessageKind) else None,
+        recipient=(args.get("recipient") or "").strip()[:100],
+        since=_date_arg("since"),
+        until=_date_arg("until"),
+    )
 
-    @classmethod
-    def from_args(cls) -> OutboxFilters:
-        args = request.args
-        return cls(
-            status=MessageStatus(args["status"])
-            if args.get("status") in set(MessageStatus)
-            else None,
-            kind=MessageKind(args["kind"]) if args.get("kind") in set(MessageKind) else None,
-            recipient=(args.get("recipient") or "").strip()[:100],
-            since=_date_arg("since"),
-            until=_date_arg("until"),
-        )
 
-    def apply(self, stmt: Select) -> Select:
-        if self.status:
-            stmt = stmt.where(OutboxMessage.status == self.status)
-        if self.kind:
-            stmt = stmt.where(OutboxMessage.kind == self.kind)
-        if self.recipient:
-            stmt = stmt.where(
-                or_(
-                    *(
-                        column.contains(self.recipient, autoescape=True)
-                        for column in (
-                            User.username,
-                            User.display_name,
-                            User.email,
-                            OutboxMessage.to_address,
-                        )
-                    )
-                )
-            )
-        zone = user_zone(current_user)  # the days the admin typed are their own
-        if self.since:
-            stmt = stmt.where(OutboxMessage.created_at >= local_midnight_utc(self.since, zone))
-        if self.until:
-            end = local_midnight_utc(self.until + timedelta(days=1), zone)
-            stmt = stmt.where(OutboxMessage.created_at < end)
-        return stmt
-
-    @property
-    def active(self) -> bool:
-        return bool(self.status or self.kind or self.recipient or self.since or self.until)
+def _filter_args() -> dict[str, str]:
+    """The query string's filter fields, to carry from the list to its actions and back."""
+    names = ("status", "kind", "recipient", "since", "until")
+    return {name: request.args[name] for name in names if request.args.get(name)}
 
 
 def _backlog() -> dict[MessageStatus, int]:
@@ -126,22 +93,21 @@ def _backlog() -> dict[MessageStatus, int]:
 @bp.route("/")
 @admin_required
 def index():
-    filters = OutboxFilters.from_args()
-    stmt = filters.apply(
-        select(OutboxMessage)
-        .outerjoin(User, OutboxMessage.recipient_id == User.id)
-        .options(contains_eager(OutboxMessage.recipient))
-        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    filters = filters_from_args()
+    page = db.paginate(
+        outbox_filter.listing(filters), per_page=current_app.config["PAGE_SIZE"], error_out=False
     )
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     ticked = last_tick()
+    backlog = _backlog()
     return render_template(
         "outbox_admin/index.html",
         page=page,
         filters=filters,
+        filter_args=_filter_args(),
         status_choices=status_options(_l("Any status")),
         kind_choices=kind_options(_l("Any kind")),
-        backlog=_backlog(),
+        backlog=backlog,
+        failed_total=backlog[MessageStatus.FAILED],
         last_tick=ticked,
         scheduler_quiet=ticked is None or utcnow() - ticked > TICK_STALE_AFTER,
         smtp_host=current_app.config.get("SMTP_HOST"),
@@ -218,3 +184,33 @@ def retry(message_id: int):
         db.session.commit()
         flash(_("The message is queued again; the scheduler sends it at its next tick."), "success")
     return redirect(url_for("outbox_admin.show", message_id=message_id))
+
+
+@bp.route("/retry-failed", methods=["GET", "POST"])
+@admin_required
+def retry_failed():
+    """Queue every failed message that matches the list's filter again, after a confirm page."""
+    filters = filters_from_args()
+    form = ConfirmForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        queued = outbox_filter.retry_failed(filters, actor=current_user)
+        db.session.commit()
+        flash(
+            ngettext(
+                "%(num)d failed message is queued again; the scheduler sends it at its next tick.",
+                "%(num)d failed messages are queued again; the scheduler sends them at its next "
+                "tick.",
+                queued,
+            ),
+            "success" if queued else "info",
+        )
+        return redirect(url_for("outbox_admin.index", **_filter_args()))
+    return render_template(
+        "outbox_admin/retry_failed.html",
+        filters=filters,
+        filter_args=_filter_args(),
+        failed=outbox_filter.count_failed(filters) if filters.retries_failed else 0,
+        confirm_form=form,
+    )

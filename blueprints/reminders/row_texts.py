@@ -8,7 +8,7 @@ request, user or language can stay behind in a cached template module.
 
 from __future__ import annotations
 
-from flask_babel import get_locale
+from flask_babel import get_locale, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
@@ -35,7 +35,7 @@ def _build() -> dict:
         "kinds": [(kind.value, label(kind)) for kind in VisitKind],
         "sources": {source: str(text) for source, text in SOURCE_LABELS.items()},
         "t": {
-            "done": _("Done"),
+            "done": pgettext("action", "Done"),  # the button; the status is "Done" plain
             "snooze": _("Snooze"),
             "snooze_one_day": _("Snooze 1 day"),
             "three_days": _("3 days"),

@@ -39,7 +39,11 @@ DAILY_DIGEST_AT = time(8, 0)
 
 
 def enqueue_due_reminders(now: datetime | None = None) -> int:
-    """Write an email for every reminder whose (due time − owner's lead time) has come."""
+    """Write an email for every reminder whose (due time − owner's lead time) has come.
+
+    Returns how many were written: a concurrent tick that wrote the same keys first
+    leaves this one's rows unwritten, and they are not counted.
+    """
     now = now or utcnow()
     max_age = timedelta(hours=current_app.config["REMINDER_MAX_AGE_HOURS"])
     candidates = db.session.execute(
@@ -82,8 +86,7 @@ def enqueue_due_reminders(now: datetime | None = None) -> int:
                 reminder_id=reminder.id,
             )
         )
-    outbox.enqueue(rows)
-    return len(rows)
+    return outbox.enqueue(rows)
 
 
 @dataclass
@@ -153,7 +156,7 @@ def enqueue_daily_digests(now: datetime | None = None) -> int:
         if digest.empty:
             continue  # nothing to say, no email
         subject, text, html = emails.render("daily_digest", user, digest=digest, day=local.date())
-        outbox.enqueue(
+        written += outbox.enqueue(
             [
                 outbox.message_row(
                     key=f"daily:{user.id}:{local.date().isoformat()}",
@@ -165,7 +168,6 @@ def enqueue_daily_digests(now: datetime | None = None) -> int:
                 )
             ]
         )
-        written += 1
     db.session.flush()
     return written
 
@@ -276,7 +278,7 @@ def enqueue_weekly_digests(now: datetime | None = None) -> int:
         subject, text, html = emails.render(
             "weekly_digest", supervisor, digest=digest, monday=monday
         )
-        outbox.enqueue(
+        written += outbox.enqueue(
             [
                 outbox.message_row(
                     key=f"weekly:{supervisor.id}:{monday.isoformat()}",
@@ -288,6 +290,5 @@ def enqueue_weekly_digests(now: datetime | None = None) -> int:
                 )
             ]
         )
-        written += 1
     db.session.flush()
     return written

@@ -4,6 +4,11 @@ Writing is idempotent by key (INSERT ... ON CONFLICT DO NOTHING). Claiming marks
 batch `sending` with a lease; PostgreSQL skips rows another sender has locked, and
 SQLite serialises writers, so no two senders ever hold the same message. A sender
 that dies leaves its claims to expire; they are then claimed again (at-least-once).
+
+An attempt is counted when its outcome is recorded, not when it is claimed: a claim
+that expired because its sender died was no attempt. Temporary failures are retried,
+with pauses doubling from 30 seconds up to 30 minutes, until the message is older than
+the configured give-up age (MAIL_GIVE_UP_AFTER_HOURS); only then is it marked failed.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -22,9 +28,8 @@ from crm.services.users import require_admin
 from models import MessageKind, MessageStatus, OutboxMessage, User
 from models.base import utcnow
 
-MAX_ATTEMPTS = 8
 FIRST_RETRY_SECONDS = 30
-MAX_RETRY_SECONDS = 3600
+MAX_RETRY_SECONDS = 1800  # once the server is back, a waiting message goes within 30 minutes
 
 
 def reminder_key(reminder_id: int, due_at: datetime, recipient_id: int) -> str:
@@ -32,19 +37,28 @@ def reminder_key(reminder_id: int, due_at: datetime, recipient_id: int) -> str:
     return f"reminder:{reminder_id}:{due_at:%Y%m%dT%H%M}Z:{recipient_id}"
 
 
-def enqueue(rows: list[dict[str, Any]]) -> None:
-    """Write messages; a row whose key exists already is skipped, not duplicated."""
+def enqueue(rows: list[dict[str, Any]], now: datetime | None = None) -> int:
+    """Write messages; a row whose key exists already is skipped, not duplicated.
+
+    Returns how many rows were written: a concurrent writer's rows count there, not here.
+    """
     if not rows:
-        return
+        return 0
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    now = utcnow()
+    now = now or utcnow()
     for row in rows:
         row.setdefault("next_attempt_at", now)
         row.setdefault("created_at", now)
         row.setdefault("status", MessageStatus.PENDING)
         row.setdefault("attempts", 0)
-    db.session.execute(insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"]), rows)
+    written = db.session.execute(
+        insert(OutboxMessage)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(OutboxMessage.id),
+        rows,
+    )
+    return len(written.all())
 
 
 def message_row(
@@ -104,7 +118,6 @@ def claim(worker: str, *, limit: int, lease: timedelta, now: datetime | None = N
             status=MessageStatus.SENDING,
             claimed_by=worker,
             claimed_until=now + lease,
-            attempts=OutboxMessage.attempts + 1,
         )
         .returning(OutboxMessage.id),
         execution_options={"synchronize_session": False},
@@ -126,21 +139,46 @@ def failed_values(reason: str) -> dict[str, Any]:
     return {"status": MessageStatus.FAILED, "claimed_until": None, "last_error": reason[:2000]}
 
 
-def retry_values(attempts: int, reason: str, now: datetime | None = None) -> dict[str, Any]:
-    """Temporary failure: try again after a growing pause, give up after MAX_ATTEMPTS."""
-    if attempts >= MAX_ATTEMPTS:
-        return failed_values(f"gave up after {attempts} attempts: {reason}")
-    pause = min(FIRST_RETRY_SECONDS * 2 ** (attempts - 1), MAX_RETRY_SECONDS)
+def retry_pause(attempts: int) -> timedelta:
+    """30 s after the first failed attempt, doubling, never more than MAX_RETRY_SECONDS."""
+    doublings = min(max(attempts - 1, 0), 16)  # 30 s × 2^16 is far past the cap already
+    return timedelta(seconds=min(FIRST_RETRY_SECONDS * 2**doublings, MAX_RETRY_SECONDS))
+
+
+def give_up_after() -> timedelta:
+    return timedelta(hours=current_app.config["MAIL_GIVE_UP_AFTER_HOURS"])
+
+
+def retry_values(
+    attempts: int, reason: str, *, written_at: datetime, now: datetime | None = None
+) -> dict[str, Any]:
+    """Temporary failure number `attempts`: try again later, unless the message is too old.
+
+    Too old means written longer ago than MAIL_GIVE_UP_AFTER_HOURS: a reminder that
+    arrives days late no longer helps anyone, and the digests list what is overdue.
+    """
+    now = now or utcnow()
+    age = now - written_at
+    if age >= give_up_after():
+        hours = age.total_seconds() / 3600
+        return failed_values(f"gave up after {attempts} attempts in {hours:.0f} hours: {reason}")
     return {
         "status": MessageStatus.PENDING,
-        "next_attempt_at": (now or utcnow()) + timedelta(seconds=pause),
+        "next_attempt_at": now + retry_pause(attempts),
         "claimed_until": None,
         "last_error": reason[:2000],
     }
 
 
-def record_outcome(message_id: int, worker: str, values: dict[str, Any]) -> bool:
-    """One UPDATE for a send's outcome, only while the claim is still this worker's."""
+def record_outcome(
+    message_id: int, worker: str, values: dict[str, Any], *, attempted: bool = True
+) -> bool:
+    """One UPDATE for a send's outcome, only while the claim is still this worker's.
+
+    `attempted`: the message was handed to the transport, which counts as an attempt.
+    """
+    if attempted:
+        values = {**values, "attempts": OutboxMessage.attempts + 1}
     result = db.session.execute(
         update(OutboxMessage)
         .where(
@@ -173,8 +211,9 @@ def renew_leases(message_ids: list[int], worker: str, *, until: datetime) -> set
 
 
 def mark_retry(message: OutboxMessage, reason: str, now: datetime | None = None) -> None:
-    """Temporary failure: try again after a growing pause, give up after MAX_ATTEMPTS."""
-    for name, value in retry_values(message.attempts, reason, now).items():
+    """Temporary failure of attempt number `message.attempts`: see retry_values."""
+    values = retry_values(message.attempts, reason, written_at=message.created_at, now=now)
+    for name, value in values.items():
         setattr(message, name, value)
 
 
