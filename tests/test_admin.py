@@ -90,14 +90,16 @@ def test_admin_edits_role_level_and_team(admin_client, org):
 
 def test_deactivation_is_refused_while_the_user_owns_customers(admin_client, org, make_customer):
     make_customer(org["m2"])
-    response = admin_client.post(f"/admin/users/{org['m2'].id}/deactivate", follow_redirects=True)
+    response = admin_client.post(
+        f"/admin/users/{org['m2'].id}/deactivate", data={"confirmed": "1"}, follow_redirects=True
+    )
     assert "hand them over" in response.get_data(as_text=True)
     db.session.refresh(org["m2"])
     assert org["m2"].active
 
 
 def test_deactivate_and_reactivate(admin_client, org):
-    assert admin_client.post(f"/admin/users/{org['m2'].id}/deactivate").status_code == 302
+    assert admin_client.post(f"/admin/users/{org['m2'].id}/deactivate", data={"confirmed": "1"}).status_code == 302
     db.session.refresh(org["m2"])
     assert not org["m2"].active
     assert admin_client.post(f"/admin/users/{org['m2'].id}/reactivate").status_code == 302
@@ -167,7 +169,9 @@ def test_admin_creates_renames_and_staffs_a_team(admin_client, org, make_user):
     db.session.refresh(org["m4"])
     assert org["m4"].team == team and team.name == "政企三部（新）"
     assert (
-        admin_client.post(f"/admin/teams/{team.id}/members/{org['m4'].id}/remove").status_code
+        admin_client.post(
+            f"/admin/teams/{team.id}/members/{org['m4'].id}/remove", data={"confirmed": "1"}
+        ).status_code
         == 302
     )
     db.session.refresh(org["m4"])

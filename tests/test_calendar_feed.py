@@ -119,7 +119,7 @@ def events(cal: dict) -> dict[str, dict]:
 def make_link(client, login, user) -> str:
     """Make the link on the account page, as the user would; returns the URL shown."""
     login(client, user)
-    response = client.post("/account/calendar")
+    response = client.post("/account/calendar", data={"confirmed": "1"})  # asked when rotating
     assert response.status_code == 302
     page = client.get("/account").get_data(as_text=True)
     match = re.search(r'id="calendar-url" type="text" readonly value="([^"]+)"', page)
@@ -214,7 +214,7 @@ def test_only_a_hash_of_the_token_is_stored(client, login, english):
 def test_a_revoked_link_answers_404(app, client, login, english):
     path = path_of(make_link(client, login, english["m1"]))
     assert app.test_client().get(path).status_code == 200
-    response = client.post("/account/calendar/revoke")
+    response = client.post("/account/calendar/revoke", data={"confirmed": "1"})
     assert response.status_code == 302
     assert app.test_client().get(path).status_code == 404
     page = client.get("/account").get_data(as_text=True)

@@ -250,7 +250,7 @@ def test_delete_removes_the_profile_and_keeps_its_values_in_the_log(
     profile = make_profile(customer, products="IDC racks")
     profile_id = profile.id
 
-    response = manager.post(f"/competitors/profiles/{profile_id}/delete")
+    response = manager.post(f"/competitors/profiles/{profile_id}/delete", data={"confirmed": "1"})
 
     assert response.status_code == 302
     assert db.session.get(CompetitorProfile, profile_id) is None
@@ -463,7 +463,7 @@ def test_a_competitor_named_on_an_opportunity_cannot_be_deleted(
     db.session.commit()
 
     response = login(client, org["admin"]).post(
-        f"/admin/competitors/{competitor.id}/delete", follow_redirects=True
+        f"/admin/competitors/{competitor.id}/delete", data={"confirmed": "1"}, follow_redirects=True
     )
 
     assert response.status_code == 200

@@ -201,7 +201,7 @@ def test_a_contact_who_left_is_kept_and_shown_as_inactive(app, m1_client, custom
     boss = make_contact(customer, "Boss", role=BuyingRole.DECISION_MAKER)
     leaver = make_contact(customer, "Aaron Leaver", reports_to=boss)
 
-    response = m1_client.post(f"/contacts/{leaver.id}/deactivate")
+    response = m1_client.post(f"/contacts/{leaver.id}/deactivate", data={"confirmed": "1"})
 
     assert response.status_code == 302
     db.session.expire_all()

@@ -451,7 +451,7 @@ def test_an_admin_deletes_a_bare_customer_and_the_deletion_is_recorded(client, l
     db.session.commit()
     customer_id = customer.id
     login(client, org["admin"])
-    response = client.post(f"/customers/{customer_id}/delete")
+    response = client.post(f"/customers/{customer_id}/delete", data={"confirmed": "1"})
     assert response.status_code == 302
     assert db.session.get(Customer, customer_id) is None
     deleted = db.session.scalar(select(AuditEntry).where(AuditEntry.action == AuditAction.DELETE))

@@ -219,12 +219,15 @@ def test_request_declined(client, login, org, make_customer):
     )
     request = db.session.scalar(select(HandoverRequest))
     # The manager cannot decide their own request.
-    client.post(f"/handovers/requests/{request.id}/decline", data={})
+    client.post(f"/handovers/requests/{request.id}/decline", data={"confirmed": "1"})
     db.session.expire_all()
     assert request.status is HandoverRequestStatus.PENDING
 
     login(client, org["sup1"])
-    client.post(f"/handovers/requests/{request.id}/decline", data={"note": "Not before Q3."})
+    client.post(
+        f"/handovers/requests/{request.id}/decline",
+        data={"note": "Not before Q3.", "confirmed": "1"},
+    )
     db.session.expire_all()
     assert request.status is HandoverRequestStatus.DECLINED
     assert request.decision_note == "Not before Q3."
@@ -244,7 +247,7 @@ def test_undo_from_the_page(client, login, org, english, make_customer):
     response, data = preview_form(client, org["m1"], ids=str(customer.id))
     done = client.post("/handovers/new", data=commit_data(response, data))
     assert 'id="undo-handover"' in client.get(done.location).get_data(as_text=True)
-    undone = client.post(done.location + "/undo", data={})
+    undone = client.post(done.location + "/undo", data={"confirmed": "1"})
     assert undone.status_code == 302
     assert owners([customer.id]) == {org["m2"].id}
     assert db.session.scalar(select(func.count(Handover.id))) == 2

@@ -123,7 +123,7 @@ def test_retiring_an_industry_in_use_keeps_it_on_its_customers(admin_client, org
     finance = _industry("保险", "Insurance")
     customer = make_customer(org["m1"], industry=finance)
 
-    response = admin_client.post(f"/admin/industries/{finance.id}/retire")
+    response = admin_client.post(f"/admin/industries/{finance.id}/retire", data={"confirmed": "1"})
 
     assert response.status_code == 302
     db.session.refresh(finance)
@@ -146,11 +146,13 @@ def test_an_industry_in_use_cannot_be_deleted_an_unused_one_can(admin_client, or
     unused = _industry("航空", "Aviation")
     make_customer(org["m1"], industry=used)
 
-    refused = admin_client.post(f"/admin/industries/{used.id}/delete", follow_redirects=True)
+    refused = admin_client.post(
+        f"/admin/industries/{used.id}/delete", data={"confirmed": "1"}, follow_redirects=True
+    )
     assert "is used by 1 customers and cannot be deleted" in refused.get_data(as_text=True)
     assert db.session.get(Industry, used.id) is not None
 
-    admin_client.post(f"/admin/industries/{unused.id}/delete")
+    admin_client.post(f"/admin/industries/{unused.id}/delete", data={"confirmed": "1"})
     assert db.session.get(Industry, unused.id) is None
 
 
@@ -198,12 +200,14 @@ def test_retiring_a_competitor_in_use_keeps_its_profiles(
     bank = make_competitor("Old Bank")
     profile = make_profile(customer, bank)
 
-    assert admin_client.post(f"/admin/competitors/{bank.id}/retire").status_code == 302
+    assert admin_client.post(f"/admin/competitors/{bank.id}/retire", data={"confirmed": "1"}).status_code == 302
     db.session.refresh(bank)
     assert not bank.active
     assert db.session.get(CompetitorProfile, profile.id) is not None
 
-    refused = admin_client.post(f"/admin/competitors/{bank.id}/delete", follow_redirects=True)
+    refused = admin_client.post(
+        f"/admin/competitors/{bank.id}/delete", data={"confirmed": "1"}, follow_redirects=True
+    )
     assert "appears in 1 customer profiles and cannot be deleted" in refused.get_data(as_text=True)
     assert db.session.get(Competitor, bank.id) is not None
 
@@ -217,7 +221,9 @@ def test_retiring_a_competitor_in_use_keeps_its_profiles(
 
 def test_an_unused_competitor_can_be_deleted(admin_client, make_competitor):
     competitor = make_competitor()
-    assert admin_client.post(f"/admin/competitors/{competitor.id}/delete").status_code == 302
+    assert admin_client.post(
+        f"/admin/competitors/{competitor.id}/delete", data={"confirmed": "1"}
+    ).status_code == 302
     assert db.session.get(Competitor, competitor.id) is None
     entry = db.session.scalar(
         select(AuditEntry).where(

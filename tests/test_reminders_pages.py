@@ -442,7 +442,7 @@ def test_done_and_dismiss(client, login, english, customer, make_reminder):
     login(client, english["m1"])
     response = client.post(f"/reminders/{done.id}/done", data={"version": 1, "next": "/reminders/"})
     assert response.status_code == 302 and response.location.endswith("/reminders/")
-    client.post(f"/reminders/{dismissed.id}/dismiss", data={"version": 1})
+    client.post(f"/reminders/{dismissed.id}/dismiss", data={"version": 1, "confirmed": "1"})
     assert reload(done).status is ReminderStatus.DONE
     assert reload(done).completed_at is not None
     assert reload(dismissed).status is ReminderStatus.DISMISSED
@@ -553,7 +553,7 @@ class TestEmailsFollowThePages:
         done, dismissed = (self.soon(make_reminder, customer) for _ in range(2))
         login(client, english["m1"])
         client.post(f"/reminders/{done.id}/done", data={"version": 1})
-        client.post(f"/reminders/{dismissed.id}/dismiss", data={"version": 1})
+        client.post(f"/reminders/{dismissed.id}/dismiss", data={"version": 1, "confirmed": "1"})
         self.run_tick(done.due_at + timedelta(minutes=1))
         assert smtp.of_kind("reminder:") == []
 

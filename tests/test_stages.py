@@ -180,11 +180,13 @@ def test_deleting_a_stage_in_use_shows_why_and_keeps_it(
     page = client.get("/admin/stages/").get_data(as_text=True)
     assert 'id="delete-{}"'.format(stages["Proposal"].id) not in page
 
-    response = client.post(f"/admin/stages/{stages['Proposal'].id}/delete", follow_redirects=True)
+    response = client.post(
+        f"/admin/stages/{stages['Proposal'].id}/delete", data={"confirmed": "1"}, follow_redirects=True
+    )
 
     assert "only retired" in response.get_data(as_text=True)
     assert db.session.get(Stage, stages["Proposal"].id) is not None
-    client.post(f"/admin/stages/{stages['Proposal'].id}/retire")
+    client.post(f"/admin/stages/{stages['Proposal'].id}/retire", data={"confirmed": "1"})
     db.session.refresh(stages["Proposal"])
     assert not stages["Proposal"].active
 

@@ -488,7 +488,7 @@ def test_deleting_from_the_page(client, login, english, customer):
     db.session.commit()
     login(client, english["m1"])
 
-    response = client.post(f"/visits/{visit.id}/delete")
+    response = client.post(f"/visits/{visit.id}/delete", data={"confirmed": "1"})
 
     assert response.status_code == 302 and "/visits/" in response.location
     assert db.session.scalar(select(func.count()).select_from(Visit)) == 0

@@ -17,6 +17,7 @@ from blueprints.admin.forms import (
     UserCreateForm,
     UserEditForm,
 )
+from blueprints.common import confirm_or_ask
 from blueprints.common import show_error as _show_error
 from crm.extensions import db
 from crm.permissions import admin_required
@@ -130,8 +131,10 @@ def reset_password(user_id: int):
 @admin_required
 def deactivate_user(user_id: int):
     user = db.get_or_404(User, user_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    confirm_or_ask(
+        _("Deactivate %(name)s? They can no longer sign in.", name=user.username),
+        button=_("Deactivate"),
+    )
     try:
         user_service.deactivate_user(user, actor=current_user)
     except DomainError as error:
@@ -262,8 +265,12 @@ def add_member(team_id: int):
 def remove_member(team_id: int, user_id: int):
     team = db.get_or_404(Team, team_id)
     user = db.get_or_404(User, user_id)
-    if user.team_id != team.id or not ConfirmForm().validate_on_submit():
-        abort(404 if user.team_id != team.id else 400)
+    if user.team_id != team.id:
+        abort(404)
+    confirm_or_ask(
+        _("Take %(name)s out of %(team)s?", name=user.display_name, team=team.name),
+        button=_("Remove"),
+    )
     team_service.move_member(user, actor=current_user, team=None)
     db.session.commit()
     flash(_("%(name)s left %(team)s.", name=user.display_name, team=team.name), "success")

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload
 
+from blueprints.common import confirm_or_ask
 from blueprints.common import show_error as _show_error
 from blueprints.competitors import bp
 from blueprints.competitors.forms import ConfirmForm, ProfileForm
@@ -191,8 +192,10 @@ def edit_profile(profile_id: int):
 @login_required
 def delete_profile(profile_id: int):
     profile = _profile_or_404(profile_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    confirm_or_ask(
+        _("Delete the profile of %(name)s? This cannot be undone.", name=profile.competitor.name),
+        button=_("Delete"),
+    )
     customer_id, name = profile.customer_id, profile.competitor.name
     competitor_service.delete_profile(profile, actor=current_user)
     db.session.commit()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload
 
+from blueprints.common import confirm_or_ask, require_confirmation
 from blueprints.common import show_error as _show_error
 from blueprints.contacts import bp
 from blueprints.contacts.forms import FIELD_LABELS, ConfirmForm, ContactForm
@@ -184,8 +185,13 @@ def edit(contact_id: int):
 
 def _set_active(contact_id: int, active: bool):
     contact = _contact_or_404(contact_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    if active:
+        require_confirmation()
+    else:
+        confirm_or_ask(
+            _("Mark %(name)s as having left the company?", name=contact.name),
+            button=_("Mark as left the company"),
+        )
     try:
         contact_service.set_contact_active(contact, active, actor=current_user)
     except DomainError as error:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -12,6 +12,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, load_only, selectinload
 from werkzeug.routing import BuildError
 
+from blueprints.common import confirm_or_ask
 from blueprints.customers import bp, history
 from blueprints.customers.forms import ConfirmForm, CustomerEditForm, CustomerForm
 from crm.extensions import db
@@ -344,8 +345,9 @@ def edit(customer_id: int):
 @admin_required
 def delete(customer_id: int):
     customer = get_customer_or_404(customer_id, current_user)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    confirm_or_ask(
+        _("Delete %(name)s? This cannot be undone.", name=customer.name), button=_("Delete")
+    )
     name = customer.name
     try:
         customer_service.delete_customer(customer, actor=current_user)

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from blueprints.common import confirm_or_ask
 from blueprints.handovers import bp
 from blueprints.handovers.forms import DeclineForm, RequestForm
 from crm.extensions import db
@@ -114,6 +115,7 @@ def decline_request(request_id: int):
     )
     if pending is None:
         refuse(404, f"handover request {request_id}", current_user)
+    confirm_or_ask(_("Decline this handover request?"), button=_("Decline"))
     form = DeclineForm()
     if form.validate_on_submit():
         try:

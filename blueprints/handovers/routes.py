@@ -11,6 +11,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from blueprints.common import confirm_or_ask
 from blueprints.common import show_error as _show_error
 from blueprints.handovers import bp
 from blueprints.handovers.forms import ConfirmForm, HandoverForm
@@ -257,6 +258,11 @@ def undo_handover(handover_id: int):
     if not ConfirmForm().validate_on_submit():
         flash(_("The form expired; please try again."), "danger")
         return redirect(url_for("handovers.show", handover_id=handover.id))
+    confirm_or_ask(
+        _("Undo this handover? Its customers go back to their previous owners."),
+        button=_("Undo this handover"),
+        back=url_for("handovers.show", handover_id=handover.id),
+    )
     try:
         report = undo(handover, actor=current_user)
         db.session.commit()

@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from blueprints.common import confirm_or_ask
 from blueprints.opportunities import bp
 from blueprints.opportunities.forms import (
     AddCompetitorForm,
@@ -143,6 +144,7 @@ def add_contact(opportunity_id: int):
 @login_required
 def remove_contact(opportunity_id: int):
     opportunity = get_opportunity_or_404(opportunity_id, current_user)
+    confirm_or_ask(_("Take this contact off the opportunity?"), button=_("Take off"))
     form = RemoveContactForm()
     if not form.validate_on_submit():
         flash(_("Choose the contact to take off."), "danger")
@@ -181,6 +183,9 @@ def add_competitor(opportunity_id: int):
 @login_required
 def remove_competitor(opportunity_id: int):
     opportunity = get_opportunity_or_404(opportunity_id, current_user)
+    confirm_or_ask(
+        _("Take this competitor and its offer off the opportunity?"), button=_("Take off")
+    )
     form = RemoveCompetitorForm()
     if not form.validate_on_submit():
         flash(_("Choose the competitor to take off."), "danger")

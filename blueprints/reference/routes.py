@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from blueprints.common import commit_change
+from blueprints.common import commit_change, confirm_or_ask
 from blueprints.common import require_confirmation as _confirmed
 from blueprints.reference import bp
 from blueprints.reference.forms import CompetitorForm, ConfirmForm, IndustryForm
@@ -80,7 +80,7 @@ def edit_industry(industry_id: int):
 @admin_required
 def retire_industry(industry_id: int):
     industry = db.get_or_404(Industry, industry_id)
-    _confirmed()
+    confirm_or_ask(_("Retire %(name)s? New choices no longer offer it.", name=industry.name_zh))
     reference_service.set_industry_active(industry, actor=current_user, active=False)
     db.session.commit()
     flash(
@@ -108,7 +108,7 @@ def reactivate_industry(industry_id: int):
 @admin_required
 def delete_industry(industry_id: int):
     industry = db.get_or_404(Industry, industry_id)
-    _confirmed()
+    confirm_or_ask(_("Delete %(name)s? This cannot be undone.", name=industry.name_zh))
     name = industry.name_zh
     if commit_change(lambda: reference_service.delete_industry(industry, actor=current_user)):
         flash(_("Industry %(name)s is deleted.", name=name), "success")
@@ -172,7 +172,7 @@ def edit_competitor(competitor_id: int):
 @admin_required
 def retire_competitor(competitor_id: int):
     competitor = db.get_or_404(Competitor, competitor_id)
-    _confirmed()
+    confirm_or_ask(_("Retire %(name)s? New choices no longer offer it.", name=competitor.name))
     competitor_service.set_competitor_active(competitor, actor=current_user, active=False)
     db.session.commit()
     flash(
@@ -200,7 +200,7 @@ def reactivate_competitor(competitor_id: int):
 @admin_required
 def delete_competitor(competitor_id: int):
     competitor = db.get_or_404(Competitor, competitor_id)
-    _confirmed()
+    confirm_or_ask(_("Delete %(name)s? This cannot be undone.", name=competitor.name))
     name = competitor.name
     if commit_change(lambda: competitor_service.delete_competitor(competitor, actor=current_user)):
         flash(_("Competitor %(name)s is deleted.", name=name), "success")

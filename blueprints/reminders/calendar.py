@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from blueprints.admin.forms import ConfirmForm
+from blueprints.common import confirm_or_ask
 from blueprints.reminders import calendar_bp
 from crm.emails import external_url
 from crm.extensions import db, limiter
@@ -43,9 +44,13 @@ def feed(token: str):
 @login_required
 def make_link():
     """Make the feed's link; if there was one, the old URL stops working."""
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
     had_one = current_user.calendar_token is not None
+    if had_one:
+        confirm_or_ask(
+            _("Make a new link? The old link stops working."), button=_("Make a new link")
+        )
+    elif not ConfirmForm().validate_on_submit():
+        abort(400)
     token = calendar.make_calendar_token(current_user, actor=current_user)
     db.session.commit()
     session[SESSION_KEY] = external_url("calendar.feed", token=token)
@@ -59,8 +64,10 @@ def make_link():
 @calendar_bp.route("/account/calendar/revoke", methods=["POST"])
 @login_required
 def revoke_link():
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    confirm_or_ask(
+        _("Switch off your calendar link? Calendars that read it stop updating."),
+        button=_("Revoke"),
+    )
     calendar.revoke_calendar_token(current_user, actor=current_user)
     db.session.commit()
     session.pop(SESSION_KEY, None)

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from blueprints.common import confirm_or_ask
 from blueprints.common import show_error as _show_error
 from blueprints.outbox_admin.labels import STATUS_BADGES, STATUS_LABELS
 from blueprints.reminders import bp
@@ -300,6 +301,14 @@ def done(reminder_id: int):
 @bp.route("/<int:reminder_id>/dismiss", methods=["POST"])
 @login_required
 def dismiss(reminder_id: int):
+    reminder = _reminder_or_404(reminder_id)
+    confirm_or_ask(
+        _(
+            "Dismiss the follow-up with %(name)s? It is no longer needed.",
+            name=reminder.customer.name,
+        ),
+        button=_("Dismiss"),
+    )
     return _act(
         reminder_id,
         DismissForm(),

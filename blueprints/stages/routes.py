@@ -6,6 +6,7 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from blueprints.common import confirm_or_ask
 from blueprints.common import require_confirmation as _confirmed
 from blueprints.common import show_error as _show_error
 from blueprints.stages import bp
@@ -84,10 +85,16 @@ def edit(stage_id: int):
     )
 
 
-def _change(stage_id: int, change, done_message: str):
-    """Apply a one-button change to a stage and go back to the list."""
+def _change(stage_id: int, change, done_message: str, question: str | None = None):
+    """Apply a one-button change to a stage and go back to the list.
+
+    A destructive change names its question: it is asked before anything changes.
+    """
     stage = db.get_or_404(Stage, stage_id)
-    _confirmed()
+    if question is None:
+        _confirmed()
+    else:
+        confirm_or_ask(question % {"name": stage.name_zh})
     name = stage.name_zh
     try:
         change(stage)
@@ -127,6 +134,7 @@ def retire(stage_id: int):
         stage_id,
         lambda s: stage_service.set_stage_active(s, actor=current_user, active=False),
         _("%(name)s is retired: opportunities in it stay, no new moves go into it."),
+        _("Retire %(name)s? No new moves go into it."),
     )
 
 
@@ -147,4 +155,5 @@ def delete(stage_id: int):
         stage_id,
         lambda s: stage_service.delete_stage(s, actor=current_user),
         _("Stage %(name)s is deleted."),
+        _("Delete %(name)s? This cannot be undone."),
     )

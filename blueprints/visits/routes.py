@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.routing import BuildError
 
 from blueprints.admin.forms import ConfirmForm
+from blueprints.common import confirm_or_ask
 from blueprints.common import show_error as _show_error
 from blueprints.visits import bp
 from blueprints.visits.forms import FIELD_LABELS, VisitForm, local_parts
@@ -240,8 +241,11 @@ def edit(visit_id: int):
 @login_required
 def delete(visit_id: int):
     visit = _visit_or_404(visit_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    confirm_or_ask(
+        _("Delete this visit to %(name)s? This cannot be undone.", name=visit.customer.name),
+        button=_("Delete"),
+        back=url_for("visits.show", visit_id=visit.id),
+    )
     week = iso_week(week_monday(None, user_zone(current_user), visit.occurred_at))
     customer_name = visit.customer.name
     try:
