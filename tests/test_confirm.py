@@ -183,16 +183,20 @@ def test_a_post_without_a_token_is_refused_not_asked(client, login, org, make_cu
 
 
 def test_the_buttons_of_destructive_actions_ask_with_javascript(
-    client, login, org, make_customer, make_visit, make_profile
+    client, login, org, make_customer, make_visit, make_profile, make_reminder
 ):
     customer = make_customer(org["m1"])
     visit = make_visit(customer, org["m1"])
     profile = make_profile(customer)
+    reminder = make_reminder(customer, org["m1"])
     login(client, org["m1"])
 
     for url, action in (
         (f"/visits/{visit.id}", f"/visits/{visit.id}/delete"),
         (f"/competitors/profiles/{profile.id}/edit", f"/competitors/profiles/{profile.id}/delete"),
+        ("/", f"/reminders/{reminder.id}/dismiss"),
+        ("/reminders/", f"/reminders/{reminder.id}/dismiss"),
+        (f"/reminders/{reminder.id}", f"/reminders/{reminder.id}/dismiss"),
     ):
         page = client.get(url).get_data(as_text=True)
         form = re.search(rf'<form method="post" action="{re.escape(action)}"[^>]*>', page)

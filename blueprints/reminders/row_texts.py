@@ -55,5 +55,6 @@ def _build() -> dict:
             "save": _("Save"),
             "no_longer_needed": _("No longer needed?"),
             "dismiss": _("Dismiss"),
+            "dismiss_question": _("Dismiss this follow-up? It is no longer needed."),
         },
     }
