@@ -113,18 +113,33 @@ def test_change_during_the_preview_shows_it_again(
     customer = make_customer(org["m2"])
     login(client, org["sup1"])
     response, data = preview_form(client, org["m1"], owner=str(org["m2"].id))
-    make_reminder(customer)  # m2 adds a follow-up while the supervisor reads the preview
+    added = make_customer(org["m2"])  # m2 takes on a customer while the supervisor reads
 
     refused = client.post("/handovers/new", data=commit_data(response, data))
     html = refused.get_data(as_text=True)
     assert refused.status_code == 409
     assert "changed since the preview" in html
-    assert 'id="preview-reminders">1<' in html
-    assert owners([customer.id]) == {org["m2"].id}
+    assert 'id="preview-customers">2<' in html
+    assert owners([customer.id, added.id]) == {org["m2"].id}
 
     done = client.post("/handovers/new", data=commit_data(refused, data))
     assert done.status_code == 302
+    assert owners([customer.id, added.id]) == {org["m1"].id}
+
+
+def test_follow_ups_added_during_the_preview_move_along(
+    client, login, org, english, make_customer, make_reminder
+):
+    """Only what moves refuses a handover: new work on the customers goes with them."""
+    customer = make_customer(org["m2"])
+    login(client, org["sup1"])
+    response, data = preview_form(client, org["m1"], owner=str(org["m2"].id))
+    make_reminder(customer)  # m2 adds a follow-up while the supervisor reads the preview
+
+    done = client.post("/handovers/new", data=commit_data(response, data))
+    assert done.status_code == 302
     assert owners([customer.id]) == {org["m1"].id}
+    assert db.session.scalar(select(Handover.reminders_count)) == 1
 
 
 def test_tier_warning_on_the_preview_and_reason_required(

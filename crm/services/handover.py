@@ -1,7 +1,8 @@
 """Handing customer portfolios from one manager to another: preview, commit, undo.
 
 The selection is a filter (or a list of ids), never the ids of the page the user
-saw: it is evaluated again inside the commit's transaction. The commit moves the
+saw: it is evaluated again inside the commit's transaction, and refused only when what
+moves (which customers, from whom) differs from the preview. The commit moves the
 customers, their open opportunities and pending follow-ups with a few set-based
 UPDATEs driven by the handover's own customer list (handover_customers, filled by
 one INSERT ... SELECT), so 10,000 customers cost the same few statements as one.
@@ -196,11 +197,6 @@ def _measure(pairs, to_owner: User, options: HandoverOptions) -> dict[str, int]:
         "opportunities": 0,
         "reminders": 0,
         "contacts": count_of(select(func.count(Contact.id)).where(Contact.customer_id.in_(ids))),
-        # A change by someone else bumps a version: part of the fingerprint.
-        "versions": count_of(
-            select(func.coalesce(func.sum(Customer.version), 0)).where(Customer.id.in_(ids))
-        ),
-        "id_sum": count_of(select(func.coalesce(func.sum(pairs.c.customer_id), 0))),
     }
     if opportunity_filter is not None:
         counts["opportunities"] = count_of(
@@ -213,9 +209,20 @@ def _measure(pairs, to_owner: User, options: HandoverOptions) -> dict[str, int]:
     return counts
 
 
-def fingerprint(counts: dict[str, int], to_owner: User, options: HandoverOptions) -> str:
-    text = repr((sorted(counts.items()), to_owner.id, sorted(options.as_dict().items())))
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+def fingerprint(pairs, to_owner: User, options: HandoverOptions) -> str:
+    """What moves: which customers, from whom, to whom, with what.
+
+    Only that: follow-ups, opportunities or edits others add to these customers meanwhile
+    move along (the commit counts them again), so they must not refuse the handover;
+    under a busy team every preview would otherwise be stale by the time it is confirmed.
+    """
+    digest = hashlib.sha256(repr((to_owner.id, sorted(options.as_dict().items()))).encode())
+    rows = db.session.execute(
+        select(pairs.c.customer_id, pairs.c.from_owner_id).order_by(pairs.c.customer_id)
+    )
+    for customer_id, from_owner_id in rows:
+        digest.update(f"{customer_id}:{from_owner_id};".encode())
+    return digest.hexdigest()[:32]
 
 
 def preview(
@@ -252,7 +259,7 @@ def preview(
         portfolio_before=count_of(select(func.count()).where(Customer.owner_id == to_owner.id)),
         from_owners=[(user, n) for user, n in from_owners],
         tier_warnings=tier_warnings(ids, to_owner),
-        fingerprint=fingerprint(counts, to_owner, options),
+        fingerprint=fingerprint(pairs, to_owner, options),
     )
 
 
@@ -340,8 +347,10 @@ def move_selection(
     db.session.flush()  # the token's unique constraint stops a concurrent double submit here
     rows = select(literal(handover.id), Customer.id, Customer.owner_id).where(Customer.id.in_(ids))
     if db.session.get_bind().dialect.name == "postgresql":
-        # Nobody changes these customers (or adds to them) until this transaction ends.
-        rows = rows.with_for_update(of=Customer)
+        # Nobody changes these customers (or adds to them) until this transaction ends:
+        # writes that take an owner from a customer wait for this lock (customer_lock).
+        # In id order, so two handovers of overlapping customers cannot deadlock.
+        rows = rows.order_by(Customer.id).with_for_update(of=Customer)
     db.session.execute(
         insert(HandoverCustomer).from_select(["handover_id", "customer_id", "from_owner_id"], rows),
         execution_options={"synchronize_session": False},
@@ -355,12 +364,13 @@ def move_selection(
     if not counts["customers"]:
         raise DomainError(_l("No customers match this selection (or they are the new owner's)."))
     if expected_fingerprint is not None and expected_fingerprint != fingerprint(
-        counts, to_owner, options
+        pairs, to_owner, options
     ):
         raise SelectionChanged(
             _l(
-                "The selected customers changed since the preview (someone edited, moved or "
-                "added to them). Nothing was handed over: check the new figures and confirm again."
+                "The selected customers changed since the preview (some were moved, or others "
+                "now match the selection). Nothing was handed over: check the new figures and "
+                "confirm again."
             )
         )
     moved_ids = select(pairs.c.customer_id)

@@ -33,10 +33,11 @@ from sqlalchemy import event, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from crm.extensions import db
-from crm.permissions import customer_scope, owner_scope
+from crm.permissions import owner_scope
 from crm.services import audit, outbox
 from crm.services import reminders as reminder_service
-from crm.services.errors import DomainError, NotFound, StaleEdit, check_version
+from crm.services.customer_lock import lock_customer_for_write
+from crm.services.errors import DomainError, StaleEdit, check_version
 from crm.services.stages import first_pre_sale_stage
 from models import (
     AuditAction,
@@ -79,13 +80,9 @@ def _history_is_append_only(mapper, connection, target) -> None:
 # Rules shared by the services --------------------------------------------------
 
 
-def require_customer_in_scope(customer_id: int, actor: User) -> None:
-    """Refuse when the customer is not in the actor's portfolio (asked of the database)."""
-    allowed = db.session.scalar(
-        select(Customer.id).where(Customer.id == customer_id, customer_scope(actor))
-    )
-    if allowed is None:
-        raise NotFound(_l("This customer is not in your portfolio."))
+def require_customer_in_scope(customer_id: int, actor: User) -> Customer:
+    """Lock the customer (as a handover does) and refuse it unless in the actor's portfolio."""
+    return lock_customer_for_write(customer_id, actor=actor)
 
 
 def _check_owner(owner: User, actor: User) -> None:
@@ -269,7 +266,7 @@ def create_opportunity(
 ) -> Opportunity:
     """Open an opportunity at a pre-sale stage (the first one by default), owned by the
     customer's owner unless another owner in the actor's scope is given."""
-    require_customer_in_scope(customer.id, actor)
+    customer = require_customer_in_scope(customer.id, actor)
     title = " ".join((title or "").split())
     if not title:
         raise DomainError(_l("Give the opportunity a title."), field="title")

@@ -22,6 +22,7 @@ from crm.i18n import today_in, user_zone
 from crm.labels import label
 from crm.permissions import customer_scope, owner_scope
 from crm.services import audit, outbox
+from crm.services.customer_lock import lock_customer_for_write
 from crm.services.errors import DomainError, NotFound, StaleEdit, check_version
 from models import (
     AuditAction,
@@ -358,11 +359,7 @@ def create_reminder(
     opportunity: Opportunity | int | None = None,
 ) -> Reminder:
     """A manual follow-up; it belongs to the customer's owner (a supervisor sets it for them)."""
-    in_scope = db.session.scalar(
-        select(Customer.id).where(Customer.id == customer.id, customer_scope(actor))
-    )
-    if in_scope is None:
-        raise NotFound(_l("This customer is not in your portfolio."))
+    customer = lock_customer_for_write(customer.id, actor=actor)
     owner = actor if customer.owner_id == actor.id else customer.owner
     if len((note or "").strip()) > NOTE_LENGTH:
         raise DomainError(_l("At most %(n)d characters.", n=NOTE_LENGTH), field="note")
@@ -494,6 +491,8 @@ def complete_with_visit(
     # Imported here: the visits service imports this module to schedule follow-ups.
     from crm.services import visits
 
+    # The customer's lock before the follow-up's row: a handover takes them in that order.
+    lock_customer_for_write(reminder.customer_id, actor=actor)
     complete(reminder, actor=actor, version=version)
     return visits.log_visit(
         reminder.customer,

@@ -20,6 +20,7 @@ from crm.i18n import user_zone
 from crm.permissions import customer_scope
 from crm.services import audit
 from crm.services import reminders as reminder_service
+from crm.services.customer_lock import lock_customer_for_write
 from crm.services.errors import DomainError, NotFound, StaleEdit, check_version
 from models import (
     AuditAction,
@@ -219,7 +220,7 @@ def log_visit(
     follow_up_on: date | None = None,
 ) -> Visit:
     """Log a visit the actor made; a follow-up date schedules a reminder for the owner."""
-    check_customer_in_scope(customer, actor)
+    customer = lock_customer_for_write(customer.id, actor=actor)
     values = _clean(
         actor,
         occurred_at=occurred_at,
@@ -271,8 +272,7 @@ def update_visit(
     follow_up_on: date | None = None,
 ) -> Visit:
     """Change a visit (refused when saved by someone else since the form was opened)."""
-    customer = visit.customer
-    check_customer_in_scope(customer, actor)
+    customer = lock_customer_for_write(visit.customer_id, actor=actor)
     check_version(visit, version)
     values = _clean(
         actor,
@@ -340,8 +340,7 @@ def _sync_follow_up(visit: Visit, *, previous_on: date | None, actor: User) -> N
 
 def delete_visit(visit: Visit, *, actor: User) -> None:
     """Delete a visit and its pending follow-up; the dates it set are recomputed."""
-    customer = visit.customer
-    check_customer_in_scope(customer, actor)
+    customer = lock_customer_for_write(visit.customer_id, actor=actor)
     met = list(visit.contacts)
     audit.record(
         AuditAction.DELETE,
