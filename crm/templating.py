@@ -32,6 +32,8 @@ def register(app: Flask) -> None:
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["ui_language"] = ui_language
+    app.jinja_env.globals["text_limit"] = text_limit
+    app.jinja_env.globals["limit_attrs"] = limit_attrs
     app.jinja_env.policies["ext.i18n.trimmed"] = True
 
 
@@ -177,3 +179,26 @@ def ui_language() -> str:
     """
     locale = get_locale()
     return "zh_CN" if locale is not None and locale.language == "zh" else "en"
+
+
+TEXT_FIELDS = {"StringField", "TextAreaField", "EmailField", "SearchField", "TelField", "URLField"}
+
+
+def text_limit(field) -> int:
+    """The most characters a text field takes (its Length(max=...)), 0 when unlimited."""
+    if field.type not in TEXT_FIELDS:
+        return 0
+    limit = getattr(field.flags, "maxlength", 0)
+    return limit if isinstance(limit, int) and limit > 0 else 0
+
+
+def limit_attrs(field) -> dict:
+    """Input attributes for a limited text field: counted by static/js/field-limits.js.
+
+    No maxlength: a browser cuts a pasted text there without a word; the form's Length
+    refuses a longer text with a message instead, and the hint says the limit.
+    """
+    limit = text_limit(field)
+    if not limit:
+        return {}
+    return {"maxlength": False, "data-limit": limit, "aria-describedby": f"{field.id}-limit"}

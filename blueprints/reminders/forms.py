@@ -17,6 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, InputRequired, Length, Optional, ValidationError
 
+from blueprints.reminders.row_texts import OUTCOME_LENGTH
 from crm.labels import choices, options
 from crm.services.reminders import NOTE_LENGTH, SNOOZE_DAYS
 from models import Opportunity, VisitKind
@@ -52,7 +53,7 @@ class DoneForm(_ActionForm):
     log_visit = BooleanField(_l("Log the visit too"))
     # Starts on "choose": a preset kind would log a phone call as an on-site visit unasked.
     kind = SelectField(_l("Kind of visit"), validate_choice=False)
-    outcome = TextAreaField(_l("Outcome"), validators=[Optional(), Length(max=5000)])
+    outcome = TextAreaField(_l("Outcome"), validators=[Optional(), Length(max=OUTCOME_LENGTH)])
     follow_up_on = DateField(_l("Next follow-up"), validators=[Optional()])
 
     def __init__(self, *args, **kwargs):

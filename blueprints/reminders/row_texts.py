@@ -17,6 +17,7 @@ from crm.labels import label
 from crm.request_cache import per_request
 from models import ReminderSource, VisitKind
 
+OUTCOME_LENGTH = 5000  # DoneForm's Length(max=...) on the outcome
 SOURCE_LABELS = {
     ReminderSource.MANUAL: _l("Set by hand"),
     ReminderSource.VISIT: _l("From a visit"),
@@ -45,6 +46,7 @@ def _build() -> dict:
             "kind": _("Kind"),
             "choose": _("— choose —"),
             "outcome": _("Outcome"),
+            "outcome_limit": _("Up to %(num)d characters.", num=OUTCOME_LENGTH),
             "next_follow_up_optional": _("Next follow-up (optional)"),
             "done_and_log": _("Done and log the visit"),
             "snooze_until": _("Snooze until"),
