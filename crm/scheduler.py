@@ -19,8 +19,7 @@ from crm.delivery import DeliveryReport, deliver_due
 from crm.extensions import db
 from crm.mail import transport_from_config
 from crm.services import notifications, snapshots
-from crm.services.scheduler_state import scheduler_states
-from models import SchedulerState
+from crm.services.scheduler_state import scheduler_states, state_row
 from models.base import utcnow
 
 TICK_JOB_ID = "crm-tick"
@@ -66,10 +65,8 @@ def tick(now: datetime | None = None) -> DeliveryReport:
 
 
 def record_heartbeat(now: datetime, **info) -> None:
-    state = db.session.get(SchedulerState, TICK_JOB_ID)
-    if state is None:
-        state = SchedulerState(name=TICK_JOB_ID)
-        db.session.add(state)
+    """When the tick ran and what it wrote (the counts of rows actually written)."""
+    state = state_row(TICK_JOB_ID)
     state.last_run_at = now
     state.info = info
 

@@ -7,6 +7,8 @@ admin's home asks for both the last tick and the snapshot).
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from crm.extensions import db
 from crm.request_cache import per_request
@@ -18,3 +20,23 @@ def scheduler_states() -> dict[str, SchedulerState]:
         "scheduler_states",
         lambda: {state.name: state for state in db.session.scalars(select(SchedulerState))},
     )
+
+
+def state_row(name: str) -> SchedulerState:
+    """The job's row, written first if absent (the caller updates it and commits).
+
+    Schedulers that start at the same moment (a restart, a second one by mistake) all
+    find no row: each inserts it only if absent, so none fails on the unique name.
+    """
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(SchedulerState)
+        .values(name=name, info={})
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
+    # Read afresh: the row is ours, or whoever got there first committed it.
+    return db.session.scalars(
+        select(SchedulerState)
+        .where(SchedulerState.name == name)
+        .execution_options(populate_existing=True)
+    ).one()

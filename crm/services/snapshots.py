@@ -17,11 +17,9 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
-from crm.extensions import db
 from crm.i18n import today_in
 from crm.services import funnel, metrics
-from crm.services.scheduler_state import scheduler_states
-from models import SchedulerState
+from crm.services.scheduler_state import scheduler_states, state_row
 from models.base import utcnow
 
 SNAPSHOT_JOB_ID = "crm-stage-snapshot"
@@ -47,10 +45,7 @@ def refresh(now: datetime | None = None) -> StageSnapshot:
     now = now or utcnow()
     period = cohort(now)
     snapshot = StageSnapshot(now, *funnel.history_figures(None, None, period, now))
-    state = db.session.get(SchedulerState, SNAPSHOT_JOB_ID)
-    if state is None:
-        state = SchedulerState(name=SNAPSHOT_JOB_ID)
-        db.session.add(state)
+    state = state_row(SNAPSHOT_JOB_ID)
     state.last_run_at = now
     state.info = {  # JSON keys are strings
         "reached": {str(k): v for k, v in snapshot.reached.items()},

@@ -1,0 +1,123 @@
+"""Schedulers that start together, and ticks that race: no errors, honest counts.
+
+A restart, or a second scheduler started by mistake, runs its jobs at once at start.
+Each writes its bookkeeping row (the tick's heartbeat, the stage snapshot) and the
+outbox rows that fell due; whoever comes second must neither fail on the unique name
+nor count rows the first one wrote.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import delete, func, select, text
+
+from crm.extensions import db
+from crm.scheduler import TICK_JOB_ID, record_heartbeat
+from crm.services import notifications, snapshots
+from models import OutboxMessage, SchedulerState
+
+NOW = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def postgresql(database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip(
+            "needs PostgreSQL: SQLite lets one writer in at a time, so starts cannot collide "
+            "there; CI runs this on PostgreSQL"
+        )
+
+
+def run_together(app, count: int, work) -> list[BaseException]:
+    """Run `work()` in `count` threads, each in its own app context (own session), at once."""
+    start = threading.Barrier(count)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                start.wait()
+                work()
+                db.session.commit()
+            except BaseException as error:  # noqa: BLE001 - collected, asserted below
+                db.session.rollback()
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return errors
+
+
+def test_three_schedulers_starting_at_once_write_their_state_without_errors(postgresql, app, org):
+    for round_ in range(10):  # each round starts from no rows, as a first start does
+        db.session.execute(delete(SchedulerState))
+        db.session.commit()
+        errors = run_together(app, 3, lambda: record_heartbeat(NOW, reminders=0, digests=0))
+        errors += run_together(app, 3, snapshots.refresh)
+        assert errors == [], f"round {round_}: {errors!r}"
+        names = db.session.scalars(select(SchedulerState.name)).all()
+        assert sorted(names) == sorted([TICK_JOB_ID, snapshots.SNAPSHOT_JOB_ID])
+
+
+def waiting_on_a_lock() -> int:
+    """Backends of this database that wait for another transaction's lock (a separate
+    connection: the test's own session is the one holding it)."""
+    with db.engine.connect() as conn:
+        return conn.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+
+
+def test_two_ticks_over_the_same_due_reminders_report_n_then_0(
+    postgresql, app, org, make_customer, make_reminder
+):
+    customer = make_customer(org["m1"])
+    for i in range(5):
+        make_reminder(customer, org["m1"], due_at=NOW - timedelta(minutes=1), note=f"n{i}")
+    db.session.commit()
+
+    # The first tick writes the five emails and has not committed yet ...
+    assert notifications.enqueue_due_reminders(NOW) == 5
+    second: dict[str, int] = {}
+
+    def second_tick() -> None:
+        with app.app_context():
+            # ... the second one finds no email of them yet, so it writes them too: its
+            # inserts wait for the first tick's transaction, and then conflict.
+            second["reminders"] = notifications.enqueue_due_reminders(NOW)
+            db.session.commit()
+            db.session.remove()
+
+    thread = threading.Thread(target=second_tick)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not waiting_on_a_lock() and time.monotonic() < deadline and thread.is_alive():
+        time.sleep(0.01)
+    assert waiting_on_a_lock() == 1  # the second tick is blocked on the first one's rows
+    db.session.commit()
+    thread.join(timeout=30)
+
+    assert second == {"reminders": 0}
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 5
+
+
+def test_ticks_one_after_the_other_report_n_then_0(app, org, make_customer, make_reminder):
+    customer = make_customer(org["m1"])
+    for i in range(3):
+        make_reminder(customer, org["m1"], due_at=NOW - timedelta(minutes=1), note=f"n{i}")
+    db.session.commit()
+    assert notifications.enqueue_due_reminders(NOW) == 3
+    db.session.commit()
+    assert notifications.enqueue_due_reminders(NOW + timedelta(minutes=1)) == 0
