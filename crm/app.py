@@ -7,12 +7,17 @@ import os
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, g, request, session
+from flask import Flask, g, render_template, request, session
 from flask_login import current_user
 
 from crm import config as config_module
 from crm.config import INSTANCE_DIR, PROJECT_ROOT
 from crm.extensions import babel, csrf, db, limiter, login_manager, migrate
+from crm.services.control_characters import (
+    code_point,
+    control_character_message,
+    find_control_character,
+)
 
 
 def create_app(config: str | type | None = None, **overrides: Any) -> Flask:
@@ -157,6 +162,24 @@ def register_request_hooks(app: Flask) -> None:
     def remember_language_choice() -> None:
         g.locale_choice = session.get("locale")
 
+    @app.before_request
+    def refuse_control_characters():
+        """A control character anywhere in the URL or a form answers 400 with why.
+
+        One check for every query string (search boxes, list filters), every form
+        (also sign-in, before anyone is signed in) and every path argument: PostgreSQL
+        cannot store or compare NUL, and no other control character is ever meant.
+        Forms check their text fields again, each with its own rule (CrmForm).
+        """
+        char = control_character_in_request()
+        if char is None:
+            return None
+        app.logger.info(
+            "control character refused: path=%r char=%s", request.path, code_point(char)
+        )
+        message = control_character_message(char)
+        return render_template("errors/error.html", status=400, message=message), 400
+
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("Content-Security-Policy", csp)
@@ -166,6 +189,20 @@ def register_request_hooks(app: Flask) -> None:
         if current_user.is_authenticated and request.endpoint != "static":
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+def control_character_in_request() -> str | None:
+    """The first control character of the request's path arguments, query string or form."""
+    values: list[str] = [v for v in (request.view_args or {}).values() if isinstance(v, str)]
+    sources = [request.args, request.form] if request.method == "POST" else [request.args]
+    for multi_dict in sources:
+        for key, value in multi_dict.items(multi=True):
+            values.extend((key, value))
+    for value in values:
+        char = find_control_character(value, multiline=True)
+        if char is not None:
+            return char
+    return None
 
 
 def register_error_pages(app: Flask) -> None:

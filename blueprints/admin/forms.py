@@ -1,15 +1,15 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from blueprints.common import ConfirmForm  # noqa: F401  (used by this blueprint's views)
+from blueprints.forms_base import CrmForm
 from crm.i18n import COMMON_TIMEZONES, LANGUAGE_NAMES
 from crm.labels import choices, options
 from models import Level, Role
 
 
-class _UserFields(FlaskForm):
+class _UserFields(CrmForm):
     display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=100)])
     email = EmailField(_l("Email"), validators=[Optional(), Email(), Length(max=254)])
     role = SelectField(_l("Role"))
@@ -41,13 +41,13 @@ class UserEditForm(_UserFields):
     pass
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(CrmForm):
     new_password = PasswordField(
         _l("New password"), validators=[DataRequired(), Length(min=8, max=200)]
     )
 
 
-class TeamForm(FlaskForm):
+class TeamForm(CrmForm):
     name = StringField(_l("Team name"), validators=[DataRequired(), Length(max=100)])
     supervisor_id = SelectField(_l("Supervisor"), coerce=int)
 
@@ -58,7 +58,7 @@ class TeamForm(FlaskForm):
         )
 
 
-class MoveMemberForm(FlaskForm):
+class MoveMemberForm(CrmForm):
     user_id = SelectField(_l("User"), coerce=int)
 
     def __init__(self, *args, candidates=(), **kwargs):

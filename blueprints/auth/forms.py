@@ -1,33 +1,33 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from blueprints.forms_base import CrmForm
 from crm.i18n import COMMON_TIMEZONES, LANGUAGE_NAMES
 from crm.labels import options
 
 
-class LoginForm(FlaskForm):
+class LoginForm(CrmForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     next = HiddenField()
 
 
-class LogoutForm(FlaskForm):
+class LogoutForm(CrmForm):
     pass
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(CrmForm):
     locale = SelectField(choices=options(LANGUAGE_NAMES.items()))
     next = HiddenField()
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(CrmForm):
     locale = SelectField(_l("Language"), choices=options(LANGUAGE_NAMES.items()))
     timezone = SelectField(_l("Time zone"), choices=options((z, z) for z in COMMON_TIMEZONES))
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(CrmForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     new_password = PasswordField(
         _l("New password"), validators=[DataRequired(), Length(min=8, max=200)]
@@ -47,7 +47,7 @@ LEAD_MINUTES = (
 )
 
 
-class EmailPreferencesForm(FlaskForm):
+class EmailPreferencesForm(CrmForm):
     email_reminders = BooleanField(_l("Reminder emails when a follow-up is due"))
     reminder_lead_minutes = SelectField(_l("Send reminder emails"), coerce=int)
     email_daily_digest = BooleanField(_l("Daily digest at 08:00: today's and overdue follow-ups"))

@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -27,6 +26,7 @@ from wtforms.validators import (
 from wtforms.widgets import HiddenInput
 
 from blueprints.common import ConfirmForm  # noqa: F401  (used by this blueprint's views)
+from blueprints.forms_base import CrmForm
 from crm.labels import choices, options
 from crm.services.identity import normalise_credit_code
 from models import Customer, CustomerStatus, Industry, Strategy, Tier, User
@@ -49,7 +49,7 @@ def _money_field(label) -> DecimalField:
     )
 
 
-class CustomerForm(FlaskForm):
+class CustomerForm(CrmForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     credit_code = StringField(
         _l("Unified social credit code"),

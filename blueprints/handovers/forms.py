@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from blueprints.common import ConfirmForm  # noqa: F401  (used by this blueprint's views)
+from blueprints.forms_base import CrmForm
 from crm.labels import options
 
 
-class HandoverForm(FlaskForm):
+class HandoverForm(CrmForm):
     """The new owner, what moves along, and the note; the selection travels as sel_* inputs."""
 
     to_owner = SelectField(_l("New owner"), coerce=int)
@@ -46,7 +46,7 @@ class HandoverForm(FlaskForm):
         )
 
 
-class RequestForm(FlaskForm):
+class RequestForm(CrmForm):
     to_owner = SelectField(_l("Suggested new owner"), coerce=int)
     note = TextAreaField(
         _l("Why should this customer be handed over?"),
@@ -60,5 +60,5 @@ class RequestForm(FlaskForm):
         )
 
 
-class DeclineForm(FlaskForm):
+class DeclineForm(CrmForm):
     note = TextAreaField(_l("Why not?"), validators=[Optional(), Length(max=2000)])

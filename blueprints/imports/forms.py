@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired, FileSize
 from wtforms import HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, NumberRange, Optional, Regexp
 from wtforms.widgets import HiddenInput
 
+from blueprints.forms_base import CrmForm
 from blueprints.imports.uploads import MAX_UPLOAD_BYTES, TOKEN_PATTERN
 from crm.labels import options
 
 
-class ImportUploadForm(FlaskForm):
+class ImportUploadForm(CrmForm):
     kind = SelectField(_l("The file holds"))
     file = FileField(
         _l("CSV file"),
@@ -48,11 +48,11 @@ class ImportUploadForm(FlaskForm):
         )
 
 
-class ImportCommitForm(FlaskForm):
+class ImportCommitForm(CrmForm):
     token = HiddenField(validators=[DataRequired(), Regexp(TOKEN_PATTERN)])
 
 
-class ImportEncodingForm(FlaskForm):
+class ImportEncodingForm(CrmForm):
     """Read a kept upload again in the encoding the user picked from the previews."""
 
     token = HiddenField(validators=[DataRequired(), Regexp(TOKEN_PATTERN)])
@@ -63,7 +63,7 @@ class ImportEncodingForm(FlaskForm):
         self.encoding.choices = options([("gb18030", "GB18030"), ("big5", "Big5")])
 
 
-class MergeChoiceForm(FlaskForm):
+class MergeChoiceForm(CrmForm):
     """The GET form that picks the two customers (nothing changes: no CSRF token)."""
 
     class Meta:
@@ -80,6 +80,6 @@ class MergeChoiceForm(FlaskForm):
     )
 
 
-class MergeForm(FlaskForm):
+class MergeForm(CrmForm):
     survivor_id = IntegerField(widget=HiddenInput(), validators=[DataRequired()])
     duplicate_id = IntegerField(widget=HiddenInput(), validators=[DataRequired()])

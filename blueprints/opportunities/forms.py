@@ -6,7 +6,6 @@ from collections.abc import Iterable
 
 from flask_babel import get_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -20,6 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from blueprints.common import ConfirmForm  # noqa: F401  (used by this blueprint's views)
+from blueprints.forms_base import CrmForm
 from crm.labels import choices, options
 from models import BuyingRole, Competitor, Contact, LostReason, Stage, User
 
@@ -56,7 +56,7 @@ def owner_options(owners: Iterable[User]) -> list:
     return options((u.id, u.display_name) for u in owners)
 
 
-class _DetailFields(FlaskForm):
+class _DetailFields(CrmForm):
     title = StringField(FIELD_LABELS["title"], validators=[DataRequired(), Length(max=200)])
     solution = TextAreaField(FIELD_LABELS["solution"], validators=[Optional(), Length(max=5000)])
     amount = DecimalField(FIELD_LABELS["amount"], places=2, validators=[Optional(), AMOUNT_RANGE])
@@ -101,7 +101,7 @@ class EditOpportunityForm(_DetailFields):
         self.owner_id.choices = owner_options(owners)
 
 
-class MoveForm(FlaskForm):
+class MoveForm(CrmForm):
     stage_id = SelectField(_l("Move to stage"), coerce=int)
     version = HiddenField()
     next = HiddenField()
@@ -111,7 +111,7 @@ class MoveForm(FlaskForm):
         self.stage_id.choices = stage_options(stages)
 
 
-class WonForm(FlaskForm):
+class WonForm(CrmForm):
     contract_date = DateField(_l("Contract date"), validators=[DataRequired()])
     amount = DecimalField(
         _l("Contract amount (CNY)"), places=2, validators=[DataRequired(), AMOUNT_RANGE]
@@ -119,7 +119,7 @@ class WonForm(FlaskForm):
     version = HiddenField()
 
 
-class LostForm(FlaskForm):
+class LostForm(CrmForm):
     reason = SelectField(_l("Reason"), validators=[DataRequired()])
     competitor_id = SelectField(_l("Lost to competitor"), coerce=int, default=0)
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
@@ -131,7 +131,7 @@ class LostForm(FlaskForm):
         self.competitor_id.choices = options([(0, "—")] + [(c.id, c.name) for c in competitors])
 
 
-class AddContactForm(FlaskForm):
+class AddContactForm(CrmForm):
     contact_id = SelectField(_l("Contact"), coerce=int)
     role = SelectField(_l("Role on this opportunity"))
     is_primary = BooleanField(_l("Primary contact"))
@@ -144,7 +144,7 @@ class AddContactForm(FlaskForm):
         self.role.choices = options([("", _l("Their role at the customer"))]) + choices(BuyingRole)
 
 
-class AddCompetitorForm(FlaskForm):
+class AddCompetitorForm(CrmForm):
     competitor_id = SelectField(_l("Competitor"), coerce=int)
     offer = TextAreaField(_l("Their offer"), validators=[Optional(), Length(max=2000)])
 
@@ -153,9 +153,9 @@ class AddCompetitorForm(FlaskForm):
         self.competitor_id.choices = options((c.id, c.name) for c in competitors)
 
 
-class RemoveContactForm(FlaskForm):
+class RemoveContactForm(CrmForm):
     contact_id = IntegerField(validators=[DataRequired()])
 
 
-class RemoveCompetitorForm(FlaskForm):
+class RemoveCompetitorForm(CrmForm):
     competitor_id = IntegerField(validators=[DataRequired()])

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -17,20 +16,21 @@ from wtforms import (
 )
 from wtforms.validators import AnyOf, InputRequired, Length, Optional, ValidationError
 
+from blueprints.forms_base import CrmForm
 from blueprints.reminders.row_texts import OUTCOME_LENGTH
 from crm.labels import choices, options
 from crm.services.reminders import NOTE_LENGTH, SNOOZE_DAYS
 from models import Opportunity, VisitKind
 
 
-class _ActionForm(FlaskForm):
+class _ActionForm(CrmForm):
     """What every action on one reminder carries: the version seen and where to go back."""
 
     version = HiddenField()
     next = HiddenField()
 
 
-class ReminderForm(FlaskForm):
+class ReminderForm(CrmForm):
     due_on = DateField(_l("Day"), validators=[InputRequired()])
     due_time = TimeField(
         _l("Time (optional)"),

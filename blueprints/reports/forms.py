@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DecimalField, HiddenField, IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
+from blueprints.forms_base import CrmForm
 from crm.services.targets import MAX_WEEKLY_VISITS
 
 
-class TargetForm(FlaskForm):
+class TargetForm(CrmForm):
     manager_id = HiddenField(validators=[InputRequired()])
     weekly_visits = IntegerField(
         _l("Visits a week"), validators=[InputRequired(), NumberRange(0, MAX_WEEKLY_VISITS)]

@@ -1,16 +1,16 @@
 """Forms of the stage administration."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from blueprints.common import ConfirmForm  # noqa: F401  (used by this blueprint's views)
+from blueprints.forms_base import CrmForm
 from crm.labels import choices
 from models import Phase
 
 
-class StageForm(FlaskForm):
+class StageForm(CrmForm):
     name_zh = StringField(_l("Chinese name"), validators=[DataRequired(), Length(max=50)])
     name_en = StringField(_l("English name"), validators=[DataRequired(), Length(max=50)])
     phase = SelectField(_l("Phase"))

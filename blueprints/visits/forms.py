@@ -7,7 +7,6 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     HiddenField,
@@ -21,6 +20,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from blueprints.forms_base import CrmForm
 from crm.labels import choices, label, options
 from crm.services.cadence import MAX_DAYS, MIN_DAYS
 from models import Contact, Opportunity, Tier, VisitKind
@@ -47,7 +47,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class VisitForm(FlaskForm):
+class VisitForm(CrmForm):
     occurred_on = DateField(_l("Date"), validators=[InputRequired()])
     occurred_time = TimeField(_l("Time"), validators=[InputRequired()])
     kind = RadioField(FIELD_LABELS["kind"], validators=[InputRequired()])
@@ -105,7 +105,7 @@ def _cadence_field(tier: Tier) -> IntegerField:
     )
 
 
-class CadenceForm(FlaskForm):
+class CadenceForm(CrmForm):
     """Days between visits per tier."""
 
     tier_a_plus = _cadence_field(Tier.A_PLUS)

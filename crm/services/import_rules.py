@@ -20,6 +20,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from crm.labels import label
+from crm.services.control_characters import LINE_BREAKS, code_point, find_control_character
 from crm.services.exports import alias_key, enum_names
 from models import BuyingRole, Strategy, User
 
@@ -86,6 +87,9 @@ def credit_code_message(problem: str, code: str) -> object:
     return _l("credit code %(code)s has a wrong check digit", code=code)
 
 
+# The columns whose cells may hold line breaks and tabs (as crm/services/imports.py reads
+# a file: an address copied from a spreadsheet cell may run over two lines).
+MULTILINE_COLUMNS = frozenset({"notes", "address", "products_in_use"})
 # The imported columns whose values are not JSON as they are (enums, amounts, dates).
 _NOT_JSON = {
     "tier",
@@ -161,6 +165,31 @@ class Checker:
 
     def refuse(self, line: int, message: object) -> None:
         self.errors.setdefault(line, []).append(message)
+
+    def refuse_control_characters(self, line: int, values: dict[str, str]) -> None:
+        """Refuse each cell holding a control character, naming its column.
+
+        As in the forms: only the multi-line columns (notes, products) hold tabs and
+        line breaks; NUL and the other controls are refused everywhere (PostgreSQL
+        cannot store NUL: the commit failed after a dry run that had passed).
+        """
+        for column, value in values.items():
+            char = find_control_character(value, multiline=column in MULTILINE_COLUMNS)
+            if char is None:
+                continue
+            if char in LINE_BREAKS:
+                message = _l(
+                    "%(column)s holds one line of text: remove the tab or line break",
+                    column=self.heading(column),
+                )
+            else:
+                message = _l(
+                    "%(column)s contains an invisible control character (%(code)s) that "
+                    "cannot be stored: remove it",
+                    column=self.heading(column),
+                    code=code_point(char),
+                )
+            self.refuse(line, message)
 
     def warn(self, line: int, message: object) -> None:
         self.warnings.setdefault(line, []).append(message)

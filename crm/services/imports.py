@@ -309,6 +309,7 @@ def _check(parsed: ParsedFile, actor: User, progress: Progress | None) -> tuple[
     for line, values in parsed.rows:
         if line in parsed.overlong_lines:
             checker.refuse(line, _l("the row has more cells than the header has columns"))
+        checker.refuse_control_characters(line, values)
         checker.check(line, values)
         if progress:
             progress(1)
