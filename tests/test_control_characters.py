@@ -68,14 +68,23 @@ def test_every_form_of_the_app_derives_from_the_shared_base(app):
 # Sign-in, before anyone is signed in -------------------------------------------------
 
 
-def test_a_nul_in_the_sign_in_username_is_refused_with_a_message(client, org):
+@pytest.fixture
+def english_visitor(client):
+    """A visitor who has not signed in, reading the English pages."""
+    client.post("/language", data={"locale": "en"})
+    return client
+
+
+def test_a_nul_in_the_sign_in_username_is_refused_with_a_message(english_visitor, org):
+    client = english_visitor
     response = client.post("/login", data={"username": "ad\x00min", "password": "secret"})
     assert response.status_code == 400
     assert NUL_MESSAGE in response.get_data(as_text=True)
     assert NUL_MESSAGE in client.get("/login?next=/a%00b").get_data(as_text=True)
 
 
-def test_a_tab_in_the_sign_in_username_is_a_form_error(client, org):
+def test_a_tab_in_the_sign_in_username_is_a_form_error(english_visitor, org):
+    client = english_visitor
     response = client.post("/login", data={"username": "ad\tmin", "password": "secret"})
     assert response.status_code == 200
     assert ONE_LINE_MESSAGE in response.get_data(as_text=True)
