@@ -108,6 +108,7 @@ CUSTOMER_SCOPED: dict[str, Callable[[World], dict]] = {
     "competitors.edit_profile": lambda w: {"profile_id": w.make_profile(w.customer()).id},
     "competitors.delete_profile": lambda w: {"profile_id": w.make_profile(w.customer()).id},
     "customers.show": lambda w: {"customer_id": w.make_customer(w.owner).id},
+    "customers.timeline": lambda w: {"customer_id": w.customer().id},
 }
 
 ADMIN_ONLY: dict[str, Callable[[World], dict]] = {

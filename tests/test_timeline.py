@@ -128,16 +128,41 @@ def test_older_pages_go_on_from_the_oldest_item_shown(org, customer, make_visit)
     assert timeline.parse_before("not a date") is None
 
 
-def test_the_older_link_pages_through_the_page(manager, org, customer, make_visit):
-    for day in range(55):
-        make_visit(customer, occurred_at=T0 + timedelta(hours=day))
+def _link(page: str, link_id: str) -> str:
+    return html.unescape(re.search(rf'href="([^"]+)#history" id="{link_id}"', page).group(1))
+
+
+def _purposes(page: str) -> list[str]:
+    return re.findall(r"Purpose:</span>\s*(p\d+)</li>", page)
+
+
+def test_the_customer_page_shows_the_newest_twenty_and_more_opens_the_rest(
+    manager, org, customer, make_visit
+):
+    for hour in range(100):
+        make_visit(customer, occurred_at=T0 + timedelta(hours=hour), purpose=f"p{hour}")
+    newest_first = [f"p{hour}" for hour in range(99, -1, -1)]
 
     page = manager.get(f"/customers/{customer.id}?kinds=visit").get_data(as_text=True)
-    assert len(_kinds(page)) == 50
-    older = re.search(r'href="([^"]+)#history" id="timeline-older"', page).group(1)
-    assert "kinds=visit" in html.unescape(older)
-    rest = manager.get(html.unescape(older)).get_data(as_text=True)
-    assert len(_kinds(rest)) == 5 and 'id="timeline-newest"' in rest
+    assert _purposes(page) == newest_first[:20]
+    assert 'id="timeline-older"' not in page
+    more = _link(page, "timeline-more")
+    assert more.startswith(f"/customers/{customer.id}/timeline?") and "kinds=visit" in more
+
+    rest = manager.get(more).get_data(as_text=True)  # the full timeline goes on from there
+    assert _purposes(rest) == newest_first[20:70]
+    assert 'id="timeline-more"' not in rest and 'id="timeline-newest"' in rest
+    last = manager.get(_link(rest, "timeline-older")).get_data(as_text=True)
+    assert _purposes(last) == newest_first[70:]
+    assert 'id="timeline-older"' not in last
+    newest = manager.get(_link(last, "timeline-newest")).get_data(as_text=True)
+    assert _purposes(newest) == newest_first[:50]
+
+
+def test_the_full_timeline_of_a_customer_out_of_scope_is_404(client, login, org, customer):
+    login(client, org["m2"])
+    assert client.get(f"/customers/{customer.id}/timeline").status_code == 404
+    assert client.get(f"/customers/{customer.id}/timeline?kinds=visit").status_code == 404
 
 
 def test_items_sharing_the_boundary_instant_stay_together(org, customer, make_visit):
@@ -217,13 +242,19 @@ def test_statements_do_not_grow_with_items(
     make_reminder,
     count_queries,
 ):
-    counts = []
+    counts, full_counts = [], []
     for n in (5, 50):
         customer = make_customer(org["m1"])
         _rows(org, customer, make_contact, make_visit, make_opportunity, make_reminder, n)
         db.session.expire_all()
         with count_queries() as statements:
             page = manager.get(f"/customers/{customer.id}").get_data(as_text=True)
-        assert len(_kinds(page)) == min(5 * n, 50)
+        assert len(_kinds(page)) == min(5 * n, 20)
         counts.append(len(statements))
+        db.session.expire_all()
+        with count_queries() as statements:
+            page = manager.get(f"/customers/{customer.id}/timeline").get_data(as_text=True)
+        assert len(_kinds(page)) == min(5 * n, 50)
+        full_counts.append(len(statements))
     assert counts[0] == counts[1], counts
+    assert full_counts[0] == full_counts[1], full_counts

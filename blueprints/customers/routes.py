@@ -15,6 +15,7 @@ from werkzeug.routing import BuildError
 from blueprints.common import confirm_or_ask
 from blueprints.customers import bp, history
 from blueprints.customers.forms import ConfirmForm, CustomerEditForm, CustomerForm
+from blueprints.reminders.routes import due_text
 from crm.extensions import db
 from crm.labels import label
 from crm.permissions import (
@@ -25,7 +26,7 @@ from crm.permissions import (
     refuse,
     visible_customers,
 )
-from crm.services import audit
+from crm.services import audit, customer_hub
 from crm.services import customers as customer_service
 from crm.services import timeline as timeline_service
 from crm.services.customer_groups import group_tree
@@ -196,19 +197,37 @@ def show(customer_id: int):
         tree=group_tree(customer, actor=current_user),
         has_decision_maker=has_decision_maker,
         add_contact_url=_optional_url("contacts.new", customer_id=customer.id),
-        timeline=_timeline(customer),
+        opportunities=customer_hub.customer_opportunities(customer, actor=current_user),
+        follow_ups=customer_hub.customer_follow_ups(customer, actor=current_user),
+        due_text=due_text,
+        timeline=_timeline(customer, limit=timeline_service.LATEST),
         timeline_sources=timeline_service.SOURCES,
         locale=_locale(),
         confirm_form=ConfirmForm(),
     )
 
 
-def _timeline(customer: Customer) -> timeline_service.TimelinePage:
+@bp.route("/<int:customer_id>/timeline")
+@login_required
+def timeline(customer_id: int):
+    """The customer's whole timeline, a page at a time (the customer page shows the newest)."""
+    customer = get_customer_or_404(customer_id, current_user)
+    return render_template(
+        "customers/timeline.html",
+        customer=customer,
+        timeline=_timeline(customer, limit=timeline_service.PAGE_SIZE),
+        timeline_sources=timeline_service.SOURCES,
+        full_timeline=True,
+    )
+
+
+def _timeline(customer: Customer, *, limit: int) -> timeline_service.TimelinePage:
     """The customer's timeline page chosen in the URL (?kinds=...&before=ISO)."""
     page = timeline_service.customer_timeline(
         customer,
         kinds=request.args.getlist("kinds"),
         before=timeline_service.parse_before(request.args.get("before")),
+        limit=limit,
     )
     # Archive changes in words, as the History section showed them (one lookup per kind of id).
     archive = [item for item in page.items if item.kind == "archive"]
