@@ -29,6 +29,7 @@ def test_manager_builds_a_customer_and_sees_the_relationship_map(page: Page):
     page.fill("#name", "周总")
     page.fill("#title", "总经理")
     page.select_option("#role", "decision_maker")
+    page.select_option("#attitude", "supporter")  # both start on "choose"
     page.click("#save-contact")
     expect(page.locator("body")).to_contain_text("周总")
 
@@ -36,6 +37,7 @@ def test_manager_builds_a_customer_and_sees_the_relationship_map(page: Page):
     page.fill("#name", "钱主任")
     page.fill("#title", "信息中心主任")
     page.select_option("#role", "influencer")
+    page.select_option("#attitude", "neutral")
     boss_id = page.locator("#reports_to_id option", has_text="周总").get_attribute("value")
     page.select_option("#reports_to_id", boss_id)
     page.click("#save-contact")
