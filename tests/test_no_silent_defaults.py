@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.extensions import db
-from models import CompetitorProfile, Contact
+from models import CompetitorProfile, Contact, Opportunity
 
 
 def _select(html: str, name: str) -> tuple[list[str], list[str]]:
@@ -86,3 +86,21 @@ def test_a_profile_without_a_chosen_competitor_or_threat_is_refused(
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(CompetitorProfile)) == 0
+
+
+def test_a_competitor_on_an_opportunity_starts_unchosen_and_must_be_chosen(
+    manager, org, make_customer, make_competitor, make_opportunity
+):
+    opportunity = make_opportunity(make_customer(org["m1"]))
+    make_competitor("中国联通")
+    html = manager.get(f"/opportunities/{opportunity.id}").get_data(as_text=True)
+    values, selected = _select(html, "competitor_id")
+    assert values[0] == "0" and selected in ([], ["0"])
+
+    response = manager.post(
+        f"/opportunities/{opportunity.id}/competitors", data={"competitor_id": 0, "offer": "9折"}
+    )
+    assert response.status_code == 400
+    assert "Choose a competitor." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Opportunity, opportunity.id).competitors == []

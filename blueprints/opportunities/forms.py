@@ -16,7 +16,14 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from blueprints.common import ConfirmForm  # noqa: F401  (used by this blueprint's views)
 from blueprints.forms_base import CrmForm
@@ -150,7 +157,14 @@ class AddCompetitorForm(CrmForm):
 
     def __init__(self, *args, competitors: Iterable[Competitor] = (), **kw):
         super().__init__(*args, **kw)
-        self.competitor_id.choices = options((c.id, c.name) for c in competitors)
+        # Starts on "choose": the first competitor of the list was recorded unread.
+        self.competitor_id.choices = options(
+            [(0, _l("— choose —"))] + [(c.id, c.name) for c in competitors]
+        )
+
+    def validate_competitor_id(self, field) -> None:
+        if not field.data:
+            raise ValidationError(_l("Choose a competitor."))
 
 
 class RemoveContactForm(CrmForm):
