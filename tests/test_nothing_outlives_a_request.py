@@ -8,10 +8,12 @@ read every template and form class so that a new one cannot bring the class back
 
 from __future__ import annotations
 
+import ast
 import importlib
 import pkgutil
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from flask_babel import force_locale, gettext
@@ -398,3 +400,61 @@ def test_done_and_log_the_visit_without_a_kind_is_refused(
     db.session.expire_all()
     assert db.session.get(Reminder, reminder.id).status is ReminderStatus.PENDING
     assert db.session.scalar(select(func.count()).select_from(Visit)) == 0
+
+
+# Calls that give a per-request, per-language or per-day value: never at import time.
+PER_REQUEST_CALLS = {
+    "_", "gettext", "ngettext", "pgettext", "npgettext", "options", "choices", "label",
+    "today", "now", "utcnow", "generate_csrf", "csrf_token", "get_locale", "get_timezone",
+    "format_date", "format_datetime", "url_for",
+}  # fmt: skip
+# Module-level calls that are the same for everyone: language names are written in their
+# own language ("中文", "English") and zone names are not translated.
+SAME_FOR_EVERYONE = {
+    "options(LANGUAGE_NAMES.items())",
+    "options(((z, z) for z in COMMON_TIMEZONES))",
+}
+
+
+def _import_time_calls(tree: ast.Module, path: str) -> list[str]:
+    found = []
+
+    def visit(node: ast.AST) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+                continue  # runs per call, not at import (decorators aside: none of these)
+            if isinstance(child, ast.Call):
+                func = child.func
+                name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+                text = ast.unparse(child)
+                if name in PER_REQUEST_CALLS and text not in SAME_FOR_EVERYONE:
+                    found.append(f"{path}:{child.lineno} {text[:80]}")
+            if isinstance(child, ast.Name) and child.id == "current_user":
+                found.append(f"{path}:{child.lineno} current_user")
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+def test_no_module_or_class_body_computes_a_per_request_value():
+    """Module constants and form class bodies run once per process: lazy strings only."""
+    root = Path(blueprints.__file__).resolve().parent.parent
+    found = []
+    for folder in ("blueprints", "crm", "models"):
+        for path in sorted((root / folder).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            found += _import_time_calls(tree, str(path.relative_to(root)))
+    assert found == []
+
+
+def test_the_import_time_guard_sees_a_translated_constant():
+    tree = ast.parse(
+        "from flask_babel import gettext as _\n"
+        "LEAD = options([(0, _l('At the due time'))])\n"
+        "class F:\n    title = _('Title')\n    def f(self):\n        return _('fine')\n"
+    )
+    assert _import_time_calls(tree, "x.py") == [
+        "x.py:2 options([(0, _l('At the due time'))])",
+        "x.py:4 _('Title')",
+    ]
