@@ -1,0 +1,852 @@
+"""A crawler that signs in, opens every page it can reach and submits every form it sees.
+
+It drives the app through Flask's test client, as a browser would: links and forms
+come only from the HTML the app rendered, and a form is sent with the values the
+page filled in (its CSRF token included). What it reports:
+
+- any 5xx, and any other 4xx than the ones a user can cause on purpose: a form the
+  app rendered that answers 400 ("the form expired") is the classic sign of a
+  template module or form class that kept one request's token;
+- text of the other language: Chinese characters on an English page that are not
+  data (names, notes ... read from the database), English msgids of the catalog
+  on a Chinese page;
+- a customer name outside the viewer's scope anywhere on a page.
+
+Requests run in an empty `contextvars.Context`: every request then pushes its own
+application context (its own `g` and database session) as in production, rather
+than sharing the test's, which would hide or fake per-request state.
+
+Reusable outside pytest (e.g. by a benchmark): build a `Crawler` with an app, a
+language and a `ScopeOracle`, `sign_in()`, `crawl()`, read `findings`.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import re
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
+
+CATALOG = (
+    Path(__file__).resolve().parents[1] / "crm/translations/zh_Hans_CN/LC_MESSAGES/messages.po"
+)
+LANGUAGE_NAMES = {"中文", "English"}  # the language switch names each language in itself
+HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
+
+# Chinese characters, CJK punctuation and full-width forms.
+CJK_RUN = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]+")
+ENGLISH_WORDS = re.compile(r"[A-Za-z][a-z]+(?:[ -][A-Za-z][a-z']*)+")
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sdif]|%[sdif]|\{\w*\}")
+
+# Forms that end or reshape the crawl's own session: sent on purpose, not as found.
+SESSION_FORMS = {"auth.logout", "auth.set_language", "auth.login"}
+# Verbs of forms that destroy or undo: sent after everything else.
+DESTRUCTIVE = ("delete", "deactivate", "retire", "remove", "undo", "decline", "dismiss", "revoke")
+# Attributes whose text a user reads (or hears: aria-label).
+UI_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt", "data-confirm", "data-error"}
+LITERAL = {"code", "kbd", "pre", "samp"}
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+
+
+# Parsing ---------------------------------------------------------------------
+
+
+@dataclass
+class Field:
+    name: str
+    value: str
+
+
+@dataclass
+class Button:
+    name: str | None
+    value: str
+    action: str | None = None
+    method: str | None = None
+    label: str = ""
+
+
+@dataclass
+class Form:
+    action: str
+    method: str
+    enctype: str
+    element_id: str | None
+    fields: list[Field] = field(default_factory=list)
+    buttons: list[Button] = field(default_factory=list)
+
+    def submissions(self) -> Iterator[Submission]:
+        """One submission per distinct submit button, or one without a button."""
+        pairs = [(f.name, f.value) for f in self.fields]
+        seen = set()
+        for button in self.buttons or [Button(None, "")]:
+            key = (button.name, button.value, button.action, button.method)
+            if key in seen:
+                continue
+            seen.add(key)
+            pressed = (button.name, button.value) if button.name else None
+            yield Submission(
+                method=(button.method or self.method).upper(),
+                action=button.action or self.action,
+                pairs=pairs + ([pressed] if pressed else []),
+                button=pressed,
+                label=" ".join(button.label.split()),
+                multipart="multipart" in self.enctype,
+            )
+
+
+@dataclass
+class Submission:
+    method: str
+    action: str
+    pairs: list[tuple[str, str]]
+    button: tuple[str, str] | None
+    label: str
+    multipart: bool
+
+
+@dataclass
+class Text:
+    text: str
+    where: str  # the enclosing tags, e.g. "nav>a"
+    ui: bool  # a label a user reads (not a form's prefilled value)
+
+
+@dataclass
+class Page:
+    lang: str | None = None
+    links: list[str] = field(default_factory=list)
+    forms: list[Form] = field(default_factory=list)
+    texts: list[Text] = field(default_factory=list)
+
+
+class PageParser(HTMLParser):
+    """Links, forms with the values a browser would send, and the texts of one page."""
+
+    def __init__(self, url: str):
+        super().__init__(convert_charrefs=True)
+        self.url = url
+        self.page = Page()
+        self.stack: list[str] = []
+        self.form: Form | None = None
+        self.forms_by_id: dict[str, Form] = {}
+        self.orphans: list[tuple[str, Callable[[Form], None]]] = []
+        self.select: dict | None = None
+        self.option: dict | None = None
+        self.textarea: dict | None = None
+        self.button: Button | None = None
+        self.skip_text = 0
+
+    # -- structure
+    def handle_starttag(self, tag, attrs):
+        a = {k: (v if v is not None else "") for k, v in attrs}
+        where = ">".join([*self.stack[-3:], tag])
+        for name in UI_ATTRIBUTES & a.keys():
+            self.page.texts.append(Text(a[name], f"{where}[{name}]", ui=True))
+        for name, value in a.items():
+            if name not in UI_ATTRIBUTES and name not in ("href", "action", "class", "id"):
+                # data in attributes (prefilled values, data-*) is read by the scope check
+                self.page.texts.append(Text(value, f"{where}[{name}]", ui=False))
+        if tag == "html":
+            self.page.lang = a.get("lang")
+        elif tag in ("script", "style"):
+            self.skip_text += 1
+        elif tag == "a" and a.get("href"):
+            self.page.links.append(a["href"])
+        elif tag == "form":
+            self.form = Form(
+                action=a.get("action") or self.url,
+                method=(a.get("method") or "get").upper(),
+                enctype=a.get("enctype") or "application/x-www-form-urlencoded",
+                element_id=a.get("id"),
+            )
+            self.page.forms.append(self.form)
+            if a.get("id"):
+                self.forms_by_id[a["id"]] = self.form
+        elif tag == "input":
+            self._input(a)
+        elif tag == "select":
+            self.select = {"attrs": a, "options": []}
+        elif tag == "option" and self.select is not None:
+            self.option = {"attrs": a, "text": ""}
+        elif tag == "textarea":
+            self.textarea = {"attrs": a, "text": ""}
+        elif tag == "button" and a.get("type", "submit") == "submit" and "disabled" not in a:
+            self.button = Button(
+                a.get("name") or None,
+                a.get("value", ""),
+                a.get("formaction"),
+                a.get("formmethod"),
+            )
+            self._attach(a, lambda form, b=self.button: form.buttons.append(b))
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID and self.stack and self.stack[-1] == tag:
+            self.stack.pop()
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style") and self.skip_text:
+            self.skip_text -= 1
+        elif tag == "form":
+            self.form = None
+        elif tag == "option" and self.option is not None:
+            self.select["options"].append(self.option)
+            self.option = None
+        elif tag == "select" and self.select is not None:
+            self._finish_select()
+        elif tag == "textarea" and self.textarea is not None:
+            a = self.textarea["attrs"]
+            text = self.textarea["text"]
+            text = text[1:] if text.startswith("\n") else text  # as the HTML parser of a browser
+            if a.get("name") and "disabled" not in a:
+                self._attach(a, lambda form: form.fields.append(Field(a["name"], text)))
+            self.textarea = None
+        elif tag == "button" and self.button is not None:
+            self.button = None
+        if tag in self.stack:
+            while self.stack and self.stack.pop() != tag:
+                pass
+
+    def handle_data(self, data):
+        if self.skip_text:
+            return
+        if self.option is not None:
+            self.option["text"] += data
+        if self.textarea is not None:
+            self.textarea["text"] += data
+            self.page.texts.append(Text(data, "textarea", ui=False))
+            return
+        if self.button is not None:
+            self.button.label += data
+        if data.strip():
+            # Commands and file formats read the same in either language.
+            ui = not LITERAL.intersection(self.stack)
+            self.page.texts.append(Text(data, ">".join(self.stack[-4:]), ui=ui))
+
+    def close(self):
+        super().close()
+        for form_id, attach in self.orphans:
+            if form_id in self.forms_by_id:
+                attach(self.forms_by_id[form_id])
+
+    # -- fields
+    def _attach(self, a: dict, attach: Callable[[Form], None]) -> None:
+        if a.get("form"):
+            self.orphans.append((a["form"], attach))
+        elif self.form is not None:
+            attach(self.form)
+
+    def _input(self, a: dict) -> None:
+        kind = a.get("type", "text").lower()
+        name = a.get("name")
+        if "disabled" in a:
+            return
+        if kind in ("submit", "image"):
+            button = Button(
+                name or None, a.get("value", ""), a.get("formaction"), a.get("formmethod")
+            )
+            button.label = a.get("value", "")
+            self.page.texts.append(Text(a.get("value", ""), "input[submit]", ui=True))
+            self._attach(a, lambda form: form.buttons.append(button))
+            return
+        if not name or kind in ("button", "reset", "file"):
+            return
+        if kind in ("checkbox", "radio"):
+            if "checked" in a:
+                self._attach(a, lambda form: form.fields.append(Field(name, a.get("value", "on"))))
+            return
+        self._attach(a, lambda form: form.fields.append(Field(name, a.get("value", ""))))
+
+    def _finish_select(self) -> None:
+        a, options = self.select["attrs"], self.select["options"]
+        self.select = None
+        name = a.get("name")
+        if not name or "disabled" in a:
+            return
+
+        def value(option):
+            return option["attrs"].get("value", option["text"].strip())
+
+        chosen = [o for o in options if "selected" in o["attrs"]]
+        if not chosen and "multiple" not in a:
+            chosen = [o for o in options if "disabled" not in o["attrs"]][:1]
+        for chosen_value in [value(option) for option in chosen]:
+            self._attach(a, lambda form, v=chosen_value: form.fields.append(Field(name, v)))
+
+
+def parse_page(html: str, url: str) -> Page:
+    parser = PageParser(url)
+    parser.feed(html)
+    parser.close()
+    return parser.page
+
+
+# What a page may say ---------------------------------------------------------
+
+
+@dataclass
+class Catalog:
+    """The Chinese catalog: English msgids (as patterns) and their translations."""
+
+    english: list[tuple[re.Pattern, str]]  # msgids whose Chinese differs
+    chinese: dict[str, str]  # translation -> msgid
+    expired: tuple[str, ...] = ()  # "the form expired" in both languages
+
+    @classmethod
+    @functools.cache
+    def load(cls, path: Path = CATALOG) -> Catalog:
+        from babel.messages.pofile import read_po
+
+        with path.open("rb") as handle:
+            catalog = read_po(handle)
+        english, chinese = [], {}
+        for message in catalog:
+            if not message.id:
+                continue
+            ids = message.id if isinstance(message.id, tuple | list) else (message.id,)
+            strings = (
+                message.string if isinstance(message.string, tuple | list) else (message.string,)
+            )
+            for msgid, translation in zip(ids, strings, strict=False):
+                if not translation or translation == msgid:
+                    continue
+                chinese.setdefault(_normal(translation), msgid)
+                if not re.search(r"[A-Za-z]{2}", PLACEHOLDER.sub("", msgid)):
+                    continue  # "%(count)s" or "·": nothing English to see
+                english.append((_pattern(msgid), msgid))
+        expired = tuple(
+            text
+            for message in catalog
+            if isinstance(message.id, str) and message.id.startswith("The form expired")
+            for text in (message.id, message.string)
+            if text
+        )
+        return cls(english, chinese, expired)
+
+    def english_msgid(self, text: str) -> str | None:
+        """The msgid a whole text node is, if it is one."""
+        for pattern, msgid in self.english:
+            if pattern.fullmatch(text):
+                return msgid
+        return None
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.split()).strip(" :：*")
+
+
+def _pattern(msgid: str) -> re.Pattern:
+    parts, last = [], 0
+    for match in PLACEHOLDER.finditer(msgid):
+        parts.append(re.escape(msgid[last : match.start()]))
+        parts.append(".+?")
+        last = match.end()
+    parts.append(re.escape(msgid[last:]))
+    source = "".join(parts)
+    source = re.sub(r"(\\ |\\\n|\s)+", r"\\s+", source)
+    return re.compile(r"\s*" + source.strip() + r"[\s:：*]*", re.S)
+
+
+class DataText:
+    """Every string stored in the database: what a page may show in either language."""
+
+    def __init__(self, app: Flask, extra: Iterable[str] = ()):
+        self.app = app
+        self.extra = set(extra)  # words of a file format, say, shown as they are
+        self.load()
+
+    def load(self) -> None:
+        from sqlalchemy import String, Text, select
+
+        from crm.extensions import db
+
+        values: set[str] = set(self.extra)
+        named: set[str] = set()  # a record's name in one language (name_zh, name_en)
+        with self.app.app_context():
+            for table in db.metadata.sorted_tables:
+                for column in table.columns:
+                    if not isinstance(column.type, String | Text):
+                        continue
+                    into = named if column.name.endswith(("_zh", "_en")) else values
+                    into.update(v for v in db.session.scalars(select(column).distinct()) if v)
+        self.values, self.named = values, named
+        self.runs = {run for v in values for run in CJK_RUN.findall(v)}
+        self.named_runs = {run for v in named for run in CJK_RUN.findall(v)}
+        self.corpus = "\x00".join(values)
+
+    def explains_cjk(self, run: str, bilingual: bool = False) -> bool:
+        if run in self.runs or (bilingual and run in self.named_runs):
+            return True
+        core = run.strip("…。，、；：（）()")
+        return len(core) >= 4 and core in self.corpus
+
+    def is_value(self, text: str, bilingual: bool = False) -> bool:
+        text = text.strip()
+        return text in self.values or (bilingual and text in self.named)
+
+
+@dataclass
+class ScopeOracle:
+    """Customer names the viewer may see, and those they may not (read from the database).
+
+    Handover pages may also name the customers that left the viewer's scope in a
+    handover (their own history); no other page may.
+    """
+
+    app: Flask
+    username: str
+    inside: list[str] = field(default_factory=list)
+    outside: re.Pattern | None = None
+    handed_away: frozenset[str] = frozenset()
+
+    def load(self) -> None:
+        from sqlalchemy import select
+
+        from crm.extensions import db
+        from crm.permissions import owner_scope, visible_customers
+        from models import Customer, HandoverCustomer, User
+
+        with self.app.app_context():
+            user = db.session.scalar(select(User).where(User.username == self.username))
+            visible = set(
+                db.session.scalars(visible_customers(user).with_only_columns(Customer.name))
+            )
+            every = set(db.session.scalars(select(Customer.name)))
+            gave = select(Customer.name).join(
+                HandoverCustomer, HandoverCustomer.customer_id == Customer.id
+            )
+            gave = set(
+                db.session.scalars(gave.where(owner_scope(user, HandoverCustomer.from_owner_id)))
+            )
+        self.inside = sorted(visible, key=len, reverse=True)
+        hidden = sorted(every - visible, key=len, reverse=True)
+        self.outside = re.compile("|".join(map(re.escape, hidden))) if hidden else None
+        self.handed_away = frozenset(gave - visible)
+
+    def leaks(self, text: str, history: bool = False) -> list[str]:
+        if self.outside is None or not self.outside.search(text):
+            return []
+        for name in self.inside:  # an outside name inside a visible one is no leak
+            if name in text:
+                text = text.replace(name, "\x00")
+        return [n for n in self.outside.findall(text) if not (history and n in self.handed_away)]
+
+
+# The crawl -------------------------------------------------------------------
+
+
+@dataclass
+class Finding:
+    who: str
+    method: str
+    url: str
+    via: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.who}: {self.method} {self.url} (via {self.via}): {self.problem}"
+
+
+@dataclass
+class FormSeen:
+    page_url: str
+    signature: tuple
+    endpoint: str
+    destructive: bool
+
+
+class Crawler:
+    """One user in one language: sign in, open every page once per shape, send every form."""
+
+    def __init__(
+        self,
+        app: Flask,
+        *,
+        username: str,
+        password: str,
+        language: str,
+        catalog: Catalog,
+        data: DataText,
+        max_pages: int = 150,
+        per_shape: int = 1,
+        skip_form: Callable[[str, dict, list[tuple[str, str]]], bool] | None = None,
+        bilingual: tuple[str, ...] = ("reference.", "stages."),
+    ):
+        self.app = app
+        self.client = FlaskClient(app, app.response_class, use_cookies=True)
+        self.username, self.password, self.language = username, password, language
+        self.catalog, self.data = catalog, data
+        self.scope = ScopeOracle(app, username)
+        self.max_pages, self.per_shape = max_pages, per_shape
+        self.skip_form = skip_form or (lambda endpoint, args, pairs: False)
+        # Pages that edit a record's names in both languages show both.
+        self.bilingual = bilingual
+        self.adapter = app.url_map.bind("localhost")
+        self.findings: list[Finding] = []
+        self._reported: set[tuple] = set()
+        self.pages: list[str] = []
+        self.submitted: list[str] = []
+        self.requests = 0
+        self.seconds = 0.0
+        self._context = contextvars.Context()  # no app context: each request makes its own
+        self._scope_fresh = False
+        self._states = 0  # bumped by every form that changed something, and by signing in
+        self._seen_pages: dict[str, tuple[int, Page]] = {}  # url -> (state, page) when seen
+
+    @property
+    def who(self) -> str:
+        return f"{self.username}[{self.language}]"
+
+    # -- requests
+    def _request(self, method: str, url: str, **kwargs):
+        started = time.perf_counter()
+        response = self._context.run(self._open, url, method, kwargs)
+        self.seconds += time.perf_counter() - started
+        self.requests += 1
+        return response
+
+    def _open(self, url: str, method: str, kwargs: dict):
+        response = self.client.open(url, method=method, **kwargs)
+        response.get_data()  # a streamed body (CSV) runs in the request's context: read it here
+        response.close()
+        return response
+
+    def route(self, url: str, method: str = "GET") -> tuple[str, dict] | None:
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "localhost") or parts.scheme not in ("", "http", "https"):
+            return None
+        try:
+            return self.adapter.match(parts.path, method=method)
+        except RequestRedirect as redirect:
+            return self.route(redirect.new_url, method)
+        except HTTPException:
+            return None
+
+    def _endpoint(self, url: str, method: str = "GET") -> str | None:
+        route = self.route(url, method)
+        return route[0] if route else None
+
+    def _local(self, url: str, base: str = "/") -> str | None:
+        if not url or url.startswith(("#", "mailto:", "tel:", "javascript:", "data:")):
+            return None
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "localhost") or parts.scheme not in ("", "http", "https"):
+            return None
+        path = parts.path or urlsplit(base).path
+        if not path.startswith("/"):
+            path = urlsplit(base).path.rsplit("/", 1)[0] + "/" + path
+        return path + (f"?{parts.query}" if parts.query else "")
+
+    def _report(self, method: str, url: str, via: str, problem: str, key: tuple = ()) -> None:
+        """Note a problem once per route: a label shown on every view of a page is one finding."""
+        key = (method, self._endpoint(url, method) or url, key or problem)
+        if key not in self._reported:
+            self._reported.add(key)
+            self.findings.append(Finding(self.who, method, url, via, problem))
+
+    # -- signing in and the language
+    def sign_in(self) -> None:
+        response = self._request("GET", "/login")
+        page = parse_page(response.get_data(as_text=True), "/login")
+        form = next(f for f in page.forms if self._endpoint(f.action, "POST") == "auth.login")
+        typed = {"username": self.username, "password": self.password}
+        pairs = [(f.name, typed.get(f.name, f.value)) for f in form.fields]
+        response = self._request("POST", form.action, data=MultiDict(pairs))
+        self._states += 1  # a new session: tokens of pages seen before are void
+        if response.status_code != 302:
+            raise AssertionError(f"{self.who} could not sign in: {response.status_code}")
+        self.use_language(self.language)
+
+    def use_language(self, language: str) -> None:
+        """Choose the language with the switch the pages show (it is kept on the account)."""
+        response = self._request("GET", "/")
+        page = parse_page(response.get_data(as_text=True), "/")
+        if page.lang == HTML_LANG[language]:
+            return
+        for form in page.forms:
+            if self._endpoint(form.action, "POST") == "auth.set_language":
+                for sub in form.submissions():
+                    if sub.button == ("locale", language):
+                        self._request(sub.method, sub.action, data=MultiDict(sub.pairs))
+                        return
+        raise AssertionError(f"{self.who}: no language switch to {language} on the home page")
+
+    # -- what every page is checked for
+    def check_page(self, method: str, url: str, via: str, response) -> Page | None:
+        if "text/html" not in (response.content_type or ""):
+            return None
+        page = parse_page(response.get_data(as_text=True), url)
+        expected = HTML_LANG[self.language]
+        if page.lang != expected:
+            self._report(method, url, via, f"page language {page.lang!r}, expected {expected!r}")
+        if not self._scope_fresh:
+            self.scope.load()
+            self._scope_fresh = True
+        endpoint = self._endpoint(url, method) or ""
+        bilingual = endpoint.startswith(self.bilingual)
+        for text in page.texts:
+            for name in self.scope.leaks(text.text, history=endpoint.startswith("handovers.")):
+                problem = f"customer outside the viewer's scope: {name!r} in <{text.where}>"
+                self._report(method, url, via, problem, key=("scope", name))
+            if text.ui:
+                found = self._language_problem(text, bilingual)
+                if found:
+                    self._report(method, url, via, found[1], key=found[0])
+        return page
+
+    def _language_problem(self, text: Text, bilingual: bool) -> tuple[tuple, str] | None:
+        """(what to report it once by, the message), or None when the text is fine."""
+        value = _normal(text.text)
+        if not value or value in LANGUAGE_NAMES:
+            return None
+        if self.language == "en":
+            runs = [r for r in CJK_RUN.findall(value) if not self.data.explains_cjk(r, bilingual)]
+            if runs and self._reload_data():
+                runs = [r for r in runs if not self.data.explains_cjk(r, bilingual)]
+            if not runs:
+                return None
+            msgid = self.catalog.chinese.get(value)
+            hint = f" (the translation of {msgid!r})" if msgid else ""
+            message = f"Chinese on an English page: {value!r}{hint} in <{text.where}>"
+            return ("zh", *runs), message
+        if not re.search(r"[A-Za-z]{2}", value) or self.data.is_value(value, bilingual):
+            return None
+        msgid = self.catalog.english_msgid(text.text)
+        if msgid is not None:
+            message = f"untranslated English on a Chinese page: {value!r} (msgid {msgid!r})"
+            return ("en", msgid), f"{message} in <{text.where}>"
+        # Marked nowhere: English words, alone (in a Chinese sentence they name a command).
+        if CJK_RUN.search(value) or not ENGLISH_WORDS.search(value):
+            return None
+        if self.data.is_value(value, bilingual) or (
+            self._reload_data() and self.data.is_value(value, bilingual)
+        ):
+            return None
+        return ("en", value), f"English words on a Chinese page: {value!r} in <{text.where}>"
+
+    def _reload_data(self) -> bool:
+        """Rows written by the crawl's own forms are data too: re-read once per change."""
+        if getattr(self, "_data_state", None) == self._states:
+            return False
+        self._data_state = self._states
+        self.data.load()
+        return True
+
+    # -- crawling
+    def shape(self, endpoint: str, url: str) -> tuple:
+        """A page as the crawl counts it: its route, with or without a query (filters, paging)."""
+        return endpoint, bool(urlsplit(url).query)
+
+    def crawl(self, start: str = "/") -> None:
+        """Open pages breadth-first, then send the forms they showed (destructive ones last)."""
+        forms = self._open_pages(start)
+        kept = [f for f in forms if not f.destructive]
+        destroying = [f for f in forms if f.destructive]
+        for seen in kept + destroying:
+            self._send(seen)
+        self._sign_out()
+
+    def _open_pages(self, start: str) -> list[FormSeen]:
+        queue: deque[tuple[str, str]] = deque([(start, "start")])
+        shapes: dict[tuple, int] = {}
+        queued = {start}
+        forms: dict[tuple, FormSeen] = {}
+        while queue and len(self.pages) < self.max_pages:
+            url, via = queue.popleft()
+            route = self.route(url)
+            if route is None or route[0] == "static":
+                continue
+            shape = self.shape(route[0], url)
+            if shapes.get(shape, 0) >= self.per_shape:
+                continue
+            shapes[shape] = shapes.get(shape, 0) + 1
+            response = self._get(url, via)
+            if response is None:
+                continue
+            self.pages.append(url)
+            page = self.check_page("GET", url, via, response)
+            if page is None:
+                continue
+            self._seen_pages[url] = (self._states, page)
+            for href in page.links:
+                local = self._local(href, url)
+                if local and local not in queued:
+                    queued.add(local)
+                    queue.append((local, url))
+            for form in page.forms:
+                for sub in form.submissions():
+                    sub.action = self._local(sub.action, url) or url
+                    if sub.method == "GET":  # a filter or a search: one more page
+                        target = sub.action.split("?")[0]
+                        target += "?" + urlencode(sub.pairs) if sub.pairs else ""
+                        if target not in queued:
+                            queued.add(target)
+                            queue.append((target, f"form on {url}"))
+                        continue
+                    seen = self._form_seen(url, sub)
+                    if seen is not None and seen.signature not in forms:
+                        forms[seen.signature] = seen
+        return list(forms.values())
+
+    def _form_seen(self, page_url: str, sub: Submission) -> FormSeen | None:
+        route = self.route(sub.action, sub.method)
+        if route is None:
+            self._report(sub.method, sub.action, page_url, "a form sends to a URL no route answers")
+            return None
+        endpoint = route[0]
+        if endpoint in SESSION_FORMS:
+            return None
+        # One form per route, field names and button: the same form on every row of a list
+        # is sent once.
+        # Per page too: the same form imported by another page can break there alone.
+        names = tuple(sorted({name for name, _ in sub.pairs}))
+        signature = (self._endpoint(page_url), sub.method, endpoint, names, sub.button)
+        destructive = any(verb in endpoint.split(".")[-1] for verb in DESTRUCTIVE)
+        return FormSeen(page_url, signature, endpoint, destructive)
+
+    def _get(self, url: str, via: str):
+        response = self._request("GET", url)
+        if response.status_code in (301, 302, 303, 307, 308):
+            target = self._local(response.location, url)
+            if target and self.route(target) and self.route(target)[0] == "auth.login":
+                self._report("GET", url, via, "signed out: the page sent the crawler to sign in")
+                self.sign_in()
+                return None
+            return response
+        if response.status_code >= 400:
+            self._report("GET", url, via, f"answered {response.status_code}")
+            return None
+        return response
+
+    def _send(self, seen: FormSeen) -> None:
+        """Send the form as its page shows it now (opened again if anything changed since)."""
+        state, page = self._seen_pages.get(seen.page_url, (None, None))
+        if state != self._states:
+            response = self._request("GET", seen.page_url)
+            if response.status_code != 200:
+                return  # the page went away with an earlier form (a deleted record)
+            page = parse_page(response.get_data(as_text=True), seen.page_url)
+            self._seen_pages[seen.page_url] = (self._states, page)
+        for form in page.forms:
+            for sub in form.submissions():
+                sub.action = self._local(sub.action, seen.page_url) or seen.page_url
+                if sub.method == "GET":
+                    continue
+                again = self._form_seen(seen.page_url, sub)
+                if again is None or again.signature != seen.signature:
+                    continue
+                route = self.route(sub.action, sub.method)
+                if not self.skip_form(route[0], route[1], sub.pairs):
+                    self._submit(sub, seen)
+                return
+
+    def _submit(self, sub: Submission, seen: FormSeen, *, confirming: bool = False) -> None:
+        method, action = sub.method, sub.action
+        via = f"form on {seen.page_url}" + (f" [{sub.label}]" if sub.label else "")
+        kwargs = {"data": MultiDict(sub.pairs)}
+        if sub.multipart:
+            kwargs["content_type"] = "multipart/form-data"
+        response = self._request(method, action, **kwargs)
+        self.submitted.append(f"{method} {action}")
+        status = response.status_code
+        if status in (301, 302, 303, 307, 308):
+            self._after_redirect(response, action, via)
+            return
+        page = self.check_page(method, action, via, response) if status < 500 else None
+        endpoint = self._endpoint(action, method)
+        again = [  # the same form shown again: to correct it, or to confirm it
+            s
+            for form in (page.forms if page else [])
+            for s in form.submissions()
+            if self._endpoint(self._local(s.action, action) or action, s.method) == endpoint
+        ]
+        if status >= 500 or status in (403, 404, 405, 409) or (status == 400 and not again):
+            self._report(method, action, via, f"answered {status}{self._refusal(response)}")
+            return
+        sent = {name for name, _ in sub.pairs}
+        asks_more = [s for s in again if {name for name, _ in s.pairs} - sent]
+        if asks_more and not confirming:  # "are you sure?": say yes, once
+            follow = asks_more[0]
+            follow.action = self._local(follow.action, action) or action
+            self._submit(follow, FormSeen(action, seen.signature, endpoint, True), confirming=True)
+
+    def _refusal(self, response) -> str:
+        body = " ".join(response.get_data(as_text=True).split())
+        for marker in self.catalog.expired:
+            if marker in body:
+                return f" ({marker!r})"
+        return ""
+
+    def _after_redirect(self, response, action: str, via: str) -> None:
+        self._states += 1
+        self._scope_fresh = False
+        target = self._local(response.location, action)
+        if target is None:
+            return
+        if self._endpoint(target) == "auth.login":
+            self._report("POST", action, via, "signed the crawler out")
+            self.sign_in()
+            return
+        landed = self._request("GET", target)
+        if landed.status_code >= 400:
+            problem = f"answered {landed.status_code}"
+            self._report("GET", target, f"redirect after {via}", problem)
+            return
+        self.check_page("GET", target, f"redirect after {via}", landed)
+
+    def _sign_out(self) -> None:
+        """Sign out last, with the navigation's form; the next page must ask to sign in."""
+        response = self._request("GET", "/")
+        page = parse_page(response.get_data(as_text=True), "/")
+        for form in page.forms:
+            if self._endpoint(form.action, "POST") == "auth.logout":
+                sub = next(form.submissions())
+                response = self._request(sub.method, sub.action, data=MultiDict(sub.pairs))
+                if response.status_code != 302:
+                    problem = f"signing out answered {response.status_code}"
+                    self._report(sub.method, sub.action, "the navigation", problem)
+                after = self._request("GET", "/")
+                if after.status_code != 302 or "/login" not in after.location:
+                    self._report("GET", "/", "sign out", "still signed in after signing out")
+                return
+        self._report("GET", "/", "the navigation", "no sign-out form")
+
+
+def crawl_as(
+    app: Flask,
+    users: Iterable[tuple[str, str, str]],
+    **options,
+) -> list[Crawler]:
+    """Crawl as each (username, password, language) in turn, in this one app (one process)."""
+    catalog = options.pop("catalog", None) or Catalog.load()
+    data = options.pop("data", None) or DataText(app)
+    crawlers = []
+    for username, password, language in users:
+        crawler = Crawler(
+            app,
+            username=username,
+            password=password,
+            language=language,
+            catalog=catalog,
+            data=data,
+            **options,
+        )
+        crawler.sign_in()
+        crawler.crawl()
+        crawlers.append(crawler)
+    return crawlers
