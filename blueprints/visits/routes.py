@@ -27,7 +27,7 @@ from crm.services import visits as visit_service
 from crm.services import work_log
 from crm.services.errors import DomainError, StaleEdit
 from crm.services.work_log import iso_week, week_monday
-from crm.templating import local_date, local_datetime
+from crm.templating import local_date, local_datetime, ui_language
 from models import (
     Contact,
     Customer,
@@ -181,6 +181,7 @@ def show(visit_id: int):
 
 def _current_rows(visit: Visit) -> list[tuple[str, str]]:
     """The stored values of a visit, labelled, for showing beside a stale form."""
+    separator = "、" if ui_language() == "zh_CN" else ", "
     return [
         (str(FIELD_LABELS["occurred_at"]), local_datetime(visit.occurred_at)),
         (str(FIELD_LABELS["kind"]), label(visit.kind)),
@@ -188,7 +189,7 @@ def _current_rows(visit: Visit) -> list[tuple[str, str]]:
             str(FIELD_LABELS["opportunity_id"]),
             visit.opportunity.title if visit.opportunity else "—",
         ),
-        (str(FIELD_LABELS["contact_ids"]), "、".join(c.name for c in visit.contacts) or "—"),
+        (str(FIELD_LABELS["contact_ids"]), separator.join(c.name for c in visit.contacts) or "—"),
         (str(FIELD_LABELS["purpose"]), visit.purpose or "—"),
         (str(FIELD_LABELS["outcome"]), visit.outcome or "—"),
         (str(FIELD_LABELS["next_step"]), visit.next_step or "—"),
