@@ -30,6 +30,7 @@ from crm.services.handover import (
     target_owners,
     visible_handovers,
 )
+from crm.services.handover_scope import in_scope_now, shown_counts, visible_customer_rows
 from crm.services.handover_undo import can_undo, undo, undo_deadline
 from models import (
     Customer,
@@ -86,6 +87,7 @@ def index():
         .order_by(Handover.created_at.desc(), Handover.id.desc())
     )
     page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    shown = shown_counts([h.id for h in page.items], current_user)
     pending = db.session.scalar(
         select(func.count()).select_from(
             handover_requests.visible_requests(current_user)
@@ -96,6 +98,7 @@ def index():
     return render_template(
         "handovers/index.html",
         page=page,
+        shown=shown,
         pending=pending,
         may_hand_over=may_hand_over(current_user),
     )
@@ -216,19 +219,24 @@ def _commit(form, selection, to_owner, options, pending):
 def show(handover_id: int):
     handover = _get_handover_or_404(handover_id)
     rows = (
-        select(HandoverCustomer)
-        .where(HandoverCustomer.handover_id == handover.id)
+        visible_customer_rows(handover, current_user)
         .options(
             joinedload(HandoverCustomer.customer).joinedload(Customer.owner),
             joinedload(HandoverCustomer.from_owner),
         )
-        .join(HandoverCustomer.customer)
         .order_by(Customer.name, Customer.id)
     )
     page = db.paginate(rows, per_page=current_app.config["PAGE_SIZE"], error_out=False)
-    moved = select(HandoverCustomer.customer_id).where(HandoverCustomer.handover_id == handover.id)
+    shown = shown_counts([handover.id], current_user)[handover.id]
+    if not shown.visible:
+        refuse(404, f"handover {handover_id} (no customer in scope)", current_user)
+    # Whom a customer is with now is shown only while it is in the viewer's scope.
+    owner_shown = in_scope_now([row.customer_id for row in page.items], current_user)
+    moved = visible_customer_rows(handover, current_user).with_only_columns(
+        HandoverCustomer.customer_id
+    )
     related = db.session.scalars(
-        select(Handover)
+        visible_handovers(current_user)
         .where(
             Handover.id != handover.id,
             exists().where(
@@ -244,6 +252,8 @@ def show(handover_id: int):
         "handovers/show.html",
         handover=handover,
         page=page,
+        shown=shown,
+        owner_shown=owner_shown,
         related=related,
         can_undo=can_undo(handover, current_user),
         undo_until=undo_deadline(handover),

@@ -20,6 +20,7 @@ from crm.extensions import db
 from crm.permissions import owner_scope
 from crm.services.customer_search import CustomerFilters, search_customers
 from crm.services.errors import DomainError, NotAllowed
+from crm.services.handover_scope import has_visible_rows
 from models import (
     Contact,
     Customer,
@@ -133,17 +134,11 @@ def check_target(actor: User, to_owner: User | None) -> User:
 
 
 def visible_handovers(user: User) -> Select:
-    """Handovers the user may read: their own (either side), their team's, or all for admins."""
-    stmt = select(Handover)
-    if user.role is Role.ADMIN:
-        return stmt
-    gave = exists().where(
-        HandoverCustomer.handover_id == Handover.id,
-        owner_scope(user, HandoverCustomer.from_owner_id),
-    )
-    return stmt.where(
-        or_(owner_scope(user, Handover.to_owner_id), Handover.actor_id == user.id, gave)
-    )
+    """Handovers with at least one customer in the user's scope (handover_scope), all for admins.
+
+    A page of one shows only those customers: see handover_scope.visible_customer_rows.
+    """
+    return select(Handover).where(has_visible_rows(user))
 
 
 # What -----------------------------------------------------------------------

@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from crm import emails
 from crm.extensions import db
+from crm.permissions import scope_member_ids
 from crm.services import outbox
 from models import (
     Customer,
@@ -17,6 +18,7 @@ from models import (
     MessageKind,
     Reminder,
     ReminderStatus,
+    Role,
     Team,
     User,
 )
@@ -95,8 +97,12 @@ def enqueue_handover_notices(handover: Handover) -> int:
     for user, template in recipients.values():
         if not user.active or not user.email:
             continue
-        own = {"own_customers": by_owner.get(user.id, []), "own_count": own_count.get(user.id, 0)}
-        subject, text, html = emails.render(f"handover_{template}", user, **context, **own)
+        own = {
+            "own_customers": by_owner.get(user.id, []),
+            "own_count": own_count.get(user.id, 0),
+            **_in_scope_of(user, handover, by_owner, own_count, previous),
+        }
+        subject, text, html = emails.render(f"handover_{template}", user, **{**context, **own})
         rows.append(
             outbox.message_row(
                 key=handover_key(handover.id, user.id),
@@ -109,3 +115,25 @@ def enqueue_handover_notices(handover: Handover) -> int:
         )
     outbox.enqueue(rows)
     return len(rows)
+
+
+def _in_scope_of(user: User, handover: Handover, by_owner, own_count, previous) -> dict:
+    """What a recipient's email may name: the customers (and previous owners) in their scope.
+
+    The new owner's team sees every customer; anyone else only those that came from
+    someone in their scope; the rest are counted, not named (handover_scope's rule).
+    """
+    everything = user.role is Role.ADMIN or user.id == handover.to_owner_id
+    if not everything:
+        everything = handover.to_owner_id in scope_member_ids(user)
+    seen = [u for u in previous if everything or u.id == user.id or u.id in scope_member_ids(user)]
+    rows = [row for u in seen for row in by_owner.get(u.id, [])]
+    rows.sort(key=lambda row: (row.name, row.id))
+    shown = sum(own_count[u.id] for u in seen)
+    return {
+        "listed": rows[:LISTED],
+        "listed_count": shown,
+        "not_shown": handover.customers_count - shown,
+        "previous_names": [u.display_name for u in seen[:NAMED]],
+        "previous_count": len(seen),
+    }

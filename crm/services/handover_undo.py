@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, not_, select
 
 from crm.extensions import db
-from crm.services.errors import DomainError
+from crm.permissions import owner_scope
+from crm.services.errors import DomainError, NotAllowed
 from crm.services.handover import (
     HandoverOptions,
     count_of,
@@ -17,7 +18,7 @@ from crm.services.handover import (
     move_selection,
     require_hand_over,
 )
-from models import Customer, Handover, HandoverCustomer, HandoverStatus, User
+from models import Customer, Handover, HandoverCustomer, HandoverStatus, Role, User
 from models.base import utcnow
 
 UNDO_DAYS = 7
@@ -41,12 +42,37 @@ def can_undo(handover: Handover, actor: User) -> bool:
         and handover.status is HandoverStatus.DONE
         and handover.reverses_id is None
         and utcnow() <= undo_deadline(handover)
+        and _all_in_scope(handover, actor)
     )
+
+
+def _all_in_scope(handover: Handover, actor: User) -> bool:
+    """Whether the new owner and every previous owner are in the actor's scope.
+
+    An undo moves every customer of the handover back: a supervisor may undo only a
+    handover they could have made (an administrator's may span teams).
+    """
+    if actor.role is Role.ADMIN:
+        return True
+    to_owner = db.session.scalar(
+        select(User.id).where(User.id == handover.to_owner_id, owner_scope(actor, User.id))
+    )
+    outside = count_of(
+        select(func.count()).where(
+            HandoverCustomer.handover_id == handover.id,
+            not_(owner_scope(actor, HandoverCustomer.from_owner_id)),
+        )
+    )
+    return to_owner is not None and outside == 0
 
 
 def undo(handover: Handover, *, actor: User) -> UndoReport:
     """Hand the customers back to their previous owners, as new recorded handovers."""
     require_hand_over(actor)
+    if not _all_in_scope(handover, actor):
+        raise NotAllowed(
+            _l("Some of these customers are outside your teams: ask an administrator to undo it.")
+        )
     if handover.reverses_id is not None:
         raise DomainError(_l("An undo cannot itself be undone: hand the customers over again."))
     if handover.status is not HandoverStatus.DONE:

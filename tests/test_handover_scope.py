@@ -1,0 +1,136 @@
+"""One handover across two teams: each person sees only the customers in their scope.
+
+An administrator hands one of m2's customers (team one) and one of m3's (team two) to
+m1 (team one) in one handover. m3 and supervisor two must not learn anything of team
+one's customer from the handover's page, the list, the emails or the undo.
+"""
+
+from __future__ import annotations
+
+import pytest
+from flask_babel import force_locale
+from sqlalchemy import select
+
+from crm.extensions import db
+from crm.services.errors import NotAllowed
+from crm.services.handover import HandoverOptions, Selection, hand_over
+from crm.services.handover_undo import undo
+from models import Customer, Handover, OutboxMessage, Tier
+
+TEAM_ONE_NAME = "武汉光谷电子集团"
+TEAM_TWO_NAME = "襄阳汽车配件有限公司"
+TEAM_ONE_MANAGER = "Wang Yifan"
+
+
+@pytest.fixture
+def english(org):
+    for user in org.values():
+        if hasattr(user, "locale"):
+            user.locale = "en"
+    org["m2"].display_name = TEAM_ONE_MANAGER
+    db.session.commit()
+    with force_locale("en"):
+        yield org
+
+
+@pytest.fixture
+def mixed(english, make_customer):
+    """The handover #id, and the two customers it moved."""
+    org = english
+    team_one = make_customer(org["m2"], name=TEAM_ONE_NAME, tier=Tier.B)
+    team_two = make_customer(org["m3"], name=TEAM_TWO_NAME, tier=Tier.C)
+    handover = hand_over(
+        actor=org["admin"],
+        selection=Selection(ids=[team_one.id, team_two.id]),
+        to_owner=org["m1"],
+        options=HandoverOptions(),
+        note="Regional reorganisation",
+        token="mixed",
+        expected_fingerprint=None,
+    )
+    db.session.commit()
+    return handover.id, team_one, team_two
+
+
+@pytest.mark.parametrize("viewer", ["m3", "sup2"])
+def test_the_other_teams_customer_is_not_on_the_handover_page(
+    client, login, english, mixed, viewer
+):
+    handover_id, team_one, team_two = mixed
+    login(client, english[viewer])
+
+    response = client.get(f"/handovers/{handover_id}")
+
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert TEAM_TWO_NAME in page
+    assert TEAM_ONE_NAME not in page
+    assert TEAM_ONE_MANAGER not in page  # team one's previous owner
+    assert "1 other customers of this handover are outside your scope" in page
+    # Where their customer went is theirs to know; whom it is with now is not shown.
+    assert f"/handovers/customers/{team_two.id}" not in page
+
+
+@pytest.mark.parametrize("viewer", ["admin", "sup1", "m1"])
+def test_the_new_owners_side_sees_every_customer(client, login, english, mixed, viewer):
+    handover_id, _, _ = mixed
+    login(client, english[viewer])
+
+    page = client.get(f"/handovers/{handover_id}").get_data(as_text=True)
+
+    assert TEAM_ONE_NAME in page and TEAM_TWO_NAME in page
+    assert "outside your scope" not in page
+
+
+def test_a_handover_without_a_customer_in_scope_is_not_found(client, login, english, mixed):
+    handover_id, _, _ = mixed
+    login(client, english["m4"])  # team two, but none of these was theirs
+
+    assert client.get(f"/handovers/{handover_id}").status_code == 404
+    assert f"/handovers/{handover_id}" not in client.get("/handovers/").get_data(as_text=True)
+
+
+def test_the_list_counts_what_it_does_not_show(client, login, english, mixed):
+    handover_id, _, _ = mixed
+    login(client, english["sup2"])
+
+    page = client.get("/handovers/").get_data(as_text=True)
+
+    row = page[page.index(f'data-handover-id="{handover_id}"') :]
+    row = row[: row.index("</tr>")]
+    assert "1 more not shown" in row
+    assert TEAM_ONE_NAME not in page
+
+
+def test_each_email_names_only_the_customers_in_its_readers_scope(english, mixed):
+    handover_id, _, _ = mixed
+    bodies = {
+        message.recipient_id: message.body_text + message.body_html
+        for message in db.session.scalars(select(OutboxMessage))
+    }
+
+    for reader in ("m3", "sup2"):
+        body = bodies[english[reader].id]
+        assert TEAM_TWO_NAME in body
+        assert TEAM_ONE_NAME not in body, reader
+        assert TEAM_ONE_MANAGER not in body, reader  # nor is team one's previous owner
+        assert "1 other customers of this handover are outside your scope" in body
+    for reader in ("m1", "sup1"):
+        body = bodies[english[reader].id]
+        assert TEAM_ONE_NAME in body and TEAM_TWO_NAME in body
+
+
+def test_a_supervisor_cannot_undo_a_handover_that_spans_another_team(client, login, english, mixed):
+    handover_id, team_one, team_two = mixed
+    for supervisor in ("sup1", "sup2"):
+        login(client, english[supervisor])
+        page = client.get(f"/handovers/{handover_id}").get_data(as_text=True)
+        assert 'id="undo-handover"' not in page
+        with pytest.raises(NotAllowed):
+            undo(db.session.get(Handover, handover_id), actor=english[supervisor])
+        db.session.rollback()
+
+    client.post(f"/handovers/{handover_id}/undo", data={"confirmed": "1"})
+    db.session.expire_all()
+    owners = set(db.session.scalars(select(Customer.owner_id)))
+    assert owners == {english["m1"].id}  # nothing went back
