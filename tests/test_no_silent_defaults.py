@@ -104,3 +104,22 @@ def test_a_competitor_on_an_opportunity_starts_unchosen_and_must_be_chosen(
     assert "Choose a competitor." in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Opportunity, opportunity.id).competitors == []
+
+
+def test_a_contact_on_an_opportunity_starts_unchosen_and_must_be_chosen(
+    manager, org, make_customer, make_contact, make_opportunity
+):
+    customer = make_customer(org["m1"])
+    opportunity = make_opportunity(customer)
+    make_contact(customer, "周总")
+    html = manager.get(f"/opportunities/{opportunity.id}").get_data(as_text=True)
+    values, selected = _select(html, "contact_id")
+    assert values[0] == "0" and selected in ([], ["0"])
+
+    response = manager.post(
+        f"/opportunities/{opportunity.id}/contacts", data={"contact_id": 0, "role": ""}
+    )
+    assert response.status_code == 400
+    assert "Choose a contact." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Opportunity, opportunity.id).contacts == []

@@ -145,10 +145,16 @@ class AddContactForm(CrmForm):
 
     def __init__(self, *args, contacts: Iterable[Contact] = (), **kw):
         super().__init__(*args, **kw)
+        # Starts on "choose", like the competitor below: the first contact was added unread.
         self.contact_id.choices = options(
-            (c.id, f"{c.name} · {c.title}" if c.title else c.name) for c in contacts
+            [(0, _l("— choose —"))]
+            + [(c.id, f"{c.name} · {c.title}" if c.title else c.name) for c in contacts]
         )
         self.role.choices = options([("", _l("Their role at the customer"))]) + choices(BuyingRole)
+
+    def validate_contact_id(self, field) -> None:
+        if not field.data:
+            raise ValidationError(_l("Choose a contact."))
 
 
 class AddCompetitorForm(CrmForm):
