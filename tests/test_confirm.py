@@ -194,6 +194,7 @@ def test_the_buttons_of_destructive_actions_ask_with_javascript(
     for url, action in (
         (f"/visits/{visit.id}", f"/visits/{visit.id}/delete"),
         (f"/competitors/profiles/{profile.id}/edit", f"/competitors/profiles/{profile.id}/delete"),
+        (f"/customers/{customer.id}", f"/competitors/profiles/{profile.id}/delete"),
         ("/", f"/reminders/{reminder.id}/dismiss"),
         ("/reminders/", f"/reminders/{reminder.id}/dismiss"),
         (f"/reminders/{reminder.id}", f"/reminders/{reminder.id}/dismiss"),

@@ -35,6 +35,13 @@ def _team_or_none(team_id: int) -> Team | None:
     return db.session.get(Team, team_id) if team_id else None
 
 
+@bp.route("/")
+@admin_required
+def index():
+    """The Settings menu as a page: where its link leads when JavaScript does not run."""
+    return render_template("admin/index.html")
+
+
 # Users ----------------------------------------------------------------------
 
 

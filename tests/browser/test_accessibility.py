@@ -1,0 +1,79 @@
+"""An axe-core audit of the main pages, for each role: zero violations.
+
+axe-core comes from the axe-playwright-python package (the dev extra), never a CDN.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page
+
+from tests.browser.test_shell import sign_in
+
+pytestmark = pytest.mark.browser
+
+CUSTOMER = "北辰能源集团有限公司"  # manager1's group account in the demo
+
+# Who signs in, and the pages they open; {customer} is manager1's demo customer.
+PAGES = {
+    "manager1": (
+        "/",
+        "/customers/",
+        "/customers/{customer}",
+        "/opportunities/board",
+        "/reminders/",
+        "/visits/new?customer_id={customer}",
+        "/visits/",
+        "/handovers/",
+        "/account",
+    ),
+    "supervisor1": ("/", "/customers/{customer}", "/opportunities/board", "/handovers/"),
+    "admin": ("/", "/admin/", "/admin/users", "/customers/"),
+}
+
+
+@pytest.fixture(scope="module")
+def axe() -> Axe:
+    return Axe()
+
+
+@pytest.fixture
+def customer_id(demo_database) -> int:
+    connection = sqlite3.connect(demo_database)
+    try:
+        return connection.execute(
+            "SELECT id FROM customers WHERE name = ?", (CUSTOMER,)
+        ).fetchone()[0]
+    finally:
+        connection.close()
+
+
+def _violations(axe: Axe, page: Page) -> list[str]:
+    results = axe.run(page).response
+    return [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} — "
+        + ", ".join(str(node["target"]) for node in violation["nodes"][:5])
+        for violation in results["violations"]
+    ]
+
+
+@pytest.mark.parametrize("username", PAGES)
+def test_main_pages_have_no_accessibility_violations(page: Page, axe, customer_id, username):
+    sign_in(page, username)
+    found = {}
+    for path in PAGES[username]:
+        page.goto(path.format(customer=customer_id))
+        page.wait_for_load_state("load")
+        violations = _violations(axe, page)
+        if violations:
+            found[path] = violations
+    assert not found, "\n".join(f"{path}:\n  " + "\n  ".join(v) for path, v in found.items())
+
+
+def test_the_sign_in_page_in_english_has_no_accessibility_violations(page: Page, axe):
+    page.goto("/login")
+    page.click("#lang-en")
+    assert _violations(axe, page) == []
