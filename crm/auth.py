@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from urllib.parse import urljoin, urlsplit
 
-from flask import request
+from flask import request, session
 
-from crm.extensions import db
+from crm.services import sessions
 from models import User
+
+# The session cookie's entry with the key of this browser's sign-in (crm/services/sessions.py).
+SIGN_IN_KEY = "sign_in"
 
 
 def load_user(session_id: str) -> User | None:
-    """Load the user of a session; a stale token or deactivated account ends it."""
+    """Load the user of a session; signing out, a stale token or deactivation ends it."""
     user_id, _, token = session_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or user.session_token != token:
-        return None
-    return user
+    return sessions.signed_in_user(int(user_id), token, session.get(SIGN_IN_KEY))
 
 
 def safe_next_url(target: str | None) -> str | None:

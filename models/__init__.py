@@ -31,6 +31,7 @@ from models.pipeline import (
     Phase,
     Stage,
 )
+from models.session import UserSession
 from models.target import Target
 from models.user import Level, Role, Team, User
 
@@ -78,4 +79,5 @@ __all__ = [
     "ThreatLevel",
     "Tier",
     "User",
+    "UserSession",
 ]

@@ -18,8 +18,10 @@ from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from crm import create_app
+from crm.auth import SIGN_IN_KEY
 from crm.extensions import db, limiter
 from crm.services.seed import seed_reference_data
+from crm.services.sessions import start_session
 from models import (
     Competitor,
     CompetitorProfile,
@@ -302,11 +304,14 @@ def login(app):
     def sign_in(client, user: User):
         with app.test_request_context(environ_base=client.environ_base):
             identifier = _create_identifier()
+        key = start_session(user)  # a sign-in of its own, as the sign-in page makes
+        db.session.commit()
         with client.session_transaction() as session:
             session.clear()
             session["_user_id"] = user.get_id()
             session["_fresh"] = True
             session["_id"] = identifier
+            session[SIGN_IN_KEY] = key
         return client
 
     return sign_in

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 import pytest
+from flask_login.utils import _create_identifier
+from sqlalchemy import func, select, update
 
 from crm import create_app
 from crm.extensions import db
 from crm.services import users as user_service
+from models import UserSession
 from tests.conftest import TEST_PASSWORD
 
 
@@ -26,6 +30,52 @@ def test_sign_in_and_out(client, org):
     assert client.get("/logout").status_code == 405  # signing out is a POST
     assert client.post("/logout").status_code == 302
     assert client.get("/").status_code == 302
+
+
+def copy_of_cookie(app, client):
+    """Another client holding the same session cookie: a stolen or copied cookie."""
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    return copy
+
+
+def test_signing_out_ends_the_session_for_a_copy_of_its_cookie(app, org):
+    laptop, phone = app.test_client(), app.test_client()
+    assert sign_in(laptop, "m1").status_code == 302
+    assert sign_in(phone, "m1").status_code == 302
+    copy = copy_of_cookie(app, laptop)
+    assert copy.get("/").status_code == 200
+
+    assert laptop.post("/logout").status_code == 302
+    response = copy.get("/")
+    assert response.status_code == 302 and "/login" in response.location
+    assert copy.get("/customers/").status_code == 302
+    assert phone.get("/").status_code == 200  # signing out on the laptop ends only that one
+    assert db.session.scalar(select(func.count()).select_from(UserSession)) == 1
+
+
+def test_a_sign_in_ends_after_the_configured_hours(app, org):
+    assert sign_in(app.test_client(), "m1").status_code == 302  # an older one, gone by now
+    client = app.test_client()
+    assert sign_in(client, "m1").status_code == 302
+    db.session.execute(update(UserSession).values(expires_at=datetime.now(UTC)))
+    db.session.commit()
+    response = client.get("/")
+    assert response.status_code == 302 and "/login" in response.location
+    assert sign_in(client, "m1").status_code == 302  # and signing in again tidies up
+    assert db.session.scalar(select(func.count()).select_from(UserSession)) == 1
+
+
+def test_a_cookie_without_a_sign_in_key_is_signed_out(app, org):
+    client = app.test_client()
+    with app.test_request_context(environ_base=client.environ_base):
+        identifier = _create_identifier()
+    with client.session_transaction() as session:  # what a cookie from before looked like
+        session["_user_id"] = org["m1"].get_id()
+        session["_fresh"] = True
+        session["_id"] = identifier
+    response = client.get("/")
+    assert response.status_code == 302 and "/login" in response.location
 
 
 def test_wrong_password_is_refused_and_logged(client, org, caplog):

@@ -16,9 +16,9 @@ from blueprints.auth.forms import (
     PasswordChangeForm,
     PreferencesForm,
 )
-from crm.auth import safe_next_url
+from crm.auth import SIGN_IN_KEY, safe_next_url
 from crm.extensions import db, limiter
-from crm.services import users
+from crm.services import sessions, users
 from crm.services.errors import DomainError
 
 
@@ -59,6 +59,7 @@ def login():
             return render_template("auth/login.html", form=form), 200
         session.clear()  # a fresh session: no fixation of a pre-login id
         login_user(user)
+        session[SIGN_IN_KEY] = sessions.start_session(user)
         users.record_login(user)
         db.session.commit()
         current_app.logger.info("sign-in: user=%s ip=%s", user.username, request.remote_addr)
@@ -69,6 +70,9 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     if LogoutForm().validate_on_submit():
+        # Ends this sign-in on the server: a copy of the cookie is signed out too.
+        sessions.end_session(session.get(SIGN_IN_KEY))
+        db.session.commit()
         logout_user()
         session.clear()
         flash(_("You are signed out."), "info")

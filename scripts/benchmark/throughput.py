@@ -48,7 +48,9 @@ def session_cookies(url: str) -> tuple[dict[str, str], dict]:
     """Signed session cookies for a manager and a supervisor, as gunicorn will see them."""
     from flask_login.utils import _create_identifier
 
+    from crm.auth import SIGN_IN_KEY
     from crm.extensions import db
+    from crm.services.sessions import start_session
     from scripts.benchmark.app import make_app
     from scripts.benchmark.timings import context
 
@@ -61,9 +63,17 @@ def session_cookies(url: str) -> tuple[dict[str, str], dict]:
         ):
             identifier = _create_identifier()
         cookies = {
-            role: serializer.dumps({"_user_id": user.get_id(), "_fresh": True, "_id": identifier})
+            role: serializer.dumps(
+                {
+                    "_user_id": user.get_id(),
+                    "_fresh": True,
+                    "_id": identifier,
+                    SIGN_IN_KEY: start_session(user),
+                }
+            )
             for role, user in ctx["users"].items()
         }
+        db.session.commit()
         db.session.remove()
     return cookies, ctx
 

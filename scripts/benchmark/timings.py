@@ -11,7 +11,9 @@ from flask import Flask
 from flask_login.utils import _create_identifier
 from sqlalchemy import func, select
 
+from crm.auth import SIGN_IN_KEY
 from crm.extensions import db
+from crm.services.sessions import start_session
 
 
 @dataclass(frozen=True)
@@ -80,10 +82,13 @@ def signed_in(app: Flask, user) -> object:
     client = app.test_client()
     with app.test_request_context(environ_base=client.environ_base):
         identifier = _create_identifier()
+    key = start_session(user)
+    db.session.commit()
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True
         session["_id"] = identifier
+        session[SIGN_IN_KEY] = key
     return client
 
 
