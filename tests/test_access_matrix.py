@@ -1,10 +1,18 @@
-"""Every id-taking route, for every persona: in scope works, out of scope is 404 (or 403)."""
+"""Every id-taking route, for every persona: in scope it works, out of scope it is 404 (or 403).
+
+"Works" is the route's effect, not only its status: a page shows its record, a valid POST
+changes it (tests/routes.py POST_EFFECTS) and a form submitted empty comes back with its
+errors. Ids in query strings and form fields: tests/test_access_query.py and
+tests/test_access_forms.py.
+"""
 
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from crm import create_app
+from crm.extensions import db
 from tests.routes import (
     ADMIN_ALLOWED,
     ADMIN_ONLY,
@@ -12,8 +20,10 @@ from tests.routes import (
     CUSTOMER_SCOPED,
     NOT_RECORDS,
     PERSONAS,
+    POST_EFFECTS,
     World,
     persona_user,
+    reloaded,
 )
 
 
@@ -36,6 +46,11 @@ def test_every_id_route_is_classified():
     assert not missing, f"routes with ids but no scope rule in tests/routes.py: {missing}"
 
 
+def test_every_effect_names_a_post_route():
+    posts = {endpoint for endpoint, method in ID_RULES if method == "POST"}
+    assert set(POST_EFFECTS) <= posts
+
+
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize(("endpoint", "method"), [r for r in ID_RULES if r[0] not in NOT_RECORDS])
 def test_access(request, app, client, login, endpoint, method, persona):
@@ -51,13 +66,48 @@ def test_access(request, app, client, login, endpoint, method, persona):
     user = persona_user(world, persona)
     if user is not None:
         login(client, user)
+    effect = POST_EFFECTS.get(endpoint) if method == "POST" else None
+    # confirmed=1: the answer a destructive POST's "are you sure?" asks for.
+    data = {"confirmed": "1", **(effect.data(world) if effect else {})}
+    before = _snapshot() if persona not in allowed else None
 
-    response = client.open(url, method=method, data={})
+    response = client.open(url, method=method, data=data)
 
+    status = response.status_code
     if persona == "anonymous":
-        assert response.status_code == 302 and "/login" in response.location
-    elif persona in allowed:
-        assert response.status_code not in (403, 404, 405), (persona, url, response.status_code)
-        assert response.status_code < 500
+        assert status == 302 and "/login" in response.location
+    elif persona not in allowed:
+        assert status == refusal, (persona, url, status)
+        assert _snapshot() == before, f"{persona} changed data through {url}"
+    elif method == "GET":
+        assert status == 200, (persona, url, status)
+        if endpoint != "outbox_admin.download":
+            assert world.shown in response.get_data(as_text=True), (persona, url, world.shown)
+    elif effect is None and endpoint in ADMIN_ONLY:
+        # Reference data and users: no customer scope, the role check above is the point.
+        assert status < 500 and status not in (403, 404, 405), (persona, url, status)
+    elif effect is None:
+        # A form submitted empty: found in scope, refused for its missing fields.
+        assert status == 400, (persona, url, status)
+    elif effect.personas is None or persona in effect.personas:
+        body = response.get_data(as_text=True)
+        assert status in (302, 303), (persona, url, status, _errors(body))
+        assert effect.changed(reloaded(world.record)), (persona, url, "no change")
     else:
-        assert response.status_code == refusal, (persona, url, response.status_code)
+        assert status < 500 and status not in (403, 404, 405), (persona, url, status)
+        assert not effect.changed(reloaded(world.record)), (persona, url, "changed")
+
+
+def _snapshot() -> dict:
+    """Every row of every table, to show that a refused request changed nothing."""
+    db.session.expire_all()
+    return {
+        table.name: db.session.execute(select(table)).all() for table in db.metadata.sorted_tables
+    }
+
+
+def _errors(body: str) -> list[str]:
+    """The form errors and flashed messages of a page, for a readable failure."""
+    import re
+
+    return re.findall(r'class="(?:invalid-feedback|alert[^"]*)"[^>]*>\s*([^<]+)', body)
