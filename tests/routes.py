@@ -432,9 +432,7 @@ POST_EFFECTS: dict[str, Effect] = {
     "contacts.deactivate": Effect(lambda w: {}, lambda c: not c.active),
     "contacts.reactivate": Effect(lambda w: {}, lambda c: c.active),
     "competitors.delete_profile": Effect(lambda w: {}, lambda p: p is None),
-    "handovers.undo_handover": Effect(
-        lambda w: {}, _status("undone"), personas=DECIDERS
-    ),
+    "handovers.undo_handover": Effect(lambda w: {}, _status("undone"), personas=DECIDERS),
     "handovers.decline_request": Effect(
         lambda w: {"note": "No"}, _status("declined"), personas=DECIDERS
     ),
@@ -541,7 +539,9 @@ QUERY_PARAMS: dict[tuple[str, str], QueryCase | str] = {
     },
     **{("crm/services/metrics.py", key): NOT_AN_ID for key in ("period", "from", "to", "on")},
     # Follow-ups.
-    ("blueprints/reminders/routes.py", "owner"): QueryCase("user", ("/reminders/?owner={id}",), "404"),
+    ("blueprints/reminders/routes.py", "owner"): QueryCase(
+        "user", ("/reminders/?owner={id}",), "404"
+    ),
     ("blueprints/reminders/routes.py", "customer_id"): QueryCase(
         "customer", ("/reminders/new?customer_id={id}",), "404"
     ),

@@ -5,6 +5,7 @@ Each case submits one form twice in separate worlds: once naming the owner's (m1
 record and once naming the other team's (m3, Team Two) record of the same kind.
 """
 
+# ruff: noqa: F811  (the two_teams fixture is imported, then requested by name)
 from __future__ import annotations
 
 import re
@@ -59,9 +60,10 @@ def _first_stage() -> int:
 
 def _link_own_contact(s: dict[str, Side]) -> None:
     own = s["own"]
-    db.session.add(OpportunityContact(opportunity=own.opportunity, contact=own.contact, role="user"))
+    db.session.add(
+        OpportunityContact(opportunity=own.opportunity, contact=own.contact, role="user")
+    )
     db.session.commit()
-
 
 
 def _no_pending_requests(s: dict[str, Side]) -> None:
@@ -81,8 +83,9 @@ CASES = {
         "m1",
         lambda s: f"/opportunities/{s['own'].opportunity.id}/contacts",
         lambda s, side: {"contact_id": side.contact.id, "role": ""},
-        lambda s: _count(OpportunityContact, OpportunityContact.contact_id == s["own"].contact.id)
-        == 1,
+        lambda s: (
+            _count(OpportunityContact, OpportunityContact.contact_id == s["own"].contact.id) == 1
+        ),
     ),
     "contact taken off an opportunity": FormCase(
         "m1",
@@ -235,7 +238,7 @@ def _submit(client, case: FormCase, sides: dict[str, Side], side: Side):
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_ones_own_id_in_the_form_does_its_work(client, login, org, two_teams, name):  # noqa: F811
+def test_ones_own_id_in_the_form_does_its_work(client, login, org, two_teams, name):
     case = CASES[name]
     if case.setup:
         case.setup(two_teams)
@@ -249,7 +252,7 @@ def test_ones_own_id_in_the_form_does_its_work(client, login, org, two_teams, na
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_the_other_teams_id_in_the_form_changes_nothing(client, login, org, two_teams, name):  # noqa: F811
+def test_the_other_teams_id_in_the_form_changes_nothing(client, login, org, two_teams, name):
     case = CASES[name]
     if case.setup:
         case.setup(two_teams)

@@ -246,7 +246,6 @@ ID_CASES = [
 
 def _url(template: str, record_id: int, sides: dict[str, Side]) -> str:
     from datetime import UTC, datetime
-
     from zoneinfo import ZoneInfo
 
     week = iso_week(week_monday(None, ZoneInfo("Asia/Shanghai"), datetime.now(UTC)))

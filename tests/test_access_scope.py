@@ -1,0 +1,236 @@
+"""Scope conditions that the route matrix cannot reach alone: records whose owner differs
+from their customer's owner, lists, pickers, home figures, services called directly.
+
+Each test here guards at least one condition that scripts/scope_mutations removes.
+"""
+
+# ruff: noqa: F811  (the two_teams fixture is imported, then requested by name)
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from crm.extensions import db
+from crm.permissions import visible_customers
+from crm.services.errors import DomainError
+from tests.test_access_query import Side, two_teams  # noqa: F401  (fixture)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture
+def crossed(org, two_teams, make_reminder, make_visit):
+    """Rows whose owner is not their customer's owner, both within a team and across."""
+    own, other = two_teams["own"], two_teams["other"]
+    return {
+        # m2's follow-up on m1's customer (same team): m1 does not see it, sup1 does.
+        "teammates_follow_up": make_reminder(own.customer, owner=org["m2"], note="队友的跟进"),
+        # m1's follow-up on m3's customer (left behind, say): m1 must not see it.
+        "follow_up_elsewhere": make_reminder(other.customer, owner=org["m1"], note="外队的跟进"),
+        # m3's follow-up on m1's customer: sup1 sees the customer, not m3's follow-up.
+        "outsiders_follow_up": make_reminder(own.customer, owner=org["m3"], note="外人的跟进"),
+        # m2 visited m1's customer; m1 visited m3's customer.
+        "teammates_visit": make_visit(own.customer, user=org["m2"], purpose="队友的拜访"),
+        "visit_elsewhere": make_visit(other.customer, user=org["m1"], purpose="外队的拜访"),
+    }
+
+
+def _page(client, login, user, url: str) -> str:
+    login(client, user)
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return response.get_data(as_text=True)
+
+
+# Follow-ups: the customer's scope and the follow-up owner's scope --------------------------
+
+
+def test_a_follow_up_shows_only_when_customer_and_owner_are_in_scope(client, login, org, crossed):
+    teammates = f"/reminders/{crossed['teammates_follow_up'].id}"
+    elsewhere = f"/reminders/{crossed['follow_up_elsewhere'].id}"
+    outsiders = f"/reminders/{crossed['outsiders_follow_up'].id}"
+    login(client, org["m1"])
+    assert client.get(teammates).status_code == 404  # not m1's follow-up
+    assert client.get(elsewhere).status_code == 404  # not m1's customer
+    login(client, org["sup1"])
+    assert client.get(teammates).status_code == 200
+    assert client.get(outsiders).status_code == 404  # m3 is outside sup1's team
+    login(client, org["m2"])
+    assert client.get(teammates).status_code == 404  # m2's, but on m1's customer
+
+
+def test_follow_up_lists_leave_out_the_crossed_ones(client, login, org, crossed):
+    from crm.services.reminders import pending_reminders_for
+
+    def notes(user, viewer=None):
+        pending = pending_reminders_for(user, viewer=viewer, days_ahead=30)
+        return {r.note for r in pending.overdue + pending.due_today + pending.upcoming}
+
+    assert "外队的跟进" not in notes(org["m1"])  # m1's own, on a customer no longer theirs
+    assert "队友的跟进" not in notes(org["m2"])
+    assert notes(org["m3"], viewer=org["sup1"]) == set()  # m3's list seen by sup1: none
+    assert "队友的跟进" not in _page(client, login, org["m1"], "/reminders/")
+    assert "外队的跟进" not in _page(client, login, org["m1"], "/")
+
+
+def test_the_customer_hub_shows_only_follow_ups_in_scope(client, login, org, two_teams, crossed):
+    """The hub's list (the timeline is the customer's history, with every follow-up)."""
+    teammates = f'id="customer-follow-up-{crossed["teammates_follow_up"].id}"'
+    outsiders = f'id="customer-follow-up-{crossed["outsiders_follow_up"].id}"'
+    page = _page(client, login, org["m1"], f"/customers/{two_teams['own'].customer.id}")
+    assert teammates not in page and outsiders not in page
+    page = _page(client, login, org["sup1"], f"/customers/{two_teams['own'].customer.id}")
+    assert teammates in page and outsiders not in page
+
+
+def test_the_calendar_feed_leaves_out_follow_ups_on_others_customers(org, crossed):
+    from crm.services.calendar import feed_reminders
+
+    notes = {r.note for r in feed_reminders(org["m1"])}
+    assert "外队的跟进" not in notes
+
+
+def test_a_deactivated_user_sees_no_customer(org, two_teams):
+    org["m1"].active = False
+    db.session.commit()
+    assert db.session.scalars(visible_customers(org["m1"])).all() == []
+
+
+# The work log: whose visits, on whose customers -------------------------------------------
+
+
+def test_the_work_log_shows_ones_own_visits_on_customers_in_scope(org, two_teams, crossed):
+    from crm.services import work_log
+
+    monday = work_log.week_monday(None, SHANGHAI)
+    scope = {"monday": monday, "zone": SHANGHAI, "member_id": None, "team_id": None}
+
+    def purposes(viewer):
+        return {v.purpose for v in db.session.scalars(work_log.work_log_visits(viewer, **scope))}
+
+    def total(viewer):
+        return work_log.work_log_totals(viewer, **scope)
+
+    assert "队友的拜访" not in purposes(org["m1"])  # m2's visit: not in m1's log
+    assert "外队的拜访" not in purposes(org["m1"])  # m3's customer: out of scope
+    assert "队友的拜访" in purposes(org["sup1"])
+    assert "外队的拜访" not in purposes(org["sup1"])
+    assert dict(total(org["m1"]).by_user) == {org["m1"].id: 1}  # their visit to their customer
+    assert dict(total(org["sup1"]).by_user) == {org["m1"].id: 1, org["m2"].id: 1}
+
+
+def test_the_work_log_filter_offers_only_people_in_scope(client, login, org):
+    page = _page(client, login, org["sup1"], "/visits/")
+    assert org["m3"].display_name not in page and "Sup2" not in page
+
+
+# Lists and pickers -------------------------------------------------------------------------
+
+
+def test_lists_show_only_the_teams_records(client, login, org, two_teams, make_profile):
+    other = two_teams["other"]
+    other.customer.region = "外队城市"
+    make_profile(other.customer)
+    db.session.commit()
+    for url in ("/contacts/", "/competitors/?days=3650", "/customers/", "/opportunities/"):
+        page = _page(client, login, org["sup1"], url)
+        for text in (other.customer.name, other.contact.name, "外队城市", other.user.display_name):
+            assert text not in page, (url, text)
+    page = _page(client, login, org["sup1"], "/opportunities/")
+    assert "Team Two" not in page
+
+
+def test_pickers_find_only_customers_in_scope(client, login, org, two_teams):
+    other = two_teams["other"]
+    for url in (
+        "/reminders/new?q=客户",
+        "/visits/new?q=客户",
+        "/visits/new",
+        "/opportunities/new?q=客户",
+        "/handovers/requests?q=客户",
+    ):
+        page = _page(client, login, org["m1"], url)
+        assert other.customer.name not in page, url
+        assert two_teams["own"].customer.name in page, url
+
+
+def test_silent_counts_cover_only_the_scope(org, two_teams):
+    from crm.services.cadence import count_silent_by_tier
+
+    assert sum(count_silent_by_tier(org["m1"]).values()) <= 1
+    assert sum(count_silent_by_tier(org["admin"]).values()) >= sum(
+        count_silent_by_tier(org["m1"]).values()
+    )
+
+
+# Home figures of a supervisor ----------------------------------------------------------------
+
+
+def test_a_supervisors_dashboard_counts_only_the_team(client, login, org, two_teams):
+    other = two_teams["other"]
+    other.opportunity.amount = Decimal("7654321")
+    other.customer.contract_expiry = (datetime.now(UTC) + timedelta(days=20)).date()
+    db.session.commit()
+    page = _page(client, login, org["sup1"], "/")
+    assert "7,654,321" not in page and "7654321" not in page
+    assert other.user.display_name not in page
+
+
+# Services called directly refuse an actor outside the scope ----------------------------------
+
+
+def test_services_refuse_a_customer_outside_the_actors_scope(org, two_teams, make_competitor):
+    from crm.services import competitors, contacts, customers, pipeline, reminders, visits
+
+    customer = two_teams["other"].customer
+    m1 = org["m1"]
+    calls = [
+        lambda: contacts.create_contact(customer, actor=m1, name="越权"),
+        lambda: competitors.create_profile(customer, actor=m1, competitor=make_competitor()),
+        lambda: customers.update_customer(customer, actor=m1, version=None, name="越权"),
+        lambda: pipeline.create_opportunity(customer, actor=m1, title="越权"),
+        lambda: reminders.create_reminder(
+            customer, actor=m1, due_on=datetime.now(UTC).date() + timedelta(days=2)
+        ),
+        lambda: visits.log_visit(customer, actor=m1, occurred_at=datetime.now(UTC)),
+    ]
+    for call in calls:
+        with pytest.raises(DomainError):
+            call()
+        db.session.rollback()
+
+
+def test_a_duplicate_credit_code_does_not_name_the_other_teams_customer(
+    client, login, org, two_teams
+):
+    other = two_teams["other"]
+    other.customer.credit_code = "91110000100000000A"
+    db.session.commit()
+    login(client, org["m1"])
+    response = client.post(
+        "/customers/new",
+        data={
+            "name": "另一家公司",
+            "credit_code": "91110000100000000A",
+            "tier": "C",
+            "status": "prospect",
+            "strategy": "",
+            "parent_id": 0,
+            "industry_id": 0,
+        },
+    )
+    assert response.status_code == 400
+    assert other.customer.name not in response.get_data(as_text=True)
+
+
+def test_a_group_tree_links_only_customers_in_scope(client, login, org, two_teams):
+    """The group's names are shown (the structure is known); only those in scope link."""
+    own, other = two_teams["own"], two_teams["other"]
+    own.customer.parent_id = other.customer.id
+    db.session.commit()
+    link = f'href="/customers/{other.customer.id}"'
+    assert link not in _page(client, login, org["m1"], f"/customers/{own.customer.id}")
+    assert link in _page(client, login, org["admin"], f"/customers/{own.customer.id}")
