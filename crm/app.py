@@ -7,7 +7,7 @@ import os
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, g, render_template, request, session
+from flask import Flask, g, render_template, request, send_from_directory, session
 from flask_login import current_user
 
 from crm import config as config_module
@@ -34,6 +34,7 @@ def create_app(config: str | type | None = None, **overrides: Any) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_request_hooks(app)
+    register_favicon(app)
     register_error_pages(app)
     register_template_helpers(app)
     register_cli(app)
@@ -203,6 +204,16 @@ def control_character_in_request() -> str | None:
         if char is not None:
             return char
     return None
+
+
+def register_favicon(app: Flask) -> None:
+    """/favicon.ico: browsers ask every site for it, whatever icon the pages link."""
+
+    @app.get("/favicon.ico")
+    def favicon():
+        return send_from_directory(
+            app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400
+        )
 
 
 def register_error_pages(app: Flask) -> None:

@@ -31,11 +31,18 @@ def _record_factory(*args, **kwargs) -> logging.LogRecord:
     return record
 
 
+# Terminal colour and style codes (ESC [ ... m): Werkzeug paints its dev-server lines.
+_ANSI_CODE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
 class _LineFormatter(logging.Formatter):
-    """One line per event: a traceback's newlines are escaped, not printed."""
+    """One plain line per event: a traceback's newlines are escaped, colour codes dropped.
+
+    Logs go to files and collectors, where a colour code is noise in every line.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
-        return super().format(record).replace("\n", "\\n")
+        return _ANSI_CODE.sub("", super().format(record)).replace("\n", "\\n")
 
 
 def install_handler(level: str = "INFO") -> None:

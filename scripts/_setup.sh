@@ -18,9 +18,16 @@ fi
 stamp="$VENV/.installed-$EXTRA"
 want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "==> installing the project (.[$EXTRA]) into .venv"
-  "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet -e ".[$EXTRA]"
+  # pip's progress and its build backend's warnings go to a log: one line on screen,
+  # the end of the log only when the install fails.
+  install_log="$VENV/install.log"
+  echo "==> installing the project (.[$EXTRA]) into .venv (log: ${install_log#"$ROOT"/})"
+  if ! { "$VENV/bin/python" -m pip install --upgrade pip &&
+         "$VENV/bin/python" -m pip install -e ".[$EXTRA]"; } >"$install_log" 2>&1; then
+    tail -n 30 "$install_log" >&2
+    echo "!! the install failed; the whole log is $install_log" >&2
+    exit 1
+  fi
   echo "$want" > "$stamp"
 fi
 

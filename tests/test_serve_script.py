@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -74,6 +75,14 @@ def test_serve_runs_the_scheduler_beside_the_web_server_and_stops_both(tmp_path,
         printed = log.read_text()
         assert f"{tmp_path / 'mail'}/*.eml" in printed
         assert f"http://127.0.0.1:{port}/admin/outbox/" in printed
+        # One screen: a few steps above the banner (Alembic's and pip's lines go to logs).
+        before_banner = printed.split("Key-account CRM is running at", 1)[0].splitlines()
+        assert len(before_banner) <= 6, "\n".join(before_banner)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/favicon.ico", timeout=5) as r:
+            assert r.status == 200 and r.headers["Content-Type"].startswith("image/")
+        with pytest.raises(urllib.error.HTTPError) as not_found:  # Werkzeug paints a 404 yellow
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/no-such-page", timeout=5)
+        not_found.value.close()
 
         if stop == "ctrl-c":
             os.killpg(serve.pid, signal.SIGINT)  # what Ctrl-C does: the whole group
@@ -85,6 +94,8 @@ def test_serve_runs_the_scheduler_beside_the_web_server_and_stops_both(tmp_path,
             time.sleep(0.2)
         assert _group(serve.pid) == [], "a process outlived scripts/serve"
         assert "stopped the web server and the scheduler" in log.read_text()
+        assert "GET /no-such-page" in log.read_text()
+        assert "\x1b[" not in log.read_text(), "colour codes in the log"
     finally:
         if serve.poll() is None or _group(serve.pid):
             os.killpg(serve.pid, signal.SIGKILL)
