@@ -243,6 +243,28 @@ def test_names_compare_without_invisible_characters():
         assert normalise_name(f"{invisible}东湖{invisible}精密制造有限公司{invisible}") == plain
 
 
+def test_keys_saved_before_the_fix_are_computed_again(org, make_customer):
+    from importlib.util import module_from_spec, spec_from_file_location
+    from pathlib import Path
+
+    path = (
+        Path(__file__).parents[1]
+        / "migrations/versions/0010_name_keys_without_invisible_characters.py"
+    )
+    spec = spec_from_file_location("migration_0010", path)
+    migration = module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    old = make_customer(org["m3"], name="东湖\u200b精密制造有限公司", name_key="东湖\u200b精密制造")
+    plain = make_customer(org["m3"], name="西湖有限公司", name_key="西湖")
+
+    assert migration.recompute_name_keys(db.session.connection()) == 1
+    db.session.commit()
+
+    db.session.refresh(old)
+    assert old.name_key == "东湖精密制造" and plain.name_key == "西湖"
+    assert customer_service.similar_customers("东湖精密制造集团") == [old]
+
+
 def test_a_name_is_saved_without_invisible_format_characters(org):
     customer = customer_service.create_customer(
         actor=org["m1"], name="\ufeff星河\u200b零售\u200d有限公司", confirm_duplicate=True
