@@ -483,6 +483,7 @@ class Crawler:
         catalog: Catalog,
         data: DataText,
         max_pages: int = 150,
+        max_forms: int = 150,
         per_shape: int = 1,
         skip_form: Callable[[str, dict, list[tuple[str, str]]], bool] | None = None,
         bilingual: tuple[str, ...] = ("reference.", "stages."),
@@ -492,7 +493,7 @@ class Crawler:
         self.username, self.password, self.language = username, password, language
         self.catalog, self.data = catalog, data
         self.scope = ScopeOracle(app, username)
-        self.max_pages, self.per_shape = max_pages, per_shape
+        self.max_pages, self.per_shape, self.max_forms = max_pages, per_shape, max_forms
         self.skip_form = skip_form or (lambda endpoint, args, pairs: False)
         # Pages that edit a record's names in both languages show both.
         self.bilingual = bilingual
@@ -507,6 +508,15 @@ class Crawler:
         self._scope_fresh = False
         self._states = 0  # bumped by every form that changed something, and by signing in
         self._seen_pages: dict[str, tuple[int, Page]] = {}  # url -> (state, page) when seen
+        self._forms: dict[tuple, FormSeen] = {}  # every form seen, by signature
+        self._pending: list[FormSeen] = []  # those not sent yet
+
+    @property
+    def reached(self) -> set[str]:
+        """The endpoints of the pages opened and of the forms sent."""
+        pages = {self._endpoint(url) for url in self.pages}
+        sent = {self._endpoint(s.split(" ", 1)[1], s.split(" ", 1)[0]) for s in self.submitted}
+        return (pages | sent) - {None}
 
     @property
     def who(self) -> str:
@@ -567,6 +577,7 @@ class Crawler:
         typed = {"username": self.username, "password": self.password}
         pairs = [(f.name, typed.get(f.name, f.value)) for f in form.fields]
         response = self._request("POST", form.action, data=MultiDict(pairs))
+        self.submitted.append(f"POST {form.action}")
         self._states += 1  # a new session: tokens of pages seen before are void
         if response.status_code != 302:
             raise AssertionError(f"{self.who} could not sign in: {response.status_code}")
@@ -583,6 +594,7 @@ class Crawler:
                 for sub in form.submissions():
                     if sub.button == ("locale", language):
                         self._request(sub.method, sub.action, data=MultiDict(sub.pairs))
+                        self.submitted.append(f"{sub.method} {sub.action}")
                         return
         raise AssertionError(f"{self.who}: no language switch to {language} on the home page")
 
@@ -653,19 +665,34 @@ class Crawler:
         return endpoint, bool(urlsplit(url).query)
 
     def crawl(self, start: str = "/") -> None:
-        """Open pages breadth-first, then send the forms they showed (destructive ones last)."""
-        forms = self._open_pages(start)
-        kept = [f for f in forms if not f.destructive]
-        destroying = [f for f in forms if f.destructive]
-        for seen in kept + destroying:
+        """Open pages breadth-first, then send the forms they showed (destructive ones last).
+
+        A page shown after a form was sent may offer forms not seen before (undo,
+        reactivate, revoke ...): they are sent too.
+        """
+        self._open_pages(start)
+        while self._pending and len(self.submitted) < self.max_forms:
+            seen = next((f for f in self._pending if not f.destructive), self._pending[0])
+            self._pending.remove(seen)
             self._send(seen)
         self._sign_out()
 
-    def _open_pages(self, start: str) -> list[FormSeen]:
+    def _note_forms(self, url: str, page: Page) -> None:
+        """Queue the page's POST forms not seen before (one per page, route, fields, button)."""
+        for form in page.forms:
+            for sub in form.submissions():
+                sub.action = self._local(sub.action, url) or url
+                if sub.method == "GET":
+                    continue
+                seen = self._form_seen(url, sub)
+                if seen is not None and seen.signature not in self._forms:
+                    self._forms[seen.signature] = seen
+                    self._pending.append(seen)
+
+    def _open_pages(self, start: str) -> None:
         queue: deque[tuple[str, str]] = deque([(start, "start")])
         shapes: dict[tuple, int] = {}
         queued = {start}
-        forms: dict[tuple, FormSeen] = {}
         while queue and len(self.pages) < self.max_pages:
             url, via = queue.popleft()
             route = self.route(url)
@@ -690,18 +717,15 @@ class Crawler:
                     queue.append((local, url))
             for form in page.forms:
                 for sub in form.submissions():
-                    sub.action = self._local(sub.action, url) or url
-                    if sub.method == "GET":  # a filter or a search: one more page
-                        target = sub.action.split("?")[0]
-                        target += "?" + urlencode(sub.pairs) if sub.pairs else ""
-                        if target not in queued:
-                            queued.add(target)
-                            queue.append((target, f"form on {url}"))
+                    if sub.method != "GET":
                         continue
-                    seen = self._form_seen(url, sub)
-                    if seen is not None and seen.signature not in forms:
-                        forms[seen.signature] = seen
-        return list(forms.values())
+                    # A filter or a search: one more page, with the values it shows.
+                    target = (self._local(sub.action, url) or url).split("?")[0]
+                    target += "?" + urlencode(sub.pairs) if sub.pairs else ""
+                    if target not in queued:
+                        queued.add(target)
+                        queue.append((target, f"form on {url}"))
+            self._note_forms(url, page)
 
     def _form_seen(self, page_url: str, sub: Submission) -> FormSeen | None:
         route = self.route(sub.action, sub.method)
@@ -807,7 +831,10 @@ class Crawler:
             problem = f"answered {landed.status_code}"
             self._report("GET", target, f"redirect after {via}", problem)
             return
-        self.check_page("GET", target, f"redirect after {via}", landed)
+        page = self.check_page("GET", target, f"redirect after {via}", landed)
+        if page is not None:
+            self._seen_pages[target] = (self._states, page)
+            self._note_forms(target, page)
 
     def _sign_out(self) -> None:
         """Sign out last, with the navigation's form; the next page must ask to sign in."""
@@ -817,6 +844,7 @@ class Crawler:
             if self._endpoint(form.action, "POST") == "auth.logout":
                 sub = next(form.submissions())
                 response = self._request(sub.method, sub.action, data=MultiDict(sub.pairs))
+                self.submitted.append(f"{sub.method} {sub.action}")
                 if response.status_code != 302:
                     problem = f"signing out answered {response.status_code}"
                     self._report(sub.method, sub.action, "the navigation", problem)
