@@ -15,7 +15,7 @@ import pytest
 
 from crm.extensions import db
 from crm.permissions import visible_customers
-from crm.services.errors import DomainError
+from crm.services.errors import DomainError, NotAllowed, NotFound
 from tests.test_access_query import Side, two_teams  # noqa: F401  (fixture)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -122,9 +122,10 @@ def test_the_work_log_shows_ones_own_visits_on_customers_in_scope(org, two_teams
     assert dict(total(org["sup1"]).by_user) == {org["m1"].id: 1, org["m2"].id: 1}
 
 
-def test_the_work_log_filter_offers_only_people_in_scope(client, login, org):
+def test_the_work_log_filter_offers_only_people_in_scope(client, login, org, two_teams):
     page = _page(client, login, org["sup1"], "/visits/")
-    assert org["m3"].display_name not in page and "Sup2" not in page
+    assert two_teams["other"].user.display_name not in page and ">Sup2" not in page
+    assert two_teams["own"].user.display_name in page
 
 
 # Lists and pickers -------------------------------------------------------------------------
@@ -135,7 +136,8 @@ def test_lists_show_only_the_teams_records(client, login, org, two_teams, make_p
     other.customer.region = "外队城市"
     make_profile(other.customer)
     db.session.commit()
-    for url in ("/contacts/", "/competitors/?days=3650", "/customers/", "/opportunities/"):
+    lists = ("/contacts/", "/competitors/", "/customers/", "/opportunities/")
+    for url in (*lists, "/contacts/export.csv", "/customers/export.csv"):
         page = _page(client, login, org["sup1"], url)
         for text in (other.customer.name, other.contact.name, "外队城市", other.user.display_name):
             assert text not in page, (url, text)
@@ -160,10 +162,16 @@ def test_pickers_find_only_customers_in_scope(client, login, org, two_teams):
 def test_silent_counts_cover_only_the_scope(org, two_teams):
     from crm.services.cadence import count_silent_by_tier
 
-    assert sum(count_silent_by_tier(org["m1"]).values()) <= 1
-    assert sum(count_silent_by_tier(org["admin"]).values()) >= sum(
-        count_silent_by_tier(org["m1"]).values()
-    )
+    long_ago = datetime.now(UTC) - timedelta(days=400)
+    for side in two_teams.values():  # never visited, known for a year: silent
+        side.customer.created_at, side.customer.last_visit_at = long_ago, None
+    db.session.commit()
+
+    def silent(user):
+        return sum(count_silent_by_tier(user).values())
+
+    assert silent(org["admin"]) == 2
+    assert silent(org["m1"]) == 1 and silent(org["sup2"]) == 1
 
 
 # Home figures of a supervisor ----------------------------------------------------------------
@@ -198,9 +206,32 @@ def test_services_refuse_a_customer_outside_the_actors_scope(org, two_teams, mak
         lambda: visits.log_visit(customer, actor=m1, occurred_at=datetime.now(UTC)),
     ]
     for call in calls:
-        with pytest.raises(DomainError):
+        with pytest.raises((NotFound, NotAllowed)):  # the scope check, not a later rule
             call()
         db.session.rollback()
+
+
+def test_services_refuse_a_person_outside_the_actors_scope(org, two_teams):
+    from crm.services import pipeline, targets
+
+    own = two_teams["own"].customer
+    with pytest.raises(DomainError):  # an opportunity owner from another team
+        pipeline.create_opportunity(own, actor=org["sup1"], title="越权", owner=org["m3"])
+    db.session.rollback()
+    with pytest.raises(NotAllowed):  # targets of another team's manager
+        targets.set_target(org["m3"], weekly_visits=1, quarterly_won=Decimal(1), actor=org["sup1"])
+    db.session.rollback()
+
+
+def test_a_supervisor_sets_targets_only_for_the_team(client, login, org):
+    login(client, org["sup1"])
+    page = client.get("/reports/targets").get_data(as_text=True)
+    assert ">M1" in page and ">Sup2" not in page
+    response = client.post(
+        "/reports/targets",
+        data={"manager_id": org["sup1"].id, "weekly_visits": 5, "quarterly_won": "1"},
+    )
+    assert response.status_code == 404  # not their own targets either
 
 
 def test_a_duplicate_credit_code_does_not_name_the_other_teams_customer(
@@ -234,3 +265,29 @@ def test_a_group_tree_links_only_customers_in_scope(client, login, org, two_team
     link = f'href="/customers/{other.customer.id}"'
     assert link not in _page(client, login, org["m1"], f"/customers/{own.customer.id}")
     assert link in _page(client, login, org["admin"], f"/customers/{own.customer.id}")
+
+
+def test_the_receiver_of_a_handover_sees_it_after_the_customer_moved_on(
+    client, login, org, make_customer
+):
+    from crm.services.handover import HandoverOptions, Selection, hand_over
+
+    customer = make_customer(org["sup1"], name="转手客户有限公司")
+
+    def give(to, token):
+        handover = hand_over(
+            actor=org["admin"],
+            selection=Selection(ids=[customer.id]),
+            to_owner=to,
+            options=HandoverOptions(),
+            note="交接",
+            token=token,
+            expected_fingerprint=None,
+        )
+        db.session.commit()
+        return handover
+
+    first = give(org["m1"], "first")
+    give(org["m3"], "second")
+    login(client, org["m1"])
+    assert client.get(f"/handovers/{first.id}").status_code == 200
