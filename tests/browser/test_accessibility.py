@@ -60,9 +60,17 @@ def _violations(axe: Axe, page: Page) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("username", PAGES)
-def test_main_pages_have_no_accessibility_violations(page: Page, axe, customer_id, username):
+@pytest.mark.parametrize(
+    ("username", "language"),
+    [("manager1", "zh_CN"), ("supervisor1", "zh_CN"), ("admin", "zh_CN"), ("manager1", "en")],
+)
+def test_main_pages_have_no_accessibility_violations(
+    page: Page, axe, customer_id, username, language
+):
     sign_in(page, username)
+    if language == "en":
+        page.click("#lang-en")
+        page.wait_for_selector("html[lang='en']")
     found = {}
     for path in PAGES[username]:
         page.goto(path.format(customer=customer_id))
