@@ -88,7 +88,7 @@ class ContactChecker(Checker):
                 line,
                 _l(
                     "%(column)s %(value)s may hold only digits, spaces, + ( ) and -",
-                    column=column,
+                    column=self.heading(column),
                     value=value,
                 ),
             )

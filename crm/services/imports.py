@@ -24,7 +24,7 @@ from crm.services.errors import DomainError, NotAllowed
 from crm.services.exports import COLUMNS, alias_key, unguard_cell
 from crm.services.import_contacts import ContactChecker
 from crm.services.import_customers import CustomerChecker
-from crm.services.import_rules import RowPlan
+from crm.services.import_rules import MULTILINE_COLUMNS, RowPlan
 from models import AuditAction, AuditEntry, Contact, Customer, User
 from models.base import utcnow
 
@@ -224,10 +224,6 @@ def _header_keys(kind: str, header: list[str]) -> list[str | None]:
             )
         )
     return keys
-
-
-# Columns whose cells may run over several lines (a quoted cell with line breaks).
-MULTILINE_COLUMNS = frozenset({"notes", "address", "products_in_use"})
 
 
 def parse_file(kind: str, data: bytes, encoding: str = "auto") -> ParsedFile:
