@@ -182,6 +182,7 @@ def test_the_commit_checks_again_against_the_database(client, login, en, make_cu
     login(client, en["m1"])
     checked = upload(client, csv_text("name,credit_code", f"甲公司,{code(5)}", "乙公司,"))
     token = token_of(checked)
+    en["m3"].display_name = "王小明"  # not "M3", which a random CSRF token may contain
     make_customer(en["m3"], name="抢先公司", credit_code=code(5))
 
     response = client.post("/customers/import/commit", data={"token": token})
