@@ -134,3 +134,66 @@ def test_a_supervisor_cannot_undo_a_handover_that_spans_another_team(client, log
     db.session.expire_all()
     owners = set(db.session.scalars(select(Customer.owner_id)))
     assert owners == {english["m1"].id}  # nothing went back
+
+
+def test_a_customer_handed_on_stays_in_both_teams_records(client, login, english, make_customer):
+    """m2 → m1 inside team one, on to m3 in team two, then m3 → m4 inside team two: team
+    one keeps its record of the first handover without learning where the customer is now,
+    and its owner now can open every handover in the customer's ownership history."""
+    org = english
+    org["m4"].display_name = "Li Na"
+    customer = make_customer(org["m2"], name=TEAM_ONE_NAME)
+    moves = [("sup1", "m1"), ("admin", "m3"), ("sup2", "m4")]
+    first, *_ = [
+        hand_over(
+            actor=org[actor],
+            selection=Selection(ids=[customer.id]),
+            to_owner=org[to_owner],
+            options=HandoverOptions(),
+            note=f"To {to_owner}",
+            token=to_owner,
+            expected_fingerprint=None,
+        )
+        for actor, to_owner in moves
+    ]
+    db.session.commit()
+
+    login(client, english["sup1"])
+    page = client.get(f"/handovers/{first.id}").get_data(as_text=True)
+    assert TEAM_ONE_NAME in page
+    assert "Li Na" not in page  # whom it is with now is not team one's to know
+
+    login(client, english["m4"])
+    history = client.get(f"/handovers/customers/{customer.id}").get_data(as_text=True)
+    assert f"/handovers/{first.id}" in history
+    response = client.get(f"/handovers/{first.id}")
+    assert response.status_code == 200
+    assert TEAM_ONE_NAME in response.get_data(as_text=True)
+
+
+def test_the_receiving_team_keeps_its_record_after_the_customer_moved_on(
+    client, login, english, make_customer
+):
+    """Admin: m3 → m1 (into team one), then m1 → m4 (back to team two)."""
+    org = english
+    customer = make_customer(org["m3"], name=TEAM_TWO_NAME)
+    received, _ = [
+        hand_over(
+            actor=org["admin"],
+            selection=Selection(ids=[customer.id]),
+            to_owner=org[to_owner],
+            options=HandoverOptions(),
+            note=f"To {to_owner}",
+            token=to_owner,
+            expected_fingerprint=None,
+        )
+        for to_owner in ("m1", "m4")
+    ]
+    db.session.commit()
+    login(client, english["sup1"])
+
+    response = client.get(f"/handovers/{received.id}")
+
+    assert response.status_code == 200
+    assert TEAM_TWO_NAME in response.get_data(as_text=True)
+    assert "outside your scope" not in response.get_data(as_text=True)
