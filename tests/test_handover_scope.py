@@ -197,3 +197,24 @@ def test_the_receiving_team_keeps_its_record_after_the_customer_moved_on(
     assert response.status_code == 200
     assert TEAM_TWO_NAME in response.get_data(as_text=True)
     assert "outside your scope" not in response.get_data(as_text=True)
+
+
+def test_a_supervisor_cannot_undo_a_handover_into_another_team(english, make_customer):
+    """Admin: m3 → m1. Supervisor two led the previous owner, not the new one."""
+    org = english
+    customer = make_customer(org["m3"], name=TEAM_TWO_NAME)
+    handover = hand_over(
+        actor=org["admin"],
+        selection=Selection(ids=[customer.id]),
+        to_owner=org["m1"],
+        options=HandoverOptions(),
+        note="Into team one",
+        token="into-team-one",
+        expected_fingerprint=None,
+    )
+    db.session.commit()
+
+    with pytest.raises(NotAllowed):
+        undo(handover, actor=org["sup2"])
+    db.session.rollback()
+    assert db.session.get(Customer, customer.id).owner_id == org["m1"].id
