@@ -161,7 +161,8 @@ def retry_values(
     age = now - written_at
     if age >= give_up_after():
         hours = age.total_seconds() / 3600
-        return failed_values(f"gave up after {attempts} attempts in {hours:.0f} hours: {reason}")
+        tries = f"{attempts} attempt" + ("" if attempts == 1 else "s")
+        return failed_values(f"gave up after {tries} in {hours:.0f} hours: {reason}")
     return {
         "status": MessageStatus.PENDING,
         "next_attempt_at": now + retry_pause(attempts),
