@@ -106,16 +106,23 @@ def upload():
     ), 400 if form.errors else 200
 
 
-@bp.route("/customers/import/encoding", methods=["POST"])
-@login_required
-def choose_encoding():
-    """Check a kept upload again, read in the encoding the user chose from the previews."""
-    form = ImportEncodingForm()
+def _kept_upload(form) -> tuple[bytes, dict] | None:
+    """The upload a token form names, if this user kept it and it is still there."""
     if not form.validate_on_submit():
         abort(400)
     stored = load_upload(form.token.data, current_user.id)
     if stored is None:
         flash(_("This upload is no longer available. Please upload the file again."), "warning")
+    return stored
+
+
+@bp.route("/customers/import/encoding", methods=["POST"])
+@login_required
+def choose_encoding():
+    """Check a kept upload again, read in the encoding the user chose from the previews."""
+    form = ImportEncodingForm()
+    stored = _kept_upload(form)
+    if stored is None:
         return redirect(url_for("imports.upload"))
     data, meta = stored
     discard_upload(form.token.data)
@@ -145,11 +152,8 @@ def upload_too_large(error):
 @login_required
 def commit():
     form = ImportCommitForm()
-    if not form.validate_on_submit():
-        abort(400)
-    stored = load_upload(form.token.data, current_user.id)
+    stored = _kept_upload(form)
     if stored is None:
-        flash(_("This upload is no longer available. Please upload the file again."), "warning")
         return redirect(url_for("imports.upload"))
     data, meta = stored
     try:
