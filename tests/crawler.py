@@ -799,8 +799,12 @@ class Crawler:
             for s in form.submissions()
             if self._endpoint(self._local(s.action, action) or action, s.method) == endpoint
         ]
+        refusal = self._refusal(response)  # a token refused, whatever the status says
         if status >= 500 or status in (403, 404, 405, 409) or (status == 400 and not again):
-            self._report(method, action, via, f"answered {status}{self._refusal(response)}")
+            self._report(method, action, via, f"answered {status}{refusal}")
+            return
+        if refusal:
+            self._report(method, action, via, f"answered {status}{refusal}")
             return
         sent = {name for name, _ in sub.pairs}
         asks_more = [s for s in again if {name for name, _ in s.pairs} - sent]
@@ -831,6 +835,9 @@ class Crawler:
             problem = f"answered {landed.status_code}"
             self._report("GET", target, f"redirect after {via}", problem)
             return
+        refusal = self._refusal(landed)  # "the form expired" flashed on the next page
+        if refusal:
+            self._report("POST", action, via, f"redirected to {target} saying{refusal}")
         page = self.check_page("GET", target, f"redirect after {via}", landed)
         if page is not None:
             self._seen_pages[target] = (self._states, page)

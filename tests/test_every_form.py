@@ -14,6 +14,7 @@ import sqlite3
 import uuid
 
 import pytest
+from jinja2 import ChoiceLoader, DictLoader
 from sqlalchemy import select, update
 
 from crm import create_app
@@ -229,3 +230,29 @@ def test_every_page_and_form_as_two_users_in_both_languages(app, role):
         and not (role != "admin" and rule.endpoint.startswith(ADMIN_AREAS))
     }
     assert not missed, f"no page or form of the {role}s' crawl reaches {sorted(missed)}"
+
+
+@pytest.mark.usefixtures("demo")
+def test_the_crawl_catches_a_template_module_that_keeps_the_first_request(app):
+    """Check the checker: the follow-up actions worked out once per process fail the crawl.
+
+    home.html imports reminders/_actions.html without context, so Jinja keeps that module
+    for the process: with its words and token computed at the top (issue 11, item 1), the
+    second user gets the first one's CSRF token and language.
+    """
+    per_call = "{% set a = follow_up_actions() %}"
+    source = app.jinja_loader.get_source(app.jinja_env, "reminders/_actions.html")[0]
+    assert per_call in source
+    once = per_call + source.replace(per_call, "")
+    app.jinja_loader = ChoiceLoader(
+        [DictLoader({"reminders/_actions.html": once}), app.jinja_loader]
+    )
+
+    crawlers = crawl_as(
+        app, [("manager4", DEMO_PASSWORD, "zh_CN"), ("manager8", DEMO_PASSWORD, "en")], max_pages=1
+    )
+
+    found = [str(f) for f in crawlers[1].findings]
+    assert any("/done (via form on /" in f and "answered 400" in f for f in found), found
+    assert any("Chinese on an English page" in f for f in found), found
+    assert not crawlers[0].findings
