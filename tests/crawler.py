@@ -16,21 +16,20 @@ Requests run in an empty `contextvars.Context`: every request then pushes its ow
 application context (its own `g` and database session) as in production, rather
 than sharing the test's, which would hide or fake per-request state.
 
-Reusable outside pytest (e.g. by a benchmark): build a `Crawler` with an app, a
-language and a `ScopeOracle`, `sign_in()`, `crawl()`, read `findings`.
+Reusable outside pytest (e.g. by a benchmark): `crawl_as(app, [(username, password,
+language), ...])` returns one `Crawler` per user, with its `findings`, `pages`,
+`submitted` and `reached` endpoints. Pages are parsed by tests/html_forms.py and
+judged with tests/page_texts.py.
 """
 
 from __future__ import annotations
 
 import contextvars
-import functools
 import re
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
-from pathlib import Path
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask
@@ -39,412 +38,18 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-CATALOG = (
-    Path(__file__).resolve().parents[1] / "crm/translations/zh_Hans_CN/LC_MESSAGES/messages.po"
-)
+from tests.html_forms import Page, Submission, Text, parse_page
+from tests.page_texts import CJK_RUN, Catalog, DataText, ScopeOracle, normal
+
 LANGUAGE_NAMES = {"中文", "English"}  # the language switch names each language in itself
 HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
 
-# Chinese characters, CJK punctuation and full-width forms.
-CJK_RUN = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]+")
 ENGLISH_WORDS = re.compile(r"[A-Za-z][a-z]+(?:[ -][A-Za-z][a-z']*)+")
-PLACEHOLDER = re.compile(r"%\((\w+)\)[sdif]|%[sdif]|\{\w*\}")
 
 # Forms that end or reshape the crawl's own session: sent on purpose, not as found.
 SESSION_FORMS = {"auth.logout", "auth.set_language", "auth.login"}
 # Verbs of forms that destroy or undo: sent after everything else.
 DESTRUCTIVE = ("delete", "deactivate", "retire", "remove", "undo", "decline", "dismiss", "revoke")
-# Attributes whose text a user reads (or hears: aria-label).
-UI_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt", "data-confirm", "data-error"}
-LITERAL = {"code", "kbd", "pre", "samp"}
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
-
-
-# Parsing ---------------------------------------------------------------------
-
-
-@dataclass
-class Field:
-    name: str
-    value: str
-
-
-@dataclass
-class Button:
-    name: str | None
-    value: str
-    action: str | None = None
-    method: str | None = None
-    label: str = ""
-
-
-@dataclass
-class Form:
-    action: str
-    method: str
-    enctype: str
-    element_id: str | None
-    fields: list[Field] = field(default_factory=list)
-    buttons: list[Button] = field(default_factory=list)
-
-    def submissions(self) -> Iterator[Submission]:
-        """One submission per distinct submit button, or one without a button."""
-        pairs = [(f.name, f.value) for f in self.fields]
-        seen = set()
-        for button in self.buttons or [Button(None, "")]:
-            key = (button.name, button.value, button.action, button.method)
-            if key in seen:
-                continue
-            seen.add(key)
-            pressed = (button.name, button.value) if button.name else None
-            yield Submission(
-                method=(button.method or self.method).upper(),
-                action=button.action or self.action,
-                pairs=pairs + ([pressed] if pressed else []),
-                button=pressed,
-                label=" ".join(button.label.split()),
-                multipart="multipart" in self.enctype,
-            )
-
-
-@dataclass
-class Submission:
-    method: str
-    action: str
-    pairs: list[tuple[str, str]]
-    button: tuple[str, str] | None
-    label: str
-    multipart: bool
-
-
-@dataclass
-class Text:
-    text: str
-    where: str  # the enclosing tags, e.g. "nav>a"
-    ui: bool  # a label a user reads (not a form's prefilled value)
-
-
-@dataclass
-class Page:
-    lang: str | None = None
-    links: list[str] = field(default_factory=list)
-    forms: list[Form] = field(default_factory=list)
-    texts: list[Text] = field(default_factory=list)
-
-
-class PageParser(HTMLParser):
-    """Links, forms with the values a browser would send, and the texts of one page."""
-
-    def __init__(self, url: str):
-        super().__init__(convert_charrefs=True)
-        self.url = url
-        self.page = Page()
-        self.stack: list[str] = []
-        self.form: Form | None = None
-        self.forms_by_id: dict[str, Form] = {}
-        self.orphans: list[tuple[str, Callable[[Form], None]]] = []
-        self.select: dict | None = None
-        self.option: dict | None = None
-        self.textarea: dict | None = None
-        self.button: Button | None = None
-        self.skip_text = 0
-
-    # -- structure
-    def handle_starttag(self, tag, attrs):
-        a = {k: (v if v is not None else "") for k, v in attrs}
-        where = ">".join([*self.stack[-3:], tag])
-        for name in UI_ATTRIBUTES & a.keys():
-            self.page.texts.append(Text(a[name], f"{where}[{name}]", ui=True))
-        for name, value in a.items():
-            if name not in UI_ATTRIBUTES and name not in ("href", "action", "class", "id"):
-                # data in attributes (prefilled values, data-*) is read by the scope check
-                self.page.texts.append(Text(value, f"{where}[{name}]", ui=False))
-        if tag == "html":
-            self.page.lang = a.get("lang")
-        elif tag in ("script", "style"):
-            self.skip_text += 1
-        elif tag == "a" and a.get("href"):
-            self.page.links.append(a["href"])
-        elif tag == "form":
-            self.form = Form(
-                action=a.get("action") or self.url,
-                method=(a.get("method") or "get").upper(),
-                enctype=a.get("enctype") or "application/x-www-form-urlencoded",
-                element_id=a.get("id"),
-            )
-            self.page.forms.append(self.form)
-            if a.get("id"):
-                self.forms_by_id[a["id"]] = self.form
-        elif tag == "input":
-            self._input(a)
-        elif tag == "select":
-            self.select = {"attrs": a, "options": []}
-        elif tag == "option" and self.select is not None:
-            self.option = {"attrs": a, "text": ""}
-        elif tag == "textarea":
-            self.textarea = {"attrs": a, "text": ""}
-        elif tag == "button" and a.get("type", "submit") == "submit" and "disabled" not in a:
-            self.button = Button(
-                a.get("name") or None,
-                a.get("value", ""),
-                a.get("formaction"),
-                a.get("formmethod"),
-            )
-            self._attach(a, lambda form, b=self.button: form.buttons.append(b))
-        if tag not in VOID:
-            self.stack.append(tag)
-
-    def handle_startendtag(self, tag, attrs):
-        self.handle_starttag(tag, attrs)
-        if tag not in VOID and self.stack and self.stack[-1] == tag:
-            self.stack.pop()
-
-    def handle_endtag(self, tag):
-        if tag in ("script", "style") and self.skip_text:
-            self.skip_text -= 1
-        elif tag == "form":
-            self.form = None
-        elif tag == "option" and self.option is not None:
-            self.select["options"].append(self.option)
-            self.option = None
-        elif tag == "select" and self.select is not None:
-            self._finish_select()
-        elif tag == "textarea" and self.textarea is not None:
-            a = self.textarea["attrs"]
-            text = self.textarea["text"]
-            text = text[1:] if text.startswith("\n") else text  # as the HTML parser of a browser
-            if a.get("name") and "disabled" not in a:
-                self._attach(a, lambda form: form.fields.append(Field(a["name"], text)))
-            self.textarea = None
-        elif tag == "button" and self.button is not None:
-            self.button = None
-        if tag in self.stack:
-            while self.stack and self.stack.pop() != tag:
-                pass
-
-    def handle_data(self, data):
-        if self.skip_text:
-            return
-        if self.option is not None:
-            self.option["text"] += data
-        if self.textarea is not None:
-            self.textarea["text"] += data
-            self.page.texts.append(Text(data, "textarea", ui=False))
-            return
-        if self.button is not None:
-            self.button.label += data
-        if data.strip():
-            # Commands and file formats read the same in either language.
-            ui = not LITERAL.intersection(self.stack)
-            self.page.texts.append(Text(data, ">".join(self.stack[-4:]), ui=ui))
-
-    def close(self):
-        super().close()
-        for form_id, attach in self.orphans:
-            if form_id in self.forms_by_id:
-                attach(self.forms_by_id[form_id])
-
-    # -- fields
-    def _attach(self, a: dict, attach: Callable[[Form], None]) -> None:
-        if a.get("form"):
-            self.orphans.append((a["form"], attach))
-        elif self.form is not None:
-            attach(self.form)
-
-    def _input(self, a: dict) -> None:
-        kind = a.get("type", "text").lower()
-        name = a.get("name")
-        if "disabled" in a:
-            return
-        if kind in ("submit", "image"):
-            button = Button(
-                name or None, a.get("value", ""), a.get("formaction"), a.get("formmethod")
-            )
-            button.label = a.get("value", "")
-            self.page.texts.append(Text(a.get("value", ""), "input[submit]", ui=True))
-            self._attach(a, lambda form: form.buttons.append(button))
-            return
-        if not name or kind in ("button", "reset", "file"):
-            return
-        if kind in ("checkbox", "radio"):
-            if "checked" in a:
-                self._attach(a, lambda form: form.fields.append(Field(name, a.get("value", "on"))))
-            return
-        self._attach(a, lambda form: form.fields.append(Field(name, a.get("value", ""))))
-
-    def _finish_select(self) -> None:
-        a, options = self.select["attrs"], self.select["options"]
-        self.select = None
-        name = a.get("name")
-        if not name or "disabled" in a:
-            return
-
-        def value(option):
-            return option["attrs"].get("value", option["text"].strip())
-
-        chosen = [o for o in options if "selected" in o["attrs"]]
-        if not chosen and "multiple" not in a:
-            chosen = [o for o in options if "disabled" not in o["attrs"]][:1]
-        for chosen_value in [value(option) for option in chosen]:
-            self._attach(a, lambda form, v=chosen_value: form.fields.append(Field(name, v)))
-
-
-def parse_page(html: str, url: str) -> Page:
-    parser = PageParser(url)
-    parser.feed(html)
-    parser.close()
-    return parser.page
-
-
-# What a page may say ---------------------------------------------------------
-
-
-@dataclass
-class Catalog:
-    """The Chinese catalog: English msgids (as patterns) and their translations."""
-
-    english: list[tuple[re.Pattern, str]]  # msgids whose Chinese differs
-    chinese: dict[str, str]  # translation -> msgid
-    expired: tuple[str, ...] = ()  # "the form expired" in both languages
-
-    @classmethod
-    @functools.cache
-    def load(cls, path: Path = CATALOG) -> Catalog:
-        from babel.messages.pofile import read_po
-
-        with path.open("rb") as handle:
-            catalog = read_po(handle)
-        english, chinese = [], {}
-        for message in catalog:
-            if not message.id:
-                continue
-            ids = message.id if isinstance(message.id, tuple | list) else (message.id,)
-            strings = (
-                message.string if isinstance(message.string, tuple | list) else (message.string,)
-            )
-            for msgid, translation in zip(ids, strings, strict=False):
-                if not translation or translation == msgid:
-                    continue
-                chinese.setdefault(_normal(translation), msgid)
-                if not re.search(r"[A-Za-z]{2}", PLACEHOLDER.sub("", msgid)):
-                    continue  # "%(count)s" or "·": nothing English to see
-                english.append((_pattern(msgid), msgid))
-        expired = tuple(
-            text
-            for message in catalog
-            if isinstance(message.id, str) and message.id.startswith("The form expired")
-            for text in (message.id, message.string)
-            if text
-        )
-        return cls(english, chinese, expired)
-
-    def english_msgid(self, text: str) -> str | None:
-        """The msgid a whole text node is, if it is one."""
-        for pattern, msgid in self.english:
-            if pattern.fullmatch(text):
-                return msgid
-        return None
-
-
-def _normal(text: str) -> str:
-    return " ".join(text.split()).strip(" :：*")
-
-
-def _pattern(msgid: str) -> re.Pattern:
-    parts, last = [], 0
-    for match in PLACEHOLDER.finditer(msgid):
-        parts.append(re.escape(msgid[last : match.start()]))
-        parts.append(".+?")
-        last = match.end()
-    parts.append(re.escape(msgid[last:]))
-    source = "".join(parts)
-    source = re.sub(r"(\\ |\\\n|\s)+", r"\\s+", source)
-    return re.compile(r"\s*" + source.strip() + r"[\s:：*]*", re.S)
-
-
-class DataText:
-    """Every string stored in the database: what a page may show in either language."""
-
-    def __init__(self, app: Flask, extra: Iterable[str] = ()):
-        self.app = app
-        self.extra = set(extra)  # words of a file format, say, shown as they are
-        self.load()
-
-    def load(self) -> None:
-        from sqlalchemy import String, Text, select
-
-        from crm.extensions import db
-
-        values: set[str] = set(self.extra)
-        named: set[str] = set()  # a record's name in one language (name_zh, name_en)
-        with self.app.app_context():
-            for table in db.metadata.sorted_tables:
-                for column in table.columns:
-                    if not isinstance(column.type, String | Text):
-                        continue
-                    into = named if column.name.endswith(("_zh", "_en")) else values
-                    into.update(v for v in db.session.scalars(select(column).distinct()) if v)
-        self.values, self.named = values, named
-        self.runs = {run for v in values for run in CJK_RUN.findall(v)}
-        self.named_runs = {run for v in named for run in CJK_RUN.findall(v)}
-        self.corpus = "\x00".join(values)
-
-    def explains_cjk(self, run: str, bilingual: bool = False) -> bool:
-        if run in self.runs or (bilingual and run in self.named_runs):
-            return True
-        core = run.strip("…。，、；：（）()")
-        return len(core) >= 4 and core in self.corpus
-
-    def is_value(self, text: str, bilingual: bool = False) -> bool:
-        text = text.strip()
-        return text in self.values or (bilingual and text in self.named)
-
-
-@dataclass
-class ScopeOracle:
-    """Customer names the viewer may see, and those they may not (read from the database).
-
-    Handover pages may also name the customers that left the viewer's scope in a
-    handover (their own history); no other page may.
-    """
-
-    app: Flask
-    username: str
-    inside: list[str] = field(default_factory=list)
-    outside: re.Pattern | None = None
-    handed_away: frozenset[str] = frozenset()
-
-    def load(self) -> None:
-        from sqlalchemy import select
-
-        from crm.extensions import db
-        from crm.permissions import owner_scope, visible_customers
-        from models import Customer, HandoverCustomer, User
-
-        with self.app.app_context():
-            user = db.session.scalar(select(User).where(User.username == self.username))
-            visible = set(
-                db.session.scalars(visible_customers(user).with_only_columns(Customer.name))
-            )
-            every = set(db.session.scalars(select(Customer.name)))
-            gave = select(Customer.name).join(
-                HandoverCustomer, HandoverCustomer.customer_id == Customer.id
-            )
-            gave = set(
-                db.session.scalars(gave.where(owner_scope(user, HandoverCustomer.from_owner_id)))
-            )
-        self.inside = sorted(visible, key=len, reverse=True)
-        hidden = sorted(every - visible, key=len, reverse=True)
-        self.outside = re.compile("|".join(map(re.escape, hidden))) if hidden else None
-        self.handed_away = frozenset(gave - visible)
-
-    def leaks(self, text: str, history: bool = False) -> list[str]:
-        if self.outside is None or not self.outside.search(text):
-            return []
-        for name in self.inside:  # an outside name inside a visible one is no leak
-            if name in text:
-                text = text.replace(name, "\x00")
-        return [n for n in self.outside.findall(text) if not (history and n in self.handed_away)]
 
 
 # The crawl -------------------------------------------------------------------
@@ -623,7 +228,7 @@ class Crawler:
 
     def _language_problem(self, text: Text, bilingual: bool) -> tuple[tuple, str] | None:
         """(what to report it once by, the message), or None when the text is fine."""
-        value = _normal(text.text)
+        value = normal(text.text)
         if not value or value in LANGUAGE_NAMES:
             return None
         if self.language == "en":
