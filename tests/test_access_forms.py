@@ -237,7 +237,7 @@ def _submit(client, case: FormCase, sides: dict[str, Side], side: Side):
     return client.post(case.url(sides), data=data)
 
 
-@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("name", CASES, ids=[name.replace(" ", "_") for name in CASES])
 def test_ones_own_id_in_the_form_does_its_work(client, login, org, two_teams, name):
     case = CASES[name]
     if case.setup:
@@ -251,7 +251,7 @@ def test_ones_own_id_in_the_form_does_its_work(client, login, org, two_teams, na
     assert case.done(two_teams), f"{name}: the own submission changed nothing"
 
 
-@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("name", CASES, ids=[name.replace(" ", "_") for name in CASES])
 def test_the_other_teams_id_in_the_form_changes_nothing(client, login, org, two_teams, name):
     case = CASES[name]
     if case.setup:
