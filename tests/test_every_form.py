@@ -35,7 +35,7 @@ from tests.crawler import DataText, crawl_as
 PAIRS = {
     "manager": (("manager4", "zh_CN"), ("manager8", "en")),
     "supervisor": (("supervisor1", "zh_CN"), ("supervisor2", "en")),
-    "admin": (("admin", "zh_CN"), ("admin2", "en")),
+    "admin": (("admin2", "en"), ("admin", "zh_CN")),  # and one pair the other way round
 }
 
 
