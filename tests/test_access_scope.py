@@ -234,27 +234,32 @@ def test_a_supervisor_sets_targets_only_for_the_team(client, login, org):
     assert response.status_code == 404  # not their own targets either
 
 
-def test_a_duplicate_credit_code_does_not_name_the_other_teams_customer(
-    client, login, org, two_teams
-):
-    other = two_teams["other"]
-    other.customer.credit_code = "91110000100000000A"
+def test_a_similar_name_does_not_link_the_other_teams_customer(client, login, org, two_teams):
+    """The similar-name warning links only customers in scope and counts the others."""
+    from crm.services.identity import normalise_name
+
+    own, other = two_teams["own"], two_teams["other"]
+    for side in (own, other):  # what the service stores; the factory does not
+        side.customer.name_key = normalise_name(side.customer.name)
     db.session.commit()
     login(client, org["m1"])
-    response = client.post(
-        "/customers/new",
-        data={
-            "name": "另一家公司",
-            "credit_code": "91110000100000000A",
-            "tier": "C",
-            "status": "prospect",
-            "strategy": "",
-            "parent_id": 0,
-            "industry_id": 0,
-        },
-    )
-    assert response.status_code == 400
-    assert other.customer.name not in response.get_data(as_text=True)
+    for name, link, shown in (
+        (other.customer.name, f'href="/customers/{other.customer.id}"', False),
+        (own.customer.name, f'href="/customers/{own.customer.id}"', True),
+    ):
+        response = client.post(
+            "/customers/new",
+            data={
+                "name": name,
+                "tier": "C",
+                "status": "prospect",
+                "strategy": "",
+                "parent_id": 0,
+                "industry_id": 0,
+            },
+        )
+        assert response.status_code == 400
+        assert (link in response.get_data(as_text=True)) is shown, name
 
 
 def test_a_group_tree_links_only_customers_in_scope(client, login, org, two_teams):
