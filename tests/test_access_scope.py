@@ -212,11 +212,17 @@ def test_services_refuse_a_customer_outside_the_actors_scope(org, two_teams, mak
 
 
 def test_services_refuse_a_person_outside_the_actors_scope(org, two_teams):
-    from crm.services import pipeline, targets
+    from crm.services import customers, pipeline, targets
 
     own = two_teams["own"].customer
     with pytest.raises(DomainError):  # an opportunity owner from another team
         pipeline.create_opportunity(own, actor=org["sup1"], title="越权", owner=org["m3"])
+    db.session.rollback()
+    with pytest.raises(DomainError) as refused:  # a parent group from another team
+        customers.create_customer(
+            actor=org["m1"], name="越权分公司", parent_id=two_teams["other"].customer.id
+        )
+    assert refused.value.field == "parent_id"
     db.session.rollback()
     with pytest.raises(NotAllowed):  # targets of another team's manager
         targets.set_target(org["m3"], weekly_visits=1, quarterly_won=Decimal(1), actor=org["sup1"])
