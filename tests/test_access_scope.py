@@ -302,3 +302,11 @@ def test_the_receiver_of_a_handover_sees_it_after_the_customer_moved_on(
     give(org["m3"], "second")
     login(client, org["m1"])
     assert client.get(f"/handovers/{first.id}").status_code == 200
+
+
+def test_team_choices_of_a_supervisor_are_the_teams_they_lead(org):
+    """The opportunity filters offer teams to admins only today; the service holds the rule."""
+    from crm.services.opportunity_search import team_choices
+
+    assert team_choices(org["sup1"]) == [org["team1"]]
+    assert team_choices(org["m1"]) == []
