@@ -310,3 +310,16 @@ def test_team_choices_of_a_supervisor_are_the_teams_they_lead(org):
 
     assert team_choices(org["sup1"]) == [org["team1"]]
     assert team_choices(org["m1"]) == []
+
+
+def test_funnel_and_expiring_contracts_stay_within_the_viewers_scope(org, two_teams, make_profile):
+    """The team pages pass the team's owners as well; the viewer's scope is the rule."""
+    from crm.services import funnel, metrics
+
+    today = datetime.now(UTC).date()
+    for side in two_teams.values():
+        make_profile(side.customer, contract_expiry=today + timedelta(days=10))
+    steps = funnel.funnel(org["sup1"], None, metrics.month_of(today, SHANGHAI))
+    assert sum(step.open_count for step in steps) == 1  # the team's one opportunity
+    contracts = funnel.expiring_contracts(org["sup1"], None, today)
+    assert [p.customer_id for p in contracts] == [two_teams["own"].customer.id]
