@@ -301,11 +301,16 @@ def test_the_receiver_of_a_handover_sees_it_after_the_customer_moved_on(
     first = give(org["m1"], "first")
     give(org["m3"], "second")
     login(client, org["m1"])  # received it: sees it, though the customer moved on
-    assert client.get(f"/handovers/{first.id}").status_code == 200
+    response = client.get(f"/handovers/{first.id}")
+    assert response.status_code == 200
+    # ... but not its history since: that is outside m1's scope now.
+    history = f'href="/handovers/customers/{customer.id}"'
+    assert history not in response.get_data(as_text=True)
     login(client, org["m3"])  # neither side of the first, but the customer is theirs now
     response = client.get(f"/handovers/{first.id}")
     assert response.status_code == 200
     assert customer.name in response.get_data(as_text=True)
+    assert history in response.get_data(as_text=True)
 
 
 def test_team_choices_of_a_supervisor_are_the_teams_they_lead(org):
