@@ -332,3 +332,30 @@ def test_funnel_and_expiring_contracts_stay_within_the_viewers_scope(org, two_te
     assert sum(step.open_count for step in steps) == 1  # the team's one opportunity
     contracts = funnel.expiring_contracts(org["sup1"], None, today)
     assert [p.customer_id for p in contracts] == [two_teams["own"].customer.id]
+
+
+def test_a_supervisor_undoes_only_handovers_within_their_teams(client, login, org, make_customer):
+    from crm.services.handover import HandoverOptions, Selection, hand_over
+    from models import Customer
+
+    def give(customer, to):
+        handover = hand_over(
+            actor=org["admin"],
+            selection=Selection(ids=[customer.id]),
+            to_owner=to,
+            options=HandoverOptions(),
+            note="交接",
+            token=f"undo-{customer.id}",
+            expected_fingerprint=None,
+        )
+        db.session.commit()
+        return handover
+
+    went_out = make_customer(org["sup1"])  # from sup1's team to m3's
+    came_in = make_customer(org["m3"])  # from m3 into sup1's team
+    login(client, org["sup1"])
+    for customer, to in ((went_out, org["m3"]), (came_in, org["m1"])):
+        handover = give(customer, to)
+        client.post(f"/handovers/{handover.id}/undo", data={"confirmed": "1"})
+        db.session.expire_all()
+        assert db.session.get(Customer, customer.id).owner_id == to.id, "undone across teams"
