@@ -5,8 +5,6 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from blueprints.admin import bp
 from blueprints.admin.forms import (
@@ -27,14 +25,6 @@ from crm.services.errors import DomainError
 from models import Level, Role, Team, User
 
 
-def _all_teams() -> list[Team]:
-    return list(db.session.scalars(select(Team).order_by(Team.name)))
-
-
-def _team_or_none(team_id: int) -> Team | None:
-    return db.session.get(Team, team_id) if team_id else None
-
-
 @bp.route("/")
 @admin_required
 def index():
@@ -48,16 +38,14 @@ def index():
 @bp.route("/users")
 @admin_required
 def users():
-    rows = db.session.scalars(
-        select(User).options(selectinload(User.team)).order_by(User.active.desc(), User.username)
-    )
+    rows = user_service.users_for_admin(viewer=current_user)
     return render_template("admin/users.html", users=rows)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @admin_required
 def new_user():
-    form = UserCreateForm(teams=_all_teams())
+    form = UserCreateForm(teams=team_service.teams_by_name())
     if form.validate_on_submit():
         try:
             user = user_service.create_user(
@@ -68,7 +56,7 @@ def new_user():
                 email=form.email.data,
                 role=Role(form.role.data),
                 level=Level(form.level.data),
-                team=_team_or_none(form.team_id.data),
+                team=team_service.team_by_id(form.team_id.data),
                 locale=form.locale.data,
                 timezone=form.timezone.data,
             )
@@ -86,7 +74,7 @@ def new_user():
 @admin_required
 def edit_user(user_id: int):
     user = db.get_or_404(User, user_id)
-    form = UserEditForm(obj=user, teams=_all_teams())
+    form = UserEditForm(obj=user, teams=team_service.teams_by_name())
     if not form.is_submitted():
         form.role.data = user.role.value
         form.level.data = user.level.value
@@ -100,7 +88,7 @@ def edit_user(user_id: int):
                 email=form.email.data,
                 role=Role(form.role.data),
                 level=Level(form.level.data),
-                team=_team_or_none(form.team_id.data),
+                team=team_service.team_by_id(form.team_id.data),
             )
         except DomainError as error:
             db.session.rollback()
@@ -168,39 +156,23 @@ def reactivate_user(user_id: int):
 # Teams ----------------------------------------------------------------------
 
 
-def _supervisors() -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(User.role == Role.SUPERVISOR, User.active.is_(True))
-            .order_by(User.display_name)
-        )
-    )
-
-
 @bp.route("/teams")
 @admin_required
 def teams():
-    rows = db.session.scalars(
-        select(Team)
-        .options(selectinload(Team.supervisor), selectinload(Team.members))
-        .order_by(Team.name)
-    )
+    rows = team_service.teams_with_members(viewer=current_user)
     return render_template("admin/teams.html", teams=rows)
 
 
 @bp.route("/teams/new", methods=["GET", "POST"])
 @admin_required
 def new_team():
-    form = TeamForm(supervisors=_supervisors())
+    form = TeamForm(supervisors=team_service.supervisor_choices())
     if form.validate_on_submit():
         try:
             team = team_service.create_team(
                 actor=current_user,
                 name=form.name.data,
-                supervisor=db.session.get(User, form.supervisor_id.data)
-                if form.supervisor_id.data
-                else None,
+                supervisor=user_service.user_by_id(form.supervisor_id.data),
             )
         except DomainError as error:
             db.session.rollback()
@@ -218,7 +190,7 @@ def new_team():
 @admin_required
 def edit_team(team_id: int):
     team = db.get_or_404(Team, team_id)
-    form = TeamForm(obj=team, supervisors=_supervisors())
+    form = TeamForm(obj=team, supervisors=team_service.supervisor_choices())
     if not form.is_submitted():
         form.supervisor_id.data = team.supervisor_id or 0
     if form.validate_on_submit():
@@ -227,9 +199,7 @@ def edit_team(team_id: int):
                 team,
                 actor=current_user,
                 name=form.name.data,
-                supervisor=db.session.get(User, form.supervisor_id.data)
-                if form.supervisor_id.data
-                else None,
+                supervisor=user_service.user_by_id(form.supervisor_id.data),
             )
         except DomainError as error:
             db.session.rollback()
@@ -238,16 +208,12 @@ def edit_team(team_id: int):
             db.session.commit()
             flash(_("Team %(name)s is saved.", name=team.name), "success")
             return redirect(url_for("admin.edit_team", team_id=team.id))
-    candidates = db.session.scalars(
-        select(User)
-        .where(User.active.is_(True), (User.team_id != team.id) | User.team_id.is_(None))
-        .order_by(User.display_name)
-    )
+    candidates = team_service.member_candidates(team)
     return render_template(
         "admin/team_form.html",
         form=form,
         team=team,
-        move_form=MoveMemberForm(candidates=list(candidates), formdata=None),
+        move_form=MoveMemberForm(candidates=candidates, formdata=None),
         confirm_form=ConfirmForm(),
     ), 400 if form.errors else 200
 
@@ -256,7 +222,7 @@ def edit_team(team_id: int):
 @admin_required
 def add_member(team_id: int):
     team = db.get_or_404(Team, team_id)
-    form = MoveMemberForm(candidates=db.session.scalars(select(User).where(User.active)))
+    form = MoveMemberForm(candidates=user_service.active_users())
     if form.validate_on_submit():
         user = db.get_or_404(User, form.user_id.data)
         team_service.move_member(user, actor=current_user, team=team)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from crm.extensions import db
 from crm.services.errors import DomainError
@@ -57,3 +58,47 @@ def move_member(user: User, *, actor: User, team: Team | None) -> None:
     require_admin(actor)
     user.team = team
     db.session.flush()
+
+
+def teams_by_name() -> list[Team]:
+    """Every team, by name: the choices of a user's team."""
+    return list(db.session.scalars(select(Team).order_by(Team.name)))
+
+
+def team_by_id(team_id: int | None) -> Team | None:
+    """The team with this id, or None for no id (the form's "no team" choice)."""
+    return db.session.get(Team, team_id) if team_id else None
+
+
+def teams_with_members(*, viewer: User) -> list[Team]:
+    """Every team with its supervisor and members, for the admin's team list."""
+    require_admin(viewer)
+    return list(
+        db.session.scalars(
+            select(Team)
+            .options(selectinload(Team.supervisor), selectinload(Team.members))
+            .order_by(Team.name)
+        )
+    )
+
+
+def supervisor_choices() -> list[User]:
+    """Active supervisors by name: who may lead a team."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.role == Role.SUPERVISOR, User.active.is_(True))
+            .order_by(User.display_name)
+        )
+    )
+
+
+def member_candidates(team: Team) -> list[User]:
+    """Active users outside this team: whom the admin may move into it."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.active.is_(True), (User.team_id != team.id) | User.team_id.is_(None))
+            .order_by(User.display_name)
+        )
+    )

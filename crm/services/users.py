@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.extensions import db
@@ -224,3 +225,25 @@ def update_email_preferences(
     if weekly_digest is not None:
         user.email_weekly_digest = bool(weekly_digest)
     db.session.flush()
+
+
+def users_for_admin(*, viewer: User) -> list[User]:
+    """Every account with its team, active ones first, for the admin's user list."""
+    require_admin(viewer)
+    return list(
+        db.session.scalars(
+            select(User)
+            .options(selectinload(User.team))
+            .order_by(User.active.desc(), User.username)
+        )
+    )
+
+
+def user_by_id(user_id: int | None) -> User | None:
+    """The account with this id, or None for no id (a form's "nobody" choice)."""
+    return db.session.get(User, user_id) if user_id else None
+
+
+def active_users() -> list[User]:
+    """Every account that may still sign in."""
+    return list(db.session.scalars(select(User).where(User.active)))
