@@ -1,16 +1,20 @@
-"""Form helpers every blueprint shares: the confirm button and showing a refused change."""
+"""Form helpers every blueprint shares: the confirm button and the one write path (`write`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
-from flask import abort, flash, make_response, render_template, request, url_for
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.exc import StaleDataError
 
 from blueprints.forms_base import CrmForm
 from crm.auth import safe_next_url
 from crm.extensions import db
-from crm.services.errors import DomainError
+from crm.services.errors import DomainError, StaleEdit
 
 T = TypeVar("T")
 
@@ -62,19 +66,96 @@ def confirm_or_ask(question: str, *, button: str | None = None, back: str | None
     abort(make_response(page, 200))
 
 
+@dataclass
+class Outcome(Generic[T]):
+    """What a write view does next: return `response` when set, else re-render its form.
+
+    `error` is the refusal (its message is on the form already, or flashed); `stale` is
+    set when someone saved the record since the form was opened: the view shows the
+    stored values beside the user's and answers `status` (409; 400 for other refusals).
+    """
+
+    response: ResponseReturnValue | None = None
+    result: T | None = None
+    error: DomainError | None = None
+
+    @property
+    def stale(self) -> StaleEdit | None:
+        return self.error if isinstance(self.error, StaleEdit) else None
+
+    @property
+    def status(self) -> int:
+        return 409 if self.stale else 400
+
+
+def _stale_save() -> StaleEdit:
+    """The refusal for a row whose version moved under the flush (SQLAlchemy's check)."""
+    return StaleEdit(
+        _l(
+            "Someone else saved this record while you were editing it. "
+            "Their version is shown below; your changes were not saved."
+        ),
+        current=None,
+    )
+
+
+def _commit(change: Callable[[], T]) -> tuple[T | None, DomainError | None]:
+    """Run one service call and commit once; on refusal roll back and return the error."""
+    try:
+        result = change()
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        return None, error
+    except StaleDataError:
+        db.session.rollback()
+        return None, _stale_save()
+    return result, None
+
+
+def write(
+    change: Callable[[], T],
+    *,
+    done: str | Callable[[T], str],
+    to: str | Callable[[T], str],
+    form=None,
+    back: str | None = None,
+) -> Outcome[T]:
+    """The one write path of a view: one service call, one commit, flash, redirect.
+
+    A view reads: load in scope → validate the form → `outcome = write(lambda: service(...),
+    done=message, to=url, form=form)`; `return outcome.response` when it is set, else
+    re-render the form with `status=outcome.status` (and, when `outcome.stale`, the stored
+    values beside the user's). `done` and `to` may take the service's result (a created
+    record). On a DomainError the session rolls back and the message goes to its form
+    field (`show_error`), or is flashed without a form. On a stale version (StaleEdit or
+    SQLAlchemy's StaleDataError) the session rolls back, so the record reloads with what
+    the other person saved. With `back` (a button without its own form page) a refusal is
+    flashed and answered with a redirect there.
+    """
+    result, error = _commit(change)
+    if error is None:
+        flash(done(result) if callable(done) else done, "success")
+        return Outcome(response=redirect(to(result) if callable(to) else to), result=result)
+    if back is not None:
+        flash(str(error.message), "warning" if isinstance(error, StaleEdit) else "danger")
+        return Outcome(response=redirect(back), error=error)
+    outcome = Outcome(error=error)
+    if outcome.stale is None:  # a stale save: the view shows the stored values instead
+        show_error(form, error) if form is not None else flash(str(error.message), "danger")
+    return outcome
+
+
 def commit_change(change: Callable[[], T], form=None) -> T | None:
     """Run a service call and commit once; on refusal roll back, show why, return None.
 
-    Views stay one shape: load in scope → validate → commit_change(...) → redirect.
+    Prefer `write`, which also flashes and redirects.
     """
-    try:
-        result = change()
-    except DomainError as error:
-        db.session.rollback()
+    result, error = _commit(change)
+    if error is not None:
         if form is None:
             flash(str(error.message), "danger")
         else:
             show_error(form, error)
         return None
-    db.session.commit()
     return result if result is not None else True  # type: ignore[return-value]
