@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from blueprints.common import confirm_or_ask, require_confirmation
-from blueprints.common import show_error as _show_error
+from blueprints.common import confirm_or_ask, require_confirmation, write
 from blueprints.contacts import bp
 from blueprints.contacts.forms import FIELD_LABELS, ConfirmForm, ContactForm
 from crm.extensions import db
@@ -19,7 +18,6 @@ from crm.labels import label
 from crm.permissions import customer_scope, get_customer_or_404, refuse
 from crm.services import audit
 from crm.services import contacts as contact_service
-from crm.services.errors import DomainError, StaleEdit
 from models import Attitude, AuditAction, AuditEntry, BuyingRole, Contact, Customer
 
 
@@ -129,17 +127,16 @@ def new(customer_id: int):
         form.strength.data = 3
         form.reports_to_id.data = request.args.get("reports_to", 0, type=int)
     if form.validate_on_submit():
-        try:
-            contact = contact_service.create_contact(
+        outcome = write(
+            lambda: contact_service.create_contact(
                 customer, actor=current_user, **form.contact_fields()
-            )
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("%(name)s is added to the contacts.", name=contact.name), "success")
-            return redirect(url_for("customers.show", customer_id=customer.id))
+            ),
+            done=lambda contact: _("%(name)s is added to the contacts.", name=contact.name),
+            to=url_for("customers.show", customer_id=customer.id),
+            form=form,
+        )
+        if outcome.response:
+            return outcome.response
     status = 400 if form.errors else 200
     return render_template("contacts/form.html", form=form, customer=customer, contact=None), status
 
@@ -158,25 +155,23 @@ def edit(contact_id: int):
         form.version.data = contact.version
     current = None
     if form.validate_on_submit():
-        try:
-            contact_service.update_contact(
+        outcome = write(
+            lambda: contact_service.update_contact(
                 contact, actor=current_user, version=form.version.data, **form.contact_fields()
-            )
-        except StaleEdit:
-            db.session.rollback()
+            ),
+            done=lambda saved: _("Changes to %(name)s are saved.", name=contact.name),
+            to=url_for("contacts.show", contact_id=contact.id),
+            form=form,
+        )
+        if outcome.response:
+            return outcome.response
+        if outcome.stale:
             current = _value_rows(
                 audit.snapshot(contact, contact_service.FIELDS),
                 {c.id: c.name for c in contact_service.customer_contacts(customer)},
             )
             # Saving again now deliberately replaces what the other person saved.
             form.version.data = contact.version
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Changes to %(name)s are saved.", name=contact.name), "success")
-            return redirect(url_for("contacts.show", contact_id=contact.id))
     status = 409 if current else 400 if form.errors else 200
     return render_template(
         "contacts/form.html", form=form, customer=customer, contact=contact, current=current
@@ -192,18 +187,17 @@ def _set_active(contact_id: int, active: bool):
             _("Mark %(name)s as having left the company?", name=contact.name),
             button=_("Mark as left the company"),
         )
-    try:
-        contact_service.set_contact_active(contact, active, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "danger")
+    back = url_for("contacts.show", contact_id=contact.id)
+    if active:
+        done = _("%(name)s is an active contact again.", name=contact.name)
     else:
-        db.session.commit()
-        if active:
-            flash(_("%(name)s is an active contact again.", name=contact.name), "success")
-        else:
-            flash(_("%(name)s is marked as having left the company.", name=contact.name), "success")
-    return redirect(url_for("contacts.show", contact_id=contact.id))
+        done = _("%(name)s is marked as having left the company.", name=contact.name)
+    return write(
+        lambda: contact_service.set_contact_active(contact, active, actor=current_user),
+        done=done,
+        to=back,
+        back=back,
+    ).response
 
 
 @bp.route("/contacts/<int:contact_id>/deactivate", methods=["POST"])
