@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -12,7 +12,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, load_only, selectinload
 from werkzeug.routing import BuildError
 
-from blueprints.common import confirm_or_ask
+from blueprints.common import confirm_or_ask, write
 from blueprints.customers import bp, history
 from blueprints.customers.forms import ConfirmForm, CustomerEditForm, CustomerForm
 from blueprints.reminders.routes import due_text
@@ -31,7 +31,7 @@ from crm.services import customers as customer_service
 from crm.services import timeline as timeline_service
 from crm.services.customer_groups import group_tree
 from crm.services.customer_search import CustomerFilters, search_customers
-from crm.services.errors import DomainError, StaleEdit
+from crm.services.errors import DomainError
 from models import (
     BuyingRole,
     CompetitorProfile,
@@ -39,7 +39,6 @@ from models import (
     Customer,
     CustomerStatus,
     Industry,
-    Role,
     Strategy,
     Tier,
     User,
@@ -78,7 +77,7 @@ def _owner_choices() -> list:
 
 def _regions_in_scope() -> Select:
     """The distinct regions of the customers the user sees, for the region filter."""
-    if current_user.role is not Role.ADMIN:
+    if not current_user.is_admin:
         # A portfolio is a few thousand rows at most, read from ix_customers_owner_id_region.
         return (
             select(Customer.region)
@@ -137,7 +136,7 @@ def index():
         else set()
     )
     regions = db.session.scalars(_regions_in_scope())
-    sees_owners = current_user.role in (Role.SUPERVISOR, Role.ADMIN)
+    sees_owners = not current_user.is_manager
     return render_template(
         "customers/index.html",
         page=page,
@@ -265,19 +264,16 @@ def _form(form_cls, customer: Customer | None = None, **kwargs):
     )
 
 
-def _show_error(form, error: DomainError, context: dict) -> None:
-    """Put a service's refusal where the user looks: on its field, or above the form."""
+def _refusal_context(error: DomainError | None) -> dict:
+    """What the form shows beside a refusal: the similar names or the duplicate found."""
+    context: dict = {}
     if isinstance(error, customer_service.SimilarNames):
         context["similar"] = error.similar
         context["visible_similar"] = customer_service.visible_ids(error.similar, current_user)
     if isinstance(error, customer_service.DuplicateCreditCode):
         # Out of scope the field's message says whom to ask: the customer stays unnamed.
         context["duplicate"] = error.existing if error.visible else None
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, str(error.message)]
-    else:
-        flash(str(error.message), "danger")
+    return context
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -293,19 +289,19 @@ def new():
         if parent in {choice[0] for choice in form.parent_id.iter_choices()}:
             form.parent_id.data = parent
     if form.validate_on_submit():
-        try:
-            customer = customer_service.create_customer(
+        outcome = write(
+            lambda: customer_service.create_customer(
                 actor=current_user,
                 confirm_duplicate=form.confirm_duplicate.data,
                 **form.profile_values(),
-            )
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error, context)
-        else:
-            db.session.commit()
-            flash(_("Customer %(name)s is created.", name=customer.name), "success")
-            return redirect(url_for("customers.show", customer_id=customer.id))
+            ),
+            done=lambda customer: _("Customer %(name)s is created.", name=customer.name),
+            to=lambda customer: url_for("customers.show", customer_id=customer.id),
+            form=form,
+        )
+        if outcome.response:
+            return outcome.response
+        context = _refusal_context(outcome.error)
     status = 400 if form.errors or context else 200
     return render_template("customers/new.html", form=form, **context), status
 
@@ -329,27 +325,26 @@ def edit(customer_id: int):
     if not form.is_submitted():
         form.show_customer(customer)
     if form.validate_on_submit():
-        try:
-            customer_service.update_customer(
+        outcome = write(
+            lambda: customer_service.update_customer(
                 customer,
                 actor=current_user,
                 version=form.version.data,
                 confirm_duplicate=form.confirm_duplicate.data,
                 **form.profile_values(),
-            )
-        except StaleEdit as error:
-            db.session.rollback()  # the customer reloads with what the other user saved
-            context["stale"] = str(error.message)
+            ),
+            done=lambda saved: _("Changes to %(name)s are saved.", name=customer.name),
+            to=url_for("customers.show", customer_id=customer.id),
+            form=form,
+        )
+        if outcome.response:
+            return outcome.response
+        context = _refusal_context(outcome.error)
+        if outcome.stale:  # the customer reloaded with what the other user saved
+            context["stale"] = str(outcome.stale.message)
             context["comparison"] = _comparison(customer, form.profile_values())
             # Saving again now is a deliberate choice made with their values in view.
             form.version.data = customer.version
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error, context)
-        else:
-            db.session.commit()
-            flash(_("Changes to %(name)s are saved.", name=customer.name), "success")
-            return redirect(url_for("customers.show", customer_id=customer.id))
     status = 409 if "stale" in context else 400 if form.errors or context else 200
     return render_template(
         "customers/edit.html",
@@ -367,13 +362,9 @@ def delete(customer_id: int):
     confirm_or_ask(
         _("Delete %(name)s? This cannot be undone.", name=customer.name), button=_("Delete")
     )
-    name = customer.name
-    try:
-        customer_service.delete_customer(customer, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "danger")
-        return redirect(url_for("customers.show", customer_id=customer_id))
-    db.session.commit()
-    flash(_("Customer %(name)s is deleted.", name=name), "success")
-    return redirect(url_for("customers.index"))
+    return write(
+        lambda: customer_service.delete_customer(customer, actor=current_user),
+        done=_("Customer %(name)s is deleted.", name=customer.name),
+        to=url_for("customers.index"),
+        back=url_for("customers.show", customer_id=customer_id),
+    ).response
