@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from blueprints.common import confirm_or_ask
-from blueprints.common import show_error as _show_error
+from blueprints.common import confirm_or_ask, write
 from blueprints.competitors import bp
 from blueprints.competitors.forms import ConfirmForm, ProfileForm
 from crm.extensions import db
@@ -21,9 +20,8 @@ from crm.labels import label
 from crm.permissions import customer_scope, get_customer_or_404, refuse
 from crm.services import competitors as competitor_service
 from crm.services.competitors import DuplicateProfile, PresenceFilters
-from crm.services.errors import DomainError, StaleEdit
 from crm.templating import local_date
-from models import Competitor, CompetitorProfile, Role, ThreatLevel
+from models import CompetitorProfile, ThreatLevel
 
 bp.add_app_template_global(competitor_service.EXPIRY_WARNING_DAYS, "COMPETITOR_EXPIRY_WARNING_DAYS")
 bp.add_app_template_global(
@@ -58,8 +56,8 @@ def _profile_or_404(profile_id: int) -> CompetitorProfile:
     return profile
 
 
-def _back_to(customer_id: int):
-    return redirect(url_for("customers.show", customer_id=customer_id, _anchor="competition"))
+def _customer_page(customer_id: int) -> str:
+    return url_for("customers.show", customer_id=customer_id, _anchor="competition")
 
 
 def _comparison(form: ProfileForm, stored: CompetitorProfile) -> list[tuple[str, str, str, bool]]:
@@ -108,7 +106,7 @@ def index():
         registry=competitor_service.all_competitors(),
         windows=competitor_service.WINDOW_CHOICES,
         threats=list(ThreatLevel),
-        is_admin=current_user.role is Role.ADMIN,
+        is_admin=current_user.is_admin,
     )
 
 
@@ -121,30 +119,29 @@ def new_profile(customer_id: int):
         form.confirmed_on.data = _today()
     existing_id = None
     if form.validate_on_submit():
-        competitor = db.session.get(Competitor, form.competitor_id.data or 0)
-        try:
-            competitor_service.create_profile(
+        competitor = competitor_service.competitor_by_id(form.competitor_id.data)
+        outcome = write(
+            lambda: competitor_service.create_profile(
                 customer, actor=current_user, competitor=competitor, **form.values()
-            )
-        except DomainError as error:
-            if isinstance(error, DuplicateProfile) and error.existing is not None:
-                existing_id = error.existing.id
-            db.session.rollback()
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(
-                _("%(name)s is added to the competitive situation.", name=competitor.name),
-                "success",
-            )
-            return _back_to(customer.id)
+            ),
+            done=lambda profile: _(
+                "%(name)s is added to the competitive situation.", name=competitor.name
+            ),
+            to=_customer_page(customer.id),
+            form=form,
+        )
+        if outcome.response:
+            return outcome.response
+        error = outcome.error
+        if isinstance(error, DuplicateProfile) and error.existing is not None:
+            existing_id = error.existing.id
     return render_template(
         "competitors/profile_form.html",
         form=form,
         customer=customer,
         profile=None,
         existing_id=existing_id,
-        is_admin=current_user.role is Role.ADMIN,
+        is_admin=current_user.is_admin,
     ), 400 if form.errors else 200
 
 
@@ -159,23 +156,21 @@ def edit_profile(profile_id: int):
         form.source.data = profile.source.value if profile.source else ""
     status, stale = 200, None
     if form.validate_on_submit():
-        try:
-            competitor_service.update_profile(
+        outcome = write(
+            lambda: competitor_service.update_profile(
                 profile, actor=current_user, version=_submitted_version(form), **form.values()
-            )
-        except StaleEdit:
-            db.session.rollback()
+            ),
+            done=lambda saved: _("The profile of %(name)s is saved.", name=profile.competitor.name),
+            to=_customer_page(customer.id),
+            form=form,
+        )
+        if outcome.response:
+            return outcome.response
+        if outcome.stale:
             # The user's input stays in the form beside the stored values; saving again
             # from here is a deliberate choice made after seeing what the colleague saved.
             form.version.data = str(profile.version)
             status, stale = 409, _comparison(form, profile)
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("The profile of %(name)s is saved.", name=profile.competitor.name), "success")
-            return _back_to(customer.id)
     if form.errors:
         status = 400
     return render_template(
@@ -196,8 +191,10 @@ def delete_profile(profile_id: int):
         _("Delete the profile of %(name)s? This cannot be undone.", name=profile.competitor.name),
         button=_("Delete"),
     )
-    customer_id, name = profile.customer_id, profile.competitor.name
-    competitor_service.delete_profile(profile, actor=current_user)
-    db.session.commit()
-    flash(_("The profile of %(name)s is deleted.", name=name), "success")
-    return _back_to(customer_id)
+    back = _customer_page(profile.customer_id)
+    return write(
+        lambda: competitor_service.delete_profile(profile, actor=current_user),
+        done=_("The profile of %(name)s is deleted.", name=profile.competitor.name),
+        to=back,
+        back=back,
+    ).response

@@ -190,6 +190,11 @@ def _record_registry_change(competitor: Competitor, before: dict, actor: User) -
 # Profiles -------------------------------------------------------------------
 
 
+def competitor_by_id(competitor_id: int | None) -> Competitor | None:
+    """The registry entry a form chose, or None when there is none with that id."""
+    return db.session.get(Competitor, competitor_id or 0)
+
+
 def available_competitors(customer: Customer) -> list[Competitor]:
     """Active registry entries this customer has no profile of yet."""
     profiled = select(CompetitorProfile.competitor_id).where(
