@@ -146,7 +146,7 @@ def url_with(**changes) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
-# (endpoint, label, roles that see it; None means everybody signed in)
+# (endpoint, label, the Roles that see it; None means everybody signed in)
 NAV = (
     ("main.home", _l("Home"), None),
     ("customers.index", _l("Customers"), None),
@@ -175,7 +175,7 @@ SETTINGS_BLUEPRINTS = frozenset({"admin", "reference", "stages", "cadences", "ou
 
 def nav_items() -> list[tuple[str, str]]:
     """The navigation entries the current user may open."""
-    role = current_user.role.value if current_user.is_authenticated else None
+    role = current_user.role if current_user.is_authenticated else None
     return [
         (endpoint, str(text)) for endpoint, text, roles in NAV if roles is None or role in roles
     ]

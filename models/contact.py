@@ -63,3 +63,7 @@ class Contact(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Contact {self.name}>"
+
+    @property
+    def is_decision_maker(self) -> bool:
+        return self.role is BuyingRole.DECISION_MAKER

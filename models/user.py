@@ -124,3 +124,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def is_supervisor(self) -> bool:
         return self.role is Role.SUPERVISOR
+
+    @property
+    def is_manager(self) -> bool:
+        """An account manager: sees only their own customers."""
+        return self.role is Role.MANAGER

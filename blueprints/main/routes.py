@@ -10,14 +10,13 @@ from blueprints.main import bp, homes
 from crm.extensions import db, limiter
 from crm.services import dashboards
 from crm.services.reminders import pending_reminders_for
-from models import Role
 
 
 @bp.route("/")
 @login_required
 def home():
     customers = dashboards.customer_figures(current_user)
-    if current_user.role is Role.MANAGER:
+    if current_user.is_manager:
         context = homes.manager_context(current_user, customers)
     else:
         team_id = request.args.get("team", type=int) if current_user.is_admin else None

@@ -49,7 +49,7 @@ def _filter_context(filters: search.OpportunityFilters) -> dict:
     return {
         "filters": filters,
         "owners": search.owner_choices(current_user),
-        "teams": search.team_choices(current_user) if current_user.role.value == "admin" else [],
+        "teams": search.team_choices(current_user) if current_user.is_admin else [],
         "tiers": list(Tier),
         "phase_choices": list(Phase),
         "statuses": search.STATUS_FILTERS,

@@ -33,7 +33,6 @@ from models import (
     Opportunity,
     OpportunityStatus,
     Reminder,
-    Role,
     User,
     VisitKind,
 )
@@ -95,7 +94,7 @@ def _whose_list() -> User:
 
 def _switchable_owners() -> list[User]:
     """Whose lists a supervisor (their team) or an admin (everybody) may open."""
-    if current_user.role is Role.MANAGER:
+    if current_user.is_manager:
         return []
     return list(
         db.session.scalars(

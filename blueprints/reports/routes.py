@@ -16,7 +16,6 @@ from crm.i18n import user_zone
 from crm.permissions import refuse
 from crm.services import dashboards, exports, metrics, reports, targets
 from crm.services.errors import DomainError
-from models import Role
 
 CSV_REPORTS = ("visits", "won", "movement", "coverage")
 
@@ -93,7 +92,7 @@ def _csv_response(rows: Iterable[list[str]], name: str) -> Response:
 @bp.route("/targets", methods=["GET", "POST"])
 @login_required
 def targets_page():
-    if current_user.role is Role.MANAGER:
+    if current_user.is_manager:
         refuse(403, "targets", current_user)
     managers = [
         m

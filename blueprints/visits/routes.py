@@ -33,7 +33,6 @@ from models import (
     Customer,
     Opportunity,
     OpportunityStatus,
-    Role,
     Team,
     User,
     Visit,
@@ -265,7 +264,7 @@ def delete(visit_id: int):
 
 def _people_and_teams() -> tuple[list[User], list[Team]]:
     """Whose work logs the current user may filter by, and (admins) which teams."""
-    if current_user.role is Role.MANAGER:
+    if current_user.is_manager:
         return [], []
     people = list(
         db.session.scalars(
@@ -275,7 +274,7 @@ def _people_and_teams() -> tuple[list[User], list[Team]]:
         )
     )
     teams = []
-    if current_user.role is Role.ADMIN:
+    if current_user.is_admin:
         teams = list(db.session.scalars(select(Team).order_by(Team.name)))
     return people, teams
 
