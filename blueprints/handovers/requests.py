@@ -5,65 +5,28 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from blueprints.common import confirm_or_ask
 from blueprints.handovers import bp
 from blueprints.handovers.forms import DeclineForm, RequestForm
 from crm.extensions import db
 from crm.permissions import get_customer_or_404, refuse
-from crm.services import handover_requests
+from crm.services import handover_lists, handover_requests
+from crm.services import users as user_service
 from crm.services.errors import DomainError
 from crm.services.handover import may_hand_over
-from models import Customer, HandoverRequest, HandoverRequestStatus, Role, User
-
-
-def _colleagues() -> list[User]:
-    """Who a manager may suggest: the active members of their own team."""
-    if current_user.team_id is None:
-        return []
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(
-                User.team_id == current_user.team_id,
-                User.active.is_(True),
-                User.id != current_user.id,
-                User.role.in_((Role.MANAGER, Role.SUPERVISOR)),
-            )
-            .order_by(User.display_name)
-        )
-    )
+from models import HandoverRequest
 
 
 @bp.route("/requests")
 @login_required
 def requests():
-    stmt = (
-        handover_requests.visible_requests(current_user)
-        .options(
-            joinedload(HandoverRequest.customer).joinedload(Customer.owner),
-            joinedload(HandoverRequest.requested_by),
-            joinedload(HandoverRequest.to_owner),
-            joinedload(HandoverRequest.decided_by),
-        )
-        .order_by(
-            (HandoverRequest.status == HandoverRequestStatus.PENDING).desc(),
-            HandoverRequest.created_at.desc(),
-            HandoverRequest.id.desc(),
-        )
-    )
+    stmt = handover_lists.requests_pending_first(viewer=current_user)
     page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     q = (request.args.get("q") or "").strip()[:100]
     matches = []
     if q:  # a manager finds the customer to ask about among their own
-        matches = db.session.scalars(
-            select(Customer)
-            .where(Customer.owner_id == current_user.id, Customer.name.contains(q, autoescape=True))
-            .order_by(Customer.name, Customer.id)
-            .limit(20)
-        ).all()
+        matches = handover_lists.own_customers_named(q, viewer=current_user)
     return render_template(
         "handovers/requests.html",
         page=page,
@@ -81,9 +44,9 @@ def new_request():
     if not customer_id.isdigit():
         refuse(404, "handover request without customer", current_user)
     customer = get_customer_or_404(int(customer_id), current_user)
-    form = RequestForm(owners=_colleagues())
+    form = RequestForm(owners=handover_lists.colleagues(viewer=current_user))
     if form.validate_on_submit():
-        to_owner = db.session.get(User, form.to_owner.data) if form.to_owner.data else None
+        to_owner = user_service.user_by_id(form.to_owner.data)
         try:
             handover_requests.request_handover(
                 customer, actor=current_user, to_owner=to_owner, note=form.note.data

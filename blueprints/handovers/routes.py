@@ -7,9 +7,7 @@ import secrets
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from blueprints.common import confirm_or_ask
 from blueprints.common import show_error as _show_error
@@ -17,8 +15,9 @@ from blueprints.handovers import bp
 from blueprints.handovers.forms import ConfirmForm, HandoverForm
 from crm.extensions import db
 from crm.permissions import get_customer_or_404, refuse
-from crm.services import handover_requests
-from crm.services.customer_search import CustomerFilters, count_statement, search_customers
+from crm.services import handover_lists, handover_requests
+from crm.services import users as user_service
+from crm.services.customer_search import CustomerFilters
 from crm.services.errors import DomainError
 from crm.services.handover import (
     HandoverOptions,
@@ -27,19 +26,11 @@ from crm.services.handover import (
     hand_over,
     may_hand_over,
     preview,
-    target_owners,
     visible_handovers,
 )
-from crm.services.handover_scope import in_scope_now, shown_counts, visible_customer_rows
+from crm.services.handover_scope import in_scope_now, shown_counts
 from crm.services.handover_undo import can_undo, undo, undo_deadline
-from models import (
-    Customer,
-    Handover,
-    HandoverCustomer,
-    HandoverRequest,
-    HandoverRequestStatus,
-    User,
-)
+from models import Handover, HandoverRequestStatus
 
 SELECTION_PREFIX = "sel_"
 
@@ -63,38 +54,13 @@ def _get_handover_or_404(handover_id: int) -> Handover:
     return handover
 
 
-def _pending_request(request_id: str | None) -> HandoverRequest | None:
-    if not request_id or not str(request_id).isdigit():
-        return None
-    return db.session.scalar(
-        handover_requests.visible_requests(current_user).where(
-            HandoverRequest.id == int(request_id),
-            HandoverRequest.status == HandoverRequestStatus.PENDING,
-        )
-    )
-
-
 @bp.route("/")
 @login_required
 def index():
-    stmt = (
-        visible_handovers(current_user)
-        .options(
-            joinedload(Handover.actor),
-            joinedload(Handover.from_owner),
-            joinedload(Handover.to_owner),
-        )
-        .order_by(Handover.created_at.desc(), Handover.id.desc())
-    )
+    stmt = handover_lists.handovers_newest_first(viewer=current_user)
     page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     shown = shown_counts([h.id for h in page.items], current_user)
-    pending = db.session.scalar(
-        select(func.count()).select_from(
-            handover_requests.visible_requests(current_user)
-            .where(HandoverRequest.status == HandoverRequestStatus.PENDING)
-            .subquery()
-        )
-    )
+    pending = handover_lists.pending_request_count(viewer=current_user)
     return render_template(
         "handovers/index.html",
         page=page,
@@ -108,14 +74,14 @@ def index():
 @login_required
 def new():
     _require_hand_over()
-    owners = db.session.scalars(target_owners(current_user)).all()
+    owners = handover_lists.owners_to_hand_to(viewer=current_user)
     form = HandoverForm(owners=owners)
     if request.method == "POST":
         selection = _selection(request.form, SELECTION_PREFIX)
-        pending = _pending_request(form.request_id.data)
+        pending = handover_lists.pending_request(form.request_id.data, viewer=current_user)
     else:
         selection = _selection(request.args)
-        pending = _pending_request(request.args.get("request"))
+        pending = handover_lists.pending_request(request.args.get("request"), viewer=current_user)
         if pending is not None:
             selection = Selection(ids=[pending.customer_id])
             form.to_owner.data = pending.to_owner_id or 0
@@ -125,7 +91,7 @@ def new():
             form.to_owner.data = int(request.args["to"])
     result, status = None, 200
     if form.validate_on_submit():
-        to_owner = db.session.get(User, form.to_owner.data) if form.to_owner.data else None
+        to_owner = user_service.user_by_id(form.to_owner.data)
         options = HandoverOptions(
             open_opportunities=form.open_opportunities.data,
             pending_reminders=form.pending_reminders.data,
@@ -150,11 +116,8 @@ def new():
             status = 400
     elif form.is_submitted():
         status = 400
-    matching = search_customers(current_user, selection.filters)
-    if selection.ids:
-        matching = matching.where(Customer.id.in_(selection.ids))
     page = db.paginate(
-        matching.options(joinedload(Customer.owner)),
+        handover_lists.selected_customers(selection, viewer=current_user),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
     )
@@ -165,7 +128,7 @@ def new():
         selection_args=selection.filters.as_args(),
         prefix=SELECTION_PREFIX,
         page=page,
-        total=db.session.scalar(count_statement(matching)),
+        total=handover_lists.selected_customer_count(selection, viewer=current_user),
         owners=owners,
         result=result,
         pending=pending,
@@ -200,7 +163,7 @@ def _commit(form, selection, to_owner, options, pending):
     except IntegrityError:
         # The same form submitted twice at once: the other request handed over.
         db.session.rollback()
-        handover = db.session.scalar(select(Handover).where(Handover.token == form.token.data))
+        handover = handover_lists.handover_by_token(form.token.data)
         if handover is None:
             raise
     flash(
@@ -218,36 +181,14 @@ def _commit(form, selection, to_owner, options, pending):
 @login_required
 def show(handover_id: int):
     handover = _get_handover_or_404(handover_id)
-    rows = (
-        visible_customer_rows(handover, current_user)
-        .options(
-            joinedload(HandoverCustomer.customer).joinedload(Customer.owner),
-            joinedload(HandoverCustomer.from_owner),
-        )
-        .order_by(Customer.name, Customer.id)
-    )
+    rows = handover_lists.customer_rows_by_name(handover, viewer=current_user)
     page = db.paginate(rows, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     shown = shown_counts([handover.id], current_user)[handover.id]
     if not shown.visible:
         refuse(404, f"handover {handover_id} (no customer in scope)", current_user)
     # Whom a customer is with now is shown only while it is in the viewer's scope.
     owner_shown = in_scope_now([row.customer_id for row in page.items], current_user)
-    moved = visible_customer_rows(handover, current_user).with_only_columns(
-        HandoverCustomer.customer_id
-    )
-    related = db.session.scalars(
-        visible_handovers(current_user)
-        .where(
-            Handover.id != handover.id,
-            exists().where(
-                HandoverCustomer.handover_id == Handover.id,
-                HandoverCustomer.customer_id.in_(moved),
-            ),
-        )
-        .options(joinedload(Handover.to_owner), joinedload(Handover.actor))
-        .order_by(Handover.created_at, Handover.id)
-        .limit(50)
-    ).all()
+    related = handover_lists.related_handovers(handover, viewer=current_user)
     return render_template(
         "handovers/show.html",
         handover=handover,
@@ -305,14 +246,5 @@ def undo_handover(handover_id: int):
 def customer_history(customer_id: int):
     """The ownership history of one customer: every handover it was part of."""
     customer = get_customer_or_404(customer_id, current_user)
-    rows = db.session.scalars(
-        select(HandoverCustomer)
-        .where(HandoverCustomer.customer_id == customer.id)
-        .options(
-            joinedload(HandoverCustomer.handover).joinedload(Handover.to_owner),
-            joinedload(HandoverCustomer.handover).joinedload(Handover.actor),
-            joinedload(HandoverCustomer.from_owner),
-        )
-        .order_by(HandoverCustomer.id.desc())
-    ).all()
+    rows = handover_lists.ownership_history(customer)
     return render_template("handovers/customer_history.html", customer=customer, rows=rows)
