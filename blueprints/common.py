@@ -99,8 +99,11 @@ def _stale_save() -> StaleEdit:
     )
 
 
-def _commit(change: Callable[[], T]) -> tuple[T | None, DomainError | None]:
-    """Run one service call and commit once; on refusal roll back and return the error."""
+def commit_once(change: Callable[[], T]) -> tuple[T | None, DomainError | None]:
+    """Run one service call and commit once; on refusal roll back and return the error.
+
+    For a view that answers a refusal its own way (JSON); the others use `write`.
+    """
     try:
         result = change()
         db.session.commit()
@@ -133,7 +136,7 @@ def write(
     the other person saved. With `back` (a button without its own form page) a refusal is
     flashed and answered with a redirect there.
     """
-    result, error = _commit(change)
+    result, error = commit_once(change)
     if error is None:
         flash(done(result) if callable(done) else done, "success")
         return Outcome(response=redirect(to(result) if callable(to) else to), result=result)
@@ -151,7 +154,7 @@ def commit_change(change: Callable[[], T], form=None) -> T | None:
 
     Prefer `write`, which also flashes and redirects.
     """
-    result, error = _commit(change)
+    result, error = commit_once(change)
     if error is not None:
         if form is None:
             flash(str(error.message), "danger")
