@@ -11,16 +11,16 @@ from dataclasses import KW_ONLY, dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, func, literal, select, true, union_all
+from sqlalchemy import ColumnElement, Select, func, literal, select, true, union_all
 from sqlalchemy.orm import joinedload, load_only
 
 from crm.extensions import db
 from crm.i18n import today_in, user_zone
 from crm.permissions import customer_scope, owner_scope
-from crm.scheduler import last_tick
 from crm.services import metrics
 from crm.services.cadence import silent_rule
 from crm.services.customer_search import CustomerFilters, count_statement, search_customers
+from crm.services.scheduler_state import last_tick
 from models import (
     Customer,
     MessageStatus,
@@ -287,48 +287,73 @@ def _opportunity_figures(rows: dict[int, ManagerRow], p: Periods) -> None:
     """Open pipeline, this quarter's closes and this month's new opportunities per owner.
 
     Three parts in one UNION ALL, each read through its own index (status, closed_at,
-    created_at) rather than one pass over every opportunity the owners ever had.
+    created_at) rather than one pass over every opportunity the owners ever had. Every
+    part has the same labelled columns (a UNION's columns are its first part's); each
+    fills its own figures and 0 for the others'.
     """
     owned = _owned_by(Opportunity.owner_id, list(rows))
-    zero = literal(0)
     won_month = (Opportunity.status == WON) & p.month.contains(Opportunity.closed_at)
     won_quarter = Opportunity.status == WON
     lost_quarter = Opportunity.status == LOST
-    open_part = select(
-        literal("open"),
-        Opportunity.owner_id,
-        func.count(),
-        metrics.amount_sum(),
-        metrics.weighted_sum(),
-        zero,
-        zero,
-    ).where(owned, Opportunity.status == OPEN)
-    closed_part = select(  # the month lies within its quarter
-        literal("closed"),
-        Opportunity.owner_id,
-        metrics.count_where(won_month),
-        metrics.amount_sum(won_month),
-        metrics.count_where(won_quarter),
-        metrics.amount_sum(won_quarter),
-        metrics.count_where(lost_quarter),
-    ).where(owned, p.quarter.contains(Opportunity.closed_at))
-    new_part = select(
-        literal("new"), Opportunity.owner_id, func.count(), zero, zero, zero, zero
-    ).where(owned, p.month.contains(Opportunity.created_at))
-    parts = [part.group_by(Opportunity.owner_id) for part in (open_part, closed_part, new_part)]
-    for kind, owner_id, a, b, c, d, e in db.session.execute(union_all(*parts)):
-        row = rows.get(owner_id)
+
+    def part(kind: str, where: ColumnElement[bool], **figures) -> Select:
+        return (
+            select(
+                literal(kind).label("kind"),
+                Opportunity.owner_id.label("owner_id"),
+                *(figures.get(name, literal(0)).label(name) for name in OPPORTUNITY_FIGURES),
+            )
+            .where(owned, where)
+            .group_by(Opportunity.owner_id)
+        )
+
+    open_part = part(
+        "open",
+        Opportunity.status == OPEN,
+        open_count=func.count(),
+        open_amount=metrics.amount_sum(),
+        open_weighted=metrics.weighted_sum(),
+    )
+    closed_part = part(  # the month lies within its quarter
+        "closed",
+        p.quarter.contains(Opportunity.closed_at),
+        won_month_count=metrics.count_where(won_month),
+        won_month=metrics.amount_sum(won_month),
+        won_quarter_count=metrics.count_where(won_quarter),
+        won_quarter=metrics.amount_sum(won_quarter),
+        lost_quarter_count=metrics.count_where(lost_quarter),
+    )
+    new_part = part("new", p.month.contains(Opportunity.created_at), new_month=func.count())
+    for figures in db.session.execute(union_all(open_part, closed_part, new_part)):
+        row = rows.get(figures.owner_id)
         if row is None:
             continue
-        if kind == "open":
-            row.open_count, row.open_amount = int(a), metrics.money(b)
-            row.open_weighted = metrics.weighted(c)
-        elif kind == "closed":
-            row.won_month_count, row.won_month = int(a), metrics.money(b)
-            row.won_quarter_count, row.won_quarter = int(c), metrics.money(d)
-            row.lost_quarter_count = int(e)
+        if figures.kind == "open":
+            row.open_count = int(figures.open_count)
+            row.open_amount = metrics.money(figures.open_amount)
+            row.open_weighted = metrics.weighted(figures.open_weighted)
+        elif figures.kind == "closed":
+            row.won_month_count = int(figures.won_month_count)
+            row.won_month = metrics.money(figures.won_month)
+            row.won_quarter_count = int(figures.won_quarter_count)
+            row.won_quarter = metrics.money(figures.won_quarter)
+            row.lost_quarter_count = int(figures.lost_quarter_count)
         else:
-            row.new_month = int(a)
+            row.new_month = int(figures.new_month)
+
+
+# The columns of _opportunity_figures' union, named as the ManagerRow fields they fill.
+OPPORTUNITY_FIGURES = (
+    "open_count",
+    "open_amount",
+    "open_weighted",
+    "won_month_count",
+    "won_month",
+    "won_quarter_count",
+    "won_quarter",
+    "lost_quarter_count",
+    "new_month",
+)
 
 
 # A manager's day -------------------------------------------------------------

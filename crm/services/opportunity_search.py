@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from crm.extensions import db
 from crm.i18n import local_midnight_utc, user_zone
-from crm.permissions import customer_scope, led_team_ids, owner_scope
+from crm.permissions import customer_scope, led_team_ids, owner_scope, visible_customers
 from crm.services.identity import is_record_id
 from crm.services.stages import all_stages, needs_discovery_position
 from models import (
@@ -366,16 +366,16 @@ def board_cards(
         raise ValueError("a board column shows at least one card")  # its totals ride on it
     ranked = _ranked_in_columns(user, filters)
     stmt = (
-        select(  # BoardCard's fields in order, then the flag and the column's sums
-            Opportunity.id,
-            Opportunity.title,
-            Opportunity.stage_id,
-            Opportunity.status,
-            Opportunity.amount,
-            Opportunity.expected_close,
-            Customer.name,
-            User.display_name,  # the owner's
-            missing_decision_maker(),
+        select(  # labelled as BoardCard's fields, then the column's sums
+            Opportunity.id.label("id"),
+            Opportunity.title.label("title"),
+            Opportunity.stage_id.label("stage_id"),
+            Opportunity.status.label("status"),
+            Opportunity.amount.label("amount"),
+            Opportunity.expected_close.label("expected_close"),
+            Customer.name.label("customer_name"),
+            User.display_name.label("owner_name"),
+            missing_decision_maker().label("flagged"),
             ranked.c.count,
             ranked.c.total,
             ranked.c.product,
@@ -388,14 +388,24 @@ def board_cards(
         .order_by(Opportunity.stage_id, ranked.c.rank)
     )
     cards, totals = [], {}
-    for *shown, flagged, count, total, product in db.session.execute(stmt):
-        card = BoardCard(*shown, flagged=bool(flagged))
+    for row in db.session.execute(stmt):
+        card = BoardCard(
+            id=row.id,
+            title=row.title,
+            stage_id=row.stage_id,
+            status=row.status,
+            amount=row.amount,
+            expected_close=row.expected_close,
+            customer_name=row.customer_name,
+            owner_name=row.owner_name,
+            flagged=bool(row.flagged),
+        )
         cards.append(card)
         if card.stage_id not in totals:  # every row of a column carries the same sums
             totals[card.stage_id] = (
-                count,
-                Decimal(str(total or 0)).quantize(CENT, ROUND_HALF_UP),
-                weighted(product),
+                row.count,
+                Decimal(str(row.total or 0)).quantize(CENT, ROUND_HALF_UP),
+                weighted(row.product),
             )
     return cards, totals
 
@@ -425,3 +435,11 @@ def board(
         if in_phase:
             phases.append(BoardPhase(phase, in_phase))
     return phases
+
+
+def customers_to_open_for(text: str, *, viewer: User) -> list[Customer]:
+    """The viewer's customers in scope whose name contains the text, by name (20 at most)."""
+    stmt = visible_customers(viewer).order_by(Customer.name, Customer.id).limit(20)
+    if text:
+        stmt = stmt.where(Customer.name.like(f"%{text}%"))
+    return list(db.session.scalars(stmt))
