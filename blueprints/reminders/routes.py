@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from blueprints.common import confirm_or_ask
-from blueprints.common import show_error as _show_error
+from blueprints.common import confirm_or_ask, write
 from blueprints.outbox_admin.labels import STATUS_BADGES, STATUS_LABELS
 from blueprints.reminders import bp
 from blueprints.reminders.forms import (
@@ -25,13 +23,11 @@ from blueprints.reminders.row_texts import follow_up_actions
 from crm.auth import safe_next_url
 from crm.extensions import db
 from crm.i18n import user_zone
-from crm.permissions import customer_scope, get_customer_or_404, owner_scope, refuse
+from crm.permissions import get_customer_or_404, refuse
+from crm.services import customer_hub, customer_picker
 from crm.services import reminders as reminder_service
-from crm.services.errors import DomainError, StaleEdit
+from crm.services import users as user_service
 from models import (
-    Customer,
-    Opportunity,
-    OpportunityStatus,
     Reminder,
     User,
     VisitKind,
@@ -84,9 +80,7 @@ def _whose_list() -> User:
     owner_id = request.args.get("owner", type=int)
     if not owner_id or owner_id == current_user.id:
         return current_user
-    owner = db.session.scalar(
-        select(User).where(User.id == owner_id, owner_scope(current_user, User.id))
-    )
+    owner = user_service.person_in_scope(owner_id, viewer=current_user)
     if owner is None:
         refuse(404, f"follow-ups of user {owner_id}", current_user)
     return owner
@@ -96,13 +90,7 @@ def _switchable_owners() -> list[User]:
     """Whose lists a supervisor (their team) or an admin (everybody) may open."""
     if current_user.is_manager:
         return []
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(User.active.is_(True), owner_scope(current_user, User.id))
-            .order_by(User.display_name, User.id)
-        )
-    )
+    return user_service.people_in_scope(viewer=current_user, active_only=True)
 
 
 @bp.route("/")
@@ -142,14 +130,7 @@ def _pick_customer():
     q = (request.args.get("q") or "").strip()[:100]
     matches = []
     if q:
-        matches = list(
-            db.session.scalars(
-                select(Customer)
-                .where(customer_scope(current_user), Customer.name.contains(q, autoescape=True))
-                .order_by(Customer.name, Customer.id)
-                .limit(MATCH_LIMIT)
-            )
-        )
+        matches = customer_picker.customers_matching(q, viewer=current_user, limit=MATCH_LIMIT)
     return render_template("reminders/pick.html", q=q, matches=matches)
 
 
@@ -160,40 +141,30 @@ def new():
     if not customer_id:
         return _pick_customer()
     customer = get_customer_or_404(customer_id, current_user)
-    opportunities = list(
-        db.session.scalars(
-            select(Opportunity)
-            .where(
-                Opportunity.customer_id == customer.id,
-                Opportunity.status == OpportunityStatus.OPEN,
-            )
-            .order_by(Opportunity.title, Opportunity.id)
-        )
-    )
+    opportunities = customer_hub.opportunity_choices(customer)
     form = ReminderForm(opportunities=opportunities)
     if not form.is_submitted():
         wanted = request.args.get("opportunity_id", type=int)
         form.opportunity_id.data = wanted if wanted in {o.id for o in opportunities} else 0
     if form.validate_on_submit():
-        try:
-            reminder = reminder_service.create_reminder(
+        outcome = write(
+            lambda: reminder_service.create_reminder(
                 customer,
                 actor=current_user,
                 due_on=form.due_on.data,
                 due_time=form.due_time.data,
                 note=form.note.data,
                 opportunity=form.opportunity_id.data or None,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("The follow-up for %(name)s is set.", name=customer.name), "success")
-            return redirect(
+            ),
+            done=_("The follow-up for %(name)s is set.", name=customer.name),
+            to=lambda reminder: (
                 safe_next_url(request.args.get("next"))
                 or url_for("reminders.show", reminder_id=reminder.id)
-            )
+            ),
+            form=form,
+        )
+        if outcome.response:
+            return outcome.response
     return render_template(
         "reminders/new.html", form=form, customer=customer, owner=customer.owner
     ), 400 if form.errors else 200
@@ -256,21 +227,20 @@ def _act(reminder_id: int, form, change, done_message):
     reminder = _reminder_or_404(reminder_id)
     if not form.validate_on_submit():
         return _show_page(reminder, failed=form), 400
-    try:
-        change(reminder, form)
-    except StaleEdit as error:
-        db.session.rollback()
-        flash(str(error.message), "warning")
-        return _show_page(_reminder_or_404(reminder_id), failed=form, stale=True), 409
-    except DomainError as error:
-        db.session.rollback()
-        _show_error(form, error)
-        return _show_page(_reminder_or_404(reminder_id), failed=form), 400
-    db.session.commit()
-    flash(done_message(reminder, form), "success")
-    return redirect(
-        safe_next_url(form.next.data) or url_for("reminders.show", reminder_id=reminder.id)
+    outcome = write(
+        lambda: change(reminder, form),
+        done=lambda result: done_message(reminder, form),
+        to=lambda result: (
+            safe_next_url(form.next.data) or url_for("reminders.show", reminder_id=reminder.id)
+        ),
+        form=form,
     )
+    if outcome.response:
+        return outcome.response
+    if outcome.stale:
+        flash(str(outcome.stale.message), "warning")
+    reloaded = _reminder_or_404(reminder_id)
+    return _show_page(reloaded, failed=form, stale=bool(outcome.stale)), outcome.status
 
 
 @bp.route("/<int:reminder_id>/done", methods=["POST"])

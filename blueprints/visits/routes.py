@@ -5,34 +5,32 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.routing import BuildError
 
 from blueprints.admin.forms import ConfirmForm
-from blueprints.common import confirm_or_ask
-from blueprints.common import show_error as _show_error
+from blueprints.common import confirm_or_ask, write
 from blueprints.visits import bp
 from blueprints.visits.forms import FIELD_LABELS, VisitForm, local_parts
 from crm.extensions import db
 from crm.i18n import today_in, user_zone
 from crm.labels import label
-from crm.permissions import customer_scope, get_customer_or_404, owner_scope, refuse
+from crm.permissions import get_customer_or_404, refuse
+from crm.services import customer_hub, customer_picker, work_log
 from crm.services import reminders as reminder_service
+from crm.services import teams as team_service
+from crm.services import users as user_service
 from crm.services import visits as visit_service
-from crm.services import work_log
-from crm.services.errors import DomainError, StaleEdit
 from crm.services.work_log import iso_week, week_monday
 from crm.templating import local_date, local_datetime, ui_language
 from models import (
     Contact,
     Customer,
     Opportunity,
-    OpportunityStatus,
     Team,
     User,
     Visit,
@@ -59,29 +57,14 @@ def _visit_or_404(visit_id: int) -> Visit:
 
 def _contact_choices(customer: Customer, visit: Visit | None = None) -> list[Contact]:
     """The customer's active contacts, plus any (since departed) already on the visit."""
-    met = [c.id for c in visit.contacts] if visit else []
-    return list(
-        db.session.scalars(
-            select(Contact)
-            .where(Contact.customer_id == customer.id, or_(Contact.active, Contact.id.in_(met)))
-            .order_by(Contact.name, Contact.id)
-        )
+    return customer_hub.contact_choices(
+        customer, also=[c.id for c in visit.contacts] if visit else []
     )
 
 
 def _opportunity_choices(customer: Customer, visit: Visit | None = None) -> list[Opportunity]:
     """The customer's open opportunities, plus the one the visit is already linked to."""
-    linked = visit.opportunity_id if visit else None
-    return list(
-        db.session.scalars(
-            select(Opportunity)
-            .where(
-                Opportunity.customer_id == customer.id,
-                or_(Opportunity.status == OpportunityStatus.OPEN, Opportunity.id == linked),
-            )
-            .order_by(Opportunity.title, Opportunity.id)
-        )
-    )
+    return customer_hub.opportunity_choices(customer, also=visit.opportunity_id if visit else None)
 
 
 def _opportunity_url(opportunity: Opportunity | None) -> str | None:
@@ -102,31 +85,16 @@ def _pick_customer():
     q = (request.args.get("q") or "").strip()[:100]
     matches = []
     if q:
-        matches = list(
-            db.session.scalars(
-                select(Customer)
-                .where(customer_scope(current_user), Customer.name.contains(q, autoescape=True))
-                .order_by(Customer.name, Customer.id)
-                .limit(MATCH_LIMIT)
-            )
-        )
+        matches = customer_picker.customers_matching(q, viewer=current_user, limit=MATCH_LIMIT)
         exact = [c for c in matches if c.name == q]
         if len(exact) == 1:
             return redirect(url_for("visits.new", customer_id=exact[0].id))
-    names = db.session.scalars(
-        select(Customer.name)
-        .where(customer_scope(current_user))
-        .order_by(Customer.name)
-        .limit(PICK_LIMIT)
-    )
-    own = db.session.execute(
-        select(Customer.id, Customer.name)
-        .where(Customer.owner_id == current_user.id)
-        .order_by(Customer.name, Customer.id)
-        .limit(PICK_LIMIT)
-    )
     return render_template(
-        "visits/pick.html", q=q, matches=matches, names=list(names), own=list(own)
+        "visits/pick.html",
+        q=q,
+        matches=matches,
+        names=customer_picker.customer_names(viewer=current_user, limit=PICK_LIMIT),
+        own=customer_picker.own_customers(viewer=current_user, limit=PICK_LIMIT),
     )
 
 
@@ -148,15 +116,16 @@ def new():
         wanted = request.args.get("opportunity_id", type=int)
         form.opportunity_id.data = wanted if wanted in {o.id for o in opportunities} else 0
     if form.validate_on_submit():
-        try:
-            visit = visit_service.log_visit(customer, actor=current_user, **form.visit_fields(zone))
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("The visit to %(name)s is logged.", name=customer.name), "success")
-            return redirect(url_for("visits.show", visit_id=visit.id))
+        outcome = write(
+            lambda: visit_service.log_visit(
+                customer, actor=current_user, **form.visit_fields(zone)
+            ),
+            done=_("The visit to %(name)s is logged.", name=customer.name),
+            to=lambda visit: url_for("visits.show", visit_id=visit.id),
+            form=form,
+        )
+        if outcome.response:
+            return outcome.response
     return render_template(
         "visits/form.html", form=form, customer=customer, visit=None, current=None
     ), 400 if form.errors else 200
@@ -215,22 +184,20 @@ def edit(visit_id: int):
         form.version.data = visit.version
     current = None
     if form.validate_on_submit():
-        try:
-            visit_service.update_visit(
+        outcome = write(
+            lambda: visit_service.update_visit(
                 visit, actor=current_user, version=form.version.data, **form.visit_fields(zone)
-            )
-        except StaleEdit:
-            db.session.rollback()
+            ),
+            done=_("The visit is saved."),
+            to=url_for("visits.show", visit_id=visit.id),
+            form=form,
+        )
+        if outcome.response:
+            return outcome.response
+        if outcome.stale:
             current = _current_rows(visit)
             # Saving again now deliberately replaces what the other person saved.
             form.version.data = visit.version
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("The visit is saved."), "success")
-            return redirect(url_for("visits.show", visit_id=visit.id))
     status = 409 if current else 400 if form.errors else 200
     return render_template(
         "visits/form.html", form=form, customer=customer, visit=visit, current=current
@@ -247,16 +214,12 @@ def delete(visit_id: int):
         back=url_for("visits.show", visit_id=visit.id),
     )
     week = iso_week(week_monday(None, user_zone(current_user), visit.occurred_at))
-    customer_name = visit.customer.name
-    try:
-        visit_service.delete_visit(visit, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "danger")
-        return redirect(url_for("visits.show", visit_id=visit_id))
-    db.session.commit()
-    flash(_("The visit to %(name)s is deleted.", name=customer_name), "success")
-    return redirect(url_for("visits.index", week=week))
+    return write(
+        lambda: visit_service.delete_visit(visit, actor=current_user),
+        done=_("The visit to %(name)s is deleted.", name=visit.customer.name),
+        to=url_for("visits.index", week=week),
+        back=url_for("visits.show", visit_id=visit_id),
+    ).response
 
 
 # The work log ---------------------------------------------------------------
@@ -266,16 +229,10 @@ def _people_and_teams() -> tuple[list[User], list[Team]]:
     """Whose work logs the current user may filter by, and (admins) which teams."""
     if current_user.is_manager:
         return [], []
-    people = list(
-        db.session.scalars(
-            select(User)
-            .where(owner_scope(current_user, User.id))
-            .order_by(User.display_name, User.id)
-        )
-    )
+    people = user_service.people_in_scope(viewer=current_user)
     teams = []
     if current_user.is_admin:
-        teams = list(db.session.scalars(select(Team).order_by(Team.name)))
+        teams = team_service.teams_by_name()
     return people, teams
 
 

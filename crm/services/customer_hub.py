@@ -1,4 +1,5 @@
-"""What the customer page gathers about one customer: its opportunities and pending follow-ups.
+"""What the customer's pages gather about one customer: its opportunities, pending
+follow-ups, and the contacts and opportunities its forms offer.
 
 Each list is one query (relations eager-loaded, at most `limit` rows and one more to
 know there are more), so the customer page's statements do not grow with its rows.
@@ -10,13 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from sqlalchemy import case
+from sqlalchemy import case, or_, select
 from sqlalchemy.orm import joinedload
 
 from crm.extensions import db
 from crm.permissions import visible_opportunities
 from crm.services.reminders import visible_reminders
-from models import Customer, Opportunity, OpportunityStatus, Reminder, ReminderStatus, User
+from models import (
+    Contact,
+    Customer,
+    Opportunity,
+    OpportunityStatus,
+    Reminder,
+    ReminderStatus,
+    User,
+)
 
 # The customer page shows this many of each; the rest are a link away.
 HUB_LIMIT = 10
@@ -71,4 +80,31 @@ def customer_follow_ups(
         .where(Reminder.customer_id == customer.id, Reminder.status == ReminderStatus.PENDING)
         .order_by(Reminder.due_at, Reminder.id),
         limit,
+    )
+
+
+def contact_choices(customer: Customer, *, also: list[int] | None = None) -> list[Contact]:
+    """The customer's active contacts, plus those with ids in `also` (since departed), by name."""
+    return list(
+        db.session.scalars(
+            select(Contact)
+            .where(
+                Contact.customer_id == customer.id, or_(Contact.active, Contact.id.in_(also or []))
+            )
+            .order_by(Contact.name, Contact.id)
+        )
+    )
+
+
+def opportunity_choices(customer: Customer, *, also: int | None = None) -> list[Opportunity]:
+    """The customer's open opportunities, plus the one with id `also` (already linked), by title."""
+    shown = Opportunity.status == OpportunityStatus.OPEN
+    if also is not None:
+        shown = or_(shown, Opportunity.id == also)
+    return list(
+        db.session.scalars(
+            select(Opportunity)
+            .where(Opportunity.customer_id == customer.id, shown)
+            .order_by(Opportunity.title, Opportunity.id)
+        )
     )

@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.extensions import db
 from crm.i18n import is_valid_timezone
+from crm.permissions import owner_scope
 from crm.services.errors import DomainError, NotAllowed
 from models import Customer, Level, Role, Team, User
 
@@ -247,3 +248,16 @@ def user_by_id(user_id: int | None) -> User | None:
 def active_users() -> list[User]:
     """Every account that may still sign in."""
     return list(db.session.scalars(select(User).where(User.active)))
+
+
+def people_in_scope(*, viewer: User, active_only: bool = False) -> list[User]:
+    """The people whose work the viewer may see (a supervisor's team, everybody for an admin)."""
+    stmt = select(User).where(owner_scope(viewer, User.id))
+    if active_only:
+        stmt = stmt.where(User.active.is_(True))
+    return list(db.session.scalars(stmt.order_by(User.display_name, User.id)))
+
+
+def person_in_scope(user_id: int, *, viewer: User) -> User | None:
+    """The account with this id if its work is in the viewer's scope, else None."""
+    return db.session.scalar(select(User).where(User.id == user_id, owner_scope(viewer, User.id)))
