@@ -19,10 +19,9 @@ from crm.delivery import DeliveryReport, deliver_due
 from crm.extensions import db
 from crm.mail import transport_from_config
 from crm.services import notifications, snapshots
-from crm.services.scheduler_state import scheduler_states, state_row
+from crm.services.scheduler_state import TICK_JOB_ID, record_heartbeat
 from models.base import utcnow
 
-TICK_JOB_ID = "crm-tick"
 log = logging.getLogger("crm.scheduler")
 
 
@@ -62,18 +61,6 @@ def tick(now: datetime | None = None) -> DeliveryReport:
         report.failed,
     )
     return report
-
-
-def record_heartbeat(now: datetime, **info) -> None:
-    """When the tick ran and what it wrote (the counts of rows actually written)."""
-    state = state_row(TICK_JOB_ID)
-    state.last_run_at = now
-    state.info = info
-
-
-def last_tick() -> datetime | None:
-    state = scheduler_states().get(TICK_JOB_ID)
-    return state.last_run_at if state else None
 
 
 def run_snapshot(app: Flask) -> None:

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.scheduler import record_heartbeat, tick
+from crm.scheduler import tick
+from crm.services.scheduler_state import record_heartbeat
 from models import MessageKind, MessageStatus, OutboxMessage
 from tests.smtp import SMTPServer
 

@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.scheduler import last_tick, tick
+from crm.scheduler import tick
 from crm.services import outbox
+from crm.services.scheduler_state import last_tick
 from models import MessageStatus, OutboxMessage, ReminderStatus
 from tests.smtp import SMTPServer
 

@@ -64,7 +64,7 @@ def _scheduler_health() -> dict:
     """
     from datetime import timedelta
 
-    from crm.scheduler import last_tick
+    from crm.services.scheduler_state import last_tick
     from models.base import utcnow
 
     last = last_tick()

@@ -35,10 +35,10 @@ from crm.extensions import db
 from crm.i18n import user_zone
 from crm.mail import eml_name
 from crm.permissions import admin_required
-from crm.scheduler import last_tick
 from crm.services import outbox, outbox_filter
 from crm.services.errors import DomainError
 from crm.services.outbox_filter import OutboxFilter
+from crm.services.scheduler_state import last_tick
 from models import MessageKind, MessageStatus, OutboxMessage
 from models.base import utcnow
 

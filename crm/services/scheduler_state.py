@@ -1,10 +1,13 @@
 """The scheduler's bookkeeping rows (its heartbeat, the stage snapshot), read together.
 
 A handful of rows: one read per page view answers every question about them (the
-admin's home asks for both the last tick and the snapshot).
+admin's home asks for both the last tick and the snapshot). The scheduler process
+writes them (crm/scheduler.py); pages read them from here without loading APScheduler.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -13,6 +16,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from crm.extensions import db
 from crm.request_cache import per_request
 from models import SchedulerState
+
+# The row of the scheduler's minute job: when it last ran and what it wrote.
+TICK_JOB_ID = "crm-tick"
 
 
 def scheduler_states() -> dict[str, SchedulerState]:
@@ -40,3 +46,15 @@ def state_row(name: str) -> SchedulerState:
         .where(SchedulerState.name == name)
         .execution_options(populate_existing=True)
     ).one()
+
+
+def record_heartbeat(now: datetime, **info) -> None:
+    """When the tick ran and what it wrote (the counts of rows actually written)."""
+    state = state_row(TICK_JOB_ID)
+    state.last_run_at = now
+    state.info = info
+
+
+def last_tick() -> datetime | None:
+    state = scheduler_states().get(TICK_JOB_ID)
+    return state.last_run_at if state else None
