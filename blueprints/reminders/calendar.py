@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from hashlib import sha256
 
-from flask import Response, abort, flash, redirect, request, session, url_for
+from flask import Response, abort, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from blueprints.admin.forms import ConfirmForm
-from blueprints.common import confirm_or_ask
+from blueprints.common import confirm_or_ask, write
 from blueprints.reminders import calendar_bp
 from crm.emails import external_url
-from crm.extensions import db, limiter
+from crm.extensions import limiter
 from crm.services import calendar
 
 # Shown once on the account page right after the link is made, then forgotten.
@@ -51,14 +51,20 @@ def make_link():
         )
     elif not ConfirmForm().validate_on_submit():
         abort(400)
-    token = calendar.make_calendar_token(current_user, actor=current_user)
-    db.session.commit()
-    session[SESSION_KEY] = external_url("calendar.feed", token=token)
     if had_one:
-        flash(_("A new calendar link is made; the old one no longer works."), "success")
+        done = _("A new calendar link is made; the old one no longer works.")
     else:
-        flash(_("Your calendar link is made."), "success")
-    return redirect(url_for("auth.account") + "#calendar")
+        done = _("Your calendar link is made.")
+    account = url_for("auth.account") + "#calendar"
+    outcome = write(
+        lambda: calendar.make_calendar_token(current_user, actor=current_user),
+        done=done,
+        to=account,
+        back=account,
+    )
+    if outcome.error is None:
+        session[SESSION_KEY] = external_url("calendar.feed", token=outcome.result)
+    return outcome.response
 
 
 @calendar_bp.route("/account/calendar/revoke", methods=["POST"])
@@ -68,8 +74,13 @@ def revoke_link():
         _("Switch off your calendar link? Calendars that read it stop updating."),
         button=_("Revoke"),
     )
-    calendar.revoke_calendar_token(current_user, actor=current_user)
-    db.session.commit()
-    session.pop(SESSION_KEY, None)
-    flash(_("Your calendar link is switched off."), "success")
-    return redirect(url_for("auth.account") + "#calendar")
+    account = url_for("auth.account") + "#calendar"
+    outcome = write(
+        lambda: calendar.revoke_calendar_token(current_user, actor=current_user),
+        done=_("Your calendar link is switched off."),
+        to=account,
+        back=account,
+    )
+    if outcome.error is None:
+        session.pop(SESSION_KEY, None)
+    return outcome.response
