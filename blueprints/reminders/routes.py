@@ -24,7 +24,7 @@ from crm.auth import safe_next_url
 from crm.extensions import db
 from crm.i18n import user_zone
 from crm.permissions import get_customer_or_404, refuse
-from crm.services import customer_hub, customer_picker
+from crm.services import customer_hub, customer_picker, follow_up_completion
 from crm.services import reminders as reminder_service
 from crm.services import users as user_service
 from models import (
@@ -248,7 +248,7 @@ def _act(reminder_id: int, form, change, done_message):
 def done(reminder_id: int):
     def change(reminder, form):
         if form.log_visit.data:
-            reminder_service.complete_with_visit(
+            follow_up_completion.complete_with_visit(
                 reminder,
                 actor=current_user,
                 version=form.version.data,

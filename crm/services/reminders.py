@@ -34,7 +34,6 @@ from models import (
     ReminderStatus,
     User,
     Visit,
-    VisitKind,
 )
 from models.base import utcnow
 
@@ -472,38 +471,6 @@ def complete(reminder: Reminder, *, actor: User, version: int | str | None) -> R
 def dismiss(reminder: Reminder, *, actor: User, version: int | str | None) -> Reminder:
     """Drop a follow-up that is no longer needed; its queued email is not sent."""
     return _close(reminder, ReminderStatus.DISMISSED, actor, version)
-
-
-def complete_with_visit(
-    reminder: Reminder,
-    *,
-    actor: User,
-    version: int | str | None,
-    kind: VisitKind | str,
-    outcome: str | None,
-    follow_up_on: date | None = None,
-    now: datetime | None = None,
-) -> Visit:
-    """Mark a follow-up done and log the visit it was about, together or not at all.
-
-    The caller commits once; any DomainError leaves both undone after its rollback.
-    """
-    # Imported here: the visits service imports this module to schedule follow-ups.
-    from crm.services import visits
-
-    # The customer's lock before the follow-up's row: a handover takes them in that order.
-    lock_customer_for_write(reminder.customer_id, actor=actor)
-    complete(reminder, actor=actor, version=version)
-    return visits.log_visit(
-        reminder.customer,
-        actor=actor,
-        occurred_at=now or utcnow(),
-        kind=kind,
-        opportunity=reminder.opportunity,
-        purpose=reminder.note,
-        outcome=outcome,
-        follow_up_on=follow_up_on,
-    )
 
 
 def email_history(reminder: Reminder) -> list[OutboxMessage]:
