@@ -99,7 +99,12 @@ def test_deactivation_is_refused_while_the_user_owns_customers(admin_client, org
 
 
 def test_deactivate_and_reactivate(admin_client, org):
-    assert admin_client.post(f"/admin/users/{org['m2'].id}/deactivate", data={"confirmed": "1"}).status_code == 302
+    assert (
+        admin_client.post(
+            f"/admin/users/{org['m2'].id}/deactivate", data={"confirmed": "1"}
+        ).status_code
+        == 302
+    )
     db.session.refresh(org["m2"])
     assert not org["m2"].active
     assert admin_client.post(f"/admin/users/{org['m2'].id}/reactivate").status_code == 302

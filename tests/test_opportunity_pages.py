@@ -464,7 +464,13 @@ def test_contacts_and_competitors_through_the_page(
     assert f'id="opportunity-contact-{boss.id}"' in html and "Primary" in html
     assert f'id="opportunity-competitor-{rival.id}"' in html and "9折" in html
 
-    client.post(f"/opportunities/{opened.id}/contacts/remove", data={"contact_id": boss.id, "confirmed": "1"})
-    client.post(f"/opportunities/{opened.id}/competitors/remove", data={"competitor_id": rival.id, "confirmed": "1"})
+    client.post(
+        f"/opportunities/{opened.id}/contacts/remove",
+        data={"contact_id": boss.id, "confirmed": "1"},
+    )
+    client.post(
+        f"/opportunities/{opened.id}/competitors/remove",
+        data={"competitor_id": rival.id, "confirmed": "1"},
+    )
     db.session.refresh(opened)
     assert (opened.contacts, opened.competitors) == ([], [])

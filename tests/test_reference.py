@@ -200,7 +200,12 @@ def test_retiring_a_competitor_in_use_keeps_its_profiles(
     bank = make_competitor("Old Bank")
     profile = make_profile(customer, bank)
 
-    assert admin_client.post(f"/admin/competitors/{bank.id}/retire", data={"confirmed": "1"}).status_code == 302
+    assert (
+        admin_client.post(
+            f"/admin/competitors/{bank.id}/retire", data={"confirmed": "1"}
+        ).status_code
+        == 302
+    )
     db.session.refresh(bank)
     assert not bank.active
     assert db.session.get(CompetitorProfile, profile.id) is not None
@@ -221,9 +226,12 @@ def test_retiring_a_competitor_in_use_keeps_its_profiles(
 
 def test_an_unused_competitor_can_be_deleted(admin_client, make_competitor):
     competitor = make_competitor()
-    assert admin_client.post(
-        f"/admin/competitors/{competitor.id}/delete", data={"confirmed": "1"}
-    ).status_code == 302
+    assert (
+        admin_client.post(
+            f"/admin/competitors/{competitor.id}/delete", data={"confirmed": "1"}
+        ).status_code
+        == 302
+    )
     assert db.session.get(Competitor, competitor.id) is None
     entry = db.session.scalar(
         select(AuditEntry).where(

@@ -181,7 +181,9 @@ def test_deleting_a_stage_in_use_shows_why_and_keeps_it(
     assert 'id="delete-{}"'.format(stages["Proposal"].id) not in page
 
     response = client.post(
-        f"/admin/stages/{stages['Proposal'].id}/delete", data={"confirmed": "1"}, follow_redirects=True
+        f"/admin/stages/{stages['Proposal'].id}/delete",
+        data={"confirmed": "1"},
+        follow_redirects=True,
     )
 
     assert "only retired" in response.get_data(as_text=True)
