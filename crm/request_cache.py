@@ -1,8 +1,14 @@
-"""Reference data read once per page view: a page builds several queries from it.
+"""Per-request caching: values read once per page view, kept on `flask.g`.
 
-Cached on the request's WSGI environ, not on `g`: tests keep one app context over
-many requests. Only GET requests cache; a POST may change the very rows (stages,
-cadences, teams) and then read them back.
+A page builds several queries from the same reference data (stages, cadences, the
+team's member ids) and prints hundreds of rows through the same URL and number
+patterns; `per_request` works each out once. `g` lives as long as the app context,
+which Flask opens for each request, so nothing is kept from one request, user or
+language to the next. (The tests keep one app context open over many requests; their
+client pops CACHE_KEY from `g` before each request, as it pops Flask-Login's user.)
+
+Only GET requests cache: a POST may change the very rows (stages, cadences, teams)
+and then read them back. Outside a request (CLI, scheduler) nothing is cached.
 """
 
 from __future__ import annotations
@@ -10,18 +16,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 
 T = TypeVar("T")
 
+CACHE_KEY = "_crm_request_cache"
+
 
 def per_request(key: str, load: Callable[[], T]) -> T:
+    """load(), once per GET request for each key."""
     if not has_request_context():
         return load()
-    environ = request.environ  # one proxy lookup: this runs for every row of a list
-    if environ["REQUEST_METHOD"] != "GET":
-        return load()
-    cache = environ.setdefault("crm.cache", {})
+    cache = g.get(CACHE_KEY)  # made only by a GET (this runs for every row of a list)
+    if cache is None:
+        if request.method != "GET":
+            return load()
+        cache = {}
+        setattr(g, CACHE_KEY, cache)
     if key not in cache:
         cache[key] = load()
     return cache[key]

@@ -17,7 +17,7 @@ from flask_login.utils import _create_identifier
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from crm import create_app
+from crm import create_app, request_cache
 from crm.auth import SIGN_IN_KEY
 from crm.extensions import db, limiter
 from crm.services.seed import seed_reference_data
@@ -119,6 +119,7 @@ class RequestClient(FlaskClient):
         g.pop("_login_user", None)
         g.pop("_flask_babel", None)  # Flask-Babel's per-context language and zone, likewise
         g.pop("csrf_token", None)  # Flask-WTF's token of the last request's session, likewise
+        g.pop(request_cache.CACHE_KEY, None)  # the app's per-request cache, likewise
         return super().open(*args, **kwargs)
 
 
