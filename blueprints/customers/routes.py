@@ -8,7 +8,6 @@ from flask import current_app, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, load_only, selectinload
 from werkzeug.routing import BuildError
 
@@ -20,14 +19,13 @@ from crm.extensions import db
 from crm.labels import label
 from crm.permissions import (
     admin_required,
-    assignable_owners,
-    customer_scope,
     get_customer_or_404,
     refuse,
     visible_customers,
 )
-from crm.services import audit, customer_hub
+from crm.services import audit, customer_hub, customer_search
 from crm.services import customers as customer_service
+from crm.services import reference as reference_service
 from crm.services import timeline as timeline_service
 from crm.services.customer_groups import group_tree
 from crm.services.customer_search import CustomerFilters, search_customers
@@ -38,7 +36,6 @@ from models import (
     Contact,
     Customer,
     CustomerStatus,
-    Industry,
     Strategy,
     Tier,
     User,
@@ -47,54 +44,6 @@ from models import (
 
 def _locale() -> str:
     return str(get_locale() or "zh_CN")
-
-
-def _industries(current_id: int | None = None) -> list[Industry]:
-    """Active industries, plus the record's own one if an admin has retired it since."""
-    return list(
-        db.session.scalars(
-            select(Industry)
-            .where((Industry.active.is_(True)) | (Industry.id == (current_id or 0)))
-            .order_by(Industry.position, Industry.id)
-        )
-    )
-
-
-def _owners() -> list:
-    return list(db.session.scalars(assignable_owners(current_user)))
-
-
-# The list -------------------------------------------------------------------
-
-
-def _owner_choices() -> list:
-    """(id, display_name) of the owners the filter offers: an admin's list holds every user."""
-    # At province scale an admin's list offers ~1100 users: loading them as whole User
-    # objects cost more than the rest of the page. The filter needs two columns.
-    stmt = assignable_owners(current_user).with_only_columns(User.id, User.display_name)
-    return list(db.session.execute(stmt))
-
-
-def _regions_in_scope() -> Select:
-    """The distinct regions of the customers the user sees, for the region filter."""
-    if not current_user.is_admin:
-        # A portfolio is a few thousand rows at most, read from ix_customers_owner_id_region.
-        return (
-            select(Customer.region)
-            .where(customer_scope(current_user), Customer.region.is_not(None))
-            .distinct()
-            .order_by(Customer.region)
-        )
-    # Over the whole table PostgreSQL's DISTINCT reads all 100k rows (~30 ms); hop from
-    # one region to the next through ix_customers_region instead (one probe per region).
-    regions = select(func.min(Customer.region).label("region")).cte("regions", recursive=True)
-    following = (
-        select(func.min(Customer.region))
-        .where(Customer.region > regions.c.region)
-        .scalar_subquery()
-    )
-    regions = regions.union_all(select(following).where(regions.c.region.is_not(None)))
-    return select(regions.c.region).where(regions.c.region.is_not(None)).order_by(regions.c.region)
 
 
 LIST_COLUMNS = (
@@ -122,29 +71,15 @@ def index():
     )
     page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     ids = [customer.id for customer in page.items]
-    with_decision_maker = (
-        set(
-            db.session.scalars(
-                select(Contact.customer_id).where(
-                    Contact.customer_id.in_(ids),
-                    Contact.role == BuyingRole.DECISION_MAKER,
-                    Contact.active.is_(True),
-                )
-            )
-        )
-        if ids
-        else set()
-    )
-    regions = db.session.scalars(_regions_in_scope())
     sees_owners = not current_user.is_manager
     return render_template(
         "customers/index.html",
         page=page,
         filters=filters,
-        with_decision_maker=with_decision_maker,
-        industries=db.session.scalars(select(Industry).order_by(Industry.position, Industry.id)),
-        regions=list(regions),
-        owners=_owner_choices() if sees_owners else [],
+        with_decision_maker=customer_search.with_decision_maker(ids),
+        industries=reference_service.all_industries(),
+        regions=customer_search.regions_in_scope(viewer=current_user),
+        owners=customer_search.owner_filter_choices(viewer=current_user) if sees_owners else [],
         filtered=bool(set(filters.as_args()) - {"sort"}),
         tiers=list(Tier),
         strategies=list(Strategy),
@@ -242,23 +177,12 @@ def _timeline(customer: Customer, *, limit: int) -> timeline_service.TimelinePag
 
 
 def _form(form_cls, customer: Customer | None = None, **kwargs):
-    parents = list(
-        db.session.scalars(
-            visible_customers(current_user)
-            .where(Customer.id != (customer.id if customer else 0))
-            .order_by(Customer.name, Customer.id)
-        )
-    )
-    # The current parent stays selectable even when it lies outside the user's scope.
-    if customer is not None and customer.parent_id not in {None, *(c.id for c in parents)}:
-        parents.insert(0, customer.parent)
-    owners = _owners()
-    if customer is not None and customer.owner_id not in {u.id for u in owners}:
-        owners.append(customer.owner)
     return form_cls(
-        parents=parents,
-        industries=_industries(customer.industry_id if customer else None),
-        owners=owners,
+        parents=customer_service.parent_choices(customer, actor=current_user),
+        industries=reference_service.selectable_industries(
+            customer.industry_id if customer else None
+        ),
+        owners=customer_service.owner_choices(customer, actor=current_user),
         locale=_locale(),
         **kwargs,
     )

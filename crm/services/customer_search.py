@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import Select, and_, case, exists, or_, select
+from sqlalchemy import Row, Select, and_, case, exists, func, or_, select
 
-from crm.permissions import visible_customers
+from crm.extensions import db
+from crm.permissions import assignable_owners, customer_scope, visible_customers
 from crm.services.cadence import silent_rule
 from crm.services.identity import is_record_id, normalise_credit_code, normalise_name
 from models import (
@@ -143,3 +144,50 @@ def count_statement(stmt: Select) -> Select:
     from sqlalchemy import func
 
     return select(func.count()).select_from(stmt.order_by(None).subquery())
+
+
+def with_decision_maker(customer_ids: list[int]) -> set[int]:
+    """Which of these customers have an active decision-maker contact."""
+    if not customer_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Contact.customer_id).where(
+                Contact.customer_id.in_(customer_ids),
+                Contact.role == BuyingRole.DECISION_MAKER,
+                Contact.active.is_(True),
+            )
+        )
+    )
+
+
+def regions_in_scope(*, viewer: User) -> list[str]:
+    """The distinct regions of the customers the viewer sees, for the region filter."""
+    if not viewer.is_admin:
+        # A portfolio is a few thousand rows at most, read from ix_customers_owner_id_region.
+        stmt = (
+            select(Customer.region)
+            .where(customer_scope(viewer), Customer.region.is_not(None))
+            .distinct()
+            .order_by(Customer.region)
+        )
+        return list(db.session.scalars(stmt))
+    # Over the whole table PostgreSQL's DISTINCT reads all 100k rows (~30 ms); hop from
+    # one region to the next through ix_customers_region instead (one probe per region).
+    regions = select(func.min(Customer.region).label("region")).cte("regions", recursive=True)
+    following = (
+        select(func.min(Customer.region))
+        .where(Customer.region > regions.c.region)
+        .scalar_subquery()
+    )
+    regions = regions.union_all(select(following).where(regions.c.region.is_not(None)))
+    stmt = select(regions.c.region).where(regions.c.region.is_not(None)).order_by(regions.c.region)
+    return list(db.session.scalars(stmt))
+
+
+def owner_filter_choices(*, viewer: User) -> list[Row]:
+    """(id, display_name) of the owners the list's filter offers (an admin's: every user)."""
+    # At province scale an admin's list offers ~1100 users: loading them as whole User
+    # objects cost more than the rest of the page. The filter needs two columns.
+    stmt = assignable_owners(viewer).with_only_columns(User.id, User.display_name)
+    return list(db.session.execute(stmt))

@@ -389,3 +389,26 @@ def history(customer_id: int, limit: int | None = None) -> list[AuditEntry]:
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(db.session.scalars(stmt))
+
+
+def parent_choices(customer: Customer | None, *, actor: User) -> list[Customer]:
+    """The customers the actor may choose as parent (group), by name; its current one stays."""
+    parents = list(
+        db.session.scalars(
+            visible_customers(actor)
+            .where(Customer.id != (customer.id if customer else 0))
+            .order_by(Customer.name, Customer.id)
+        )
+    )
+    # The current parent stays selectable even when it lies outside the actor's scope.
+    if customer is not None and customer.parent_id not in {None, *(c.id for c in parents)}:
+        parents.insert(0, customer.parent)
+    return parents
+
+
+def owner_choices(customer: Customer | None, *, actor: User) -> list[User]:
+    """The users the actor may make owner; the customer's current owner stays selectable."""
+    owners = list(db.session.scalars(assignable_owners(actor)))
+    if customer is not None and customer.owner_id not in {u.id for u in owners}:
+        owners.append(customer.owner)
+    return owners
