@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from blueprints.common import confirm_or_ask
+from blueprints.common import confirm_or_ask, write
 from blueprints.opportunities import bp
 from blueprints.opportunities.forms import (
     AddCompetitorForm,
@@ -17,17 +17,16 @@ from blueprints.opportunities.forms import (
     RemoveContactForm,
     WonForm,
 )
-from blueprints.opportunities.views import lost_competitors, render_show, show_error
-from crm.extensions import db
+from blueprints.opportunities.views import lost_competitors, render_show
 from crm.permissions import get_opportunity_or_404
+from crm.services import competitors as competitor_service
 from crm.services import opportunity_links as links
 from crm.services import pipeline
-from crm.services.errors import DomainError, StaleEdit
-from models import Competitor, Contact, LostReason
+from models import LostReason
 
 
-def _back(opportunity):
-    return redirect(url_for("opportunities.show", opportunity_id=opportunity.id))
+def _page(opportunity) -> str:
+    return url_for("opportunities.show", opportunity_id=opportunity.id)
 
 
 def _stale_message() -> str:
@@ -40,25 +39,25 @@ def mark_won(opportunity_id: int):
     opportunity = get_opportunity_or_404(opportunity_id, current_user)
     form = WonForm()
     if form.validate_on_submit():
-        try:
-            pipeline.mark_won(
+        outcome = write(
+            lambda: pipeline.mark_won(
                 opportunity,
                 actor=current_user,
                 contract_date=form.contract_date.data,
                 amount=form.amount.data,
                 version=form.version.data or None,
-            )
-        except StaleEdit:
-            db.session.rollback()
+            ),
+            done=lambda _result: _("%(title)s is won.", title=opportunity.title),
+            to=_page(opportunity),
+            form=form,
+        )
+        if outcome.response is not None:
+            return outcome.response
+        if outcome.stale:
+            if outcome.stale.current is None:  # a race no service caught: nothing was saved
+                abort(409)
             flash(_stale_message(), "danger")
-            return _back(opportunity)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("%(title)s is won.", title=opportunity.title), "success")
-            return _back(opportunity)
+            return redirect(_page(opportunity))
     flash(_("The opportunity is not marked won: see the form below."), "danger")
     return render_show(opportunity, 400, won_form=form)
 
@@ -69,28 +68,28 @@ def mark_lost(opportunity_id: int):
     opportunity = get_opportunity_or_404(opportunity_id, current_user)
     form = LostForm(competitors=lost_competitors(opportunity))
     if form.validate_on_submit():
-        try:
-            pipeline.mark_lost(
+        outcome = write(
+            lambda: pipeline.mark_lost(
                 opportunity,
                 actor=current_user,
                 reason=LostReason(form.reason.data),
-                competitor=db.session.get(Competitor, form.competitor_id.data)
+                competitor=competitor_service.competitor_by_id(form.competitor_id.data)
                 if form.competitor_id.data
                 else None,
                 note=form.note.data,
                 version=form.version.data or None,
-            )
-        except StaleEdit:
-            db.session.rollback()
+            ),
+            done=lambda _result: _("%(title)s is marked lost.", title=opportunity.title),
+            to=_page(opportunity),
+            form=form,
+        )
+        if outcome.response is not None:
+            return outcome.response
+        if outcome.stale:
+            if outcome.stale.current is None:  # a race no service caught: nothing was saved
+                abort(409)
             flash(_stale_message(), "danger")
-            return _back(opportunity)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("%(title)s is marked lost.", title=opportunity.title), "success")
-            return _back(opportunity)
+            return redirect(_page(opportunity))
     flash(_("The opportunity is not marked lost: see the form below."), "danger")
     return render_show(opportunity, 400, lost_form=form)
 
@@ -101,15 +100,12 @@ def reopen(opportunity_id: int):
     opportunity = get_opportunity_or_404(opportunity_id, current_user)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        pipeline.reopen(opportunity, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "danger")
-    else:
-        db.session.commit()
-        flash(_("%(title)s is open again.", title=opportunity.title), "success")
-    return _back(opportunity)
+    return write(
+        lambda: pipeline.reopen(opportunity, actor=current_user),
+        done=lambda _result: _("%(title)s is open again.", title=opportunity.title),
+        to=_page(opportunity),
+        back=_page(opportunity),
+    ).response
 
 
 # Contacts and competitors on the opportunity ------------------------------------------
@@ -121,22 +117,21 @@ def add_contact(opportunity_id: int):
     opportunity = get_opportunity_or_404(opportunity_id, current_user)
     form = AddContactForm(contacts=links.addable_contacts(opportunity))
     if form.validate_on_submit():
-        contact = db.session.get(Contact, form.contact_id.data)
-        try:
-            links.add_contact(
+        contact = links.contact_by_id(form.contact_id.data)
+        outcome = write(
+            lambda: links.add_contact(
                 opportunity,
                 contact,
                 actor=current_user,
                 role=form.role.data,
                 is_primary=form.is_primary.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("%(name)s is on the opportunity.", name=contact.name), "success")
-            return _back(opportunity)
+            ),
+            done=lambda _result: _("%(name)s is on the opportunity.", name=contact.name),
+            to=_page(opportunity),
+            form=form,
+        )
+        if outcome.response is not None:
+            return outcome.response
     return render_show(opportunity, 400, add_contact_form=form)
 
 
@@ -148,16 +143,13 @@ def remove_contact(opportunity_id: int):
     form = RemoveContactForm()
     if not form.validate_on_submit():
         flash(_("Choose the contact to take off."), "danger")
-        return _back(opportunity)
-    try:
-        links.remove_contact(opportunity, form.contact_id.data, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "danger")
-    else:
-        db.session.commit()
-        flash(_("The contact is taken off the opportunity."), "success")
-    return _back(opportunity)
+        return redirect(_page(opportunity))
+    return write(
+        lambda: links.remove_contact(opportunity, form.contact_id.data, actor=current_user),
+        done=_("The contact is taken off the opportunity."),
+        to=_page(opportunity),
+        back=_page(opportunity),
+    ).response
 
 
 @bp.route("/<int:opportunity_id>/competitors", methods=["POST"])
@@ -166,16 +158,17 @@ def add_competitor(opportunity_id: int):
     opportunity = get_opportunity_or_404(opportunity_id, current_user)
     form = AddCompetitorForm(competitors=links.addable_competitors(opportunity))
     if form.validate_on_submit():
-        competitor = db.session.get(Competitor, form.competitor_id.data)
-        try:
-            links.add_competitor(opportunity, competitor, actor=current_user, offer=form.offer.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("%(name)s is recorded as bidding.", name=competitor.name), "success")
-            return _back(opportunity)
+        competitor = competitor_service.competitor_by_id(form.competitor_id.data)
+        outcome = write(
+            lambda: links.add_competitor(
+                opportunity, competitor, actor=current_user, offer=form.offer.data
+            ),
+            done=lambda _result: _("%(name)s is recorded as bidding.", name=competitor.name),
+            to=_page(opportunity),
+            form=form,
+        )
+        if outcome.response is not None:
+            return outcome.response
     return render_show(opportunity, 400, add_competitor_form=form)
 
 
@@ -189,13 +182,10 @@ def remove_competitor(opportunity_id: int):
     form = RemoveCompetitorForm()
     if not form.validate_on_submit():
         flash(_("Choose the competitor to take off."), "danger")
-        return _back(opportunity)
-    try:
-        links.remove_competitor(opportunity, form.competitor_id.data, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "danger")
-    else:
-        db.session.commit()
-        flash(_("The competitor is taken off the opportunity."), "success")
-    return _back(opportunity)
+        return redirect(_page(opportunity))
+    return write(
+        lambda: links.remove_competitor(opportunity, form.competitor_id.data, actor=current_user),
+        done=_("The competitor is taken off the opportunity."),
+        to=_page(opportunity),
+        back=_page(opportunity),
+    ).response

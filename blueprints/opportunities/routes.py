@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
+from blueprints.common import commit_once, write
 from blueprints.opportunities import bp
 from blueprints.opportunities.forms import (
     FIELD_LABELS,
@@ -18,31 +19,19 @@ from blueprints.opportunities.forms import (
     MoveForm,
     NewOpportunityForm,
 )
-from blueprints.opportunities.views import render_show, show_error
+from blueprints.opportunities.views import render_show
 from crm.auth import safe_next_url
 from crm.extensions import db
 from crm.labels import label
-from crm.permissions import (
-    assignable_owners,
-    get_customer_or_404,
-    get_opportunity_or_404,
-    visible_customers,
-)
+from crm.permissions import get_customer_or_404, get_opportunity_or_404
+from crm.services import competitors as competitor_service
 from crm.services import opportunity_search as search
 from crm.services import pipeline
-from crm.services.errors import DomainError, StaleEdit
-from crm.services.stages import active_stages, all_stages, first_pre_sale_stage
+from crm.services import users as user_service
+from crm.services.errors import StaleEdit
+from crm.services.stages import active_stages, all_stages, first_pre_sale_stage, stage_by_id
 from crm.templating import money, url_shape
-from models import Competitor, Customer, LostReason, OpportunityStatus, Phase, Stage, Tier, User
-
-
-def _owners(*always: User) -> list[User]:
-    """Users the current user may make owner, plus `always` (the current owner)."""
-    owners = list(db.session.scalars(assignable_owners(current_user)))
-    for user in always:
-        if user is not None and user not in owners:
-            owners.append(user)
-    return owners
+from models import LostReason, OpportunityStatus, Phase, Stage, Tier
 
 
 def _filter_context(filters: search.OpportunityFilters) -> dict:
@@ -60,12 +49,12 @@ def _filter_context(filters: search.OpportunityFilters) -> dict:
 
 
 def _stage_name(stage_id: str) -> str:
-    stage = db.session.get(Stage, int(stage_id)) if stage_id else None
+    stage = stage_by_id(int(stage_id)) if stage_id else None
     return stage.name_for(str(get_locale())) if stage else ""
 
 
 def _competitor_name(competitor_id: str) -> str:
-    competitor = db.session.get(Competitor, int(competitor_id)) if competitor_id else None
+    competitor = competitor_service.competitor_by_id(int(competitor_id)) if competitor_id else None
     return competitor.name if competitor else ""
 
 
@@ -209,28 +198,32 @@ def new():
         return _choose_customer()
     customer = get_customer_or_404(customer_id, current_user)
     stages = [s for s in active_stages() if s.phase is Phase.PRE_SALE]
-    form = NewOpportunityForm(stages=stages, owners=_owners(customer.owner))
+    form = NewOpportunityForm(
+        stages=stages,
+        owners=pipeline.assignable_owner_choices(viewer=current_user, keep=customer.owner),
+    )
     if not form.is_submitted():
         first = first_pre_sale_stage()
         form.stage_id.data = first.id if first else None
         form.owner_id.data = customer.owner_id
     if form.validate_on_submit():
-        try:
-            opportunity = pipeline.create_opportunity(
+        outcome = write(
+            lambda: pipeline.create_opportunity(
                 customer,
                 actor=current_user,
-                stage=db.session.get(Stage, form.stage_id.data),
+                stage=stage_by_id(form.stage_id.data),
                 probability=form.probability.data,
-                owner=db.session.get(User, form.owner_id.data),
+                owner=user_service.user_by_id(form.owner_id.data),
                 **form.detail_fields(),
-            )
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Opportunity %(title)s is created.", title=opportunity.title), "success")
-            return redirect(url_for("opportunities.show", opportunity_id=opportunity.id))
+            ),
+            done=lambda opportunity: _(
+                "Opportunity %(title)s is created.", title=opportunity.title
+            ),
+            to=lambda opportunity: url_for("opportunities.show", opportunity_id=opportunity.id),
+            form=form,
+        )
+        if outcome.response is not None:
+            return outcome.response
     return render_template(
         "opportunities/form.html", form=form, customer=customer, opportunity=None, current=None
     ), 400 if form.errors else 200
@@ -239,11 +232,10 @@ def new():
 def _choose_customer():
     """Without a customer: search the user's customers to open one for."""
     q = (request.args.get("q") or "").strip()[:100]
-    stmt = visible_customers(current_user).order_by(Customer.name, Customer.id).limit(20)
-    if q:
-        stmt = stmt.where(Customer.name.like(f"%{q}%"))
     return render_template(
-        "opportunities/choose_customer.html", customers=db.session.scalars(stmt).all(), q=q
+        "opportunities/choose_customer.html",
+        customers=search.customers_to_open_for(q, viewer=current_user),
+        q=q,
     )
 
 
@@ -265,32 +257,33 @@ def _current_values(opportunity) -> list[tuple[str, str]]:
 @login_required
 def edit(opportunity_id: int):
     opportunity = get_opportunity_or_404(opportunity_id, current_user)
-    form = EditOpportunityForm(obj=opportunity, owners=_owners(opportunity.owner))
+    form = EditOpportunityForm(
+        obj=opportunity,
+        owners=pipeline.assignable_owner_choices(viewer=current_user, keep=opportunity.owner),
+    )
     if not form.is_submitted():
         form.version.data = opportunity.version
     current = None
     if form.validate_on_submit():
-        try:
-            pipeline.update_opportunity(
+        outcome = write(
+            lambda: pipeline.update_opportunity(
                 opportunity,
                 actor=current_user,
                 version=form.version.data,
                 probability=form.probability.data,
-                owner=db.session.get(User, form.owner_id.data),
+                owner=user_service.user_by_id(form.owner_id.data),
                 **form.detail_fields(),
-            )
-        except StaleEdit:
-            db.session.rollback()
+            ),
+            done=lambda _result: _("Changes to %(title)s are saved.", title=opportunity.title),
+            to=url_for("opportunities.show", opportunity_id=opportunity.id),
+            form=form,
+        )
+        if outcome.response is not None:
+            return outcome.response
+        if outcome.stale:
             current = _current_values(opportunity)
             # Saving again now deliberately replaces what the other person saved.
             form.version.data = opportunity.version
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Changes to %(title)s are saved.", title=opportunity.title), "success")
-            return redirect(url_for("opportunities.show", opportunity_id=opportunity.id))
     status = 409 if current else 400 if form.errors else 200
     return render_template(
         "opportunities/form.html",
@@ -327,19 +320,18 @@ def move(opportunity_id: int):
     if not form.validate_on_submit():
         message = _("Choose the stage to move to.")
     else:
-        stage = db.session.get(Stage, form.stage_id.data)
-        try:
-            pipeline.move_to_stage(
+        stage = stage_by_id(form.stage_id.data)
+        _result, error = commit_once(
+            lambda: pipeline.move_to_stage(
                 opportunity, stage, actor=current_user, version=form.version.data or None
             )
-        except StaleEdit:
-            db.session.rollback()
+        )
+        if isinstance(error, StaleEdit) and error.current is None:
+            abort(409)  # a race no service caught: nothing was saved
+        if isinstance(error, StaleEdit):
             message = _("Someone else changed this opportunity meanwhile; look again and retry.")
-        except DomainError as error:
-            db.session.rollback()
+        elif error is not None:
             message = str(error.message)
-        else:
-            db.session.commit()
     if _wants_json():
         if message:
             return jsonify(ok=False, message=message), 400

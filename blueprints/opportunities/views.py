@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from flask import render_template
 from flask_login import current_user
-from sqlalchemy import select
 
-from blueprints.common import show_error  # noqa: F401  (re-exported to actions)
 from blueprints.opportunities.forms import (
     HISTORY_LABELS,
     AddCompetitorForm,
@@ -16,21 +14,19 @@ from blueprints.opportunities.forms import (
     MoveForm,
     WonForm,
 )
-from crm.extensions import db
 from crm.i18n import today_in, user_zone
+from crm.services import competitors as competitor_service
 from crm.services import opportunity_links as links
 from crm.services.opportunity_search import flagged_ids
 from crm.services.pipeline import target_stages
-from crm.services.stage_history import days_in_stages, history_changes
+from crm.services.stage_history import days_in_stages, history_changes, history_with_actors
 from crm.services.stages import all_stages
-from models import Competitor, Opportunity, OpportunityStatus, User
+from models import Competitor, Opportunity, OpportunityStatus
 
 
 def lost_competitors(opportunity: Opportunity) -> list[Competitor]:
     """The registry's active competitors, and any retired one already bidding on it."""
-    active = db.session.scalars(
-        select(Competitor).where(Competitor.active.is_(True)).order_by(Competitor.name)
-    ).all()
+    active = competitor_service.active_competitors()
     bidding = [bid.competitor for bid in opportunity.competitors]
     return [c for c in bidding if c not in active] + list(active)
 
@@ -39,10 +35,7 @@ def render_show(opportunity: Opportunity, status: int = 200, **forms):
     """The opportunity's page; `forms` replaces a default form (to show its errors)."""
     stages = all_stages()
     stages_by_id = {stage.id: stage for stage in stages}
-    history = opportunity.history
-    actor_ids = {row.actor_id for row in history if row.actor_id}
-    if actor_ids:  # one query; the rows' actors then come from the identity map
-        db.session.scalars(select(User).where(User.id.in_(actor_ids))).all()
+    history = history_with_actors(opportunity)
     if "won_form" not in forms:
         forms["won_form"] = WonForm(
             formdata=None,

@@ -429,3 +429,12 @@ def presence_summary(user: User, days: int, today: date) -> list[dict[str, Any]]
         .order_by(func.count(func.distinct(CompetitorProfile.customer_id)).desc(), Competitor.name)
     )
     return [row._asdict() for row in db.session.execute(stmt)]
+
+
+def active_competitors() -> list[Competitor]:
+    """The registry's active entries, by name: whom an opportunity may be lost to."""
+    return list(
+        db.session.scalars(
+            select(Competitor).where(Competitor.active.is_(True)).order_by(Competitor.name)
+        )
+    )

@@ -161,3 +161,8 @@ def remove_competitor(opportunity: Opportunity, competitor_id: int, *, actor: Us
     )
     opportunity.competitors.remove(bid)
     db.session.flush()
+
+
+def contact_by_id(contact_id: int | None) -> Contact | None:
+    """The contact a form chose (among the addable ones), or None without an id."""
+    return db.session.get(Contact, contact_id) if contact_id else None

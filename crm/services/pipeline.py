@@ -33,7 +33,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from crm.extensions import db
-from crm.permissions import owner_scope
+from crm.permissions import assignable_owners, owner_scope
 from crm.services import audit, outbox
 from crm.services import reminders as reminder_service
 from crm.services.customer_lock import lock_customer_for_write
@@ -516,3 +516,11 @@ def reopen(
     _flush(opportunity)
     _sync_next_step(opportunity, actor=actor)
     return opportunity
+
+
+def assignable_owner_choices(*, viewer: User, keep: User | None = None) -> list[User]:
+    """Whom the viewer may make an opportunity's owner, plus `keep` (its current owner)."""
+    owners = list(db.session.scalars(assignable_owners(viewer)))
+    if keep is not None and keep not in owners:
+        owners.append(keep)
+    return owners

@@ -11,7 +11,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from crm.extensions import db
-from models import Opportunity, OpportunityHistory, OpportunityStatus, Stage
+from models import Opportunity, OpportunityHistory, OpportunityStatus, Stage, User
 from models.base import utcnow
 
 
@@ -107,3 +107,12 @@ def customer_stage_history(customer_id: int) -> Select:
         )
         .order_by(OpportunityHistory.at.desc(), OpportunityHistory.id.desc())
     )
+
+
+def history_with_actors(opportunity: Opportunity) -> list[OpportunityHistory]:
+    """The opportunity's history rows, their actors loaded in one query."""
+    history = opportunity.history
+    actor_ids = {row.actor_id for row in history if row.actor_id}
+    if actor_ids:  # one query; the rows' actors then come from the identity map
+        db.session.scalars(select(User).where(User.id.in_(actor_ids))).all()
+    return history

@@ -271,3 +271,8 @@ def delete_stage(stage: Stage, *, actor: User) -> None:
         )
     db.session.delete(stage)
     _renumber()
+
+
+def stage_by_id(stage_id: int | None) -> Stage | None:
+    """The stage a form or filter chose, or None without an id."""
+    return db.session.get(Stage, stage_id) if stage_id else None
