@@ -8,7 +8,7 @@ from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager
 
 from blueprints.common import confirm_or_ask, require_confirmation, write
 from blueprints.contacts import bp
@@ -60,14 +60,8 @@ def _value_rows(values: dict[str, Any], names: dict[int, str]) -> list[tuple[str
 
 def _history(contact: Contact, names: dict[int, str]) -> list[tuple[AuditEntry, list]]:
     """The contact's audit entries, newest first, with their changes made readable."""
-    entries = db.session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.entity_type == "contacts", AuditEntry.entity_id == contact.id)
-        .options(joinedload(AuditEntry.actor))
-        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
-    )
     rows = []
-    for entry in entries:
+    for entry in contact_service.contact_history(contact):
         if entry.action is AuditAction.UPDATE:
             changes = [
                 (

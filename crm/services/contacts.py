@@ -17,7 +17,7 @@ from crm.extensions import db
 from crm.permissions import customer_scope
 from crm.services import audit
 from crm.services.errors import DomainError, NotFound, StaleEdit, check_version
-from models import Attitude, AuditAction, BuyingRole, Contact, Customer, User
+from models import Attitude, AuditAction, AuditEntry, BuyingRole, Contact, Customer, User
 
 # What the audit log records of a contact.
 FIELDS = (
@@ -370,3 +370,15 @@ def search_contacts(user: User, filters: ContactFilters) -> Select:
     if filters.active:
         stmt = stmt.where(Contact.active.is_(filters.active == "1"))
     return stmt.order_by(Contact.active.desc(), Contact.name, Contact.id)
+
+
+def contact_history(contact: Contact) -> list[AuditEntry]:
+    """The contact's audit entries with who made them, newest first."""
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.entity_type == "contacts", AuditEntry.entity_id == contact.id)
+            .options(joinedload(AuditEntry.actor))
+            .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+        )
+    )
