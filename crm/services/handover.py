@@ -20,6 +20,7 @@ from crm.extensions import db
 from crm.permissions import owner_scope
 from crm.services.customer_search import CustomerFilters, search_customers
 from crm.services.errors import DomainError, NotAllowed
+from crm.services.handover_notices import enqueue_handover_notices
 from crm.services.handover_scope import has_visible_rows
 from models import (
     Contact,
@@ -406,7 +407,5 @@ def move_selection(
     db.session.flush()
     # Objects already in the session must not show their old owners.
     db.session.expire_all()
-    from crm.services.handover_notices import enqueue_handover_notices
-
     enqueue_handover_notices(handover)
     return handover
