@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -210,3 +211,11 @@ class OpportunityHistory(db.Model):
         Index("ix_opportunity_history_opportunity_id_at", "opportunity_id", "at"),
         Index("ix_opportunity_history_stage_id_at", "stage_id", "at"),
     )
+
+
+# History rows are never changed or removed, whichever code holds the session: the
+# rule lives with the model, so it holds wherever models are imported.
+@event.listens_for(OpportunityHistory, "before_update")
+@event.listens_for(OpportunityHistory, "before_delete")
+def history_is_append_only(mapper, connection, target) -> None:
+    raise RuntimeError("opportunity history is append-only")

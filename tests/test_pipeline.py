@@ -376,3 +376,13 @@ def test_customers_with_a_flagged_opportunity_and_their_stage_history(
     rows = db.session.scalars(customer_stage_history(opened.customer_id)).all()
     assert [row.stage.name_en for row in rows] == ["Proposal", "Initial contact"]  # newest first
     assert db.session.scalars(customer_stage_history(quiet.id)).all() == []
+
+
+def test_the_append_only_rule_is_the_history_models_own():
+    """Registered in models/, so it holds whatever code writes through the session."""
+    from sqlalchemy import event
+
+    from models.pipeline import history_is_append_only
+
+    for when in ("before_update", "before_delete"):
+        assert event.contains(OpportunityHistory, when, history_is_append_only)

@@ -29,7 +29,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from crm.extensions import db
@@ -69,12 +69,6 @@ EDITABLE = {
     "next_step_on",
 }
 MAX_AMOUNT = Decimal("99999999999999.99")  # Numeric(16, 2)
-
-
-@event.listens_for(OpportunityHistory, "before_update")
-@event.listens_for(OpportunityHistory, "before_delete")
-def _history_is_append_only(mapper, connection, target) -> None:
-    raise RuntimeError("opportunity history is append-only")
 
 
 # Rules shared by the services --------------------------------------------------
