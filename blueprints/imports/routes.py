@@ -18,9 +18,9 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from blueprints.common import write
 from blueprints.imports import bp
 from blueprints.imports.forms import (
     ImportCommitForm,
@@ -34,7 +34,7 @@ from crm.extensions import db
 from crm.permissions import admin_required, get_customer_or_404
 from crm.services import exports, imports
 from crm.services import merge as merge_service
-from crm.services.customer_search import CustomerFilters, search_customers
+from crm.services.customer_search import CustomerFilters
 from crm.services.errors import DomainError
 from crm.services.exports import COLUMNS
 from models import Customer
@@ -222,7 +222,7 @@ def export_contacts():
 def _customer_or_error(field) -> Customer | None:
     if not field.data:
         return None
-    customer = db.session.get(Customer, field.data)
+    customer = merge_service.customer_to_merge(field.data, viewer=current_user)
     if customer is None:
         field.errors = [*field.errors, _("No customer has the id %(id)d.", id=field.data)]
     return customer
@@ -235,8 +235,7 @@ def merge():
     choice.validate()
     candidates = []
     if choice.q.data:
-        stmt = search_customers(current_user, CustomerFilters(q=choice.q.data.strip()[:100]))
-        candidates = list(db.session.scalars(stmt.options(joinedload(Customer.owner)).limit(20)))
+        candidates = merge_service.merge_candidates(choice.q.data, viewer=current_user)
     survivor = _customer_or_error(choice.survivor)
     duplicate = _customer_or_error(choice.duplicate)
     preview = None
@@ -262,24 +261,18 @@ def merge_now():
     form = MergeForm()
     if not form.validate_on_submit():
         abort(400)
-    survivor = db.get_or_404(Customer, form.survivor_id.data)
-    duplicate = db.get_or_404(Customer, form.duplicate_id.data)
+    survivor = merge_service.customer_to_merge(form.survivor_id.data, viewer=current_user)
+    duplicate = merge_service.customer_to_merge(form.duplicate_id.data, viewer=current_user)
+    if survivor is None or duplicate is None:
+        abort(404)
     duplicate_name = duplicate.name
-    try:
-        merge_service.merge_customers(survivor, duplicate, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "danger")
-        return redirect(
-            url_for("imports.merge", survivor=survivor.id, duplicate=form.duplicate_id.data)
-        )
-    db.session.commit()
-    flash(
-        _(
+    return write(
+        lambda: merge_service.merge_customers(survivor, duplicate, actor=current_user),
+        done=lambda _result: _(
             "%(duplicate)s is merged into %(survivor)s.",
             duplicate=duplicate_name,
             survivor=survivor.name,
         ),
-        "success",
-    )
-    return redirect(url_for("customers.show", customer_id=survivor.id))
+        to=url_for("customers.show", customer_id=survivor.id),
+        back=url_for("imports.merge", survivor=survivor.id, duplicate=form.duplicate_id.data),
+    ).response

@@ -12,9 +12,11 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, inspect, select, update
+from sqlalchemy.orm import joinedload
 
 from crm.extensions import db
 from crm.services import audit
+from crm.services.customer_search import CustomerFilters, search_customers
 from crm.services.errors import DomainError, NotAllowed
 from models import (
     AuditAction,
@@ -258,3 +260,16 @@ def merge_customers(survivor: Customer, duplicate: Customer, *, actor: User) -> 
     audit.record(AuditAction.MERGE, survivor, actor=actor, customer_id=survivor.id, changes=record)
     db.session.flush()
     return record
+
+
+def customer_to_merge(customer_id: int | None, *, viewer: User) -> Customer | None:
+    """The customer an administrator named by id for a merge, or None when there is none."""
+    if viewer is None or viewer.role is not Role.ADMIN:
+        raise NotAllowed(_l("Only an administrator may merge customers."))
+    return db.session.get(Customer, customer_id) if customer_id else None
+
+
+def merge_candidates(text: str, *, viewer: User) -> list[Customer]:
+    """Customers matching a search, with their owners, to pick the two to merge (20 at most)."""
+    stmt = search_customers(viewer, CustomerFilters(q=text.strip()[:100]))
+    return list(db.session.scalars(stmt.options(joinedload(Customer.owner)).limit(20)))
