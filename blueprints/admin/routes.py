@@ -15,13 +15,11 @@ from blueprints.admin.forms import (
     UserCreateForm,
     UserEditForm,
 )
-from blueprints.common import confirm_or_ask
-from blueprints.common import show_error as _show_error
+from blueprints.common import confirm_or_ask, write
 from crm.extensions import db
 from crm.permissions import admin_required
 from crm.services import teams as team_service
 from crm.services import users as user_service
-from crm.services.errors import DomainError
 from models import Level, Role, Team, User
 
 
@@ -47,8 +45,8 @@ def users():
 def new_user():
     form = UserCreateForm(teams=team_service.teams_by_name())
     if form.validate_on_submit():
-        try:
-            user = user_service.create_user(
+        outcome = write(
+            lambda: user_service.create_user(
                 actor=current_user,
                 username=form.username.data,
                 display_name=form.display_name.data,
@@ -59,14 +57,13 @@ def new_user():
                 team=team_service.team_by_id(form.team_id.data),
                 locale=form.locale.data,
                 timezone=form.timezone.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("User %(name)s is created.", name=user.username), "success")
-            return redirect(url_for("admin.edit_user", user_id=user.id))
+            ),
+            done=lambda user: _("User %(name)s is created.", name=user.username),
+            to=lambda user: url_for("admin.edit_user", user_id=user.id),
+            form=form,
+        )
+        if outcome.response is not None:
+            return outcome.response
     return render_template("admin/user_new.html", form=form), 400 if form.errors else 200
 
 
@@ -80,8 +77,8 @@ def edit_user(user_id: int):
         form.level.data = user.level.value
         form.team_id.data = user.team_id or 0
     if form.validate_on_submit():
-        try:
-            user_service.update_user(
+        outcome = write(
+            lambda: user_service.update_user(
                 user,
                 actor=current_user,
                 display_name=form.display_name.data,
@@ -89,14 +86,13 @@ def edit_user(user_id: int):
                 role=Role(form.role.data),
                 level=Level(form.level.data),
                 team=team_service.team_by_id(form.team_id.data),
-            )
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Changes to %(name)s are saved.", name=user.username), "success")
-            return redirect(url_for("admin.edit_user", user_id=user.id))
+            ),
+            done=lambda _result: _("Changes to %(name)s are saved.", name=user.username),
+            to=url_for("admin.edit_user", user_id=user.id),
+            form=form,
+        )
+        if outcome.response is not None:
+            return outcome.response
     return render_template(
         "admin/user_edit.html",
         user=user,
@@ -112,14 +108,19 @@ def edit_user(user_id: int):
 def reset_password(user_id: int):
     user = db.get_or_404(User, user_id)
     form = PasswordResetForm()
-    if form.validate_on_submit():
-        user_service.reset_password(user, actor=current_user, new_password=form.new_password.data)
-        db.session.commit()
-        flash(_("The password of %(name)s is reset.", name=user.username), "success")
-    else:
+    page = url_for("admin.edit_user", user_id=user.id)
+    if not form.validate_on_submit():
         for message in form.new_password.errors or [_("The form expired; please try again.")]:
             flash(str(message), "danger")
-    return redirect(url_for("admin.edit_user", user_id=user.id))
+        return redirect(page)
+    return write(
+        lambda: user_service.reset_password(
+            user, actor=current_user, new_password=form.new_password.data
+        ),
+        done=lambda _result: _("The password of %(name)s is reset.", name=user.username),
+        to=page,
+        back=page,
+    ).response
 
 
 @bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
@@ -130,15 +131,13 @@ def deactivate_user(user_id: int):
         _("Deactivate %(name)s? They can no longer sign in.", name=user.username),
         button=_("Deactivate"),
     )
-    try:
-        user_service.deactivate_user(user, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "danger")
-    else:
-        db.session.commit()
-        flash(_("%(name)s is deactivated.", name=user.username), "success")
-    return redirect(url_for("admin.edit_user", user_id=user.id))
+    page = url_for("admin.edit_user", user_id=user.id)
+    return write(
+        lambda: user_service.deactivate_user(user, actor=current_user),
+        done=lambda _result: _("%(name)s is deactivated.", name=user.username),
+        to=page,
+        back=page,
+    ).response
 
 
 @bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
@@ -147,10 +146,13 @@ def reactivate_user(user_id: int):
     user = db.get_or_404(User, user_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    user_service.reactivate_user(user, actor=current_user)
-    db.session.commit()
-    flash(_("%(name)s is active again.", name=user.username), "success")
-    return redirect(url_for("admin.edit_user", user_id=user.id))
+    page = url_for("admin.edit_user", user_id=user.id)
+    return write(
+        lambda: user_service.reactivate_user(user, actor=current_user),
+        done=lambda _result: _("%(name)s is active again.", name=user.username),
+        to=page,
+        back=page,
+    ).response
 
 
 # Teams ----------------------------------------------------------------------
@@ -168,19 +170,18 @@ def teams():
 def new_team():
     form = TeamForm(supervisors=team_service.supervisor_choices())
     if form.validate_on_submit():
-        try:
-            team = team_service.create_team(
+        outcome = write(
+            lambda: team_service.create_team(
                 actor=current_user,
                 name=form.name.data,
                 supervisor=user_service.user_by_id(form.supervisor_id.data),
-            )
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Team %(name)s is created.", name=team.name), "success")
-            return redirect(url_for("admin.edit_team", team_id=team.id))
+            ),
+            done=lambda team: _("Team %(name)s is created.", name=team.name),
+            to=lambda team: url_for("admin.edit_team", team_id=team.id),
+            form=form,
+        )
+        if outcome.response is not None:
+            return outcome.response
     return render_template("admin/team_form.html", form=form, team=None), (
         400 if form.errors else 200
     )
@@ -194,20 +195,19 @@ def edit_team(team_id: int):
     if not form.is_submitted():
         form.supervisor_id.data = team.supervisor_id or 0
     if form.validate_on_submit():
-        try:
-            team_service.update_team(
+        outcome = write(
+            lambda: team_service.update_team(
                 team,
                 actor=current_user,
                 name=form.name.data,
                 supervisor=user_service.user_by_id(form.supervisor_id.data),
-            )
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Team %(name)s is saved.", name=team.name), "success")
-            return redirect(url_for("admin.edit_team", team_id=team.id))
+            ),
+            done=lambda team: _("Team %(name)s is saved.", name=team.name),
+            to=url_for("admin.edit_team", team_id=team.id),
+            form=form,
+        )
+        if outcome.response is not None:
+            return outcome.response
     candidates = team_service.member_candidates(team)
     return render_template(
         "admin/team_form.html",
@@ -223,14 +223,19 @@ def edit_team(team_id: int):
 def add_member(team_id: int):
     team = db.get_or_404(Team, team_id)
     form = MoveMemberForm(candidates=user_service.active_users())
-    if form.validate_on_submit():
-        user = db.get_or_404(User, form.user_id.data)
-        team_service.move_member(user, actor=current_user, team=team)
-        db.session.commit()
-        flash(_("%(name)s moved to %(team)s.", name=user.display_name, team=team.name), "success")
-    else:
+    page = url_for("admin.edit_team", team_id=team.id)
+    if not form.validate_on_submit():
         flash(_("Choose a user to move."), "danger")
-    return redirect(url_for("admin.edit_team", team_id=team.id))
+        return redirect(page)
+    user = db.get_or_404(User, form.user_id.data)
+    return write(
+        lambda: team_service.move_member(user, actor=current_user, team=team),
+        done=lambda _result: _(
+            "%(name)s moved to %(team)s.", name=user.display_name, team=team.name
+        ),
+        to=page,
+        back=page,
+    ).response
 
 
 @bp.route("/teams/<int:team_id>/members/<int:user_id>/remove", methods=["POST"])
@@ -244,7 +249,10 @@ def remove_member(team_id: int, user_id: int):
         _("Take %(name)s out of %(team)s?", name=user.display_name, team=team.name),
         button=_("Remove"),
     )
-    team_service.move_member(user, actor=current_user, team=None)
-    db.session.commit()
-    flash(_("%(name)s left %(team)s.", name=user.display_name, team=team.name), "success")
-    return redirect(url_for("admin.edit_team", team_id=team.id))
+    page = url_for("admin.edit_team", team_id=team.id)
+    return write(
+        lambda: team_service.move_member(user, actor=current_user, team=None),
+        done=lambda _result: _("%(name)s left %(team)s.", name=user.display_name, team=team.name),
+        to=page,
+        back=page,
+    ).response
