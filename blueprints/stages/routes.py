@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from blueprints.common import confirm_or_ask
+from blueprints.common import confirm_or_ask, write
 from blueprints.common import require_confirmation as _confirmed
-from blueprints.common import show_error as _show_error
 from blueprints.stages import bp
 from blueprints.stages.forms import ConfirmForm, StageForm
 from crm.extensions import db
 from crm.permissions import admin_required
 from crm.services import stages as stage_service
-from crm.services.errors import DomainError
 from models import Phase, Stage
 
 
@@ -37,21 +35,20 @@ def index():
 def new():
     form = StageForm()
     if form.validate_on_submit():
-        try:
-            stage = stage_service.create_stage(
+        outcome = write(
+            lambda: stage_service.create_stage(
                 actor=current_user,
                 name_zh=form.name_zh.data,
                 name_en=form.name_en.data,
                 phase=Phase(form.phase.data),
                 probability=form.probability.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Stage %(name)s is added.", name=stage.name_zh), "success")
-            return redirect(url_for("stages.index"))
+            ),
+            done=lambda stage: _("Stage %(name)s is added.", name=stage.name_zh),
+            to=url_for("stages.index"),
+            form=form,
+        )
+        if outcome.response is not None:
+            return outcome.response
     return render_template("stages/form.html", form=form, stage=None), (400 if form.errors else 200)
 
 
@@ -63,8 +60,8 @@ def edit(stage_id: int):
     if not form.is_submitted():
         form.phase.data = stage.phase.value
     if form.validate_on_submit():
-        try:
-            stage_service.update_stage(
+        outcome = write(
+            lambda: stage_service.update_stage(
                 stage,
                 actor=current_user,
                 name_zh=form.name_zh.data,
@@ -72,14 +69,13 @@ def edit(stage_id: int):
                 phase=Phase(form.phase.data),
                 probability=form.probability.data,
                 is_contract=form.is_contract.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            _show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Stage %(name)s is saved.", name=stage.name_zh), "success")
-            return redirect(url_for("stages.index"))
+            ),
+            done=lambda _result: _("Stage %(name)s is saved.", name=stage.name_zh),
+            to=url_for("stages.index"),
+            form=form,
+        )
+        if outcome.response is not None:
+            return outcome.response
     return render_template("stages/form.html", form=form, stage=stage), (
         400 if form.errors else 200
     )
@@ -96,15 +92,12 @@ def _change(stage_id: int, change, done_message: str, question: str | None = Non
     else:
         confirm_or_ask(question % {"name": stage.name_zh})
     name = stage.name_zh
-    try:
-        change(stage)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "danger")
-    else:
-        db.session.commit()
-        flash(done_message % {"name": name}, "success")
-    return redirect(url_for("stages.index"))
+    return write(
+        lambda: change(stage),
+        done=done_message % {"name": name},
+        to=url_for("stages.index"),
+        back=url_for("stages.index"),
+    ).response
 
 
 @bp.route("/<int:stage_id>/up", methods=["POST"])
