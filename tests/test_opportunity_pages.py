@@ -381,6 +381,32 @@ def test_the_page_shows_history_and_days_in_stage(client, login, m1, opened, sta
     assert _text("col-sm-8", html[html.index('id="weighted-amount"') - 30 :]) == "¥24,000"
 
 
+def test_the_page_reads_history_and_its_actors_in_statements_that_do_not_grow(
+    client, login, org, m1, opened, stages, count_queries
+):
+    """History rows by many actors: their names come with the rows, not one query each."""
+    login(client, m1)
+
+    def counted() -> int:
+        client.get(f"/opportunities/{opened.id}")
+        db.session.expire_all()  # as a new request's session would start
+        with count_queries() as statements:
+            html = client.get(f"/opportunities/{opened.id}").get_data(as_text=True)
+        assert m1.display_name in html[html.index('id="stage-history"') :]
+        return len(statements)
+
+    few = counted()
+    names = ["Needs discovery", "Solution design", "Proposal", "Negotiation"]
+    for name, actor in zip(names, [org["sup1"], org["admin"], m1, org["sup1"]], strict=True):
+        pipeline.move_to_stage(opened, stages[name], actor=actor)
+        db.session.commit()
+    many = counted()
+    html = client.get(f"/opportunities/{opened.id}").get_data(as_text=True)
+    history = html[html.index('id="stage-history"') :]
+    assert org["sup1"].display_name in history and org["admin"].display_name in history
+    assert many == few
+
+
 def test_winning_through_the_page(client, login, m1, opened, stages):
     login(client, m1)
     client.post(f"/opportunities/{opened.id}/stage", data={"stage_id": stages["Contract"].id})

@@ -11,7 +11,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from crm.extensions import db
-from models import Opportunity, OpportunityHistory, OpportunityStatus, Stage, User
+from models import Opportunity, OpportunityHistory, OpportunityStatus, Stage
 from models.base import utcnow
 
 
@@ -110,9 +110,12 @@ def customer_stage_history(customer_id: int) -> Select:
 
 
 def history_with_actors(opportunity: Opportunity) -> list[OpportunityHistory]:
-    """The opportunity's history rows, their actors loaded in one query."""
-    history = opportunity.history
-    actor_ids = {row.actor_id for row in history if row.actor_id}
-    if actor_ids:  # one query; the rows' actors then come from the identity map
-        db.session.scalars(select(User).where(User.id.in_(actor_ids))).all()
-    return history
+    """The opportunity's history rows, oldest first, each with its actor (one query)."""
+    return list(
+        db.session.scalars(
+            select(OpportunityHistory)
+            .where(OpportunityHistory.opportunity_id == opportunity.id)
+            .options(joinedload(OpportunityHistory.actor))
+            .order_by(OpportunityHistory.id)  # as Opportunity.history is ordered
+        )
+    )
