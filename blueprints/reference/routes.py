@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from blueprints.common import commit_change, confirm_or_ask
+from blueprints.common import confirm_or_ask, write
 from blueprints.common import require_confirmation as _confirmed
 from blueprints.reference import bp
 from blueprints.reference.forms import CompetitorForm, ConfirmForm, IndustryForm
@@ -35,18 +35,19 @@ def industries():
 def new_industry():
     form = IndustryForm()
     if form.validate_on_submit():
-        industry = commit_change(
+        outcome = write(
             lambda: reference_service.create_industry(
                 actor=current_user,
                 name_zh=form.name_zh.data,
                 name_en=form.name_en.data,
                 position=form.position.data,
             ),
-            form,
+            done=lambda industry: _("Industry %(name)s is added.", name=industry.name_zh),
+            to=url_for("reference.industries"),
+            form=form,
         )
-        if industry:
-            flash(_("Industry %(name)s is added.", name=industry.name_zh), "success")
-            return redirect(url_for("reference.industries"))
+        if outcome.response is not None:
+            return outcome.response
     return render_template("reference/industry_form.html", form=form, industry=None), (
         400 if form.errors else 200
     )
@@ -58,7 +59,7 @@ def edit_industry(industry_id: int):
     industry = db.get_or_404(Industry, industry_id)
     form = IndustryForm(obj=industry)
     if form.validate_on_submit():
-        saved = commit_change(
+        outcome = write(
             lambda: reference_service.update_industry(
                 industry,
                 actor=current_user,
@@ -66,11 +67,12 @@ def edit_industry(industry_id: int):
                 name_en=form.name_en.data,
                 position=form.position.data,
             ),
-            form,
+            done=lambda _result: _("Industry %(name)s is saved.", name=industry.name_zh),
+            to=url_for("reference.industries"),
+            form=form,
         )
-        if saved:
-            flash(_("Industry %(name)s is saved.", name=industry.name_zh), "success")
-            return redirect(url_for("reference.industries"))
+        if outcome.response is not None:
+            return outcome.response
     return render_template("reference/industry_form.html", form=form, industry=industry), (
         400 if form.errors else 200
     )
@@ -81,16 +83,15 @@ def edit_industry(industry_id: int):
 def retire_industry(industry_id: int):
     industry = db.get_or_404(Industry, industry_id)
     confirm_or_ask(_("Retire %(name)s? New choices no longer offer it.", name=industry.name_zh))
-    reference_service.set_industry_active(industry, actor=current_user, active=False)
-    db.session.commit()
-    flash(
-        _(
+    return write(
+        lambda: reference_service.set_industry_active(industry, actor=current_user, active=False),
+        done=lambda _result: _(
             "%(name)s is retired: customers keep it, new choices no longer offer it.",
             name=industry.name_zh,
         ),
-        "success",
-    )
-    return redirect(url_for("reference.industries"))
+        to=url_for("reference.industries"),
+        back=url_for("reference.industries"),
+    ).response
 
 
 @bp.route("/industries/<int:industry_id>/reactivate", methods=["POST"])
@@ -98,10 +99,12 @@ def retire_industry(industry_id: int):
 def reactivate_industry(industry_id: int):
     industry = db.get_or_404(Industry, industry_id)
     _confirmed()
-    reference_service.set_industry_active(industry, actor=current_user, active=True)
-    db.session.commit()
-    flash(_("%(name)s is offered again.", name=industry.name_zh), "success")
-    return redirect(url_for("reference.industries"))
+    return write(
+        lambda: reference_service.set_industry_active(industry, actor=current_user, active=True),
+        done=lambda _result: _("%(name)s is offered again.", name=industry.name_zh),
+        to=url_for("reference.industries"),
+        back=url_for("reference.industries"),
+    ).response
 
 
 @bp.route("/industries/<int:industry_id>/delete", methods=["POST"])
@@ -110,9 +113,12 @@ def delete_industry(industry_id: int):
     industry = db.get_or_404(Industry, industry_id)
     confirm_or_ask(_("Delete %(name)s? This cannot be undone.", name=industry.name_zh))
     name = industry.name_zh
-    if commit_change(lambda: reference_service.delete_industry(industry, actor=current_user)):
-        flash(_("Industry %(name)s is deleted.", name=name), "success")
-    return redirect(url_for("reference.industries"))
+    return write(
+        lambda: reference_service.delete_industry(industry, actor=current_user),
+        done=_("Industry %(name)s is deleted.", name=name),
+        to=url_for("reference.industries"),
+        back=url_for("reference.industries"),
+    ).response
 
 
 # The competitor registry ------------------------------------------------------
@@ -134,15 +140,16 @@ def competitors():
 def new_competitor():
     form = CompetitorForm()
     if form.validate_on_submit():
-        competitor = commit_change(
+        outcome = write(
             lambda: competitor_service.create_competitor(
                 actor=current_user, name=form.name.data, notes=form.notes.data
             ),
-            form,
+            done=lambda competitor: _("Competitor %(name)s is added.", name=competitor.name),
+            to=url_for("reference.competitors"),
+            form=form,
         )
-        if competitor:
-            flash(_("Competitor %(name)s is added.", name=competitor.name), "success")
-            return redirect(url_for("reference.competitors"))
+        if outcome.response is not None:
+            return outcome.response
     return render_template("reference/competitor_form.html", form=form, competitor=None), (
         400 if form.errors else 200
     )
@@ -154,15 +161,16 @@ def edit_competitor(competitor_id: int):
     competitor = db.get_or_404(Competitor, competitor_id)
     form = CompetitorForm(obj=competitor)
     if form.validate_on_submit():
-        saved = commit_change(
+        outcome = write(
             lambda: competitor_service.update_competitor(
                 competitor, actor=current_user, name=form.name.data, notes=form.notes.data
             ),
-            form,
+            done=lambda _result: _("Competitor %(name)s is saved.", name=competitor.name),
+            to=url_for("reference.competitors"),
+            form=form,
         )
-        if saved:
-            flash(_("Competitor %(name)s is saved.", name=competitor.name), "success")
-            return redirect(url_for("reference.competitors"))
+        if outcome.response is not None:
+            return outcome.response
     return render_template("reference/competitor_form.html", form=form, competitor=competitor), (
         400 if form.errors else 200
     )
@@ -173,16 +181,17 @@ def edit_competitor(competitor_id: int):
 def retire_competitor(competitor_id: int):
     competitor = db.get_or_404(Competitor, competitor_id)
     confirm_or_ask(_("Retire %(name)s? New choices no longer offer it.", name=competitor.name))
-    competitor_service.set_competitor_active(competitor, actor=current_user, active=False)
-    db.session.commit()
-    flash(
-        _(
+    return write(
+        lambda: competitor_service.set_competitor_active(
+            competitor, actor=current_user, active=False
+        ),
+        done=lambda _result: _(
             "%(name)s is retired: existing profiles stay, no new ones can be added.",
             name=competitor.name,
         ),
-        "success",
-    )
-    return redirect(url_for("reference.competitors"))
+        to=url_for("reference.competitors"),
+        back=url_for("reference.competitors"),
+    ).response
 
 
 @bp.route("/competitors/<int:competitor_id>/reactivate", methods=["POST"])
@@ -190,10 +199,14 @@ def retire_competitor(competitor_id: int):
 def reactivate_competitor(competitor_id: int):
     competitor = db.get_or_404(Competitor, competitor_id)
     _confirmed()
-    competitor_service.set_competitor_active(competitor, actor=current_user, active=True)
-    db.session.commit()
-    flash(_("%(name)s is offered again.", name=competitor.name), "success")
-    return redirect(url_for("reference.competitors"))
+    return write(
+        lambda: competitor_service.set_competitor_active(
+            competitor, actor=current_user, active=True
+        ),
+        done=lambda _result: _("%(name)s is offered again.", name=competitor.name),
+        to=url_for("reference.competitors"),
+        back=url_for("reference.competitors"),
+    ).response
 
 
 @bp.route("/competitors/<int:competitor_id>/delete", methods=["POST"])
@@ -202,6 +215,9 @@ def delete_competitor(competitor_id: int):
     competitor = db.get_or_404(Competitor, competitor_id)
     confirm_or_ask(_("Delete %(name)s? This cannot be undone.", name=competitor.name))
     name = competitor.name
-    if commit_change(lambda: competitor_service.delete_competitor(competitor, actor=current_user)):
-        flash(_("Competitor %(name)s is deleted.", name=name), "success")
-    return redirect(url_for("reference.competitors"))
+    return write(
+        lambda: competitor_service.delete_competitor(competitor, actor=current_user),
+        done=_("Competitor %(name)s is deleted.", name=name),
+        to=url_for("reference.competitors"),
+        back=url_for("reference.competitors"),
+    ).response
