@@ -16,10 +16,10 @@ from blueprints.auth.forms import (
     PasswordChangeForm,
     PreferencesForm,
 )
+from blueprints.common import write
 from crm.auth import SIGN_IN_KEY, safe_next_url
 from crm.extensions import db, limiter
 from crm.services import sessions, users
-from crm.services.errors import DomainError
 
 
 def _login_username_key() -> str:
@@ -122,11 +122,18 @@ def save_preferences():
     form = PreferencesForm(prefix="prefs")
     if not form.validate_on_submit():
         return _account_page(prefs=form), 400
-    users.update_preferences(current_user, locale=form.locale.data, timezone=form.timezone.data)
-    db.session.commit()
+    outcome = write(
+        lambda: users.update_preferences(
+            current_user, locale=form.locale.data, timezone=form.timezone.data
+        ),
+        done=_("Your preferences are saved."),
+        to=url_for("auth.account"),
+        form=form,
+    )
+    if outcome.response is None:
+        return _account_page(prefs=form), outcome.status
     session["locale"] = form.locale.data
-    flash(_("Your preferences are saved."), "success")
-    return redirect(url_for("auth.account"))
+    return outcome.response
 
 
 @bp.route("/account/email", methods=["POST"])
@@ -134,22 +141,21 @@ def save_preferences():
 def save_email_preferences():
     form = EmailPreferencesForm(prefix="email")
     if form.validate_on_submit():
-        try:
-            users.update_email_preferences(
+        outcome = write(
+            lambda: users.update_email_preferences(
                 current_user,
                 reminders=form.email_reminders.data,
                 daily_digest=form.email_daily_digest.data,
                 lead_minutes=form.reminder_lead_minutes.data,
                 # Only supervisors get the weekly digest, so only they see its switch.
                 weekly_digest=form.email_weekly_digest.data if current_user.is_supervisor else None,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            form.reminder_lead_minutes.errors.append(str(error.message))
-        else:
-            db.session.commit()
-            flash(_("Your email settings are saved."), "success")
-            return redirect(url_for("auth.account") + "#email")
+            ),
+            done=_("Your email settings are saved."),
+            to=url_for("auth.account") + "#email",
+            form=form,
+        )
+        if outcome.response is not None:
+            return outcome.response
     return _account_page(email_form=form), 400
 
 
@@ -158,18 +164,18 @@ def save_email_preferences():
 def change_password():
     form = PasswordChangeForm(prefix="pw")
     if form.validate_on_submit():
-        try:
-            users.change_own_password(
+        outcome = write(
+            lambda: users.change_own_password(
                 current_user,
                 current_password=form.current_password.data,
                 new_password=form.new_password.data,
-            )
-        except DomainError as error:
-            form.current_password.errors.append(str(error.message))
-        else:
-            db.session.commit()
+            ),
+            done=_("Your password is changed; your other sessions are signed out."),
+            to=url_for("auth.account"),
+            form=form,
+        )
+        if outcome.response is not None:
             # This session carries on with the new token; every other session has ended.
             login_user(current_user._get_current_object())
-            flash(_("Your password is changed; your other sessions are signed out."), "success")
-            return redirect(url_for("auth.account"))
+            return outcome.response
     return _account_page(password_form=form), 400
