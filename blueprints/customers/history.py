@@ -9,10 +9,9 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
-from sqlalchemy import select
 
-from crm.extensions import db
 from crm.labels import label
+from crm.services import audit
 from crm.templating import money
 from models import (
     Attitude,
@@ -190,9 +189,5 @@ def _referenced_names(change_sets: list[dict[str, Any]], locale: str) -> dict[st
         model, column = _REFERENCES[name]
         if model is Industry and not locale.startswith("zh"):
             column = Industry.name_en
-        names[name] = (
-            dict(db.session.execute(select(model.id, column).where(model.id.in_(ids))).all())
-            if ids
-            else {}
-        )
+        names[name] = audit.names_by_id(column, ids)
     return names

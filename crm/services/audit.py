@@ -7,7 +7,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from crm.extensions import db
 from models import AuditAction, AuditEntry, User
@@ -62,3 +63,12 @@ def record(
     )
     db.session.add(entry)
     return entry
+
+
+def names_by_id(name: InstrumentedAttribute, ids: set[int]) -> dict[int, str]:
+    """{id: name} of the rows an audit entry refers to by id (`name` is a model's column)."""
+    if not ids:
+        return {}
+    model = name.class_
+    rows = db.session.execute(select(model.id, name.label("shown")).where(model.id.in_(ids)))
+    return {row.id: row.shown for row in rows}
