@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask import Response, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Response, flash, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from blueprints.common import write
 from blueprints.reports import bp
 from blueprints.reports.charts import reports_charts
 from blueprints.reports.forms import TargetForm
-from crm.extensions import db
 from crm.i18n import user_zone
 from crm.permissions import refuse
 from crm.services import dashboards, exports, metrics, reports, targets
-from crm.services.errors import DomainError
 
 CSV_REPORTS = ("visits", "won", "movement", "coverage")
 
@@ -107,21 +106,23 @@ def targets_page():
         if manager is None:
             refuse(404, f"targets of user {form.manager_id.data}", current_user)
         if form.validate_on_submit():
-            try:
-                targets.set_target(
+            outcome = write(
+                lambda: targets.set_target(
                     manager,
                     weekly_visits=form.weekly_visits.data,
                     quarterly_won=form.quarterly_won.data,
                     actor=current_user,
-                )
-            except DomainError as error:
-                db.session.rollback()
-                flash(str(error.message), "danger")
-                status = 400
-            else:
-                db.session.commit()
-                flash(_("Targets for %(name)s are saved.", name=manager.display_name), "success")
-                return redirect(url_for("reports.targets_page"))
+                ),
+                done=lambda _result: _(
+                    "Targets for %(name)s are saved.", name=manager.display_name
+                ),
+                to=url_for("reports.targets_page"),
+            )
+            if outcome.response is not None:
+                return outcome.response
+            if outcome.stale:  # the page shows the stored targets; say why nothing was saved
+                flash(str(outcome.stale.message), "warning")
+            status = outcome.status
         else:
             status = 400
             for errors in form.errors.values():
