@@ -11,6 +11,7 @@ from flask import Flask, g, render_template, request, send_from_directory, sessi
 from flask_login import current_user
 
 from crm import config as config_module
+from crm import request_cache
 from crm.config import INSTANCE_DIR, PROJECT_ROOT
 from crm.extensions import babel, csrf, db, limiter, login_manager, migrate
 from crm.services.control_characters import (
@@ -154,6 +155,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
+    request_cache.init_app(app)
     csp = (
         "default-src 'self'; img-src 'self' data:; object-src 'none'; "
         "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"

@@ -39,3 +39,10 @@ def test_each_request_of_the_test_client_starts_without_the_last_ones_cache(app,
     app.add_url_rule("/_cache_probe", "cache_probe", probe)
     assert client.get("/_cache_probe").text == "1"
     assert client.get("/_cache_probe").text == "2"
+
+
+def test_the_cache_ends_with_its_request_though_the_app_context_lives_on(app):
+    with app.test_request_context("/"):
+        assert per_request("k", lambda: "first") == "first"
+    with app.test_request_context("/"):  # the fixture's app context, and its g, live on
+        assert per_request("k", lambda: "second") == "second"

@@ -88,3 +88,24 @@ def test_tier_badges(app):
     with app.test_request_context("/"):
         assert str(tier_badge(Tier.A_PLUS)) == '<span class="badge text-bg-danger">A+</span>'
         assert str(tier_badge(Tier.C)) == '<span class="badge text-bg-secondary">C</span>'
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "name"),
+    [
+        ("customers.show", "customer_id"),
+        ("visits.show", "visit_id"),
+        ("reminders.done", "reminder_id"),
+        ("opportunities.show", "opportunity_id"),
+        ("opportunities.move", "opportunity_id"),
+    ],
+)
+def test_url_shape_gives_what_url_for_builds(app, endpoint, name):
+    """url_shape stands in for url_for on per-row links: the same URL for every id."""
+    from crm.templating import url_shape
+
+    ids = [1, 7, 42, 98765, 987654321, 9876543210, 1987654321]  # and the marker inside others
+    for base_url in ("http://localhost/", "http://localhost/crm/"):  # mounted under a path too
+        with app.test_request_context("/", base_url=base_url):
+            shape = url_shape(endpoint, name)
+            assert [shape.format(i) for i in ids] == [url_for(endpoint, **{name: i}) for i in ids]
