@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from blueprints.common import confirm_or_ask
+from blueprints.common import confirm_or_ask, write
 from blueprints.handovers import bp
 from blueprints.handovers.forms import DeclineForm, RequestForm
 from crm.extensions import db
 from crm.permissions import get_customer_or_404, refuse
 from crm.services import handover_lists, handover_requests
 from crm.services import users as user_service
-from crm.services.errors import DomainError
 from crm.services.handover import may_hand_over
 from models import HandoverRequest
 
@@ -47,24 +46,18 @@ def new_request():
     form = RequestForm(owners=handover_lists.colleagues(viewer=current_user))
     if form.validate_on_submit():
         to_owner = user_service.user_by_id(form.to_owner.data)
-        try:
-            handover_requests.request_handover(
+        outcome = write(
+            lambda: handover_requests.request_handover(
                 customer, actor=current_user, to_owner=to_owner, note=form.note.data
-            )
-        except DomainError as error:
-            db.session.rollback()
-            field = getattr(form, error.field, None) if error.field else None
-            if field is not None:
-                field.errors.append(str(error.message))
-            else:
-                flash(str(error.message), "danger")
-        else:
-            db.session.commit()
-            flash(
-                _("Your supervisor has been asked to hand over %(name)s.", name=customer.name),
-                "success",
-            )
-            return redirect(url_for("handovers.requests"))
+            ),
+            done=lambda _result: _(
+                "Your supervisor has been asked to hand over %(name)s.", name=customer.name
+            ),
+            to=url_for("handovers.requests"),
+            form=form,
+        )
+        if outcome.response is not None:
+            return outcome.response
     return render_template(
         "handovers/request_new.html", form=form, customer=customer
     ), 400 if form.is_submitted() else 200
@@ -80,13 +73,12 @@ def decline_request(request_id: int):
         refuse(404, f"handover request {request_id}", current_user)
     confirm_or_ask(_("Decline this handover request?"), button=_("Decline"))
     form = DeclineForm()
-    if form.validate_on_submit():
-        try:
-            handover_requests.decline(pending, actor=current_user, note=form.note.data)
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.message), "danger")
-        else:
-            db.session.commit()
-            flash(_("The request is declined."), "info")
-    return redirect(url_for("handovers.requests"))
+    if not form.validate_on_submit():
+        return redirect(url_for("handovers.requests"))
+    return write(
+        lambda: handover_requests.decline(pending, actor=current_user, note=form.note.data),
+        done=_("The request is declined."),
+        category="info",
+        to=url_for("handovers.requests"),
+        back=url_for("handovers.requests"),
+    ).response
