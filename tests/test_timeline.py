@@ -13,7 +13,7 @@ from crm.extensions import db
 from crm.services import contacts as contact_service
 from crm.services import pipeline, timeline, visits
 from crm.services import reminders as reminder_service
-from models import AuditAction, AuditEntry, LostReason, OpportunityHistory, ReminderStatus
+from models import AuditAction, AuditEntry, LostReason, OpportunityHistory, ReminderStatus, Visit
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
@@ -90,6 +90,62 @@ def test_the_page_shows_every_kind_newest_first(manager, org, customer, make_con
     assert "李工" in timeline_html
     # A visit's own audit entry is not an archive change: the visit shows once.
     assert kinds.count("visit") == 1
+
+
+def _items(page: str) -> list[tuple[str, str | None, str]]:
+    """(kind, link or None, text with spaces collapsed) of each timeline entry on the page."""
+    timeline_html = page[
+        page.index('id="timeline"') : page.index('class="d-flex gap-3 d-print-none"')
+    ]
+    items = []
+    for entry in timeline_html.split('<li class="list-group-item')[1:]:
+        kind = re.search(r'data-kind="(\w+)"', entry).group(1)
+        link = re.search(r'<div><a href="([^"]+)">', entry)
+        text = " ".join(re.sub(r"<[^>]+>", " ", html.unescape(entry.split(">", 1)[1])).split())
+        items.append((kind, link.group(1) if link else None, text))
+    return items
+
+
+def test_each_event_links_to_its_page_and_reads_in_words(manager, org, make_customer, make_contact):
+    """Links are built by the page from the item's kind and id; values are put in words."""
+    from crm.services.handover import HandoverOptions, Selection, hand_over
+
+    customer = make_customer(org["sup1"], name="北辰能源集团有限公司")
+    handover = hand_over(
+        actor=org["sup1"],
+        selection=Selection(ids=[customer.id]),
+        to_owner=org["m1"],
+        options=HandoverOptions(),
+        note="交接说明",
+        token="timeline-links",
+        expected_fingerprint=None,
+    )
+    db.session.commit()
+    opportunity = _story(customer, org, make_contact)
+    reminder = reminder_service.create_reminder(
+        customer, actor=org["m1"], due_on=date.today() + timedelta(days=2), note="回访"
+    )
+    db.session.commit()
+    visit_id = db.session.scalar(select(Visit.id).where(Visit.customer_id == customer.id))
+
+    items = _items(manager.get(f"/customers/{customer.id}/timeline").get_data(as_text=True))
+
+    links = {(kind, link) for kind, link, _text in items}
+    assert links == {
+        ("reminder", f"/reminders/{reminder.id}"),
+        ("stage", f"/opportunities/{opportunity.id}"),
+        ("visit", f"/visits/{visit_id}"),
+        ("handover", f"/handovers/{handover.id}"),
+    }
+    for _kind, link, _text in items:
+        assert manager.get(link).status_code == 200, link
+    lost, moved, opened = [text for kind, _link, text in items if kind == "stage"]
+    assert "Status: Open → Lost" in lost
+    assert "Stage: Initial contact → Needs discovery" in moved
+    assert "Opportunity opened: 云专线扩容" in opened
+    assert "Stage: Initial contact Amount: ¥300,000" in opened and "→" not in opened
+    handed = next(text for kind, _link, text in items if kind == "handover")
+    assert "Handed over" in handed and f"Owner: {org['sup1'].display_name} → " in handed
 
 
 def test_the_kind_filter_keeps_only_the_chosen_kinds(manager, org, customer, make_contact):

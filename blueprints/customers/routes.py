@@ -14,9 +14,9 @@ from werkzeug.routing import BuildError
 from blueprints.common import confirm_or_ask, write
 from blueprints.customers import bp, history
 from blueprints.customers.forms import ConfirmForm, CustomerEditForm, CustomerForm
+from blueprints.customers.timeline import timeline_page, timeline_url
 from blueprints.reminders.routes import due_text
 from crm.extensions import db
-from crm.labels import label
 from crm.permissions import (
     admin_required,
     get_customer_or_404,
@@ -134,8 +134,9 @@ def show(customer_id: int):
         opportunities=customer_hub.customer_opportunities(customer, actor=current_user),
         follow_ups=customer_hub.customer_follow_ups(customer, actor=current_user),
         due_text=due_text,
-        timeline=_timeline(customer, limit=timeline_service.LATEST),
+        timeline=timeline_page(customer, limit=timeline_service.LATEST),
         timeline_sources=timeline_service.SOURCES,
+        timeline_url=timeline_url,
         locale=_locale(),
         confirm_form=ConfirmForm(),
     )
@@ -149,28 +150,11 @@ def timeline(customer_id: int):
     return render_template(
         "customers/timeline.html",
         customer=customer,
-        timeline=_timeline(customer, limit=timeline_service.PAGE_SIZE),
+        timeline=timeline_page(customer, limit=timeline_service.PAGE_SIZE),
         timeline_sources=timeline_service.SOURCES,
+        timeline_url=timeline_url,
         full_timeline=True,
     )
-
-
-def _timeline(customer: Customer, *, limit: int) -> timeline_service.TimelinePage:
-    """The customer's timeline page chosen in the URL (?kinds=...&before=ISO)."""
-    page = timeline_service.customer_timeline(
-        customer,
-        kinds=request.args.getlist("kinds"),
-        before=timeline_service.parse_before(request.args.get("before")),
-        limit=limit,
-    )
-    # Archive changes in words, as the History section showed them (one lookup per kind of id).
-    archive = [item for item in page.items if item.kind == "archive"]
-    for item, row in zip(
-        archive, history.describe([item.record for item in archive], _locale()), strict=True
-    ):
-        item.title = f"{label(row.entry.action)} {row.entity} {row.entry.entity_label}"
-        item.detail = [(change.field, change.old, change.new) for change in row.changes]
-    return page
 
 
 # Creating and editing -------------------------------------------------------

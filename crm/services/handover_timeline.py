@@ -9,13 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from crm.extensions import db
+from crm.services.timeline_item import TimelineItem
 from models import Customer, Handover, HandoverCustomer
 
 
-def handover_items(customer: Customer, limit: int, before: datetime | None) -> list:
+def handover_items(customer: Customer, limit: int, before: datetime | None) -> list[TimelineItem]:
     """The handovers the customer was part of (its ownership history), newest first."""
-    from crm.services.timeline import TimelineItem  # the timeline imports this module
-
     stmt = (
         select(HandoverCustomer, Handover)
         .join(Handover, Handover.id == HandoverCustomer.handover_id)
@@ -49,7 +48,7 @@ def handover_items(customer: Customer, limit: int, before: datetime | None) -> l
                 actor=handover.actor,
                 title=str(title),
                 detail=detail,
-                link=("handovers.show", {"handover_id": handover.id}),
+                link_id=handover.id,
                 record=handover,
             )
         )

@@ -8,13 +8,11 @@ Another kind (handovers) is added by appending a TimelineSource to SOURCES.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import url_for
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -23,17 +21,8 @@ from crm.extensions import db
 from crm.labels import label
 from crm.services.handover_timeline import handover_items
 from crm.services.stage_history import customer_stage_history, history_changes, stages_by_id
-from crm.templating import money
-from models import (
-    AuditEntry,
-    Customer,
-    OpportunityHistory,
-    Reminder,
-    ReminderStatus,
-    Stage,
-    User,
-    Visit,
-)
+from crm.services.timeline_item import Source, TimelineItem
+from models import AuditEntry, Customer, OpportunityHistory, Reminder, ReminderStatus, Visit
 
 # Newest items per page of the full timeline; "older" pages go on from the oldest one shown.
 PAGE_SIZE = 50
@@ -42,36 +31,6 @@ LATEST = 20
 # The audit entries that are archive changes (visits, opportunities and reminders have their
 # own sources, so their audit entries would show the same thing twice).
 ARCHIVE_ENTITIES = ("customers", "contacts", "competitor_profiles")
-STAGE_FIELDS = {
-    "stage_id": _l("Stage"),
-    "status": _l("Status"),
-    "amount": _l("Amount"),
-    "probability": _l("Probability"),
-    "expected_close": _l("Expected close"),
-}
-
-
-@dataclass
-class TimelineItem:
-    """One event on the customer's timeline."""
-
-    at: datetime
-    kind: str
-    actor: User | None
-    title: str
-    # (what, old value or None, new value) rows, already in words.
-    detail: list[tuple[str, str | None, str]] = field(default_factory=list)
-    # (endpoint, url values) of the page about the event; url builds it when a page renders.
-    link: tuple[str, dict[str, Any]] | None = None
-    # The row the item was made from, for pages that describe it further.
-    record: Any = None
-
-    @property
-    def url(self) -> str | None:
-        return url_for(self.link[0], **self.link[1]) if self.link else None
-
-
-Source = Callable[[Customer, int, datetime | None], list[TimelineItem]]
 
 
 @dataclass
@@ -87,10 +46,6 @@ class TimelinePage:
     kinds: list[str]
     # Where the next page starts (the oldest instant shown), or None on the last page.
     older: datetime | None
-
-
-def _locale() -> str:
-    return str(get_locale() or "zh_CN")
 
 
 def _older_than(column, before: datetime | None):
@@ -135,29 +90,19 @@ def visit_items(customer: Customer, limit: int, before: datetime | None) -> list
                 actor=visit.user,
                 title=str(label(visit.kind)),
                 detail=detail,
-                link=("visits.show", {"visit_id": visit.id}),
+                link_id=visit.id,
                 record=visit,
             )
         )
     return items
 
 
-def _stage_value(name: str, value: Any, locale: str) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, Stage):
-        return value.name_for(locale)
-    if name == "amount":
-        return money(value)
-    if name == "probability":
-        return f"{value}%"
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(label(value)) if hasattr(value, "value") else str(value)
-
-
 def stage_items(customer: Customer, limit: int, before: datetime | None) -> list[TimelineItem]:
-    """Changes of the customer's opportunities: stage, status, amount, probability, close date."""
+    """Changes of the customer's opportunities: stage, status, amount, probability, close date.
+
+    Detail rows name the field and carry typed values (a Stage, a status, a Decimal, a
+    date); an opened opportunity's rows are its stage and amount, with no old value.
+    """
     rows = list(
         db.session.scalars(
             customer_stage_history(customer.id)
@@ -168,25 +113,17 @@ def stage_items(customer: Customer, limit: int, before: datetime | None) -> list
     if not rows:
         return []
     stages = stages_by_id()
-    locale = _locale()
     items = []
     for row in rows:
         opportunity = row.opportunity
         if not row.changes:
             title = _l("Opportunity opened: %(title)s", title=opportunity.title)
-            detail = [(str(STAGE_FIELDS["stage_id"]), None, _stage_value("", row.stage, locale))]
+            detail: list[tuple[str, Any, Any]] = [("stage_id", None, row.stage)]
             if row.amount is not None:
-                detail.append((str(STAGE_FIELDS["amount"]), None, money(row.amount)))
+                detail.append(("amount", None, row.amount))
         else:
             title = _l("Opportunity changed: %(title)s", title=opportunity.title)
-            detail = [
-                (
-                    str(STAGE_FIELDS.get(name, name)),
-                    _stage_value(name, old, locale),
-                    _stage_value(name, new, locale),
-                )
-                for name, old, new in history_changes(row, stages)
-            ]
+            detail = history_changes(row, stages)
         items.append(
             TimelineItem(
                 at=row.at,
@@ -194,7 +131,7 @@ def stage_items(customer: Customer, limit: int, before: datetime | None) -> list
                 actor=row.actor,
                 title=str(title),
                 detail=detail,
-                link=("opportunities.show", {"opportunity_id": opportunity.id}),
+                link_id=opportunity.id,
                 record=row,
             )
         )
@@ -240,7 +177,7 @@ def _reminder_item(reminder: Reminder, at: datetime, title: Any) -> TimelineItem
         actor=reminder.owner,
         title=str(title),
         detail=detail,
-        link=("reminders.show", {"reminder_id": reminder.id}),
+        link_id=reminder.id,
         record=reminder,
     )
 
