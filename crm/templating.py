@@ -79,7 +79,8 @@ def money(value: Decimal | int | None) -> str:
     """
     if value is None:
         return ""
-    group_and_decimal, minus = per_request("money-symbols", _number_symbols)  # one locale
+    locale = get_locale()  # force_locale may change it within a request (an email)
+    group_and_decimal, minus = per_request(f"money-symbols:{locale}", _number_symbols)
     rounded = Decimal(value).quantize(CENT, ROUND_HALF_EVEN)
     number = f"{abs(rounded):,f}".rstrip("0").rstrip(".").translate(group_and_decimal)
     return "¥" + (minus if rounded.is_signed() else "") + number

@@ -109,3 +109,15 @@ def test_url_shape_gives_what_url_for_builds(app, endpoint, name):
         with app.test_request_context("/", base_url=base_url):
             shape = url_shape(endpoint, name)
             assert [shape.format(i) for i in ids] == [url_for(endpoint, **{name: i}) for i in ids]
+
+
+def test_money_follows_a_language_forced_within_a_request(app):
+    """An email in its reader's language can be written during someone else's page view."""
+    from flask_babel import force_locale
+
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        for language in ("en", "de_DE", "fr_FR", "zh_CN", "en"):
+            with force_locale(language):
+                assert [money(v) for v in AMOUNTS] == [
+                    "¥" + format_decimal(v, "#,##0.##") for v in AMOUNTS
+                ]
