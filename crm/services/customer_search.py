@@ -141,8 +141,6 @@ def search_customers(user: User, filters: CustomerFilters) -> Select:
 
 def count_statement(stmt: Select) -> Select:
     """SELECT count(*) over a customer search, without its ORDER BY."""
-    from sqlalchemy import func
-
     return select(func.count()).select_from(stmt.order_by(None).subquery())
 
 

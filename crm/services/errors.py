@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 
 class DomainError(Exception):
     """A rule refused the change; `message` is shown to the user as it is."""
@@ -30,8 +32,6 @@ class StaleEdit(DomainError):
 
 def check_version(record: object, submitted_version: int | None) -> None:
     """Refuse a save made from an older version of `record` than the stored one."""
-    from flask_babel import lazy_gettext as _l
-
     if submitted_version is None or int(submitted_version) != record.version:
         raise StaleEdit(
             _l(

@@ -14,7 +14,17 @@ from crm.extensions import db
 from crm.i18n import is_valid_timezone
 from crm.permissions import owner_scope
 from crm.services.errors import DomainError, NotAllowed
-from models import Customer, Level, Role, Team, User
+from models import (
+    Customer,
+    Level,
+    Opportunity,
+    OpportunityStatus,
+    Reminder,
+    ReminderStatus,
+    Role,
+    Team,
+    User,
+)
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -108,8 +118,6 @@ def owned_customer_count(user: User) -> int:
 
 def open_work_count(user: User) -> int:
     """Open opportunities and pending follow-ups the user owns (on anybody's customers)."""
-    from models import Opportunity, OpportunityStatus, Reminder, ReminderStatus
-
     opportunities = select(func.count()).where(
         Opportunity.owner_id == user.id, Opportunity.status == OpportunityStatus.OPEN
     )
