@@ -33,6 +33,14 @@ def _stale_message() -> str:
     return _("Someone else changed this opportunity meanwhile; look again and retry.")
 
 
+def _stale_answer(stale, opportunity):
+    """Someone changed the opportunity since the page was opened: back to it, saying so."""
+    if stale.current is None:  # a race no service caught (another row): nothing was saved
+        abort(409)
+    flash(_stale_message(), "danger")
+    return redirect(_page(opportunity))
+
+
 @bp.route("/<int:opportunity_id>/won", methods=["POST"])
 @login_required
 def mark_won(opportunity_id: int):
@@ -54,10 +62,7 @@ def mark_won(opportunity_id: int):
         if outcome.response is not None:
             return outcome.response
         if outcome.stale:
-            if outcome.stale.current is None:  # a race no service caught: nothing was saved
-                abort(409)
-            flash(_stale_message(), "danger")
-            return redirect(_page(opportunity))
+            return _stale_answer(outcome.stale, opportunity)
     flash(_("The opportunity is not marked won: see the form below."), "danger")
     return render_show(opportunity, 400, won_form=form)
 
@@ -86,10 +91,7 @@ def mark_lost(opportunity_id: int):
         if outcome.response is not None:
             return outcome.response
         if outcome.stale:
-            if outcome.stale.current is None:  # a race no service caught: nothing was saved
-                abort(409)
-            flash(_stale_message(), "danger")
-            return redirect(_page(opportunity))
+            return _stale_answer(outcome.stale, opportunity)
     flash(_("The opportunity is not marked lost: see the form below."), "danger")
     return render_show(opportunity, 400, lost_form=form)
 
