@@ -123,7 +123,7 @@ def write(
     to: str | Callable[[T], str],
     form=None,
     back: str | None = None,
-    category: str = "success",
+    category: str | Callable[[T], str] = "success",
 ) -> Outcome[T]:
     """The one write path of a view: one service call, one commit, flash, redirect.
 
@@ -135,11 +135,15 @@ def write(
     field (`show_error`), or is flashed without a form. On a stale version (StaleEdit or
     SQLAlchemy's StaleDataError) the session rolls back, so the record reloads with what
     the other person saved. With `back` (a button without its own form page) a refusal is
-    flashed and answered with a redirect there. `category` is the flash's on success.
+    flashed and answered with a redirect there. `category` (or a function of the
+    result) is the flash's on success.
     """
     result, error = commit_once(change)
     if error is None:
-        flash(done(result) if callable(done) else done, category)
+        flash(
+            done(result) if callable(done) else done,
+            category(result) if callable(category) else category,
+        )
         return Outcome(response=redirect(to(result) if callable(to) else to), result=result)
     if back is not None:
         flash(str(error.message), "warning" if isinstance(error, StaleEdit) else "danger")

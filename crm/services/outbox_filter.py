@@ -94,3 +94,14 @@ def retry_failed(filters: OutboxFilter, *, actor: User, now: datetime | None = N
         .execution_options(synchronize_session=False)
     )
     return result.rowcount
+
+
+def backlog(*, viewer: User) -> dict[MessageStatus, int]:
+    """How many messages the outbox holds in each status (every status, zero included)."""
+    require_admin(viewer)
+    counts = dict(
+        db.session.execute(
+            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        ).all()
+    )
+    return {status: counts.get(status, 0) for status in MessageStatus}
