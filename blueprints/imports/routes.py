@@ -17,7 +17,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from blueprints.common import write
@@ -30,7 +29,6 @@ from blueprints.imports.forms import (
     MergeForm,
 )
 from blueprints.imports.uploads import discard_upload, keep_upload, load_upload
-from crm.extensions import db
 from crm.permissions import admin_required, get_customer_or_404
 from crm.services import exports, imports
 from crm.services import merge as merge_service
@@ -156,30 +154,27 @@ def commit():
     if stored is None:
         return redirect(url_for("imports.upload"))
     data, meta = stored
-    try:
-        parsed = imports.parse_file(meta["kind"], data, meta["encoding"])
-        report = imports.run_import(parsed, actor=current_user)
-    except (DomainError, IntegrityError) as error:
-        db.session.rollback()
-        message = getattr(error, "message", None) or _(
-            "The customers changed while the file was imported; nothing was imported. "
-            "Please upload the file again."
-        )
-        flash(str(message), "danger")
-        return redirect(url_for("imports.upload"))
-    if not report.ok:
-        # The database changed since the dry run: the file no longer passes.
-        db.session.rollback()
+    outcome = write(
+        lambda: imports.import_file(meta["kind"], data, meta["encoding"], actor=current_user),
+        done=_imported,
+        to=lambda report: url_for(
+            "customers.index" if report.kind == "customers" else "contacts.index"
+        ),
+    )
+    if isinstance(outcome.error, imports.ImportNoLongerPasses):
+        # The database changed since the dry run: show what no longer passes.
         discard_upload(form.token.data)
-        flash(_("The file no longer passes the checks; nothing was imported."), "danger")
-        return _result(report, meta["filename"], None, status=409)
-    db.session.commit()
+        return _result(outcome.error.report, meta["filename"], None, status=409)
+    if outcome.response is None:
+        return redirect(url_for("imports.upload"))
     discard_upload(form.token.data)
-    if parsed.kind == "customers":
-        flash(_("%(count)d customers are imported.", count=report.imported), "success")
-        return redirect(url_for("customers.index"))
-    flash(_("%(count)d contacts are imported.", count=report.imported), "success")
-    return redirect(url_for("contacts.index"))
+    return outcome.response
+
+
+def _imported(report) -> str:
+    if report.kind == "customers":
+        return _("%(count)d customers are imported.", count=report.imported)
+    return _("%(count)d contacts are imported.", count=report.imported)
 
 
 # Export ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Table, false, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from crm.extensions import db
 from crm.services.errors import DomainError, NotAllowed
@@ -415,3 +416,32 @@ def _write(
     for chunk in _chunks(entries):
         db.session.execute(insert(AuditEntry.__table__), chunk)
     return len(plans)
+
+
+class ImportNoLongerPasses(DomainError):
+    """The database changed since the dry run and the file no longer passes; `report` says why."""
+
+    def __init__(self, report: ImportReport) -> None:
+        super().__init__(_l("The file no longer passes the checks; nothing was imported."))
+        self.report = report
+
+
+def import_file(kind: str, data: bytes, encoding: str, *, actor: User) -> ImportReport:
+    """Read a kept upload and import it whole, or refuse: nothing is written unless all rows pass.
+
+    Flushes; the caller commits. A row another import wrote meanwhile (a unique key taken)
+    is refused like any other change of the data since the dry run.
+    """
+    parsed = parse_file(kind, data, encoding)
+    try:
+        report = run_import(parsed, actor=actor)
+    except IntegrityError as error:
+        raise DomainError(
+            _l(
+                "The customers changed while the file was imported; nothing was imported. "
+                "Please upload the file again."
+            )
+        ) from error
+    if not report.ok:
+        raise ImportNoLongerPasses(report)
+    return report
