@@ -9,8 +9,6 @@ from flask import (
     Response,
     abort,
     current_app,
-    flash,
-    redirect,
     render_template,
     request,
     url_for,
@@ -19,10 +17,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from blueprints.admin.forms import ConfirmForm
+from blueprints.common import write
 from blueprints.outbox_admin import bp
 from blueprints.outbox_admin.labels import (
     KIND_LABELS,
@@ -36,7 +35,6 @@ from crm.i18n import user_zone
 from crm.mail import eml_name
 from crm.permissions import admin_required
 from crm.services import outbox, outbox_filter
-from crm.services.errors import DomainError
 from crm.services.outbox_filter import OutboxFilter
 from crm.services.scheduler_state import last_tick
 from models import MessageKind, MessageStatus, OutboxMessage
@@ -81,15 +79,6 @@ def _filter_args() -> dict[str, str]:
     return {name: request.args[name] for name in names if request.args.get(name)}
 
 
-def _backlog() -> dict[MessageStatus, int]:
-    counts = dict(
-        db.session.execute(
-            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-        ).all()
-    )
-    return {status: counts.get(status, 0) for status in MessageStatus}
-
-
 @bp.route("/")
 @admin_required
 def index():
@@ -98,7 +87,7 @@ def index():
         outbox_filter.listing(filters), per_page=current_app.config["PAGE_SIZE"], error_out=False
     )
     ticked = last_tick()
-    backlog = _backlog()
+    backlog = outbox_filter.backlog(viewer=current_user)
     return render_template(
         "outbox_admin/index.html",
         page=page,
@@ -175,15 +164,13 @@ def retry(message_id: int):
     message = _message_or_404(message_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
-        outbox.retry_message(message, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "danger")
-    else:
-        db.session.commit()
-        flash(_("The message is queued again; the scheduler sends it at its next tick."), "success")
-    return redirect(url_for("outbox_admin.show", message_id=message_id))
+    page = url_for("outbox_admin.show", message_id=message_id)
+    return write(
+        lambda: outbox.retry_message(message, actor=current_user),
+        done=_("The message is queued again; the scheduler sends it at its next tick."),
+        to=page,
+        back=page,
+    ).response
 
 
 @bp.route("/retry-failed", methods=["GET", "POST"])
@@ -195,18 +182,19 @@ def retry_failed():
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        queued = outbox_filter.retry_failed(filters, actor=current_user)
-        db.session.commit()
-        flash(
-            ngettext(
+        back = url_for("outbox_admin.index", **_filter_args())
+        return write(
+            lambda: outbox_filter.retry_failed(filters, actor=current_user),
+            done=lambda queued: ngettext(
                 "%(num)d failed message is queued again; the scheduler sends it at its next tick.",
                 "%(num)d failed messages are queued again; the scheduler sends them at its next "
                 "tick.",
                 queued,
             ),
-            "success" if queued else "info",
-        )
-        return redirect(url_for("outbox_admin.index", **_filter_args()))
+            category=lambda queued: "success" if queued else "info",
+            to=back,
+            back=back,
+        ).response
     return render_template(
         "outbox_admin/retry_failed.html",
         filters=filters,
