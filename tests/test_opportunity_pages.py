@@ -500,3 +500,32 @@ def test_contacts_and_competitors_through_the_page(
     )
     db.session.refresh(opened)
     assert (opened.contacts, opened.competitors) == ([], [])
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+def test_a_cards_move_options_are_what_the_template_would_render(app, stages, language):
+    """MoveOptions writes the board's <option>s by hand (once per board, not per card):
+    they must read as the select's template loop would print them, names escaped."""
+    from flask_babel import get_locale
+
+    from blueprints.opportunities.board_cards import MoveOptions
+    from crm.services.stages import active_stages
+
+    loop = app.jinja_env.from_string(
+        '{% for s in targets %}<option value="{{ s.id }}">{{ s.name_for(locale) }}</option>'
+        "{% endfor %}"
+    )
+    stages["Proposal"].name_en = stages["Proposal"].name_zh = 'Offer <b>"A&B"</b>'
+    with app.test_request_context("/", headers={"Accept-Language": language}):
+        active = active_stages()
+        options = MoveOptions(active)
+        locale = str(get_locale())
+        for status in OpportunityStatus:
+            for current in active:
+                targets = [s for s in pipeline.stages_open_to(status, active) if s.id != current.id]
+                expected = loop.render(targets=targets, locale=locale)
+                assert str(options(status, current.id)) == expected
+        assert "Offer &lt;b&gt;&#34;A&amp;B&#34;&lt;/b&gt;" in str(
+            options(OpportunityStatus.OPEN, stages["Contract"].id)
+        )
+    db.session.rollback()
