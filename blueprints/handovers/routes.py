@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-from blueprints.common import confirm_or_ask
+from blueprints.common import confirm_or_ask, write
 from blueprints.common import show_error as _show_error
 from blueprints.handovers import bp
 from blueprints.handovers.forms import ConfirmForm, HandoverForm
@@ -23,14 +23,13 @@ from crm.services.handover import (
     HandoverOptions,
     Selection,
     SelectionChanged,
-    hand_over,
     may_hand_over,
     preview,
     visible_handovers,
 )
 from crm.services.handover_scope import in_scope_now, shown_counts
 from crm.services.handover_undo import can_undo, undo, undo_deadline
-from models import Handover, HandoverRequestStatus
+from models import Handover
 
 SELECTION_PREFIX = "sel_"
 
@@ -137,44 +136,45 @@ def new():
 
 def _commit(form, selection, to_owner, options, pending):
     """Hand over; the redirect on success, or None after showing why not."""
-    try:
-        handover = hand_over(
-            actor=current_user,
-            selection=selection,
-            to_owner=to_owner,
-            options=options,
-            note=form.note.data,
-            reason=form.reason.data,
-            token=form.token.data,
-            expected_fingerprint=form.fingerprint.data,
+
+    def done(handover) -> str:
+        return _(
+            "%(n)d customers are handed over to %(name)s.",
+            n=handover.customers_count,
+            name=handover.to_owner.display_name,
         )
-        if pending is not None and pending.status is HandoverRequestStatus.PENDING:
-            handover_requests.approve(pending, handover, actor=current_user)
-        db.session.commit()
-    except SelectionChanged as error:
-        db.session.rollback()
-        form.fingerprint.errors = [str(error.message)]
-        flash(str(error.message), "warning")
-        return None
-    except DomainError as error:
-        db.session.rollback()
-        _show_error(form, error)
-        return None
+
+    def to(handover) -> str:
+        return url_for("handovers.show", handover_id=handover.id)
+
+    try:
+        outcome = write(
+            lambda: handover_requests.hand_over_answering(
+                pending,
+                actor=current_user,
+                selection=selection,
+                to_owner=to_owner,
+                options=options,
+                note=form.note.data,
+                reason=form.reason.data,
+                token=form.token.data,
+                expected_fingerprint=form.fingerprint.data,
+            ),
+            done=done,
+            to=to,
+            form=form,
+        )
     except IntegrityError:
         # The same form submitted twice at once: the other request handed over.
         db.session.rollback()
         handover = handover_lists.handover_by_token(form.token.data)
         if handover is None:
             raise
-    flash(
-        _(
-            "%(n)d customers are handed over to %(name)s.",
-            n=handover.customers_count,
-            name=handover.to_owner.display_name,
-        ),
-        "success",
-    )
-    return redirect(url_for("handovers.show", handover_id=handover.id))
+        flash(done(handover), "success")
+        return redirect(to(handover))
+    if isinstance(outcome.error, SelectionChanged):
+        flash(str(outcome.error.message), "warning")
+    return outcome.response
 
 
 @bp.route("/<int:handover_id>")
@@ -214,14 +214,15 @@ def undo_handover(handover_id: int):
         button=_("Undo this handover"),
         back=url_for("handovers.show", handover_id=handover.id),
     )
-    try:
-        report = undo(handover, actor=current_user)
-        db.session.commit()
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "danger")
-        return redirect(url_for("handovers.show", handover_id=handover_id))
-    flash(_("%(n)d customers are handed back.", n=report.moved_back), "success")
+    outcome = write(
+        lambda: undo(handover, actor=current_user),
+        done=lambda report: _("%(n)d customers are handed back.", n=report.moved_back),
+        to=lambda report: url_for("handovers.show", handover_id=report.handovers[0].id),
+        back=url_for("handovers.show", handover_id=handover_id),
+    )
+    report = outcome.result
+    if report is None:
+        return outcome.response
     if report.moved_on:
         flash(
             _(
@@ -238,7 +239,7 @@ def undo_handover(handover_id: int):
             ),
             "info",
         )
-    return redirect(url_for("handovers.show", handover_id=report.handovers[0].id))
+    return outcome.response
 
 
 @bp.route("/customers/<int:customer_id>")

@@ -367,7 +367,8 @@ def move_selection(
                 "The selected customers changed since the preview (some were moved, or others "
                 "now match the selection). Nothing was handed over: check the new figures and "
                 "confirm again."
-            )
+            ),
+            field="fingerprint",
         )
     moved_ids = select(pairs.c.customer_id)
     sync = {"synchronize_session": False}

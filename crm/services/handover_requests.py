@@ -8,7 +8,7 @@ from sqlalchemy import Select, or_, select
 from crm.extensions import db
 from crm.permissions import customer_scope, owner_scope
 from crm.services.errors import DomainError, NotAllowed
-from crm.services.handover import may_hand_over
+from crm.services.handover import hand_over, may_hand_over
 from models import Customer, Handover, HandoverRequest, HandoverRequestStatus, Role, User
 from models.base import utcnow
 
@@ -76,3 +76,11 @@ def approve(request: HandoverRequest, handover: Handover, *, actor: User) -> Non
     request.decided_at = utcnow()
     request.handover_id = handover.id
     db.session.flush()
+
+
+def hand_over_answering(pending: HandoverRequest | None, *, actor: User, **handover) -> Handover:
+    """Hand customers over (handover.hand_over); a pending request it answers is approved."""
+    done = hand_over(actor=actor, **handover)
+    if pending is not None and pending.status is HandoverRequestStatus.PENDING:
+        approve(pending, done, actor=actor)
+    return done
