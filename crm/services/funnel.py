@@ -128,7 +128,7 @@ def _reached_select(
         .subquery()
     )
     return (
-        select(Stage.id, func.count(furthest.c.opportunity_id))
+        select(Stage.id.label("stage_id"), func.count(furthest.c.opportunity_id).label("count"))
         .join(furthest, furthest.c.position >= Stage.position)
         .where(Stage.phase == Phase.PRE_SALE)
         .group_by(Stage.id)
@@ -147,15 +147,18 @@ def history_figures(
 ) -> tuple[dict[int, int], dict[int, tuple[int, float]]]:
     """reached_counts and day_totals in one statement (UNION ALL), for pages counting both."""
     reached = _reached_select(viewer, owner_ids, cohort)
-    reached = reached.add_columns(literal(None), literal("reached"))
+    # A UNION's columns are named by its first part: reached's, with the days' total.
+    reached = reached.add_columns(
+        literal(None).label("total_days"), literal("reached").label("kind")
+    )
     days = _days_select(viewer, owner_ids, cohort, now).add_columns(literal("days"))
     counts: dict[int, int] = {}
     totals: dict[int, tuple[int, float]] = {}
-    for stage_id, count, total, kind in db.session.execute(union_all(reached, days)):
-        if kind == "reached":
-            counts[stage_id] = count
+    for row in db.session.execute(union_all(reached, days)):
+        if row.kind == "reached":
+            counts[row.stage_id] = row.count
         else:
-            totals[stage_id] = (count, float(total or 0))
+            totals[row.stage_id] = (row.count, float(row.total_days or 0))
     return counts, totals
 
 
@@ -213,9 +216,9 @@ def _days_select(
     until = func.coalesce(spans.c.until, metrics.utc_literal(now))
     return (
         select(
-            spans.c.stage_id,
-            func.count(func.distinct(spans.c.opportunity_id)),
-            func.sum(metrics.days_between(spans.c.at, until)),
+            spans.c.stage_id.label("stage_id"),
+            func.count(func.distinct(spans.c.opportunity_id)).label("count"),
+            func.sum(metrics.days_between(spans.c.at, until)).label("total_days"),
         )
         .where(spans.c.status != OpportunityStatus.LOST)
         .group_by(spans.c.stage_id)
@@ -227,7 +230,7 @@ def day_totals(
 ) -> dict[int, tuple[int, float]]:
     """Per stage: the opportunities that were in it and their total days there."""
     rows = db.session.execute(_days_select(viewer, owner_ids, cohort, now))
-    return {sid: (count, float(total or 0)) for sid, count, total in rows}
+    return {row.stage_id: (row.count, float(row.total_days or 0)) for row in rows}
 
 
 @dataclass

@@ -37,17 +37,18 @@ class CustomerChecker(Checker):
                 Customer.name,
                 Customer.name_key,
                 Customer.credit_code,
-                mine,
+                mine.label("in_scope"),
                 Customer.owner_id,
             )
         )
-        for id_, name, key, code, in_scope, owner_id in rows:
-            if code:
-                self.by_code[code] = (id_, name, bool(in_scope), owner_id)
-            if key and (key not in self.by_key or in_scope):
-                self.by_key[key] = (id_, name, bool(in_scope))
+        for row in rows:
+            in_scope = bool(row.in_scope)
+            if row.credit_code:
+                self.by_code[row.credit_code] = (row.id, row.name, in_scope, row.owner_id)
+            if row.name_key and (row.name_key not in self.by_key or in_scope):
+                self.by_key[row.name_key] = (row.id, row.name, in_scope)
             if in_scope:
-                self.by_name[name].append(id_)
+                self.by_name[row.name].append(row.id)
         self.industries: dict[str, int] = {}
         for id_, zh, en in db.session.execute(
             select(Industry.id, Industry.name_zh, Industry.name_en).where(Industry.active.is_(True))

@@ -116,20 +116,20 @@ def pipeline_movement(managers: list[User], period: metrics.Period) -> list[Move
     ids = list(rows)
     won = (Opportunity.status == OpportunityStatus.WON) & period.contains(Opportunity.closed_at)
     lost = (Opportunity.status == OpportunityStatus.LOST) & period.contains(Opportunity.closed_at)
-    for owner_id, entered, n_won, n_lost, amount in db.session.execute(
+    for figures in db.session.execute(
         select(
-            Opportunity.owner_id,
-            metrics.count_where(period.contains(Opportunity.created_at)),
-            metrics.count_where(won),
-            metrics.count_where(lost),
-            metrics.amount_sum(won),
+            Opportunity.owner_id.label("owner_id"),
+            metrics.count_where(period.contains(Opportunity.created_at)).label("entered"),
+            metrics.count_where(won).label("won"),
+            metrics.count_where(lost).label("lost"),
+            metrics.amount_sum(won).label("won_amount"),
         )
         .where(Opportunity.owner_id.in_(ids))
         .group_by(Opportunity.owner_id)
     ):
-        row = rows[owner_id]
-        row.entered, row.won, row.lost = int(entered), int(n_won), int(n_lost)
-        row.won_amount = metrics.money(amount)
+        row = rows[figures.owner_id]
+        row.entered, row.won, row.lost = int(figures.entered), int(figures.won), int(figures.lost)
+        row.won_amount = metrics.money(figures.won_amount)
     H = OpportunityHistory
     moves = (
         select(
