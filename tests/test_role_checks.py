@@ -28,8 +28,22 @@ def offending_lines(folders: tuple[str, ...]) -> list[str]:
     return found
 
 
+# In services and permissions `User.role == Role.MANAGER` is SQL (a WHERE clause): only
+# the Python tests on a user are checked there.
+PYTHON_CHECK = re.compile(r"\.role\s+(is|is not|in|not in)\s+\(?Role\.")
+
+
 def test_views_and_templates_ask_for_a_role_through_the_user():
     assert offending_lines(("templates", "blueprints")) == []
+
+
+def test_services_ask_for_a_role_through_the_user():
+    found = []
+    for path in sorted((ROOT / "crm" / "services").rglob("*.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if STRING_COMPARISON.search(line) or PYTHON_CHECK.search(line):
+                found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert found == []
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from crm.permissions import customer_scope
 from crm.request_cache import per_request
 from crm.services.errors import DomainError, NotAllowed
 from crm.services.seed import DEFAULT_CADENCE_DAYS
-from models import Customer, CustomerStatus, Role, Tier, TierCadence, User
+from models import Customer, CustomerStatus, Tier, TierCadence, User
 
 MIN_DAYS, MAX_DAYS = 1, 365
 
@@ -37,7 +37,7 @@ def cadence_days() -> dict[Tier, int]:
 
 def set_cadences(days: dict[Tier, int], *, actor: User) -> dict[Tier, int]:
     """Replace the cadence of each given tier (admins only; 1–365 days)."""
-    if actor.role is not Role.ADMIN:
+    if not actor.is_admin:
         raise NotAllowed(_l("Only administrators may change visit cadences."))
     for tier, value in days.items():
         if not isinstance(value, int) or not MIN_DAYS <= value <= MAX_DAYS:

@@ -16,7 +16,6 @@ from models import (
     Contact,
     Customer,
     CustomerStatus,
-    Role,
     Strategy,
     Tier,
     User,
@@ -135,7 +134,7 @@ def search_customers(user: User, filters: CustomerFilters) -> Select:
         stmt = stmt.where(~has_decision_maker())
     if filters.silent:
         stmt = stmt.where(silent_rule(user).filter())
-    sorts = OWNER_LIST_SORTS if user.role is Role.SUPERVISOR and not filters.owner else SORTS
+    sorts = OWNER_LIST_SORTS if user.is_supervisor and not filters.owner else SORTS
     return stmt.order_by(*sorts[filters.sort])
 
 

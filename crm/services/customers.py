@@ -29,7 +29,6 @@ from models import (
     Customer,
     CustomerStatus,
     Industry,
-    Role,
     Strategy,
     Team,
     Tier,
@@ -349,7 +348,7 @@ def update_customer(
 
 def delete_customer(customer: Customer, *, actor: User) -> None:
     """Delete a customer with nothing hanging off it (admins only; duplicates are merged)."""
-    if actor.role is not Role.ADMIN:
+    if not actor.is_admin:
         raise NotAllowed(_l("Only an administrator may delete a customer."))
     for model, column in (
         (Customer, Customer.parent_id),

@@ -170,7 +170,7 @@ def managers_in_view(viewer: User, team_id: int | None = None) -> list[User]:
         .where(User.active.is_(True), owner_scope(viewer, User.id))
         .order_by(User.display_name, User.id)
     )
-    if viewer.role is not Role.MANAGER:
+    if not viewer.is_manager:
         stmt = stmt.where(User.role == Role.MANAGER)
     if team_id:
         stmt = stmt.where(User.team_id == team_id)

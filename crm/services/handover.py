@@ -95,7 +95,7 @@ class Preview:
 
 
 def may_hand_over(user: User) -> bool:
-    return user.is_authenticated and user.active and user.role in (Role.SUPERVISOR, Role.ADMIN)
+    return user.is_authenticated and user.active and (user.is_supervisor or user.is_admin)
 
 
 def require_hand_over(actor: User) -> None:
@@ -110,7 +110,7 @@ def target_owners(actor: User) -> Select:
         .where(User.active.is_(True), User.role.in_((Role.MANAGER, Role.SUPERVISOR)))
         .order_by(User.display_name)
     )
-    if actor.role is Role.ADMIN:
+    if actor.is_admin:
         return stmt
     return stmt.where(owner_scope(actor, User.id))
 

@@ -18,7 +18,6 @@ from models import (
     MessageKind,
     Reminder,
     ReminderStatus,
-    Role,
     Team,
     User,
 )
@@ -123,7 +122,7 @@ def _in_scope_of(user: User, handover: Handover, by_owner, own_count, previous) 
     The new owner's team sees every customer; anyone else only those that came from
     someone in their scope; the rest are counted, not named (handover_scope's rule).
     """
-    everything = user.role is Role.ADMIN or user.id == handover.to_owner_id
+    everything = user.is_admin or user.id == handover.to_owner_id
     if not everything:
         everything = handover.to_owner_id in scope_member_ids(user)
     seen = [u for u in previous if everything or u.id == user.id or u.id in scope_member_ids(user)]

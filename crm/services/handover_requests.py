@@ -9,7 +9,7 @@ from crm.extensions import db
 from crm.permissions import customer_scope, owner_scope
 from crm.services.errors import DomainError, NotAllowed
 from crm.services.handover import hand_over, may_hand_over
-from models import Customer, Handover, HandoverRequest, HandoverRequestStatus, Role, User
+from models import Customer, Handover, HandoverRequest, HandoverRequestStatus, User
 from models.base import utcnow
 
 
@@ -43,9 +43,9 @@ def request_handover(
 def visible_requests(user: User) -> Select:
     """Requests the user made, or about customers in their scope when they decide them."""
     stmt = select(HandoverRequest).join(HandoverRequest.customer)
-    if user.role is Role.ADMIN:
+    if user.is_admin:
         return stmt
-    if user.role is Role.SUPERVISOR:
+    if user.is_supervisor:
         return stmt.where(
             or_(customer_scope(user), owner_scope(user, HandoverRequest.requested_by_id))
         )

@@ -14,12 +14,12 @@ from sqlalchemy import ColumnElement, Select, exists, func, or_, select, true
 
 from crm.extensions import db
 from crm.permissions import customer_scope, owner_scope
-from models import Customer, Handover, HandoverCustomer, Role, User
+from models import Customer, Handover, HandoverCustomer, User
 
 
 def visible_row(user: User) -> ColumnElement[bool]:
     """WHERE clause on HandoverCustomer joined to its Handover and Customer."""
-    if user.is_authenticated and user.is_active and user.role is Role.ADMIN:
+    if user.is_authenticated and user.is_active and user.is_admin:
         return true()
     return or_(
         owner_scope(user, Handover.to_owner_id),
@@ -39,7 +39,7 @@ def _rows(user: User) -> Select:
 
 def has_visible_rows(user: User) -> ColumnElement[bool]:
     """WHERE clause on Handover: at least one of its customers is visible to the user."""
-    if user.is_authenticated and user.is_active and user.role is Role.ADMIN:
+    if user.is_authenticated and user.is_active and user.is_admin:
         return true()
     inner = (
         select(HandoverCustomer.id)

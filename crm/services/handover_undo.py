@@ -18,7 +18,7 @@ from crm.services.handover import (
     move_selection,
     require_hand_over,
 )
-from models import Customer, Handover, HandoverCustomer, HandoverStatus, Role, User
+from models import Customer, Handover, HandoverCustomer, HandoverStatus, User
 from models.base import utcnow
 
 UNDO_DAYS = 7
@@ -52,7 +52,7 @@ def _all_in_scope(handover: Handover, actor: User) -> bool:
     An undo moves every customer of the handover back: a supervisor may undo only a
     handover they could have made (an administrator's may span teams).
     """
-    if actor.role is Role.ADMIN:
+    if actor.is_admin:
         return True
     to_owner = db.session.scalar(
         select(User.id).where(User.id == handover.to_owner_id, owner_scope(actor, User.id))

@@ -28,7 +28,6 @@ from models import (
     HandoverRequest,
     Opportunity,
     Reminder,
-    Role,
     User,
     Visit,
 )
@@ -198,7 +197,7 @@ def _move(model: type, column: Any, from_id: int, to_id: int) -> int:
 
 def merge_customers(survivor: Customer, duplicate: Customer, *, actor: User) -> dict[str, Any]:
     """Fold `duplicate` into `survivor` and delete it; returns what the merge record says."""
-    if actor is None or actor.role is not Role.ADMIN:
+    if actor is None or not actor.is_admin:
         raise NotAllowed(_l("Only an administrator may merge customers."))
     problem = merge_problem(survivor, duplicate)
     if problem is not None:
@@ -264,7 +263,7 @@ def merge_customers(survivor: Customer, duplicate: Customer, *, actor: User) -> 
 
 def customer_to_merge(customer_id: int | None, *, viewer: User) -> Customer | None:
     """The customer an administrator named by id for a merge, or None when there is none."""
-    if viewer is None or viewer.role is not Role.ADMIN:
+    if viewer is None or not viewer.is_admin:
         raise NotAllowed(_l("Only an administrator may merge customers."))
     return db.session.get(Customer, customer_id) if customer_id else None
 

@@ -32,7 +32,6 @@ from models import (
     OpportunityHistory,
     OpportunityStatus,
     Phase,
-    Role,
     Stage,
     Team,
     Tier,
@@ -140,7 +139,7 @@ class OpportunityFilters:
         for name in ("owner", "team", "stage", "customer", "lost_to", "been_in"):
             if not is_record_id(getattr(filters, name)):
                 setattr(filters, name, "")
-        if user.role is not Role.ADMIN:
+        if not user.is_admin:
             filters.team = ""
         if filters.tier not in {t.value for t in Tier}:
             filters.tier = ""
@@ -260,18 +259,18 @@ def search_opportunities(user: User, filters: OpportunityFilters) -> Select:
 
 def owner_choices(user: User) -> list[User]:
     """Whom the user may filter by: a supervisor their team, an admin everyone."""
-    if user.role is Role.MANAGER:
+    if user.is_manager:
         return []
     stmt = select(User).where(User.active.is_(True)).order_by(User.display_name, User.id)
-    if user.role is Role.SUPERVISOR:
+    if user.is_supervisor:
         stmt = stmt.where(owner_scope(user, User.id))
     return list(db.session.scalars(stmt))
 
 
 def team_choices(user: User) -> list[Team]:
-    if user.role is Role.ADMIN:
+    if user.is_admin:
         return list(db.session.scalars(select(Team).order_by(Team.name)))
-    if user.role is Role.SUPERVISOR:
+    if user.is_supervisor:
         return list(db.session.scalars(select(Team).where(Team.id.in_(led_team_ids(user)))))
     return []
 

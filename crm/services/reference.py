@@ -9,14 +9,14 @@ from crm.extensions import db
 from crm.services import audit
 from crm.services.errors import DomainError, NotAllowed
 from crm.services.seed import DEFAULT_INDUSTRIES
-from models import AuditAction, Customer, Industry, Role, User
+from models import AuditAction, Customer, Industry, User
 
 INDUSTRY_FIELDS = ("name_zh", "name_en", "position", "active")
 
 
 def require_admin(actor: User | None) -> None:
     """Refuse anyone but an administrator: reference data is shared by everyone."""
-    if actor is None or actor.role is not Role.ADMIN:
+    if actor is None or not actor.is_admin:
         raise NotAllowed(_l("Only an administrator may change reference data."))
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 from crm.extensions import db
 from crm.request_cache import per_request
 from crm.services.errors import DomainError, NotAllowed
-from models import Opportunity, OpportunityHistory, Phase, Role, Stage, User
+from models import Opportunity, OpportunityHistory, Phase, Stage, User
 
 PHASE_ORDER = {phase: index for index, phase in enumerate(Phase)}
 # The seeded English name of the stage after which a decision maker is expected.
@@ -107,7 +107,7 @@ def needs_discovery_stage_id() -> int | None:
 
 
 def require_admin(actor: User | None) -> None:
-    if actor is None or actor.role is not Role.ADMIN:
+    if actor is None or not actor.is_admin:
         raise NotAllowed(_l("Only an administrator may change the stages."))
 
 

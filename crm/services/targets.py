@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from crm.extensions import db
 from crm.services.errors import DomainError, NotAllowed
-from models import Role, Target, User
+from models import Target, User
 
 MAX_WEEKLY_VISITS = 100
 MAX_QUARTERLY_WON = Decimal("9999999999999")
@@ -17,10 +17,10 @@ MAX_QUARTERLY_WON = Decimal("9999999999999")
 
 def may_set_targets(actor: User, manager: User) -> bool:
     """Admins for anyone; a supervisor for the members of the teams they lead."""
-    if actor.role is Role.ADMIN:
+    if actor.is_admin:
         return True
     return (
-        actor.role is Role.SUPERVISOR
+        actor.is_supervisor
         and manager.team is not None
         and manager.team.supervisor_id == actor.id
         and manager.id != actor.id

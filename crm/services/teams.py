@@ -23,7 +23,7 @@ def _check_name(name: str, team: Team | None = None) -> str:
 
 
 def _check_supervisor(supervisor: User | None) -> None:
-    if supervisor is not None and (supervisor.role is not Role.SUPERVISOR or not supervisor.active):
+    if supervisor is not None and (not supervisor.is_supervisor or not supervisor.active):
         raise DomainError(
             _l("The team's supervisor must be an active user with the supervisor role."),
             field="supervisor",

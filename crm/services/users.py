@@ -30,7 +30,7 @@ MIN_PASSWORD_LENGTH = 8
 
 
 def require_admin(actor: User) -> None:
-    if actor.role is not Role.ADMIN:
+    if not actor.is_admin:
         raise NotAllowed(_l("Only an administrator may manage users and teams."))
 
 
@@ -96,7 +96,7 @@ def update_user(
     require_admin(actor)
     if user.id == actor.id and role is not Role.ADMIN:
         raise DomainError(_l("You cannot take away your own administrator role."), field="role")
-    if user.role is Role.SUPERVISOR and role is not Role.SUPERVISOR:
+    if user.is_supervisor and role is not Role.SUPERVISOR:
         led = db.session.scalar(select(func.count()).where(Team.supervisor_id == user.id))
         if led:
             raise DomainError(
