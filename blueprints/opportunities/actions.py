@@ -41,30 +41,37 @@ def _stale_answer(stale, opportunity):
     return redirect(_page(opportunity))
 
 
+def _close_out(opportunity, form, change, *, done, refused: str, form_name: str):
+    """Win or lose through the write path; a refusal re-shows the page with the form's errors."""
+    if form.validate_on_submit():
+        outcome = write(change, done=done, to=_page(opportunity), form=form)
+        if outcome.response is not None:
+            return outcome.response
+        if outcome.stale:
+            return _stale_answer(outcome.stale, opportunity)
+    flash(refused, "danger")
+    return render_show(opportunity, 400, **{form_name: form})
+
+
 @bp.route("/<int:opportunity_id>/won", methods=["POST"])
 @login_required
 def mark_won(opportunity_id: int):
     opportunity = get_opportunity_or_404(opportunity_id, current_user)
     form = WonForm()
-    if form.validate_on_submit():
-        outcome = write(
-            lambda: pipeline.mark_won(
-                opportunity,
-                actor=current_user,
-                contract_date=form.contract_date.data,
-                amount=form.amount.data,
-                version=form.version.data or None,
-            ),
-            done=lambda _result: _("%(title)s is won.", title=opportunity.title),
-            to=_page(opportunity),
-            form=form,
-        )
-        if outcome.response is not None:
-            return outcome.response
-        if outcome.stale:
-            return _stale_answer(outcome.stale, opportunity)
-    flash(_("The opportunity is not marked won: see the form below."), "danger")
-    return render_show(opportunity, 400, won_form=form)
+    return _close_out(
+        opportunity,
+        form,
+        lambda: pipeline.mark_won(
+            opportunity,
+            actor=current_user,
+            contract_date=form.contract_date.data,
+            amount=form.amount.data,
+            version=form.version.data or None,
+        ),
+        done=lambda _result: _("%(title)s is won.", title=opportunity.title),
+        refused=_("The opportunity is not marked won: see the form below."),
+        form_name="won_form",
+    )
 
 
 @bp.route("/<int:opportunity_id>/lost", methods=["POST"])
@@ -72,28 +79,23 @@ def mark_won(opportunity_id: int):
 def mark_lost(opportunity_id: int):
     opportunity = get_opportunity_or_404(opportunity_id, current_user)
     form = LostForm(competitors=lost_competitors(opportunity))
-    if form.validate_on_submit():
-        outcome = write(
-            lambda: pipeline.mark_lost(
-                opportunity,
-                actor=current_user,
-                reason=LostReason(form.reason.data),
-                competitor=competitor_service.competitor_by_id(form.competitor_id.data)
-                if form.competitor_id.data
-                else None,
-                note=form.note.data,
-                version=form.version.data or None,
-            ),
-            done=lambda _result: _("%(title)s is marked lost.", title=opportunity.title),
-            to=_page(opportunity),
-            form=form,
-        )
-        if outcome.response is not None:
-            return outcome.response
-        if outcome.stale:
-            return _stale_answer(outcome.stale, opportunity)
-    flash(_("The opportunity is not marked lost: see the form below."), "danger")
-    return render_show(opportunity, 400, lost_form=form)
+    return _close_out(
+        opportunity,
+        form,
+        lambda: pipeline.mark_lost(
+            opportunity,
+            actor=current_user,
+            reason=LostReason(form.reason.data),
+            competitor=competitor_service.competitor_by_id(form.competitor_id.data)
+            if form.competitor_id.data
+            else None,
+            note=form.note.data,
+            version=form.version.data or None,
+        ),
+        done=lambda _result: _("%(title)s is marked lost.", title=opportunity.title),
+        refused=_("The opportunity is not marked lost: see the form below."),
+        form_name="lost_form",
+    )
 
 
 @bp.route("/<int:opportunity_id>/reopen", methods=["POST"])
