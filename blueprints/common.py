@@ -146,7 +146,7 @@ def write(
         )
         return Outcome(response=redirect(to(result) if callable(to) else to), result=result)
     if back is not None:
-        flash(str(error.message), "warning" if isinstance(error, StaleEdit) else "danger")
+        flash(str(error.message), "danger")
         return Outcome(response=redirect(back), error=error)
     outcome = Outcome(error=error)
     if outcome.stale is None:  # a stale save: the view shows the stored values instead
