@@ -121,3 +121,19 @@ def test_money_follows_a_language_forced_within_a_request(app):
                 assert [money(v) for v in AMOUNTS] == [
                     "¥" + format_decimal(v, "#,##0.##") for v in AMOUNTS
                 ]
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "en"])
+def test_dates_print_as_babel_prints_them(app, language):
+    """local_date writes a date's ISO form by hand: Babel's yyyy-MM-dd in either language."""
+    from datetime import UTC, date, datetime
+
+    from flask_babel import format_date
+
+    from crm.templating import local_date
+
+    days = [date(2026, 1, 5), date(1999, 12, 31), date(2028, 2, 29)]
+    moments = [datetime(2026, 1, 31, 23, 30, tzinfo=UTC), datetime(2026, 6, 30, 16, tzinfo=UTC)]
+    with app.test_request_context("/", headers={"Accept-Language": language}):
+        for value in days + moments:
+            assert local_date(value) == format_date(value, "yyyy-MM-dd")
