@@ -54,12 +54,14 @@ def updates_logged(entity_type: str) -> int:
 @contextmanager
 def colleague_saves_first(statement, record_class):
     """Run `statement` as another user's committed save just before the request writes
-    its change to a `record_class` row (after it read the row and checked its version)."""
+    its change to (or deletes) a `record_class` row (after it read the row and checked
+    its version)."""
 
     done = []
 
     def before_flush(session, flush_context, instances):
-        if done or not any(isinstance(record, record_class) for record in session.dirty):
+        written = [*session.dirty, *session.deleted]
+        if done or not any(isinstance(record, record_class) for record in written):
             return
         done.append(True)
         if on_postgresql():
@@ -163,3 +165,30 @@ def test_a_race_no_service_catches_is_409_not_500(
     assert "Nothing of your change was saved" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Opportunity, opportunity.id).status.value == "open"
+
+
+def test_deleting_a_profile_a_colleague_just_changed_is_refused_not_500(
+    client, login, english, make_customer, make_profile
+):
+    """Only SQLAlchemy's version check at the flush notices this race (StaleDataError)."""
+    customer = make_customer(english["m1"])
+    profile = make_profile(customer, offer="Original")
+    login(client, english["m1"])
+    colleague = (
+        update(CompetitorProfile)
+        .where(CompetitorProfile.id == profile.id)
+        .values(offer="Colleague's offer", version=CompetitorProfile.version + 1)
+    )
+
+    with colleague_saves_first(colleague, CompetitorProfile):
+        response = client.post(
+            f"/competitors/profiles/{profile.id}/delete", data={"confirmed": "1"}
+        )
+
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/customers/{customer.id}#competition")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Someone else saved this record" in page
+    assert "is deleted" not in page
+    db.session.expire_all()
+    assert db.session.get(CompetitorProfile, profile.id) is not None  # nothing was deleted
