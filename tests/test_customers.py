@@ -513,3 +513,14 @@ def test_a_subsidiary_of_another_teams_group_stays_editable(m1_client, org, make
     assert response.status_code == 302
     db.session.expire_all()
     assert branch.notes == "renewal in May" and branch.parent == group
+
+
+def test_the_parent_choices_are_the_customers_in_scope(client, login, org, make_customer):
+    make_customer(org["m1"], name="Own Parent Group")
+    make_customer(org["m3"], name="Other Team Group")
+    login(client, org["m1"])
+
+    page = client.get("/customers/new").get_data(as_text=True)
+
+    assert "Own Parent Group" in page
+    assert "Other Team Group" not in page
