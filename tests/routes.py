@@ -579,8 +579,8 @@ QUERY_PARAMS: dict[tuple[str, str], QueryCase | str] = {
     ("blueprints/customers/routes.py", "parent"): QueryCase(
         "customer", ("/customers/new?parent={id}",), "hidden", shows="selected"
     ),
-    ("blueprints/customers/routes.py", "kinds"): NOT_AN_ID,
-    ("blueprints/customers/routes.py", "before"): NOT_AN_ID,
+    ("blueprints/customers/timeline.py", "kinds"): NOT_AN_ID,
+    ("blueprints/customers/timeline.py", "before"): NOT_AN_ID,
     ("blueprints/contacts/routes.py", "reports_to"): QueryCase(
         "contact",
         ("/customers/{own_customer}/contacts/new?reports_to={id}",),
