@@ -8,14 +8,34 @@ its customer is. Records out of scope answer 404, so their existence does not le
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from flask import abort, current_app, request
-from sqlalchemy import ColumnElement, Select, false, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 
 from crm.extensions import db
 from crm.request_cache import per_request
-from models import Customer, Role, Team, User
+from models import (
+    CompetitorProfile,
+    Contact,
+    Customer,
+    Handover,
+    HandoverCustomer,
+    HandoverRequest,
+    Opportunity,
+    OutboxMessage,
+    Reminder,
+    Target,
+    Team,
+    User,
+    Visit,
+)
+
+T = TypeVar("T")
+# Ids above this fit no BIGINT id column: such a number is "not found", not a bind error.
+MAX_RECORD_ID = 2**63 - 1
 
 
 def led_team_ids(user: User) -> Select:
@@ -32,9 +52,9 @@ def owner_scope(user: User, owner_column: Any) -> ColumnElement[bool]:
     """A WHERE clause limiting rows owned through `owner_column` to the user's scope."""
     if not user.is_authenticated or not user.is_active:
         return false()
-    if user.role is Role.ADMIN:
+    if user.is_admin:
         return true()
-    if user.role is Role.SUPERVISOR:
+    if user.is_supervisor:
         # A literal id list, not a subquery: PostgreSQL then uses the owner indexes
         # instead of scanning (an OR with IN (subquery) defeats them).
         return owner_column.in_([user.id, *scope_member_ids(user)])
@@ -52,45 +72,158 @@ def customer_scope(user: User) -> ColumnElement[bool]:
     return owner_scope(user, Customer.owner_id)
 
 
+# The scope registry -------------------------------------------------------------
+#
+# Every scoped model names here how its rows reach the owner they are scoped by: the
+# relationships to join and the condition on the joined rows. Lists use `scoped(Model,
+# user)`, records `get_in_scope_or_404(Model, id, user)`; services ask `in_scope(...)`.
+# tests/test_scope_registry.py fails for a model with an owner or a customer that is
+# neither registered here nor named as unscoped there.
+
+
+@dataclass(frozen=True)
+class ScopePath:
+    """How rows of one model reach their owner: joins from the model, then a condition."""
+
+    joins: tuple[Any, ...]
+    condition: Callable[[User], ColumnElement[bool]]
+
+
+SCOPES: dict[type, ScopePath] = {}
+
+
+def register_scope(
+    model: type, condition: Callable[[User], ColumnElement[bool]], *, via: tuple[Any, ...] = ()
+) -> None:
+    SCOPES[model] = ScopePath(via, condition)
+
+
+def scope_path(model: type) -> ScopePath:
+    try:
+        return SCOPES[model]
+    except KeyError:
+        raise LookupError(f"{model.__name__} has no scope path in crm/permissions.py") from None
+
+
+def scoped(model: type[T], user: User) -> Select[tuple[T]]:
+    """SELECT of the model's rows the user may see and change."""
+    path = scope_path(model)
+    stmt = select(model)
+    for relationship in path.joins:
+        stmt = stmt.join(relationship)
+    return stmt.where(path.condition(user))
+
+
+def get_in_scope_or_404(model: type[T], record_id: Any, user: User, *options: Any) -> T:
+    """The record with this id if it is in the user's scope; otherwise 404 (logged)."""
+    record = None
+    if isinstance(record_id, int) and 0 < record_id <= MAX_RECORD_ID:
+        stmt = scoped(model, user).where(model.id == record_id)  # type: ignore[attr-defined]
+        record = db.session.scalar(stmt.options(*options) if options else stmt)
+    if record is None:
+        refuse(404, f"{model.__tablename__} {record_id}", user)  # type: ignore[attr-defined]
+    return record  # type: ignore[return-value]
+
+
+def in_scope(model: type, record_id: int, user: User) -> bool:
+    """Whether the record is in the user's scope, asked of the database (not of loaded rows)."""
+    stmt = scoped(model, user).where(model.id == record_id)  # type: ignore[attr-defined]
+    return db.session.scalar(stmt.with_only_columns(model.id)) is not None  # type: ignore[attr-defined]
+
+
 def visible_customers(user: User) -> Select:
     """SELECT of the customers the user may see and change."""
-    return select(Customer).where(customer_scope(user))
+    return scoped(Customer, user)
 
 
 def get_customer_or_404(customer_id: int, user: User) -> Customer:
-    customer = db.session.scalar(visible_customers(user).where(Customer.id == customer_id))
-    if customer is None:
-        refuse(404, f"customer {customer_id}", user)
-    return customer
+    return get_in_scope_or_404(Customer, customer_id, user)
 
 
 def visible_opportunities(user: User) -> Select:
     """SELECT of the opportunities whose customer the user may see (joined to Customer)."""
-    from models import Opportunity
-
-    return select(Opportunity).join(Opportunity.customer).where(customer_scope(user))
+    return scoped(Opportunity, user)
 
 
-def get_opportunity_or_404(opportunity_id: int, user: User):
+def get_opportunity_or_404(opportunity_id: int, user: User) -> Opportunity:
     """The opportunity with this id if its customer is in the user's scope, else 404."""
-    from models import Opportunity
+    return get_in_scope_or_404(Opportunity, opportunity_id, user)
 
-    opportunity = db.session.scalar(
-        visible_opportunities(user).where(Opportunity.id == opportunity_id)
+
+def _is_admin(user: User) -> bool:
+    return user.is_authenticated and user.is_active and user.is_admin
+
+
+def follow_up_scope(user: User) -> ColumnElement[bool]:
+    """Both the customer and the follow-up's owner in scope (a teammate's stays theirs)."""
+    return and_(customer_scope(user), owner_scope(user, Reminder.owner_id))
+
+
+def handover_row_scope(user: User) -> ColumnElement[bool]:
+    """A handed-over customer (joined to its handover and customer) is visible to those
+    it went to, came from, or is with now; the others are counted, never named."""
+    if _is_admin(user):
+        return true()
+    return or_(
+        owner_scope(user, Handover.to_owner_id),
+        owner_scope(user, HandoverCustomer.from_owner_id),
+        customer_scope(user),
     )
-    if opportunity is None:
-        refuse(404, f"opportunity {opportunity_id}", user)
-    return opportunity
+
+
+def handover_scope(user: User) -> ColumnElement[bool]:
+    """A handover is visible when at least one of its customers is."""
+    if _is_admin(user):
+        return true()
+    inner = (
+        select(HandoverCustomer.id)
+        .join(Customer, Customer.id == HandoverCustomer.customer_id)
+        .where(
+            HandoverCustomer.handover_id == Handover.id,
+            or_(owner_scope(user, HandoverCustomer.from_owner_id), customer_scope(user)),
+        )
+    )
+    return or_(owner_scope(user, Handover.to_owner_id), exists(inner))
+
+
+def handover_request_scope(user: User) -> ColumnElement[bool]:
+    """Requests the user made, or, for those who decide them, about customers in scope."""
+    if _is_admin(user):
+        return true()
+    if user.is_supervisor:
+        return or_(customer_scope(user), owner_scope(user, HandoverRequest.requested_by_id))
+    return HandoverRequest.requested_by_id == user.id
+
+
+def admin_only(user: User) -> ColumnElement[bool]:
+    return true() if _is_admin(user) else false()
+
+
+register_scope(Customer, customer_scope)
+register_scope(Contact, customer_scope, via=(Contact.customer,))
+register_scope(CompetitorProfile, customer_scope, via=(CompetitorProfile.customer,))
+register_scope(Opportunity, customer_scope, via=(Opportunity.customer,))
+register_scope(Visit, customer_scope, via=(Visit.customer,))
+register_scope(Reminder, follow_up_scope, via=(Reminder.customer,))
+register_scope(Handover, handover_scope)
+register_scope(
+    HandoverCustomer,
+    handover_row_scope,
+    via=(HandoverCustomer.handover, HandoverCustomer.customer),
+)
+register_scope(HandoverRequest, handover_request_scope, via=(HandoverRequest.customer,))
+register_scope(Target, lambda user: owner_scope(user, Target.user_id))
+register_scope(OutboxMessage, admin_only)
 
 
 def can_manage_users(user: User) -> bool:
-    return user.is_authenticated and user.role is Role.ADMIN
+    return user.is_authenticated and user.is_admin
 
 
 def assignable_owners(user: User) -> Select:
     """Active users the given user may make owner of a customer."""
     stmt = select(User).where(User.active.is_(True)).order_by(User.display_name)
-    if user.role is Role.ADMIN:
+    if user.is_admin:
         return stmt
     return stmt.where(owner_scope(user, User.id))
 
@@ -118,7 +251,7 @@ def admin_required(view):
     @wraps(view)
     @login_required
     def wrapper(*args, **kwargs):
-        if current_user.role is not Role.ADMIN:
+        if not current_user.is_admin:
             refuse(403, f"admin page {request.endpoint}", current_user)
         return view(*args, **kwargs)
 

@@ -14,7 +14,7 @@ from crm.extensions import db
 from crm.i18n import today_in, user_zone
 from crm.services import competitors as competitor_service
 from crm.services.competitors import PresenceFilters
-from crm.services.errors import DomainError, NotAllowed
+from crm.services.errors import DomainError, NotFound
 from models import (
     AuditAction,
     AuditEntry,
@@ -189,7 +189,7 @@ def test_a_retired_competitor_cannot_be_profiled(manager, org, make_customer, ma
 
 def test_the_service_refuses_an_actor_out_of_scope(org, make_customer, make_competitor):
     customer = make_customer(org["m1"])
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotFound):  # out of scope reads as absent, as everywhere
         competitor_service.create_profile(
             customer, actor=org["m3"], competitor=make_competitor(), threat="low"
         )

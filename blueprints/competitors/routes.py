@@ -8,7 +8,6 @@ from decimal import Decimal
 from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from blueprints.common import confirm_or_ask, write
@@ -17,7 +16,7 @@ from blueprints.competitors.forms import ConfirmForm, ProfileForm
 from crm.extensions import db
 from crm.i18n import today_in, user_zone
 from crm.labels import label
-from crm.permissions import customer_scope, get_customer_or_404, refuse
+from crm.permissions import get_customer_or_404, get_in_scope_or_404
 from crm.services import competitors as competitor_service
 from crm.services.competitors import DuplicateProfile, PresenceFilters
 from crm.templating import local_date
@@ -41,19 +40,11 @@ def _today() -> date:
     return today_in(user_zone(current_user))
 
 
-def _profile_or_404(profile_id: int) -> CompetitorProfile:
-    """The profile with its customer and competitor, if its customer is in the user's scope."""
-    profile = db.session.scalar(
-        select(CompetitorProfile)
-        .join(CompetitorProfile.customer)
-        .where(CompetitorProfile.id == profile_id, customer_scope(current_user))
-        .options(
-            contains_eager(CompetitorProfile.customer), joinedload(CompetitorProfile.competitor)
-        )
-    )
-    if profile is None:
-        refuse(404, f"competitor profile {profile_id}", current_user)
-    return profile
+# Loaded with each CompetitorProfile its pages show.
+PROFILE_PAGE = (
+    contains_eager(CompetitorProfile.customer),
+    joinedload(CompetitorProfile.competitor),
+)
 
 
 def _customer_page(customer_id: int) -> str:
@@ -148,7 +139,7 @@ def new_profile(customer_id: int):
 @bp.route("/competitors/profiles/<int:profile_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_profile(profile_id: int):
-    profile = _profile_or_404(profile_id)
+    profile = get_in_scope_or_404(CompetitorProfile, profile_id, current_user, *PROFILE_PAGE)
     customer = profile.customer
     form = ProfileForm(obj=profile)
     if not form.is_submitted():
@@ -186,7 +177,7 @@ def edit_profile(profile_id: int):
 @bp.route("/competitors/profiles/<int:profile_id>/delete", methods=["POST"])
 @login_required
 def delete_profile(profile_id: int):
-    profile = _profile_or_404(profile_id)
+    profile = get_in_scope_or_404(CompetitorProfile, profile_id, current_user, *PROFILE_PAGE)
     confirm_or_ask(
         _("Delete the profile of %(name)s? This cannot be undone.", name=profile.competitor.name),
         button=_("Delete"),

@@ -7,7 +7,6 @@ from typing import Any
 from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
 from blueprints.common import confirm_or_ask, require_confirmation, write
@@ -15,23 +14,13 @@ from blueprints.contacts import bp
 from blueprints.contacts.forms import FIELD_LABELS, ConfirmForm, ContactForm
 from crm.extensions import db
 from crm.labels import label
-from crm.permissions import customer_scope, get_customer_or_404, refuse
+from crm.permissions import get_customer_or_404, get_in_scope_or_404
 from crm.services import audit
 from crm.services import contacts as contact_service
 from models import Attitude, AuditAction, AuditEntry, BuyingRole, Contact, Customer
 
-
-def _contact_or_404(contact_id: int) -> Contact:
-    """The contact with its customer, if the customer is in the user's scope."""
-    contact = db.session.scalar(
-        select(Contact)
-        .join(Contact.customer)
-        .where(Contact.id == contact_id, customer_scope(current_user))
-        .options(contains_eager(Contact.customer))
-    )
-    if contact is None:
-        refuse(404, f"contact {contact_id}", current_user)
-    return contact
+# Loaded with each Contact its pages show.
+CONTACT_PAGE = (contains_eager(Contact.customer),)
 
 
 def _shown(name: str, value: Any, names: dict[int, str]) -> str:
@@ -95,7 +84,7 @@ def index():
 @bp.route("/contacts/<int:contact_id>")
 @login_required
 def show(contact_id: int):
-    contact = _contact_or_404(contact_id)
+    contact = get_in_scope_or_404(Contact, contact_id, current_user, *CONTACT_PAGE)
     colleagues = contact_service.customer_contacts(contact.customer)
     names = {c.id: c.name for c in colleagues}
     reports = sorted(
@@ -138,7 +127,7 @@ def new(customer_id: int):
 @bp.route("/contacts/<int:contact_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(contact_id: int):
-    contact = _contact_or_404(contact_id)
+    contact = get_in_scope_or_404(Contact, contact_id, current_user, *CONTACT_PAGE)
     customer = contact.customer
     managers = contact_service.possible_managers(customer, contact)
     form = ContactForm(obj=contact, managers=managers)
@@ -173,7 +162,7 @@ def edit(contact_id: int):
 
 
 def _set_active(contact_id: int, active: bool):
-    contact = _contact_or_404(contact_id)
+    contact = get_in_scope_or_404(Contact, contact_id, current_user, *CONTACT_PAGE)
     if active:
         require_confirmation()
     else:

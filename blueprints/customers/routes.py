@@ -20,8 +20,7 @@ from crm.extensions import db
 from crm.permissions import (
     admin_required,
     get_customer_or_404,
-    refuse,
-    visible_customers,
+    get_in_scope_or_404,
 )
 from crm.services import audit, customer_hub, customer_search
 from crm.services import customers as customer_service
@@ -91,23 +90,15 @@ def index():
 # The customer page ----------------------------------------------------------
 
 
-def _customer_for_page(customer_id: int) -> Customer:
-    """The customer with everything its page and the included partials show, in scope."""
-    customer = db.session.scalar(
-        visible_customers(current_user)
-        .where(Customer.id == customer_id)
-        .options(
-            joinedload(Customer.owner),
-            joinedload(Customer.industry),
-            joinedload(Customer.created_by),
-            joinedload(Customer.updated_by),
-            selectinload(Customer.contacts).joinedload(Contact.reports_to),
-            selectinload(Customer.competitor_profiles).joinedload(CompetitorProfile.competitor),
-        )
-    )
-    if customer is None:
-        refuse(404, f"customer {customer_id}", current_user)
-    return customer
+# Loaded with the customer: everything its page and the included partials show.
+CUSTOMER_PAGE = (
+    joinedload(Customer.owner),
+    joinedload(Customer.industry),
+    joinedload(Customer.created_by),
+    joinedload(Customer.updated_by),
+    selectinload(Customer.contacts).joinedload(Contact.reports_to),
+    selectinload(Customer.competitor_profiles).joinedload(CompetitorProfile.competitor),
+)
 
 
 def _optional_url(endpoint: str, **values) -> str | None:
@@ -121,7 +112,7 @@ def _optional_url(endpoint: str, **values) -> str | None:
 @bp.route("/<int:customer_id>")
 @login_required
 def show(customer_id: int):
-    customer = _customer_for_page(customer_id)
+    customer = get_in_scope_or_404(Customer, customer_id, current_user, *CUSTOMER_PAGE)
     has_decision_maker = any(
         c.role is BuyingRole.DECISION_MAKER and c.active for c in customer.contacts
     )

@@ -14,7 +14,7 @@ from blueprints.common import show_error as _show_error
 from blueprints.handovers import bp
 from blueprints.handovers.forms import ConfirmForm, HandoverForm
 from crm.extensions import db
-from crm.permissions import get_customer_or_404, refuse
+from crm.permissions import get_customer_or_404, get_in_scope_or_404, refuse
 from crm.services import handover_lists, handover_requests
 from crm.services import users as user_service
 from crm.services.customer_search import CustomerFilters
@@ -25,7 +25,6 @@ from crm.services.handover import (
     SelectionChanged,
     may_hand_over,
     preview,
-    visible_handovers,
 )
 from crm.services.handover_scope import in_scope_now, shown_counts
 from crm.services.handover_undo import can_undo, undo, undo_deadline
@@ -44,13 +43,6 @@ def _selection(args, prefix: str = "") -> Selection:
 def _require_hand_over() -> None:
     if not may_hand_over(current_user):
         refuse(403, "handover", current_user)
-
-
-def _get_handover_or_404(handover_id: int) -> Handover:
-    handover = db.session.scalar(visible_handovers(current_user).where(Handover.id == handover_id))
-    if handover is None:
-        refuse(404, f"handover {handover_id}", current_user)
-    return handover
 
 
 @bp.route("/")
@@ -180,7 +172,7 @@ def _commit(form, selection, to_owner, options, pending):
 @bp.route("/<int:handover_id>")
 @login_required
 def show(handover_id: int):
-    handover = _get_handover_or_404(handover_id)
+    handover = get_in_scope_or_404(Handover, handover_id, current_user)
     rows = handover_lists.customer_rows_by_name(handover, viewer=current_user)
     page = db.paginate(rows, per_page=current_app.config["PAGE_SIZE"], error_out=False)
     shown = shown_counts([handover.id], current_user)[handover.id]
@@ -205,7 +197,7 @@ def show(handover_id: int):
 @bp.route("/<int:handover_id>/undo", methods=["POST"])
 @login_required
 def undo_handover(handover_id: int):
-    handover = _get_handover_or_404(handover_id)
+    handover = get_in_scope_or_404(Handover, handover_id, current_user)
     if not ConfirmForm().validate_on_submit():
         flash(_("The form expired; please try again."), "danger")
         return redirect(url_for("handovers.show", handover_id=handover.id))

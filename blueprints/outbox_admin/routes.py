@@ -17,7 +17,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from blueprints.admin.forms import ConfirmForm
@@ -33,7 +32,7 @@ from blueprints.outbox_admin.labels import (
 from crm.extensions import db
 from crm.i18n import user_zone
 from crm.mail import eml_name
-from crm.permissions import admin_required
+from crm.permissions import admin_required, get_in_scope_or_404
 from crm.services import outbox, outbox_filter
 from crm.services.outbox_filter import OutboxFilter
 from crm.services.scheduler_state import last_tick
@@ -104,15 +103,8 @@ def index():
     )
 
 
-def _message_or_404(message_id: int) -> OutboxMessage:
-    message = db.session.scalar(
-        select(OutboxMessage)
-        .options(joinedload(OutboxMessage.recipient))
-        .where(OutboxMessage.id == message_id)
-    )
-    if message is None:
-        abort(404)
-    return message
+# Loaded with each OutboxMessage its pages show.
+MESSAGE_PAGE = (joinedload(OutboxMessage.recipient),)
 
 
 def _eml_path(message: OutboxMessage) -> Path | None:
@@ -133,7 +125,7 @@ def _eml_path(message: OutboxMessage) -> Path | None:
 @bp.route("/<int:message_id>")
 @admin_required
 def show(message_id: int):
-    message = _message_or_404(message_id)
+    message = get_in_scope_or_404(OutboxMessage, message_id, current_user, *MESSAGE_PAGE)
     return render_template(
         "outbox_admin/show.html",
         message=message,
@@ -147,7 +139,7 @@ def show(message_id: int):
 @bp.route("/<int:message_id>/eml")
 @admin_required
 def download(message_id: int):
-    path = _eml_path(_message_or_404(message_id))
+    path = _eml_path(get_in_scope_or_404(OutboxMessage, message_id, current_user, *MESSAGE_PAGE))
     if path is None:
         abort(404)
     # Small files: read whole, so no file handle outlives the request.
@@ -161,7 +153,7 @@ def download(message_id: int):
 @bp.route("/<int:message_id>/retry", methods=["POST"])
 @admin_required
 def retry(message_id: int):
-    message = _message_or_404(message_id)
+    message = get_in_scope_or_404(OutboxMessage, message_id, current_user, *MESSAGE_PAGE)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     page = url_for("outbox_admin.show", message_id=message_id)

@@ -21,9 +21,12 @@ from blueprints.reminders.forms import (
 )
 from blueprints.reminders.row_texts import follow_up_actions
 from crm.auth import safe_next_url
-from crm.extensions import db
 from crm.i18n import user_zone
-from crm.permissions import get_customer_or_404, refuse
+from crm.permissions import (
+    get_customer_or_404,
+    get_in_scope_or_404,
+    refuse,
+)
 from crm.services import customer_hub, customer_picker, follow_up_completion
 from crm.services import reminders as reminder_service
 from crm.services import users as user_service
@@ -60,19 +63,12 @@ def due_text(reminder: Reminder) -> str:
     return text
 
 
-def _reminder_or_404(reminder_id: int) -> Reminder:
-    reminder = db.session.scalar(
-        reminder_service.visible_reminders(current_user)
-        .options(
-            joinedload(Reminder.customer),
-            joinedload(Reminder.owner),
-            joinedload(Reminder.opportunity),
-        )
-        .where(Reminder.id == reminder_id)
-    )
-    if reminder is None:
-        refuse(404, f"reminder {reminder_id}", current_user)
-    return reminder
+# Loaded with each Reminder its pages show.
+FOLLOW_UP_PAGE = (
+    joinedload(Reminder.customer),
+    joinedload(Reminder.owner),
+    joinedload(Reminder.opportunity),
+)
 
 
 def _whose_list() -> User:
@@ -219,12 +215,12 @@ _FORM_NAMES = {
 @bp.route("/<int:reminder_id>")
 @login_required
 def show(reminder_id: int):
-    return _show_page(_reminder_or_404(reminder_id))
+    return _show_page(get_in_scope_or_404(Reminder, reminder_id, current_user, *FOLLOW_UP_PAGE))
 
 
 def _act(reminder_id: int, form, change, done_message):
     """Validate, change, commit once, go back; on any refusal nothing is saved."""
-    reminder = _reminder_or_404(reminder_id)
+    reminder = get_in_scope_or_404(Reminder, reminder_id, current_user, *FOLLOW_UP_PAGE)
     if not form.validate_on_submit():
         return _show_page(reminder, failed=form), 400
     outcome = write(
@@ -239,7 +235,7 @@ def _act(reminder_id: int, form, change, done_message):
         return outcome.response
     if outcome.stale:
         flash(str(outcome.stale.message), "warning")
-    reloaded = _reminder_or_404(reminder_id)
+    reloaded = get_in_scope_or_404(Reminder, reminder_id, current_user, *FOLLOW_UP_PAGE)
     return _show_page(reloaded, failed=form, stale=bool(outcome.stale)), outcome.status
 
 
@@ -270,7 +266,7 @@ def done(reminder_id: int):
 @bp.route("/<int:reminder_id>/dismiss", methods=["POST"])
 @login_required
 def dismiss(reminder_id: int):
-    reminder = _reminder_or_404(reminder_id)
+    reminder = get_in_scope_or_404(Reminder, reminder_id, current_user, *FOLLOW_UP_PAGE)
     confirm_or_ask(
         _(
             "Dismiss the follow-up with %(name)s? It is no longer needed.",

@@ -19,7 +19,10 @@ from blueprints.visits.forms import FIELD_LABELS, VisitForm, local_parts
 from crm.extensions import db
 from crm.i18n import today_in, user_zone
 from crm.labels import label
-from crm.permissions import get_customer_or_404, refuse
+from crm.permissions import (
+    get_customer_or_404,
+    get_in_scope_or_404,
+)
 from crm.services import customer_hub, customer_picker, work_log
 from crm.services import reminders as reminder_service
 from crm.services import teams as team_service
@@ -42,17 +45,12 @@ PICK_LIMIT = 500
 MATCH_LIMIT = 30
 
 
-def _visit_or_404(visit_id: int) -> Visit:
-    visit = db.session.scalar(
-        visit_service.visible_visits(current_user)
-        .options(
-            joinedload(Visit.user), joinedload(Visit.opportunity), selectinload(Visit.contacts)
-        )
-        .where(Visit.id == visit_id)
-    )
-    if visit is None:
-        refuse(404, f"visit {visit_id}", current_user)
-    return visit
+# Loaded with each Visit its pages show.
+VISIT_PAGE = (
+    joinedload(Visit.user),
+    joinedload(Visit.opportunity),
+    selectinload(Visit.contacts),
+)
 
 
 def _contact_choices(customer: Customer, visit: Visit | None = None) -> list[Contact]:
@@ -137,7 +135,7 @@ def new():
 @bp.route("/<int:visit_id>")
 @login_required
 def show(visit_id: int):
-    visit = _visit_or_404(visit_id)
+    visit = get_in_scope_or_404(Visit, visit_id, current_user, *VISIT_PAGE)
     return render_template(
         "visits/show.html",
         visit=visit,
@@ -168,7 +166,7 @@ def _current_rows(visit: Visit) -> list[tuple[str, str]]:
 @bp.route("/<int:visit_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(visit_id: int):
-    visit = _visit_or_404(visit_id)
+    visit = get_in_scope_or_404(Visit, visit_id, current_user, *VISIT_PAGE)
     customer = visit.customer
     zone = user_zone(current_user)
     form = VisitForm(
@@ -207,7 +205,7 @@ def edit(visit_id: int):
 @bp.route("/<int:visit_id>/delete", methods=["POST"])
 @login_required
 def delete(visit_id: int):
-    visit = _visit_or_404(visit_id)
+    visit = get_in_scope_or_404(Visit, visit_id, current_user, *VISIT_PAGE)
     confirm_or_ask(
         _("Delete this visit to %(name)s? This cannot be undone.", name=visit.customer.name),
         button=_("Delete"),

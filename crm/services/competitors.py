@@ -17,9 +17,10 @@ from crm.extensions import db
 from crm.i18n import today_in, user_zone
 from crm.permissions import customer_scope
 from crm.services import audit
-from crm.services.errors import DomainError, NotAllowed, StaleEdit, check_version
+from crm.services.errors import DomainError, StaleEdit, check_version
 from crm.services.identity import is_record_id
 from crm.services.reference import require_admin
+from crm.services.scope import check_customer_in_scope
 from models import (
     AuditAction,
     Competitor,
@@ -208,14 +209,6 @@ def available_competitors(customer: Customer) -> list[Competitor]:
     return list(db.session.scalars(stmt))
 
 
-def _require_scope(customer: Customer, actor: User) -> None:
-    in_scope = db.session.scalar(
-        select(Customer.id).where(Customer.id == customer.id, customer_scope(actor))
-    )
-    if in_scope is None:
-        raise NotAllowed(_l("You may not change this customer."))
-
-
 def _validated(values: dict[str, Any], actor: User) -> dict[str, Any]:
     """The profile's values checked and normalised; unknown fields are refused."""
     unknown = set(values) - set(EDITABLE_FIELDS)
@@ -250,7 +243,7 @@ def create_profile(
     customer: Customer, *, actor: User, competitor: Competitor | None, **values: Any
 ) -> CompetitorProfile:
     """Record a competitor's position at a customer: one profile per competitor and customer."""
-    _require_scope(customer, actor)
+    check_customer_in_scope(customer, actor=actor)
     if competitor is None:
         raise DomainError(_l("Choose a competitor from the list."), field="competitor_id")
     existing = db.session.scalar(
@@ -294,7 +287,7 @@ def update_profile(
     profile: CompetitorProfile, *, actor: User, version: int | None, **values: Any
 ) -> None:
     """Save changes made from `version` of the profile; a stale version is refused."""
-    _require_scope(profile.customer, actor)
+    check_customer_in_scope(profile.customer, actor=actor)
     check_version(profile, version)
     clean = _validated(values, actor)
     before = audit.snapshot(profile, PROFILE_FIELDS)
@@ -322,7 +315,7 @@ def update_profile(
 
 def delete_profile(profile: CompetitorProfile, *, actor: User) -> None:
     """Remove a profile (the competitor left the customer); its last values stay in the log."""
-    _require_scope(profile.customer, actor)
+    check_customer_in_scope(profile.customer, actor=actor)
     audit.record(
         AuditAction.DELETE,
         profile,

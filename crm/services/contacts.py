@@ -16,7 +16,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from crm.extensions import db
 from crm.permissions import customer_scope
 from crm.services import audit
-from crm.services.errors import DomainError, NotFound, StaleEdit, check_version
+from crm.services.errors import DomainError, StaleEdit, check_version
+from crm.services.scope import check_customer_in_scope
 from models import Attitude, AuditAction, AuditEntry, BuyingRole, Contact, Customer, User
 
 # What the audit log records of a contact.
@@ -40,15 +41,6 @@ STRENGTHS = range(1, 6)
 
 
 # Rules ----------------------------------------------------------------------
-
-
-def check_customer_in_scope(customer: Customer, actor: User) -> None:
-    """Refuse when the customer is not in the actor's portfolio (asked of the database)."""
-    allowed = db.session.scalar(
-        select(Customer.id).where(Customer.id == customer.id, customer_scope(actor))
-    )
-    if allowed is None:
-        raise NotFound(_l("This customer is not in your portfolio."))
 
 
 def _clean(fields_: dict[str, Any]) -> dict[str, Any]:
@@ -142,7 +134,7 @@ def _check_manager(
 
 def create_contact(customer: Customer, *, actor: User, **fields_: Any) -> Contact:
     """Add a contact to a customer; `reports_to` is a Contact, its id, or None."""
-    check_customer_in_scope(customer, actor)
+    check_customer_in_scope(customer, actor=actor)
     if not fields_.get("name"):
         raise DomainError(_l("A contact needs a name."), field="name")
     values = _clean(fields_)
@@ -166,7 +158,7 @@ def update_contact(
 ) -> Contact:
     """Change a contact saved from `version`; a stale version raises StaleEdit."""
     customer = contact.customer
-    check_customer_in_scope(customer, actor)
+    check_customer_in_scope(customer, actor=actor)
     # A missing or garbled version counts as stale: never save blind over someone's edit.
     check_version(contact, int(version) if str(version).strip().isdigit() else None)
     values = _clean(fields_)
@@ -191,7 +183,7 @@ def update_contact(
 
 def set_contact_active(contact: Contact, active: bool, *, actor: User) -> Contact:
     """Mark a contact as having left the company (kept, inactive) or as back again."""
-    check_customer_in_scope(contact.customer, actor)
+    check_customer_in_scope(contact.customer, actor=actor)
     if contact.active is active:
         return contact
     before = audit.snapshot(contact, FIELDS)

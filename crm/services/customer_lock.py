@@ -11,10 +11,10 @@ save the row under an owner who no longer has the customer.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from crm.extensions import db
-from crm.permissions import customer_scope
+from crm.permissions import scoped
 from crm.services.errors import NotFound
 from models import Customer, User
 
@@ -36,8 +36,8 @@ def lock_customer_for_write(customer_id: int, *, actor: User) -> Customer:
             execution_options={"synchronize_session": False},
         )
     stmt = (
-        select(Customer)
-        .where(Customer.id == customer_id, customer_scope(actor))
+        scoped(Customer, actor)
+        .where(Customer.id == customer_id)
         .execution_options(populate_existing=True)
     )
     if dialect == "postgresql":

@@ -11,16 +11,21 @@ from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from crm.extensions import db
-from crm.permissions import assignable_owners, customer_scope, visible_customers
+from crm.permissions import (
+    assignable_owners,
+    customer_scope,
+    visible_customers,
+)
 from crm.services import audit
 from crm.services.customer_groups import ancestor_ids
-from crm.services.errors import DomainError, NotAllowed, NotFound, StaleEdit, check_version
+from crm.services.errors import DomainError, NotAllowed, StaleEdit, check_version
 from crm.services.identity import (
     credit_code_problem,
     normalise_credit_code,
     normalise_name,
     without_format_characters,
 )
+from crm.services.scope import check_customer_in_scope
 from models import (
     AuditAction,
     AuditEntry,
@@ -251,14 +256,6 @@ def _check_parent(customer: Customer | None, parent_id: int | None, actor: User)
         )
 
 
-def _check_in_scope(customer: Customer, actor: User) -> None:
-    in_scope = db.session.scalar(
-        select(Customer.id).where(Customer.id == customer.id, customer_scope(actor))
-    )
-    if in_scope is None:
-        raise NotFound(_l("This customer does not exist or is not yours."))
-
-
 # Changes --------------------------------------------------------------------------
 
 
@@ -304,7 +301,7 @@ def update_customer(
     **fields: Any,
 ) -> Customer:
     """Change a customer's profile; refused if someone saved it since `version` was read."""
-    _check_in_scope(customer, actor)
+    check_customer_in_scope(customer, actor=actor)
     check_version(customer, version)
     values = _clean(fields)
     if "credit_code" in values and values["credit_code"] != customer.credit_code:

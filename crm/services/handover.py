@@ -17,11 +17,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, exists, func, insert, literal, or_, select, update
 
 from crm.extensions import db
-from crm.permissions import owner_scope
+from crm.permissions import owner_scope, scoped
 from crm.services.customer_search import CustomerFilters, search_customers
 from crm.services.errors import DomainError, NotAllowed
 from crm.services.handover_notices import enqueue_handover_notices
-from crm.services.handover_scope import has_visible_rows
 from models import (
     Contact,
     Customer,
@@ -139,7 +138,7 @@ def visible_handovers(user: User) -> Select:
 
     A page of one shows only those customers: see handover_scope.visible_customer_rows.
     """
-    return select(Handover).where(has_visible_rows(user))
+    return scoped(Handover, user)
 
 
 # What -----------------------------------------------------------------------

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 
 from crm.extensions import db
-from crm.permissions import customer_scope, owner_scope
+from crm.permissions import scoped
 from crm.services.errors import DomainError, NotAllowed
 from crm.services.handover import hand_over, may_hand_over
 from models import Customer, Handover, HandoverRequest, HandoverRequestStatus, User
@@ -42,14 +42,7 @@ def request_handover(
 
 def visible_requests(user: User) -> Select:
     """Requests the user made, or about customers in their scope when they decide them."""
-    stmt = select(HandoverRequest).join(HandoverRequest.customer)
-    if user.is_admin:
-        return stmt
-    if user.is_supervisor:
-        return stmt.where(
-            or_(customer_scope(user), owner_scope(user, HandoverRequest.requested_by_id))
-        )
-    return stmt.where(HandoverRequest.requested_by_id == user.id)
+    return scoped(HandoverRequest, user)
 
 
 def check_decidable(request: HandoverRequest, actor: User) -> None:

@@ -10,51 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select, true
+from sqlalchemy import Select, func, select
 
 from crm.extensions import db
-from crm.permissions import customer_scope, owner_scope
+from crm.permissions import scoped
 from models import Customer, Handover, HandoverCustomer, User
 
 
-def visible_row(user: User) -> ColumnElement[bool]:
-    """WHERE clause on HandoverCustomer joined to its Handover and Customer."""
-    if user.is_authenticated and user.is_active and user.is_admin:
-        return true()
-    return or_(
-        owner_scope(user, Handover.to_owner_id),
-        owner_scope(user, HandoverCustomer.from_owner_id),
-        customer_scope(user),
-    )
-
-
-def _rows(user: User) -> Select:
-    return (
-        select(HandoverCustomer)
-        .join(Handover, Handover.id == HandoverCustomer.handover_id)
-        .join(Customer, Customer.id == HandoverCustomer.customer_id)
-        .where(visible_row(user))
-    )
-
-
-def has_visible_rows(user: User) -> ColumnElement[bool]:
-    """WHERE clause on Handover: at least one of its customers is visible to the user."""
-    if user.is_authenticated and user.is_active and user.is_admin:
-        return true()
-    inner = (
-        select(HandoverCustomer.id)
-        .join(Customer, Customer.id == HandoverCustomer.customer_id)
-        .where(
-            HandoverCustomer.handover_id == Handover.id,
-            or_(owner_scope(user, HandoverCustomer.from_owner_id), customer_scope(user)),
-        )
-    )
-    return or_(owner_scope(user, Handover.to_owner_id), exists(inner))
-
-
 def visible_customer_rows(handover: Handover, user: User) -> Select:
-    """SELECT of the handover's rows (HandoverCustomer) the user may see."""
-    return _rows(user).where(HandoverCustomer.handover_id == handover.id)
+    """SELECT of the handover's rows (HandoverCustomer) the user may see (the registry's path)."""
+    return scoped(HandoverCustomer, user).where(HandoverCustomer.handover_id == handover.id)
 
 
 def in_scope_now(customer_ids: list[int], user: User) -> set[int]:
@@ -63,7 +28,9 @@ def in_scope_now(customer_ids: list[int], user: User) -> set[int]:
         return set()
     return set(
         db.session.scalars(
-            select(Customer.id).where(Customer.id.in_(customer_ids), customer_scope(user))
+            scoped(Customer, user)
+            .with_only_columns(Customer.id)
+            .where(Customer.id.in_(customer_ids))
         )
     )
 
@@ -97,7 +64,7 @@ def shown_counts(handover_ids: list[int], user: User) -> dict[int, Shown]:
     )
     visible = dict(
         db.session.execute(
-            _rows(user)
+            scoped(HandoverCustomer, user)
             .with_only_columns(HandoverCustomer.handover_id, func.count())
             .where(HandoverCustomer.handover_id.in_(handover_ids))
             .group_by(HandoverCustomer.handover_id)

@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from crm.extensions import db
 from crm.i18n import today_in, user_zone
 from crm.labels import label
-from crm.permissions import customer_scope, owner_scope
+from crm.permissions import follow_up_scope, scoped
 from crm.services import audit, outbox
 from crm.services.customer_lock import lock_customer_for_write
 from crm.services.errors import DomainError, NotFound, StaleEdit, check_version
@@ -162,8 +162,7 @@ def _pending_of(user: User, viewer: User, *columns) -> Select:
         .where(
             Reminder.owner_id == user.id,
             Reminder.status == ReminderStatus.PENDING,
-            customer_scope(viewer),
-            owner_scope(viewer, Reminder.owner_id),
+            follow_up_scope(viewer),
         )
     )
 
@@ -265,11 +264,7 @@ def visible_reminders(user: User) -> Select:
     Both the customer and the reminder's owner must be in the user's scope: a
     manager sees their own, a supervisor the team's, an admin every one.
     """
-    return (
-        select(Reminder)
-        .join(Reminder.customer)
-        .where(customer_scope(user), owner_scope(user, Reminder.owner_id))
-    )
+    return scoped(Reminder, user)
 
 
 def _check_may_change(reminder: Reminder, actor: User) -> None:

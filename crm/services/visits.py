@@ -17,11 +17,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from crm.extensions import db
 from crm.i18n import user_zone
-from crm.permissions import customer_scope
+from crm.permissions import scoped
 from crm.services import audit
 from crm.services import reminders as reminder_service
 from crm.services.customer_lock import lock_customer_for_write
-from crm.services.errors import DomainError, NotFound, StaleEdit, check_version
+from crm.services.errors import DomainError, StaleEdit, check_version
 from models import (
     AuditAction,
     Contact,
@@ -56,16 +56,7 @@ FUTURE_SLACK = timedelta(hours=1)
 
 def visible_visits(user: User) -> Select:
     """SELECT of the visits whose customer is in the user's scope."""
-    return select(Visit).join(Visit.customer).where(customer_scope(user))
-
-
-def check_customer_in_scope(customer: Customer, actor: User) -> None:
-    """Refuse when the customer is not in the actor's portfolio (asked of the database)."""
-    allowed = db.session.scalar(
-        select(Customer.id).where(Customer.id == customer.id, customer_scope(actor))
-    )
-    if allowed is None:
-        raise NotFound(_l("This customer is not in your portfolio."))
+    return scoped(Visit, user)
 
 
 # Rules ----------------------------------------------------------------------
