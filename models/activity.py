@@ -41,7 +41,7 @@ class ReminderSource(enum.StrEnum):
 
 
 class TierCadence(db.Model):
-    """How often a tier must be visited (admin-editable; DOMAIN.md gives the defaults)."""
+    """How often a tier must be visited (admin-editable; docs/domain.md gives the defaults)."""
 
     __tablename__ = "tier_cadences"
 

@@ -215,7 +215,7 @@ STRATEGIES = {
     Tier.B: (Strategy.INVEST, Strategy.HARVEST),
     Tier.C: (Strategy.MAINTAIN, Strategy.HARVEST),
 }
-# The highest tier each manager level serves (DOMAIN.md: A+ needs a senior manager).
+# The highest tier each manager level serves (docs/domain.md: A+ needs a senior manager).
 TOP_TIER = {Level.SENIOR: Tier.A_PLUS, Level.INTERMEDIATE: Tier.A, Level.JUNIOR: Tier.B}
 STANDALONE_TIERS = (Tier.A_PLUS, Tier.C, Tier.B, Tier.A, Tier.C, Tier.B, Tier.C)
 

@@ -37,7 +37,7 @@ from models import (
 )
 from models.base import utcnow
 
-# The least senior level that may serve a tier (DOMAIN.md); other tiers: anyone.
+# The least senior level that may serve a tier (docs/domain.md); other tiers: anyone.
 TIER_LEVEL = {Tier.A_PLUS: Level.SENIOR, Tier.A: Level.INTERMEDIATE}
 
 

@@ -57,7 +57,7 @@ CONTACT_FIELDS = (
     "notes",
     "active",
 )
-# Names people write that the label catalogue does not use (DOMAIN.md's terms).
+# Names people write that the label catalogue does not use (the terms of docs/domain.md).
 EXTRA_ALIASES: dict[enum.Enum, tuple[str, ...]] = {
     BuyingRole.USER: ("使用者",),
     Strategy.CONSOLIDATE: ("巩固",),

@@ -54,7 +54,7 @@ NO_REASON = "none"  # lost without a reason given
 CARDS_PER_COLUMN = 50
 
 
-# The missing-decision-maker flag (issue 4, item 8) ------------------------------
+# The missing-decision-maker flag ---------------------------------------------------
 
 
 # Built once: the expression holds no values of its own (it reads the stages at query

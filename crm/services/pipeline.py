@@ -1,6 +1,6 @@
 """Opportunities through pre-sale, in-sale and after-sale, with their append-only history.
 
-Rules (DOMAIN.md, "The sales lifecycle"):
+Rules (docs/domain.md, "The sales lifecycle"):
 - An open opportunity moves among the active pre-sale stages; it is won only at
   the contract stage, with a contract date and an amount; it is lost only in
   pre-sale, with a reason (and the competitor, for "competitor").

@@ -24,7 +24,7 @@ DEFAULT_INDUSTRIES = (
     ("其他", "Other"),
 )
 
-# name_zh, name_en, phase, probability, is_contract (DOMAIN.md, "The sales lifecycle")
+# name_zh, name_en, phase, probability, is_contract (docs/domain.md, "The sales lifecycle")
 DEFAULT_STAGES = (
     ("客户拜访，建立联系", "Initial contact", Phase.PRE_SALE, 10, False),
     ("需求挖掘", "Needs discovery", Phase.PRE_SALE, 20, False),

@@ -146,7 +146,7 @@ def upgrade():
 
     # ### end Alembic commands ###
 
-    # The default industries (DOMAIN.md); admins edit the list afterwards.
+    # The default industries (docs/domain.md); admins edit the list afterwards.
     industries = sa.table(
         'industries',
         sa.column('name_zh', sa.String), sa.column('name_en', sa.String),

@@ -188,7 +188,7 @@ def upgrade():
 
     # ### end Alembic commands ###
 
-    # DOMAIN.md's default stages and visit cadences; admins edit them afterwards.
+    # docs/domain.md's default stages and visit cadences; admins edit them afterwards.
     stages = sa.table(
         'stages',
         sa.column('name_zh', sa.String), sa.column('name_en', sa.String),
