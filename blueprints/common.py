@@ -152,18 +152,3 @@ def write(
     if outcome.stale is None:  # a stale save: the view shows the stored values instead
         show_error(form, error) if form is not None else flash(str(error.message), "danger")
     return outcome
-
-
-def commit_change(change: Callable[[], T], form=None) -> T | None:
-    """Run a service call and commit once; on refusal roll back, show why, return None.
-
-    Prefer `write`, which also flashes and redirects.
-    """
-    result, error = commit_once(change)
-    if error is not None:
-        if form is None:
-            flash(str(error.message), "danger")
-        else:
-            show_error(form, error)
-        return None
-    return result if result is not None else True  # type: ignore[return-value]
