@@ -199,3 +199,12 @@ def phone_page(browser, live_server, request):
         is_mobile=True,
         has_touch=True,
     )
+
+
+def demo_customer_id(demo_database: Path, name: str) -> int:
+    """The id of the demo customer with this name, read from the live server's database."""
+    connection = sqlite3.connect(demo_database)
+    try:
+        return connection.execute("SELECT id FROM customers WHERE name = ?", (name,)).fetchone()[0]
+    finally:
+        connection.close()

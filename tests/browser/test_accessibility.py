@@ -5,12 +5,11 @@ axe-core comes from the axe-playwright-python package (the dev extra), never a C
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
+from tests.browser.conftest import demo_customer_id
 from tests.browser.test_shell import sign_in
 
 pytestmark = pytest.mark.browser
@@ -42,13 +41,7 @@ def axe() -> Axe:
 
 @pytest.fixture
 def customer_id(demo_database) -> int:
-    connection = sqlite3.connect(demo_database)
-    try:
-        return connection.execute(
-            "SELECT id FROM customers WHERE name = ?", (CUSTOMER,)
-        ).fetchone()[0]
-    finally:
-        connection.close()
+    return demo_customer_id(demo_database, CUSTOMER)
 
 
 def _violations(axe: Axe, page: Page) -> list[str]:

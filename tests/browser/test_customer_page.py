@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PHONE
+from tests.browser.conftest import PHONE, demo_customer_id
 from tests.browser.test_shell import sign_in
 
 pytestmark = pytest.mark.browser
@@ -22,13 +21,7 @@ MAX_SCREENS = 6.5
 
 @pytest.fixture
 def customer_id(demo_database) -> int:
-    connection = sqlite3.connect(demo_database)
-    try:
-        return connection.execute(
-            "SELECT id FROM customers WHERE name = ?", (CUSTOMER,)
-        ).fetchone()[0]
-    finally:
-        connection.close()
+    return demo_customer_id(demo_database, CUSTOMER)
 
 
 def test_the_customer_page_reads_on_a_phone(phone_page: Page, customer_id: int):
