@@ -6,10 +6,11 @@ from urllib.parse import urljoin, urlsplit
 
 from flask import request, session
 
-from crm.services import sessions
+from crm.services.people import sessions
 from models import User
 
-# The session cookie's entry with the key of this browser's sign-in (crm/services/sessions.py).
+# The session cookie's entry with the key of this browser's sign-in
+# (crm/services/people/sessions.py).
 SIGN_IN_KEY = "sign_in"
 
 

@@ -7,9 +7,9 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from crm.extensions import db
-from crm.services import demo as demo_service
-from crm.services import users as user_service
+from crm.services.demo import organisation as demo_service
 from crm.services.errors import DomainError
+from crm.services.people import users as user_service
 from models import Level, Role
 
 crm_cli = AppGroup("crm", help="Key-account CRM commands.")
@@ -113,7 +113,7 @@ def import_csv(kind, path, username, encoding, dry_run):
 
     from sqlalchemy import select
 
-    from crm.services import imports
+    from crm.services.imports import batch as imports
     from models import User
 
     actor = db.session.scalar(select(User).where(User.username == username.lower()))

@@ -25,7 +25,7 @@ from sqlalchemy.orm import joinedload
 
 from crm.extensions import db
 from crm.mail import PermanentError, TransientError, Transport, build_email
-from crm.services import outbox
+from crm.services.followups import outbox
 from models import MessageStatus, OutboxMessage
 from models.base import utcnow
 

@@ -18,8 +18,9 @@ from flask import Flask, current_app
 from crm.delivery import DeliveryReport, deliver_due
 from crm.extensions import db
 from crm.mail import transport_from_config
-from crm.services import notifications, snapshots
-from crm.services.scheduler_state import TICK_JOB_ID, record_heartbeat
+from crm.services.followups import notifications
+from crm.services.followups.scheduler_state import TICK_JOB_ID, record_heartbeat
+from crm.services.reporting import snapshots
 from models.base import utcnow
 
 log = logging.getLogger("crm.scheduler")
@@ -64,7 +65,7 @@ def tick(now: datetime | None = None) -> DeliveryReport:
 
 
 def run_snapshot(app: Flask) -> None:
-    """The organisation-wide funnel and days in stage (see crm/services/snapshots.py)."""
+    """The organisation-wide funnel and days in stage (see crm/services/reporting/snapshots.py)."""
     with app.app_context():
         try:
             snapshots.refresh()

@@ -87,7 +87,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     team: Mapped[Team | None] = relationship(back_populates="members", foreign_keys=[team_id])
-    # Read-only: targets are written through crm/services/targets.py.
+    # Read-only: targets are written through crm/services/reporting/targets.py.
     target: Mapped[Target | None] = relationship(
         "Target", foreign_keys="Target.user_id", viewonly=True, uselist=False
     )

@@ -20,8 +20,8 @@ from sqlalchemy.engine import make_url
 from crm import create_app, request_cache
 from crm.auth import SIGN_IN_KEY
 from crm.extensions import db, limiter
+from crm.services.people.sessions import start_session
 from crm.services.seed import seed_reference_data
-from crm.services.sessions import start_session
 from models import (
     Competitor,
     CompetitorProfile,

@@ -315,7 +315,7 @@ def _handover(w: World):
     Returns the handover and the customer.
     """
     from crm.extensions import db
-    from crm.services.handover import HandoverOptions, Selection, hand_over
+    from crm.services.handover.transfer import HandoverOptions, Selection, hand_over
 
     customer = w.make_customer(w.org["sup1"])
     handover = hand_over(
@@ -334,7 +334,7 @@ def _handover(w: World):
 def _handover_request(w: World):
     """The owner (m1) asks for a handover of one of their customers."""
     from crm.extensions import db
-    from crm.services.handover_requests import request_handover
+    from crm.services.handover.requests import request_handover
 
     request = request_handover(w.customer(), actor=w.owner, note="Access matrix")
     db.session.commit()
@@ -476,14 +476,14 @@ _CUSTOMER_FILTER_URLS = ("/customers/?owner={id}", "/customers/export.csv?owner=
 
 QUERY_PARAMS: dict[tuple[str, str], QueryCase | str] = {
     # Customer list, its export and the handover selection share CustomerFilters.
-    ("crm/services/customer_search.py", "owner"): QueryCase(
+    ("crm/services/archive/search.py", "owner"): QueryCase(
         "user",
         (*_CUSTOMER_FILTER_URLS, "/handovers/new?owner={id}"),
         "hidden",
     ),
-    ("crm/services/customer_search.py", "industry"): REFERENCE,
+    ("crm/services/archive/search.py", "industry"): REFERENCE,
     **{
-        ("crm/services/customer_search.py", key): NOT_AN_ID
+        ("crm/services/archive/search.py", key): NOT_AN_ID
         for key in (
             "q",
             "tier",
@@ -496,26 +496,26 @@ QUERY_PARAMS: dict[tuple[str, str], QueryCase | str] = {
         )
     },
     # Opportunity list and board.
-    ("crm/services/opportunity_search.py", "owner"): QueryCase(
+    ("crm/services/pipeline/search.py", "owner"): QueryCase(
         "user", ("/opportunities/?owner={id}", "/opportunities/board?owner={id}"), "hidden"
     ),
-    ("crm/services/opportunity_search.py", "customer"): QueryCase(
+    ("crm/services/pipeline/search.py", "customer"): QueryCase(
         "customer",
         ("/opportunities/?customer={id}", "/opportunities/board?customer={id}"),
         "hidden",
     ),
-    ("crm/services/opportunity_search.py", "team"): QueryCase(
+    ("crm/services/pipeline/search.py", "team"): QueryCase(
         "team",
         ("/opportunities/?team={id}", "/opportunities/board?team={id}"),
         "hidden",
         personas=("owner", "supervisor", "admin"),
     ),
     **{
-        ("crm/services/opportunity_search.py", key): REFERENCE
+        ("crm/services/pipeline/search.py", key): REFERENCE
         for key in ("stage", "lost_to", "been_in")
     },
     **{
-        ("crm/services/opportunity_search.py", key): NOT_AN_ID
+        ("crm/services/pipeline/search.py", key): NOT_AN_ID
         for key in (
             "q",
             "tier",
@@ -531,13 +531,16 @@ QUERY_PARAMS: dict[tuple[str, str], QueryCase | str] = {
             "sort",
         )
     },
-    **{("crm/services/contacts.py", key): NOT_AN_ID for key in ("q", "role", "active")},
-    ("crm/services/competitors.py", "competitor"): REFERENCE,
+    **{("crm/services/archive/contacts.py", key): NOT_AN_ID for key in ("q", "role", "active")},
+    ("crm/services/archive/competitors.py", "competitor"): REFERENCE,
     **{
-        ("crm/services/competitors.py", key): NOT_AN_ID
+        ("crm/services/archive/competitors.py", key): NOT_AN_ID
         for key in ("threat", "days", "expiring", "expired", "sort")
     },
-    **{("crm/services/metrics.py", key): NOT_AN_ID for key in ("period", "from", "to", "on")},
+    **{
+        ("crm/services/reporting/metrics.py", key): NOT_AN_ID
+        for key in ("period", "from", "to", "on")
+    },
     # Follow-ups.
     ("blueprints/reminders/routes.py", "owner"): QueryCase(
         "user", ("/reminders/?owner={id}",), "404"
@@ -633,10 +636,10 @@ QUERY_PARAMS: dict[tuple[str, str], QueryCase | str] = {
 DYNAMIC_READS = {
     ("blueprints/handovers/routes.py", "key"): "CustomerFilters fields (sel_ on POST)",
     ("blueprints/outbox_admin/routes.py", "name"): "_date_arg: since, until",
-    ("crm/services/competitors.py", "name"): "PresenceFilters.from_args' get(): literals",
-    ("crm/services/customer_search.py", "f.name"): "CustomerFilters fields",
-    ("crm/services/opportunity_search.py", "f.name"): "OpportunityFilters fields",
-    ("crm/services/contacts.py", "f.name"): "ContactFilters fields",
+    ("crm/services/archive/competitors.py", "name"): "PresenceFilters.from_args' get(): literals",
+    ("crm/services/archive/search.py", "f.name"): "CustomerFilters fields",
+    ("crm/services/pipeline/search.py", "f.name"): "OpportunityFilters fields",
+    ("crm/services/archive/contacts.py", "f.name"): "ContactFilters fields",
 }
 # Forms filled from the query string, and the keys their fields read.
 FORMS_FROM_QUERY = {"MergeChoiceForm": "blueprints/imports/forms.py"}

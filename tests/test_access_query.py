@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from crm.extensions import db
-from crm.services.work_log import iso_week, week_monday
+from crm.services.activity.work_log import iso_week, week_monday
 from tests.routes import (
     DYNAMIC_READS,
     FORMS_FROM_QUERY,
@@ -186,7 +186,7 @@ class Side:
 def two_teams(
     org, make_customer, make_opportunity, make_contact, make_visit, make_reminder
 ) -> dict[str, Side]:
-    from crm.services.handover_requests import request_handover
+    from crm.services.handover.requests import request_handover
 
     # Names no page shows by chance.
     org["m1"].display_name, org["m3"].display_name = "本队经理甲", "外队经理丙"

@@ -63,7 +63,7 @@ def test_a_follow_up_shows_only_when_customer_and_owner_are_in_scope(client, log
 
 
 def test_follow_up_lists_leave_out_the_crossed_ones(client, login, org, crossed):
-    from crm.services.reminders import pending_reminders_for
+    from crm.services.followups.reminders import pending_reminders_for
 
     def notes(user, viewer=None):
         pending = pending_reminders_for(user, viewer=viewer, days_ahead=30)
@@ -87,7 +87,7 @@ def test_the_customer_hub_shows_only_follow_ups_in_scope(client, login, org, two
 
 
 def test_the_calendar_feed_leaves_out_follow_ups_on_others_customers(org, crossed):
-    from crm.services.calendar import feed_reminders
+    from crm.services.followups.calendar import feed_reminders
 
     notes = {r.note for r in feed_reminders(org["m1"])}
     assert "外队的跟进" not in notes
@@ -103,7 +103,7 @@ def test_a_deactivated_user_sees_no_customer(org, two_teams):
 
 
 def test_the_work_log_shows_ones_own_visits_on_customers_in_scope(org, two_teams, crossed):
-    from crm.services import work_log
+    from crm.services.activity import work_log
 
     monday = work_log.week_monday(None, SHANGHAI)
     scope = {"monday": monday, "zone": SHANGHAI, "member_id": None, "team_id": None}
@@ -160,7 +160,7 @@ def test_pickers_find_only_customers_in_scope(client, login, org, two_teams):
 
 
 def test_silent_counts_cover_only_the_scope(org, two_teams):
-    from crm.services.cadence import count_silent_by_tier
+    from crm.services.activity.cadence import count_silent_by_tier
 
     long_ago = datetime.now(UTC) - timedelta(days=400)
     for side in two_teams.values():  # never visited, known for a year: silent
@@ -191,7 +191,10 @@ def test_a_supervisors_dashboard_counts_only_the_team(client, login, org, two_te
 
 
 def test_services_refuse_a_customer_outside_the_actors_scope(org, two_teams, make_competitor):
-    from crm.services import competitors, contacts, customers, pipeline, reminders, visits
+    from crm.services.activity import visits
+    from crm.services.archive import competitors, contacts, customers
+    from crm.services.followups import reminders
+    from crm.services.pipeline import opportunities as pipeline
 
     customer = two_teams["other"].customer
     m1 = org["m1"]
@@ -212,7 +215,9 @@ def test_services_refuse_a_customer_outside_the_actors_scope(org, two_teams, mak
 
 
 def test_services_refuse_a_person_outside_the_actors_scope(org, two_teams):
-    from crm.services import customers, pipeline, targets
+    from crm.services.archive import customers
+    from crm.services.pipeline import opportunities as pipeline
+    from crm.services.reporting import targets
 
     own = two_teams["own"].customer
     with pytest.raises(DomainError):  # an opportunity owner from another team
@@ -242,7 +247,7 @@ def test_a_supervisor_sets_targets_only_for_the_team(client, login, org):
 
 def test_a_similar_name_does_not_link_the_other_teams_customer(client, login, org, two_teams):
     """The similar-name warning links only customers in scope and counts the others."""
-    from crm.services.identity import normalise_name
+    from crm.services.archive.identity import normalise_name
 
     own, other = two_teams["own"], two_teams["other"]
     for side in (own, other):  # what the service stores; the factory does not
@@ -281,7 +286,7 @@ def test_a_group_tree_links_only_customers_in_scope(client, login, org, two_team
 def test_the_receiver_of_a_handover_sees_it_after_the_customer_moved_on(
     client, login, org, make_customer
 ):
-    from crm.services.handover import HandoverOptions, Selection, hand_over
+    from crm.services.handover.transfer import HandoverOptions, Selection, hand_over
 
     customer = make_customer(org["sup1"], name="转手客户有限公司")
 
@@ -315,7 +320,7 @@ def test_the_receiver_of_a_handover_sees_it_after_the_customer_moved_on(
 
 def test_team_choices_of_a_supervisor_are_the_teams_they_lead(org):
     """The opportunity filters offer teams to admins only today; the service holds the rule."""
-    from crm.services.opportunity_search import team_choices
+    from crm.services.pipeline.search import team_choices
 
     assert team_choices(org["sup1"]) == [org["team1"]]
     assert team_choices(org["m1"]) == []
@@ -323,7 +328,8 @@ def test_team_choices_of_a_supervisor_are_the_teams_they_lead(org):
 
 def test_funnel_and_expiring_contracts_stay_within_the_viewers_scope(org, two_teams, make_profile):
     """The team pages pass the team's owners as well; the viewer's scope is the rule."""
-    from crm.services import funnel, metrics
+    from crm.services.pipeline import funnel
+    from crm.services.reporting import metrics
 
     today = datetime.now(UTC).date()
     for side in two_teams.values():
@@ -335,7 +341,7 @@ def test_funnel_and_expiring_contracts_stay_within_the_viewers_scope(org, two_te
 
 
 def test_a_supervisor_undoes_only_handovers_within_their_teams(client, login, org, make_customer):
-    from crm.services.handover import HandoverOptions, Selection, hand_over
+    from crm.services.handover.transfer import HandoverOptions, Selection, hand_over
     from models import Customer
 
     def give(customer, to):

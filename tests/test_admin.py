@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.services import teams as team_service
-from crm.services import users as user_service
 from crm.services.errors import DomainError, NotAllowed
+from crm.services.people import teams as team_service
+from crm.services.people import users as user_service
 from models import Level, Role, Team, User
 
 

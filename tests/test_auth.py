@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from crm import create_app
 from crm.extensions import db
-from crm.services import users as user_service
+from crm.services.people import users as user_service
 from models import UserSession
 from tests.conftest import TEST_PASSWORD
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.services import calendar
+from crm.services.followups import calendar
 from models import ReminderStatus, User
 
 BASE_URL = "https://crm.example.cn"

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from crm.extensions import db
 from crm.i18n import today_in, user_zone
-from crm.services import competitors as competitor_service
-from crm.services.competitors import PresenceFilters
+from crm.services.archive import competitors as competitor_service
+from crm.services.archive.competitors import PresenceFilters
 from crm.services.errors import DomainError, NotFound
 from models import (
     AuditAction,

@@ -49,7 +49,7 @@ def app_overrides():
 
 
 def _unused_stage(w: World) -> dict:
-    from crm.services import stages as stage_service
+    from crm.services.pipeline import stages as stage_service
 
     stage = stage_service.create_stage(
         actor=w.org["admin"], name_zh="试点阶段", name_en="Pilot", phase=Phase.PRE_SALE,
@@ -60,7 +60,7 @@ def _unused_stage(w: World) -> dict:
 
 
 def _calendar_link(w: World) -> dict:
-    from crm.services import calendar
+    from crm.services.followups import calendar
 
     calendar.make_calendar_token(w.org["admin"], actor=w.org["admin"])
     db.session.commit()
@@ -68,7 +68,7 @@ def _calendar_link(w: World) -> dict:
 
 
 def _opportunity_with_contact(w: World) -> dict:
-    from crm.services import opportunity_links
+    from crm.services.pipeline import links as opportunity_links
 
     opportunity = w.make_opportunity(w.customer())
     contact = w.make_contact(opportunity.customer)

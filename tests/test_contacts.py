@@ -10,7 +10,7 @@ from flask_babel import force_locale
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.services import contacts as contact_service
+from crm.services.archive import contacts as contact_service
 from crm.services.errors import DomainError, NotFound, StaleEdit
 from models import AuditAction, AuditEntry, BuyingRole, Contact
 

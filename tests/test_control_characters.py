@@ -21,8 +21,8 @@ from werkzeug.datastructures import MultiDict
 
 from blueprints.forms_base import CrmForm
 from crm.extensions import db
-from crm.services import imports
 from crm.services.control_characters import code_point, find_control_character
+from crm.services.imports import batch as imports
 from models import Customer
 from tests.routes import ADMIN_ONLY, CUSTOMER_SCOPED, World
 

@@ -7,8 +7,8 @@ import re
 import pytest
 
 from crm.extensions import db
-from crm.services import customers as customer_service
-from crm.services import timeline
+from crm.services.activity import timeline
+from crm.services.archive import customers as customer_service
 from crm.services.audit import record
 from models import (
     AuditAction,

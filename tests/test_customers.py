@@ -11,9 +11,9 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from crm.extensions import db
-from crm.services import customers as customer_service
+from crm.services.archive import customers as customer_service
+from crm.services.archive.identity import credit_code_check_char, normalise_name
 from crm.services.errors import DomainError, NotAllowed, StaleEdit
-from crm.services.identity import credit_code_check_char, normalise_name
 from models import AuditAction, AuditEntry, BuyingRole, Customer, Tier
 
 

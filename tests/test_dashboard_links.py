@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 
 from crm.extensions import db
-from crm.services import dashboards
+from crm.services.reporting import dashboards
 from models import LostReason, OpportunityStatus, Tier
 
 WON, LOST, OPEN = OpportunityStatus.WON, OpportunityStatus.LOST, OpportunityStatus.OPEN

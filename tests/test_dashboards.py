@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.services import dashboards, funnel, metrics, snapshots
+from crm.services.pipeline import funnel
+from crm.services.reporting import dashboards, metrics, snapshots
 from models import (
     LostReason,
     MessageStatus,

@@ -7,9 +7,9 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from crm.extensions import db
-from crm.services.customer_search import has_decision_maker
-from crm.services.demo import load_demo
-from crm.services.identity import credit_code_problem, normalise_name
+from crm.services.archive.identity import credit_code_problem, normalise_name
+from crm.services.archive.search import has_decision_maker
+from crm.services.demo.organisation import load_demo
 from models import (
     AuditEntry,
     BuyingRole,

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.extensions import db
-from crm.services.cadence import silent_rule
-from crm.services.demo import load_demo
-from crm.services.reminders import pending_reminders_for
+from crm.services.activity.cadence import silent_rule
+from crm.services.demo.organisation import load_demo
+from crm.services.followups.reminders import pending_reminders_for
 from models import (
     Customer,
     LostReason,

@@ -11,7 +11,7 @@ import pytest
 
 from crm import create_app
 from crm.extensions import db, limiter
-from crm.services.scheduler_state import record_heartbeat
+from crm.services.followups.scheduler_state import record_heartbeat
 from models.base import utcnow
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,14 +20,14 @@ from sqlalchemy import select, update
 from crm import create_app
 from crm.extensions import db
 from crm.i18n import today_in, user_zone
-from crm.services import users as user_service
-from crm.services.demo import DEMO_PASSWORD, load_demo
-from crm.services.exports import COLUMNS
-from crm.services.handover import HandoverOptions, Selection, hand_over
-from crm.services.handover_requests import request_handover
-from crm.services.notifications import enqueue_due_reminders
-from crm.services.outbox import enqueue, failed_values, message_row
-from crm.services.reminders import create_reminder
+from crm.services.demo.organisation import DEMO_PASSWORD, load_demo
+from crm.services.followups.notifications import enqueue_due_reminders
+from crm.services.followups.outbox import enqueue, failed_values, message_row
+from crm.services.followups.reminders import create_reminder
+from crm.services.handover.requests import request_handover
+from crm.services.handover.transfer import HandoverOptions, Selection, hand_over
+from crm.services.imports.exports import COLUMNS
+from crm.services.people import users as user_service
 from models import Customer, Level, MessageKind, OutboxMessage, Role, User
 from tests.crawler import DataText, crawl_as
 

@@ -9,16 +9,16 @@ from flask_babel import force_locale
 from sqlalchemy import event, func, select
 
 from crm.extensions import db
-from crm.services.customer_search import CustomerFilters
+from crm.services.archive.search import CustomerFilters
 from crm.services.errors import DomainError, NotAllowed
-from crm.services.handover import (
+from crm.services.handover.transfer import (
     HandoverOptions,
     Selection,
     SelectionChanged,
     hand_over,
     preview,
 )
-from crm.services.handover_undo import undo
+from crm.services.handover.undo import undo
 from models import (
     Customer,
     Handover,

@@ -19,10 +19,17 @@ import pytest
 from sqlalchemy import select, update
 
 from crm.extensions import db
-from crm.services import pipeline, visits
-from crm.services import reminders as reminder_service
+from crm.services.activity import visits
 from crm.services.errors import DomainError, NotFound
-from crm.services.handover import HandoverOptions, Selection, SelectionChanged, hand_over, preview
+from crm.services.followups import reminders as reminder_service
+from crm.services.handover.transfer import (
+    HandoverOptions,
+    Selection,
+    SelectionChanged,
+    hand_over,
+    preview,
+)
+from crm.services.pipeline import opportunities as pipeline
 from models import Customer, Opportunity, OpportunityStatus, Reminder, ReminderStatus, User
 
 ROUNDS = 20

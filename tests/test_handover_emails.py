@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 
 from crm.extensions import db
 from crm.scheduler import tick
-from crm.services.customer_search import CustomerFilters
-from crm.services.handover import HandoverOptions, Selection, hand_over
-from crm.services.handover_notices import enqueue_handover_notices
+from crm.services.archive.search import CustomerFilters
+from crm.services.handover.notices import enqueue_handover_notices
+from crm.services.handover.transfer import HandoverOptions, Selection, hand_over
 from models import Handover, MessageKind, OutboxMessage
 from tests.smtp import SMTPServer
 

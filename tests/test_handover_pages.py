@@ -9,8 +9,8 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from crm.extensions import db
-from crm.services import users as user_service
 from crm.services.errors import DomainError
+from crm.services.people import users as user_service
 from models import (
     Customer,
     Handover,
@@ -303,7 +303,7 @@ def test_handover_list_statements_do_not_grow(
     client, login, org, make_customer, count_queries, app
 ):
     app.config["PAGE_SIZE"] = 50
-    from crm.services.handover import HandoverOptions, Selection, hand_over
+    from crm.services.handover.transfer import HandoverOptions, Selection, hand_over
 
     def make(n, start):
         for i in range(n):

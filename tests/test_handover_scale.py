@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy import func, insert, select
 
 from crm.extensions import db
-from crm.services.customer_search import CustomerFilters
-from crm.services.handover import HandoverOptions, Selection, hand_over, preview
+from crm.services.archive.search import CustomerFilters
+from crm.services.handover.transfer import HandoverOptions, Selection, hand_over, preview
 from models import Customer, Opportunity, Reminder
 
 COUNT = 2_000

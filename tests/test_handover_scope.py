@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from crm.extensions import db
 from crm.services.errors import NotAllowed
-from crm.services.handover import HandoverOptions, Selection, hand_over
-from crm.services.handover_undo import undo
+from crm.services.handover.transfer import HandoverOptions, Selection, hand_over
+from crm.services.handover.undo import undo
 from models import Customer, Handover, OutboxMessage, Tier
 
 TEAM_ONE_NAME = "武汉光谷电子集团"

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.extensions import db
-from crm.services import imports
+from crm.services.imports import batch as imports
 from models import Customer
 
 TRADITIONAL = (

@@ -14,8 +14,8 @@ from flask_babel import force_locale
 from sqlalchemy import delete, func, select
 
 from crm.extensions import db
-from crm.services import imports
-from crm.services.identity import credit_code_check_char
+from crm.services.archive.identity import credit_code_check_char
+from crm.services.imports import batch as imports
 from models import (
     Attitude,
     AuditAction,

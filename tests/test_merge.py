@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from crm.extensions import db
 from crm.services import audit
+from crm.services.archive.identity import credit_code_check_char
+from crm.services.archive.merge import CUSTOMER_LINKS, SPECIAL_LINKS, merge_customers
 from crm.services.errors import DomainError, NotAllowed
-from crm.services.identity import credit_code_check_char
-from crm.services.merge import CUSTOMER_LINKS, SPECIAL_LINKS, merge_customers
 from models import (
     AuditAction,
     AuditEntry,

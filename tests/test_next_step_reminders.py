@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.services import pipeline
+from crm.services.pipeline import opportunities as pipeline
 from models import LostReason, Reminder, ReminderSource, ReminderStatus
 
 DAY = date(2030, 5, 6)

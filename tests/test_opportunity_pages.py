@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.services import opportunity_search as search
-from crm.services import pipeline
+from crm.services.pipeline import opportunities as pipeline
+from crm.services.pipeline import search
 from models import (
     BuyingRole,
     LostReason,
@@ -509,7 +509,7 @@ def test_a_cards_move_options_are_what_the_template_would_render(app, stages, la
     from flask_babel import get_locale
 
     from blueprints.opportunities.board_cards import MoveOptions
-    from crm.services.stages import active_stages
+    from crm.services.pipeline.stages import active_stages
 
     loop = app.jinja_env.from_string(
         '{% for s in targets %}<option value="{{ s.id }}">{{ s.name_for(locale) }}</option>'

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from crm.extensions import db
 from crm.scheduler import tick
-from crm.services.scheduler_state import record_heartbeat
+from crm.services.followups.scheduler_state import record_heartbeat
 from models import MessageKind, MessageStatus, OutboxMessage
 from tests.smtp import SMTPServer
 

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from crm.extensions import db
-from crm.services import outbox
+from crm.services.followups import outbox
 from models import MessageKind, MessageStatus, OutboxMessage
 from tests.smtp import SMTPServer
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from crm.delivery import deliver_due
 from crm.extensions import db
 from crm.mail import transport_from_config
-from crm.services import outbox
+from crm.services.followups import outbox
 from models import MessageKind, MessageStatus, OutboxMessage
 from tests.smtp import SMTPServer, free_port
 

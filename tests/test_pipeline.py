@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.services import opportunity_links as links
-from crm.services import pipeline
 from crm.services.errors import DomainError, NotFound, StaleEdit
-from crm.services.opportunity_search import flagged_ids
-from crm.services.stage_history import days_in_stages, history_changes
+from crm.services.pipeline import links
+from crm.services.pipeline import opportunities as pipeline
+from crm.services.pipeline.search import flagged_ids
+from crm.services.pipeline.stage_history import days_in_stages, history_changes
 from models import (
     AuditAction,
     AuditEntry,
@@ -347,7 +347,7 @@ def test_missing_decision_maker_is_flagged_past_needs_discovery(opened, org, sta
 
 
 def test_the_flag_follows_the_needs_discovery_stage_when_stages_are_reordered(opened, org, stages):
-    from crm.services import stages as stage_service
+    from crm.services.pipeline import stages as stage_service
 
     pipeline.move_to_stage(opened, stages["Solution design"], actor=org["m1"])
     db.session.flush()
@@ -362,8 +362,8 @@ def test_customers_with_a_flagged_opportunity_and_their_stage_history(
     opened, org, stages, make_customer
 ):
     from crm.permissions import visible_customers
-    from crm.services.opportunity_search import customer_has_flagged_opportunity
-    from crm.services.stage_history import customer_stage_history
+    from crm.services.pipeline.search import customer_has_flagged_opportunity
+    from crm.services.pipeline.stage_history import customer_stage_history
 
     quiet = make_customer(org["m1"])
     pipeline.move_to_stage(opened, stages["Proposal"], actor=org["m1"])

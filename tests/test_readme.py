@@ -18,7 +18,7 @@ def test_every_setting_is_documented():
 
 
 def test_demo_logins_are_documented():
-    from crm.services.demo import DEMO_PASSWORD, DEMO_USERS
+    from crm.services.demo.organisation import DEMO_PASSWORD, DEMO_USERS
 
     assert DEMO_PASSWORD in README
     for username, *_ in DEMO_USERS:

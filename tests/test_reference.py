@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import delete, select
 
 from crm.extensions import db
-from crm.services import competitors as competitor_service
-from crm.services import reference as reference_service
+from crm.services.archive import competitors as competitor_service
+from crm.services.archive import reference as reference_service
 from crm.services.errors import NotAllowed
 from models import AuditAction, AuditEntry, Competitor, CompetitorProfile, Industry
 

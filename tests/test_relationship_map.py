@@ -8,7 +8,7 @@ import pytest
 from flask_babel import force_locale
 
 from crm.extensions import db
-from crm.services import contacts as contact_service
+from crm.services.archive import contacts as contact_service
 from models import Attitude, BuyingRole, Contact
 
 

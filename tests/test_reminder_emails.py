@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from crm.extensions import db
 from crm.scheduler import tick
-from crm.services import outbox
-from crm.services.scheduler_state import last_tick
+from crm.services.followups import outbox
+from crm.services.followups.scheduler_state import last_tick
 from models import MessageStatus, OutboxMessage, ReminderStatus
 from tests.smtp import SMTPServer
 
@@ -110,7 +110,7 @@ def test_reminder_closed_before_its_time_sends_nothing(smtp, org, make_customer,
 
 def test_closing_a_reminder_cancels_its_queued_email(smtp, org, make_customer, make_reminder):
     reminder = due_reminder(make_customer, make_reminder, org["m1"])
-    from crm.services import notifications
+    from crm.services.followups import notifications
 
     notifications.enqueue_due_reminders(now_utc())
     reminder.status = ReminderStatus.DONE

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from crm.extensions import db
 from crm.i18n import today_in
 from crm.scheduler import tick
-from crm.services import notifications, outbox
+from crm.services.followups import notifications, outbox
 from models import (
     AuditEntry,
     MessageStatus,

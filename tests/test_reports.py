@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.services import metrics, reports
 from crm.services.errors import NotAllowed
-from crm.services.targets import set_target
+from crm.services.reporting import metrics, reports
+from crm.services.reporting.targets import set_target
 from models import CustomerStatus, Target, Tier
 from tests.test_dashboards import dataset_fixture, histories_fixture, utc  # noqa: F401
 

@@ -16,8 +16,9 @@ import pytest
 from sqlalchemy import delete, func, select, text
 
 from crm.extensions import db
-from crm.services import notifications, snapshots
-from crm.services.scheduler_state import TICK_JOB_ID, record_heartbeat
+from crm.services.followups import notifications
+from crm.services.followups.scheduler_state import TICK_JOB_ID, record_heartbeat
+from crm.services.reporting import snapshots
 from models import OutboxMessage, SchedulerState
 
 NOW = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)

@@ -104,7 +104,7 @@ def _ids(model, user) -> set[int]:
 
 
 def test_handover_requests_show_to_who_asked_and_who_decides(app, org, make_customer):
-    from crm.services.handover_requests import request_handover
+    from crm.services.handover.requests import request_handover
 
     asked = request_handover(make_customer(org["m1"]), actor=org["m1"], note="moving")
     other = request_handover(make_customer(org["m3"]), actor=org["m3"], note="moving")
@@ -116,7 +116,7 @@ def test_handover_requests_show_to_who_asked_and_who_decides(app, org, make_cust
 
 
 def test_handover_rows_show_only_the_customers_in_scope(app, org, make_customer):
-    from crm.services.handover import HandoverOptions, Selection, hand_over
+    from crm.services.handover.transfer import HandoverOptions, Selection, hand_over
 
     ones, twos = make_customer(org["m2"]), make_customer(org["m4"])
     handover = hand_over(
@@ -152,7 +152,7 @@ def test_handover_rows_show_only_the_customers_in_scope(app, org, make_customer)
 def test_targets_show_to_their_manager_and_supervisor(app, org):
     from decimal import Decimal
 
-    from crm.services.targets import set_target
+    from crm.services.reporting.targets import set_target
 
     mine = set_target(org["m1"], weekly_visits=5, quarterly_won=Decimal(1), actor=org["sup1"])
     theirs = set_target(org["m3"], weekly_visits=5, quarterly_won=Decimal(1), actor=org["sup2"])
@@ -163,7 +163,7 @@ def test_targets_show_to_their_manager_and_supervisor(app, org):
 
 
 def test_outbox_messages_are_for_admins_only(app, org):
-    from crm.services import outbox
+    from crm.services.followups import outbox
 
     row = {"key": "registry:1", "kind": MessageKind.REMINDER, "recipient_id": org["m1"].id}
     outbox.enqueue([{**row, "subject": "s", "body_text": "t"}])

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from crm.extensions import db
 from crm.permissions import customer_scope
-from crm.services import cadence
-from crm.services.customer_search import CustomerFilters, search_customers
+from crm.services.activity import cadence
+from crm.services.archive.search import CustomerFilters, search_customers
 from crm.services.errors import NotAllowed
 from models import Customer, CustomerStatus, Tier, TierCadence
 

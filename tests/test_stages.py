@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.services import pipeline
-from crm.services import stages as stage_service
 from crm.services.errors import DomainError, NotAllowed
+from crm.services.pipeline import opportunities as pipeline
+from crm.services.pipeline import stages as stage_service
 from models import Phase, Stage
 
 

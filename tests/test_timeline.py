@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.services import contacts as contact_service
-from crm.services import pipeline, timeline, visits
-from crm.services import reminders as reminder_service
+from crm.services.activity import timeline, visits
+from crm.services.archive import contacts as contact_service
+from crm.services.followups import reminders as reminder_service
+from crm.services.pipeline import opportunities as pipeline
 from models import AuditAction, AuditEntry, LostReason, OpportunityHistory, ReminderStatus, Visit
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -108,7 +109,7 @@ def _items(page: str) -> list[tuple[str, str | None, str]]:
 
 def test_each_event_links_to_its_page_and_reads_in_words(manager, org, make_customer, make_contact):
     """Links are built by the page from the item's kind and id; values are put in words."""
-    from crm.services.handover import HandoverOptions, Selection, hand_over
+    from crm.services.handover.transfer import HandoverOptions, Selection, hand_over
 
     customer = make_customer(org["sup1"], name="北辰能源集团有限公司")
     handover = hand_over(

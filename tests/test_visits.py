@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.extensions import db
-from crm.services import visits as visit_service
+from crm.services.activity import visits as visit_service
 from crm.services.errors import DomainError, NotFound, StaleEdit
-from crm.services.reminders import pending_reminders_for
+from crm.services.followups.reminders import pending_reminders_for
 from models import (
     AuditAction,
     AuditEntry,

@@ -18,8 +18,8 @@ from blueprints.admin.forms import (
 from blueprints.common import confirm_or_ask, write
 from crm.extensions import db
 from crm.permissions import admin_required
-from crm.services import teams as team_service
-from crm.services import users as user_service
+from crm.services.people import teams as team_service
+from crm.services.people import users as user_service
 from models import Level, Role, Team, User
 
 

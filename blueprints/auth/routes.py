@@ -19,7 +19,7 @@ from blueprints.auth.forms import (
 from blueprints.common import write
 from crm.auth import SIGN_IN_KEY, safe_next_url
 from crm.extensions import db, limiter
-from crm.services import sessions, users
+from crm.services.people import sessions, users
 
 
 def _login_username_key() -> str:

@@ -17,8 +17,8 @@ from crm.extensions import db
 from crm.i18n import today_in, user_zone
 from crm.labels import label
 from crm.permissions import get_customer_or_404, get_in_scope_or_404
-from crm.services import competitors as competitor_service
-from crm.services.competitors import DuplicateProfile, PresenceFilters
+from crm.services.archive import competitors as competitor_service
+from crm.services.archive.competitors import DuplicateProfile, PresenceFilters
 from crm.templating import local_date
 from models import CompetitorProfile, ThreatLevel
 

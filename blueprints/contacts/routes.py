@@ -16,7 +16,7 @@ from crm.extensions import db
 from crm.labels import label
 from crm.permissions import get_customer_or_404, get_in_scope_or_404
 from crm.services import audit
-from crm.services import contacts as contact_service
+from crm.services.archive import contacts as contact_service
 from models import Attitude, AuditAction, AuditEntry, BuyingRole, Contact, Customer
 
 # Loaded with each Contact its pages show.

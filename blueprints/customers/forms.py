@@ -28,7 +28,7 @@ from wtforms.widgets import HiddenInput
 from blueprints.common import ConfirmForm  # noqa: F401  (used by this blueprint's views)
 from blueprints.forms_base import CrmForm
 from crm.labels import choices, options
-from crm.services.identity import normalise_credit_code
+from crm.services.archive.identity import normalise_credit_code
 from models import Customer, CustomerStatus, Industry, Strategy, Tier, User
 
 MONEY_MAX = Decimal("99999999999999")

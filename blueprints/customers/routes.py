@@ -22,12 +22,14 @@ from crm.permissions import (
     get_customer_or_404,
     get_in_scope_or_404,
 )
-from crm.services import audit, customer_hub, customer_search
-from crm.services import customers as customer_service
-from crm.services import reference as reference_service
-from crm.services import timeline as timeline_service
-from crm.services.customer_groups import group_tree
-from crm.services.customer_search import CustomerFilters, search_customers
+from crm.services import audit
+from crm.services.activity import timeline as timeline_service
+from crm.services.archive import customers as customer_service
+from crm.services.archive import hub as customer_hub
+from crm.services.archive import reference as reference_service
+from crm.services.archive import search as customer_search
+from crm.services.archive.groups import group_tree
+from crm.services.archive.search import CustomerFilters, search_customers
 from crm.services.errors import DomainError
 from models import (
     BuyingRole,

@@ -10,9 +10,9 @@ from flask_babel import lazy_gettext as _l
 
 from blueprints.customers import history
 from crm.labels import label
-from crm.services import timeline as timeline_service
-from crm.services.timeline import TimelinePage
-from crm.services.timeline_item import TimelineItem
+from crm.services.activity import timeline as timeline_service
+from crm.services.activity.timeline import TimelinePage
+from crm.services.activity.timeline_item import TimelineItem
 from crm.templating import money, url_shape
 from models import Customer, Stage
 

@@ -11,9 +11,10 @@ from blueprints.handovers import bp
 from blueprints.handovers.forms import DeclineForm, RequestForm
 from crm.extensions import db
 from crm.permissions import get_customer_or_404, refuse
-from crm.services import handover_lists, handover_requests
-from crm.services import users as user_service
-from crm.services.handover import may_hand_over
+from crm.services.handover import lists as handover_lists
+from crm.services.handover import requests as handover_requests
+from crm.services.handover.transfer import may_hand_over
+from crm.services.people import users as user_service
 from models import HandoverRequest
 
 

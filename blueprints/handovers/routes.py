@@ -15,19 +15,20 @@ from blueprints.handovers import bp
 from blueprints.handovers.forms import ConfirmForm, HandoverForm
 from crm.extensions import db
 from crm.permissions import get_customer_or_404, get_in_scope_or_404, refuse
-from crm.services import handover_lists, handover_requests
-from crm.services import users as user_service
-from crm.services.customer_search import CustomerFilters
+from crm.services.archive.search import CustomerFilters
 from crm.services.errors import DomainError
-from crm.services.handover import (
+from crm.services.handover import lists as handover_lists
+from crm.services.handover import requests as handover_requests
+from crm.services.handover.scope import in_scope_now, shown_counts
+from crm.services.handover.transfer import (
     HandoverOptions,
     Selection,
     SelectionChanged,
     may_hand_over,
     preview,
 )
-from crm.services.handover_scope import in_scope_now, shown_counts
-from crm.services.handover_undo import can_undo, undo, undo_deadline
+from crm.services.handover.undo import can_undo, undo, undo_deadline
+from crm.services.people import users as user_service
 from models import Handover
 
 SELECTION_PREFIX = "sel_"

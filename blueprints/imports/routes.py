@@ -30,11 +30,12 @@ from blueprints.imports.forms import (
 )
 from blueprints.imports.uploads import discard_upload, keep_upload, load_upload
 from crm.permissions import admin_required, get_customer_or_404
-from crm.services import exports, imports
-from crm.services import merge as merge_service
-from crm.services.customer_search import CustomerFilters
+from crm.services.archive import merge as merge_service
+from crm.services.archive.search import CustomerFilters
 from crm.services.errors import DomainError
-from crm.services.exports import COLUMNS
+from crm.services.imports import batch as imports
+from crm.services.imports import exports
+from crm.services.imports.exports import COLUMNS
 from models import Customer
 from models.base import utcnow
 

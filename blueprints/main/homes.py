@@ -6,8 +6,9 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from crm.labels import label
-from crm.services import dashboards, funnel, metrics, snapshots
-from crm.services.work_log import iso_week
+from crm.services.activity.work_log import iso_week
+from crm.services.pipeline import funnel
+from crm.services.reporting import dashboards, metrics, snapshots
 from crm.templating import list_url
 from models import MessageStatus, User
 from models.base import utcnow

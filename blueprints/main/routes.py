@@ -7,8 +7,8 @@ from flask_login import current_user, login_required
 
 from blueprints.main import bp, homes
 from crm.extensions import limiter
-from crm.services import dashboards, health
-from crm.services.reminders import pending_reminders_for
+from crm.services.followups.reminders import pending_reminders_for
+from crm.services.reporting import dashboards, health
 
 
 @bp.route("/")

@@ -19,9 +19,9 @@ from blueprints.opportunities.forms import (
 )
 from blueprints.opportunities.views import lost_competitors, render_show
 from crm.permissions import get_opportunity_or_404
-from crm.services import competitors as competitor_service
-from crm.services import opportunity_links as links
-from crm.services import pipeline
+from crm.services.archive import competitors as competitor_service
+from crm.services.pipeline import links
+from crm.services.pipeline import opportunities as pipeline
 from models import LostReason
 
 

@@ -17,8 +17,8 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from crm.labels import label
-from crm.services import opportunity_search as search
-from crm.services import pipeline
+from crm.services.pipeline import opportunities as pipeline
+from crm.services.pipeline import search
 from crm.templating import money, url_shape
 from models import OpportunityStatus, Stage
 

@@ -21,12 +21,17 @@ from crm.auth import safe_next_url
 from crm.extensions import db
 from crm.labels import label
 from crm.permissions import get_customer_or_404, get_opportunity_or_404
-from crm.services import competitors as competitor_service
-from crm.services import opportunity_search as search
-from crm.services import pipeline
-from crm.services import users as user_service
+from crm.services.archive import competitors as competitor_service
 from crm.services.errors import StaleEdit
-from crm.services.stages import active_stages, all_stages, first_pre_sale_stage, stage_by_id
+from crm.services.people import users as user_service
+from crm.services.pipeline import opportunities as pipeline
+from crm.services.pipeline import search
+from crm.services.pipeline.stages import (
+    active_stages,
+    all_stages,
+    first_pre_sale_stage,
+    stage_by_id,
+)
 from crm.templating import money
 from models import LostReason, Phase, Tier
 

@@ -15,12 +15,12 @@ from blueprints.opportunities.forms import (
     WonForm,
 )
 from crm.i18n import today_in, user_zone
-from crm.services import competitors as competitor_service
-from crm.services import opportunity_links as links
-from crm.services.opportunity_search import flagged_ids
-from crm.services.pipeline import target_stages
-from crm.services.stage_history import days_in_stages, history_changes, history_with_actors
-from crm.services.stages import all_stages
+from crm.services.archive import competitors as competitor_service
+from crm.services.pipeline import links
+from crm.services.pipeline.opportunities import target_stages
+from crm.services.pipeline.search import flagged_ids
+from crm.services.pipeline.stage_history import days_in_stages, history_changes, history_with_actors
+from crm.services.pipeline.stages import all_stages
 from models import Competitor, Opportunity, OpportunityStatus
 
 

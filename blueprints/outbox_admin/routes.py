@@ -33,9 +33,9 @@ from crm.extensions import db
 from crm.i18n import user_zone
 from crm.mail import eml_name
 from crm.permissions import admin_required, get_in_scope_or_404
-from crm.services import outbox, outbox_filter
-from crm.services.outbox_filter import OutboxFilter
-from crm.services.scheduler_state import last_tick
+from crm.services.followups import outbox, outbox_filter
+from crm.services.followups.outbox_filter import OutboxFilter
+from crm.services.followups.scheduler_state import last_tick
 from models import MessageKind, MessageStatus, OutboxMessage
 from models.base import utcnow
 

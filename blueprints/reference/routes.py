@@ -12,8 +12,8 @@ from blueprints.reference import bp
 from blueprints.reference.forms import CompetitorForm, ConfirmForm, IndustryForm
 from crm.extensions import db
 from crm.permissions import admin_required
-from crm.services import competitors as competitor_service
-from crm.services import reference as reference_service
+from crm.services.archive import competitors as competitor_service
+from crm.services.archive import reference as reference_service
 from models import Competitor, Industry
 
 # Industries -------------------------------------------------------------------

@@ -13,7 +13,7 @@ from blueprints.common import confirm_or_ask, write
 from blueprints.reminders import calendar_bp
 from crm.emails import external_url
 from crm.extensions import limiter
-from crm.services import calendar
+from crm.services.followups import calendar
 
 # Shown once on the account page right after the link is made, then forgotten.
 SESSION_KEY = "calendar_feed_url"

@@ -19,7 +19,7 @@ from wtforms.validators import AnyOf, InputRequired, Length, Optional, Validatio
 from blueprints.forms_base import CrmForm
 from blueprints.reminders.row_texts import OUTCOME_LENGTH
 from crm.labels import choices, options
-from crm.services.reminders import NOTE_LENGTH, SNOOZE_DAYS
+from crm.services.followups.reminders import NOTE_LENGTH, SNOOZE_DAYS
 from models import Opportunity, VisitKind
 
 

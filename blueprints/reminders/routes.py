@@ -27,9 +27,11 @@ from crm.permissions import (
     get_in_scope_or_404,
     refuse,
 )
-from crm.services import customer_hub, customer_picker, follow_up_completion
-from crm.services import reminders as reminder_service
-from crm.services import users as user_service
+from crm.services.archive import hub as customer_hub
+from crm.services.archive import picker as customer_picker
+from crm.services.followups import completion as follow_up_completion
+from crm.services.followups import reminders as reminder_service
+from crm.services.people import users as user_service
 from models import (
     Reminder,
     User,

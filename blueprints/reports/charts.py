@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from crm.services import reports
+from crm.services.reporting import reports
 
 
 def _series_chart(series: reports.Series, stacked: bool = True) -> dict:

@@ -7,7 +7,7 @@ from wtforms import DecimalField, HiddenField, IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
 from blueprints.forms_base import CrmForm
-from crm.services.targets import MAX_WEEKLY_VISITS
+from crm.services.reporting.targets import MAX_WEEKLY_VISITS
 
 
 class TargetForm(CrmForm):

@@ -14,7 +14,8 @@ from blueprints.reports.charts import reports_charts
 from blueprints.reports.forms import TargetForm
 from crm.i18n import user_zone
 from crm.permissions import refuse
-from crm.services import dashboards, exports, metrics, reports, targets
+from crm.services.imports import exports
+from crm.services.reporting import dashboards, metrics, reports, targets
 
 CSV_REPORTS = ("visits", "won", "movement", "coverage")
 

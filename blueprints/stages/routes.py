@@ -12,7 +12,7 @@ from blueprints.stages import bp
 from blueprints.stages.forms import ConfirmForm, StageForm
 from crm.extensions import db
 from crm.permissions import admin_required
-from crm.services import stages as stage_service
+from crm.services.pipeline import stages as stage_service
 from models import Phase, Stage
 
 

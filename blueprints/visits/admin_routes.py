@@ -10,7 +10,7 @@ from blueprints.common import write
 from blueprints.visits import cadences_bp
 from blueprints.visits.forms import CadenceForm
 from crm.permissions import admin_required
-from crm.services import cadence as cadence_service
+from crm.services.activity import cadence as cadence_service
 from models import Tier
 
 

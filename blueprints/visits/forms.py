@@ -22,7 +22,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints.forms_base import CrmForm
 from crm.labels import choices, label, options
-from crm.services.cadence import MAX_DAYS, MIN_DAYS
+from crm.services.activity.cadence import MAX_DAYS, MIN_DAYS
 from models import Contact, Opportunity, Tier, VisitKind
 
 TEXT = [Optional(), Length(max=5000)]

@@ -23,12 +23,14 @@ from crm.permissions import (
     get_customer_or_404,
     get_in_scope_or_404,
 )
-from crm.services import customer_hub, customer_picker, work_log
-from crm.services import reminders as reminder_service
-from crm.services import teams as team_service
-from crm.services import users as user_service
-from crm.services import visits as visit_service
-from crm.services.work_log import iso_week, week_monday
+from crm.services.activity import visits as visit_service
+from crm.services.activity import work_log
+from crm.services.activity.work_log import iso_week, week_monday
+from crm.services.archive import hub as customer_hub
+from crm.services.archive import picker as customer_picker
+from crm.services.followups import reminders as reminder_service
+from crm.services.people import teams as team_service
+from crm.services.people import users as user_service
 from crm.templating import local_date, local_datetime, ui_language
 from models import (
     Contact,

@@ -31,7 +31,7 @@ customers = sa.table(
 
 def recompute_name_keys(connection) -> int:
     """Give every customer whose name holds an invisible character its current key."""
-    from crm.services.identity import normalise_name
+    from crm.services.archive.identity import normalise_name
 
     changed = [
         {"row_id": id_, "key": normalise_name(name)}

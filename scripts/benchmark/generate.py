@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from werkzeug.security import generate_password_hash
 
 from crm.extensions import db
-from crm.services.identity import normalise_name
+from crm.services.archive.identity import normalise_name
 
 PASSWORD = "bench-pass"  # every generated user shares it (one scrypt hash, computed once)
 DUE_NOTE = "bench: due at the tick"

@@ -71,7 +71,7 @@ def vacuum() -> None:
 
 def refresh_snapshot() -> float:
     """What the scheduler does every quarter hour: the admin home's all-teams funnel."""
-    from crm.services import snapshots
+    from crm.services.reporting import snapshots
 
     started = time.perf_counter()
     snapshots.refresh()

@@ -63,7 +63,7 @@ def _tick(app: Flask, size) -> dict:
 
 def _import(app: Flask, size) -> dict:
     """Check and write `size.customers` customers from CSV in one transaction, rolled back."""
-    from crm.services import imports
+    from crm.services.imports import batch as imports
     from models import Role, User
 
     rows = size.customers
@@ -108,11 +108,14 @@ def _import(app: Flask, size) -> dict:
 
 def _handover(app: Flask, size) -> dict:
     """An admin hands 10,000 customers (a tenth) with open work to one manager; rolled back."""
-    if importlib.util.find_spec("crm.services.handover") is None:
-        return {"todo": "handover: not yet available (crm/services/handover.py)", "ok": None}
+    if importlib.util.find_spec("crm.services.handover.transfer") is None:
+        return {
+            "todo": "handover: not yet available (crm/services/handover/transfer.py)",
+            "ok": None,
+        }
     import uuid
 
-    from crm.services import handover
+    from crm.services.handover import transfer as handover
     from models import Customer, Role, User
 
     count = max(1, size.customers // 10)

@@ -50,7 +50,7 @@ def session_cookies(url: str) -> tuple[dict[str, str], dict]:
 
     from crm.auth import SIGN_IN_KEY
     from crm.extensions import db
-    from crm.services.sessions import start_session
+    from crm.services.people.sessions import start_session
     from scripts.benchmark.app import make_app
     from scripts.benchmark.timings import context
 

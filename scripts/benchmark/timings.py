@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from crm.auth import SIGN_IN_KEY
 from crm.extensions import db
-from crm.services.sessions import start_session
+from crm.services.people.sessions import start_session
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ def pytest_runtest_makereport(item: pytest.Item, call):
 @pytest.fixture(scope="session")
 def demo_database(tmp_path_factory) -> Path:
     """A SQLite file holding the demo organisation; built once, copied for every test."""
-    from crm.services.demo import load_demo
+    from crm.services.demo.organisation import load_demo
 
     path = tmp_path_factory.mktemp("browser") / "demo.sqlite3"
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from crm.config import PROJECT_ROOT
-from crm.services.demo import DEMO_PASSWORD
+from crm.services.demo.organisation import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 

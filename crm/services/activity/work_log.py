@@ -1,0 +1,143 @@
+"""The work log (工作日志): a week of visits per person, in the viewer's time zone.
+
+Managers see their own visits, supervisors their team's, admins everyone's; a visit
+of a customer outside the viewer's scope is never shown.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+
+from crm.extensions import db
+from crm.i18n import local_midnight_utc, today_in
+from crm.permissions import customer_scope, owner_scope
+from crm.services.activity.visits import visible_visits
+from models import Contact, Customer, Opportunity, User, Visit
+
+
+def week_monday(text: str | None, zone: ZoneInfo, now: datetime | None = None) -> date:
+    """The Monday of an ISO week like "2026-W47"; this week (in `zone`) when absent or bad."""
+    if text:
+        try:
+            year, week = text.upper().split("-W")
+            return date.fromisocalendar(int(year), int(week), 1)
+        except ValueError:
+            pass
+    today = today_in(zone, now)
+    return today - timedelta(days=today.weekday())
+
+
+MAX_RANGE_DAYS = 62  # a month, with room; longer spans belong on the reports page
+
+
+def date_range(first: str | None, last: str | None) -> tuple[date, int] | None:
+    """A chosen range ?from=&to= (local days, inclusive) as (first day, number of days)."""
+    try:
+        start, end = date.fromisoformat(first or ""), date.fromisoformat(last or "")
+    except ValueError:
+        return None
+    days = (end - start).days + 1
+    return (start, days) if 1 <= days <= MAX_RANGE_DAYS else None
+
+
+def iso_week(monday: date) -> str:
+    year, week, _ = monday.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _work_log_filter(
+    viewer: User,
+    *,
+    monday: date,
+    zone: ZoneInfo,
+    member_id: int | None,
+    team_id: int | None,
+    days: int = 7,
+) -> list[ColumnElement[bool]]:
+    """Conditions for the viewer's work log of `days` local days from `monday` (a week,
+    or a chosen range such as a month); the customer join is in scope."""
+    start = local_midnight_utc(monday, zone)
+    end = local_midnight_utc(monday + timedelta(days=days), zone)
+    conditions = [
+        Visit.occurred_at >= start,
+        Visit.occurred_at < end,
+        # Managers see their own visits; supervisors their team's; admins everyone's.
+        owner_scope(viewer, Visit.user_id),
+    ]
+    if member_id:
+        conditions.append(Visit.user_id == member_id)
+    if team_id:
+        conditions.append(Visit.user_id.in_(select(User.id).where(User.team_id == team_id)))
+    return conditions
+
+
+def work_log_visits(
+    viewer: User,
+    *,
+    monday: date,
+    zone: ZoneInfo,
+    member_id: int | None = None,
+    team_id: int | None = None,
+    days: int = 7,
+) -> Select:
+    """SELECT of one week's visits in the viewer's work log, newest first, rows eager-loaded."""
+    conditions = _work_log_filter(
+        viewer, monday=monday, zone=zone, member_id=member_id, team_id=team_id, days=days
+    )
+    return (
+        visible_visits(viewer)
+        .where(*conditions)
+        .options(
+            # Only what a work-log line shows of them: whole customer rows cost more
+            # to load than the visits themselves.
+            contains_eager(Visit.customer).load_only(Customer.name, Customer.owner_id),
+            joinedload(Visit.user).load_only(User.display_name),
+            joinedload(Visit.opportunity).load_only(Opportunity.title),
+            selectinload(Visit.contacts).load_only(Contact.name),
+        )
+        .order_by(Visit.occurred_at.desc(), Visit.id.desc())
+    )
+
+
+@dataclass
+class WeekTotals:
+    """Visits per local day and per person in one week."""
+
+    days: list[date]
+    by_day: Counter[date] = field(default_factory=Counter)
+    by_user: Counter[int] = field(default_factory=Counter)
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_day.values())
+
+
+def work_log_totals(
+    viewer: User,
+    *,
+    monday: date,
+    zone: ZoneInfo,
+    member_id: int | None = None,
+    team_id: int | None = None,
+    days: int = 7,
+) -> WeekTotals:
+    """Count the week's visits per local day and per person (one statement)."""
+    conditions = _work_log_filter(
+        viewer, monday=monday, zone=zone, member_id=member_id, team_id=team_id, days=days
+    )
+    rows = db.session.execute(
+        select(Visit.user_id, Visit.occurred_at)
+        .join(Visit.customer)
+        .where(customer_scope(viewer), *conditions)
+    )
+    totals = WeekTotals(days=[monday + timedelta(days=i) for i in range(days)])
+    for user_id, occurred_at in rows:
+        totals.by_day[occurred_at.astimezone(zone).date()] += 1
+        totals.by_user[user_id] += 1
+    return totals

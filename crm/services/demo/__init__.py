@@ -1,0 +1,8 @@
+"""The demo organisation for trying the app.
+
+- `archive`: The demo customer archive: fictional Chinese customers, contacts and competitor
+  profiles.
+- `organisation`: The demo organisation: fictional people and companies for trying the app.
+- `pipeline`: A year of demo pipeline and work log: opportunities through every stage, visits,
+  follow-ups.
+"""

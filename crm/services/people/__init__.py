@@ -1,0 +1,7 @@
+"""Users, teams and sign-in sessions..
+
+- `sessions`: Sign-ins as rows: each browser's sign-in has its own key, and signing out deletes
+  it.
+- `teams`: Teams: creating, renaming, choosing the supervisor and moving members.
+- `users`: Creating and changing user accounts; only admins manage other users.
+"""

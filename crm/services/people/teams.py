@@ -1,0 +1,104 @@
+"""Teams: creating, renaming, choosing the supervisor and moving members."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from crm.extensions import db
+from crm.services.errors import DomainError
+from crm.services.people.users import require_admin
+from models import Role, Team, User
+
+
+def _check_name(name: str, team: Team | None = None) -> str:
+    name = name.strip()
+    if not name:
+        raise DomainError(_l("A team needs a name."), field="name")
+    clash = db.session.scalar(select(Team.id).where(func.lower(Team.name) == name.lower()))
+    if clash and (team is None or clash != team.id):
+        raise DomainError(_l("A team called %(name)s exists already.", name=name), field="name")
+    return name
+
+
+def _check_supervisor(supervisor: User | None) -> None:
+    if supervisor is not None and (not supervisor.is_supervisor or not supervisor.active):
+        raise DomainError(
+            _l("The team's supervisor must be an active user with the supervisor role."),
+            field="supervisor",
+        )
+
+
+def create_team(*, actor: User, name: str, supervisor: User | None = None) -> Team:
+    require_admin(actor)
+    _check_supervisor(supervisor)
+    team = Team(name=_check_name(name), supervisor=supervisor)
+    db.session.add(team)
+    db.session.flush()
+    if supervisor is not None and supervisor.team_id is None:
+        supervisor.team = team
+    db.session.flush()
+    return team
+
+
+def update_team(team: Team, *, actor: User, name: str, supervisor: User | None) -> Team:
+    require_admin(actor)
+    _check_supervisor(supervisor)
+    team.name = _check_name(name, team)
+    team.supervisor = supervisor
+    if supervisor is not None and supervisor.team_id is None:
+        supervisor.team = team
+    db.session.flush()
+    return team
+
+
+def move_member(user: User, *, actor: User, team: Team | None) -> None:
+    """Put a user in another team (or none); their customers move with them in scope."""
+    require_admin(actor)
+    user.team = team
+    db.session.flush()
+
+
+def teams_by_name() -> list[Team]:
+    """Every team, by name: the choices of a user's team."""
+    return list(db.session.scalars(select(Team).order_by(Team.name)))
+
+
+def team_by_id(team_id: int | None) -> Team | None:
+    """The team with this id, or None for no id (the form's "no team" choice)."""
+    return db.session.get(Team, team_id) if team_id else None
+
+
+def teams_with_members(*, viewer: User) -> list[Team]:
+    """Every team with its supervisor and members, for the admin's team list."""
+    require_admin(viewer)
+    return list(
+        db.session.scalars(
+            select(Team)
+            .options(selectinload(Team.supervisor), selectinload(Team.members))
+            .order_by(Team.name)
+        )
+    )
+
+
+def supervisor_choices() -> list[User]:
+    """Active supervisors by name: who may lead a team."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.role == Role.SUPERVISOR, User.active.is_(True))
+            .order_by(User.display_name)
+        )
+    )
+
+
+def member_candidates(team: Team) -> list[User]:
+    """Active users outside this team: whom the admin may move into it."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.active.is_(True), (User.team_id != team.id) | User.team_id.is_(None))
+            .order_by(User.display_name)
+        )
+    )

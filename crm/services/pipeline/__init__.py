@@ -1,0 +1,13 @@
+"""Opportunities through their stages.
+
+- `funnel`: The team funnel, days in each stage, and why we lose — SQL over the stage history.
+- `links`: Who is involved in an opportunity: the customer's contacts with their buying role on
+  it, and the competitors bidding for it with their offer.
+- `opportunities`: Opportunities through pre-sale, in-sale and after-sale, with their
+  append-only history.
+- `search`: Finding opportunities: the missing-decision-maker flag, the list's filters and
+  sorts, the board.
+- `stage_history`: Reading an opportunity's append-only history: time per stage and what each
+  row changed.
+- `stages`: The admin-editable stages of the sales lifecycle and their order.
+"""

@@ -1,0 +1,444 @@
+"""Finding opportunities: the missing-decision-maker flag, the list's filters and sorts, the board.
+
+Everything here starts from the user's scope (the opportunity's customer is in it),
+so counts and totals never include what the user may not see.
+"""
+
+from __future__ import annotations
+
+import re
+from calendar import monthrange
+from dataclasses import dataclass, field, fields
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, Subquery, and_, exists, func, or_, select
+from sqlalchemy.orm import aliased, contains_eager, joinedload
+
+from crm.extensions import db
+from crm.i18n import local_midnight_utc, user_zone
+from crm.permissions import customer_scope, led_team_ids, owner_scope, visible_customers
+from crm.services.archive.identity import is_record_id
+from crm.services.pipeline.stages import all_stages, needs_discovery_position
+from models import (
+    BuyingRole,
+    Contact,
+    Customer,
+    LostReason,
+    Opportunity,
+    OpportunityContact,
+    OpportunityHistory,
+    OpportunityStatus,
+    Phase,
+    Stage,
+    Team,
+    Tier,
+    User,
+)
+
+CENT = Decimal("0.01")
+# "" is the default: the live pipeline, open ones and won ones in delivery (not lost).
+STATUS_FILTERS = ("", "open", "won", "lost", "all")
+SORTS = {
+    "updated": (Opportunity.updated_at.desc(), Opportunity.id.desc()),
+    "amount": (Opportunity.amount.is_(None), Opportunity.amount.desc(), Opportunity.id.desc()),
+    "close": (Opportunity.expected_close.is_(None), Opportunity.expected_close, Opportunity.id),
+    "stage": (Stage.position, Opportunity.updated_at.desc(), Opportunity.id.desc()),
+}
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# Local-day bounds on timestamps (the viewer's zone), e.g. what a home-page figure counted.
+DATE_RANGES = ("closed_from", "closed_to", "created_from", "created_to")
+NO_REASON = "none"  # lost without a reason given
+CARDS_PER_COLUMN = 50
+
+
+# The missing-decision-maker flag ---------------------------------------------------
+
+
+# Built once: the expression holds no values of its own (it reads the stages at query
+# time), and building it anew cost milliseconds per page that shows the flag.
+@cache
+def missing_decision_maker() -> ColumnElement[bool]:
+    """SQL: an open pre-sale opportunity past needs discovery with no active decision maker."""
+    later = aliased(Stage)
+    past_discovery = select(later.id).where(
+        later.phase == Phase.PRE_SALE, later.position > needs_discovery_position()
+    )
+    has_decision_maker = exists().where(
+        OpportunityContact.opportunity_id == Opportunity.id,
+        OpportunityContact.role == BuyingRole.DECISION_MAKER,
+        OpportunityContact.contact_id == Contact.id,
+        Contact.active.is_(True),
+    )
+    return and_(
+        Opportunity.status == OpportunityStatus.OPEN,
+        Opportunity.stage_id.in_(past_discovery),
+        ~has_decision_maker,
+    )
+
+
+def opportunities_missing_decision_maker(stmt: Select) -> Select:
+    """Narrow a SELECT over Opportunity to the flagged ones."""
+    return stmt.where(missing_decision_maker())
+
+
+def customer_has_flagged_opportunity() -> ColumnElement[bool]:
+    """SQL over Customer: one of its opportunities is flagged (for customer lists)."""
+    return exists(
+        select(Opportunity.id).where(
+            Opportunity.customer_id == Customer.id, missing_decision_maker()
+        )
+    )
+
+
+def flagged_ids(opportunity_ids: list[int]) -> set[int]:
+    """Which of these opportunities are flagged (one query for a page of rows)."""
+    if not opportunity_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Opportunity.id).where(
+                Opportunity.id.in_(opportunity_ids), missing_decision_maker()
+            )
+        )
+    )
+
+
+# Filters -----------------------------------------------------------------------
+
+
+@dataclass
+class OpportunityFilters:
+    """What the list or board is narrowed to; read from and written back to the URL."""
+
+    q: str = ""
+    owner: str = ""
+    team: str = ""
+    tier: str = ""
+    status: str = ""
+    phase: str = ""
+    stage: str = ""
+    close: str = ""
+    customer: str = ""
+    flagged: str = ""
+    closed_from: str = ""
+    closed_to: str = ""
+    created_from: str = ""
+    created_to: str = ""
+    lost_reason: str = ""
+    lost_to: str = ""
+    been_in: str = ""  # a stage id: opportunities that spent time in it (not while lost)
+    sort: str = "updated"
+
+    @classmethod
+    def from_args(cls, args: Any, user: User) -> OpportunityFilters:
+        """Build from request.args; unknown values are dropped, never an error."""
+        filters = cls(**{f.name: (args.get(f.name) or "").strip()[:100] for f in fields(cls)})
+        for name in ("owner", "team", "stage", "customer", "lost_to", "been_in"):
+            if not is_record_id(getattr(filters, name)):
+                setattr(filters, name, "")
+        if not user.is_admin:
+            filters.team = ""
+        if filters.tier not in {t.value for t in Tier}:
+            filters.tier = ""
+        if filters.status not in STATUS_FILTERS:
+            filters.status = ""
+        if filters.phase not in {p.value for p in Phase}:
+            filters.phase = ""
+        if not MONTH.match(filters.close):
+            filters.close = ""
+        for name in DATE_RANGES:
+            if _day(getattr(filters, name)) is None:
+                setattr(filters, name, "")
+        if filters.lost_reason not in {r.value for r in LostReason} | {NO_REASON}:
+            filters.lost_reason = ""
+        if filters.sort not in SORTS:
+            filters.sort = "updated"
+        filters.flagged = "1" if filters.flagged in {"1", "on", "y"} else ""
+        return filters
+
+    def as_args(self, **changes: str) -> dict[str, str]:
+        """The non-empty filters (with `changes`), for building URLs."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)} | changes
+        return {name: value for name, value in values.items() if value}
+
+    @property
+    def ranges(self) -> dict[str, str]:
+        """The set filters shown as removable chips (not in the form's fields)."""
+        names = (*DATE_RANGES, "lost_reason", "lost_to", "been_in")
+        return {name: getattr(self, name) for name in names if getattr(self, name)}
+
+
+def _day(text: str) -> date | None:
+    try:
+        day = date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    return day if day and 1900 <= day.year <= 2999 else None
+
+
+def _local_days(column, first: str, last: str, user: User) -> list:
+    """A UTC timestamp column within whole local days [first, last] in the user's zone."""
+    zone, conditions = user_zone(user), []
+    if first:
+        conditions.append(column >= local_midnight_utc(_day(first), zone))
+    if last:
+        conditions.append(column < local_midnight_utc(_day(last) + timedelta(days=1), zone))
+    return conditions
+
+
+def _conditions(filters: OpportunityFilters, user: User, *, with_stage: bool = True) -> list:
+    conditions: list = _local_days(
+        Opportunity.closed_at, filters.closed_from, filters.closed_to, user
+    ) + _local_days(Opportunity.created_at, filters.created_from, filters.created_to, user)
+    if filters.lost_reason == NO_REASON:
+        conditions.append(Opportunity.lost_reason.is_(None))
+    elif filters.lost_reason:
+        conditions.append(Opportunity.lost_reason == LostReason(filters.lost_reason))
+    if filters.lost_to:
+        conditions.append(Opportunity.lost_to_id == int(filters.lost_to))
+    if filters.been_in:
+        # What "average days in each stage" counts: a stretch in the stage, not while lost.
+        conditions.append(
+            exists().where(
+                OpportunityHistory.opportunity_id == Opportunity.id,
+                OpportunityHistory.stage_id == int(filters.been_in),
+                OpportunityHistory.status != OpportunityStatus.LOST,
+            )
+        )
+    if filters.q:
+        like = f"%{filters.q}%"
+        conditions.append(or_(Opportunity.title.like(like), Customer.name.like(like)))
+    if filters.owner:
+        conditions.append(Opportunity.owner_id == int(filters.owner))
+    if filters.team:
+        conditions.append(
+            Opportunity.owner_id.in_(select(User.id).where(User.team_id == int(filters.team)))
+        )
+    if filters.tier:
+        conditions.append(Customer.tier == Tier(filters.tier))
+    if filters.status == "":
+        conditions.append(Opportunity.status != OpportunityStatus.LOST)
+    elif filters.status != "all":
+        conditions.append(Opportunity.status == OpportunityStatus(filters.status))
+    if filters.phase:
+        in_phase = select(Stage.id).where(Stage.phase == Phase(filters.phase))
+        conditions.append(Opportunity.stage_id.in_(in_phase))
+    if filters.stage and with_stage:
+        conditions.append(Opportunity.stage_id == int(filters.stage))
+    if filters.close:
+        year, month = (int(part) for part in filters.close.split("-"))
+        first = date(year, month, 1)
+        last = date(year, month, monthrange(year, month)[1])
+        conditions.append(Opportunity.expected_close.between(first, last))
+    if filters.customer:
+        conditions.append(Opportunity.customer_id == int(filters.customer))
+    if filters.flagged:
+        conditions.append(missing_decision_maker())
+    return conditions
+
+
+def _scoped(stmt: Select, user: User, conditions: list, *, join_stage: bool = True) -> Select:
+    stmt = stmt.select_from(Opportunity).join(Opportunity.customer)
+    if join_stage:  # the list sorts by stage; the board needs no stage columns
+        stmt = stmt.join(Opportunity.stage)
+    return stmt.where(customer_scope(user), *conditions)
+
+
+def search_opportunities(user: User, filters: OpportunityFilters) -> Select:
+    """The scoped, filtered and sorted SELECT of opportunities for the list (not paginated)."""
+    stmt = _scoped(select(Opportunity), user, _conditions(filters, user))
+    return stmt.options(
+        contains_eager(Opportunity.customer),
+        contains_eager(Opportunity.stage),
+        joinedload(Opportunity.owner),
+    ).order_by(*SORTS[filters.sort])
+
+
+def owner_choices(user: User) -> list[User]:
+    """Whom the user may filter by: a supervisor their team, an admin everyone."""
+    if user.is_manager:
+        return []
+    stmt = select(User).where(User.active.is_(True)).order_by(User.display_name, User.id)
+    if user.is_supervisor:
+        stmt = stmt.where(owner_scope(user, User.id))
+    return list(db.session.scalars(stmt))
+
+
+def team_choices(user: User) -> list[Team]:
+    if user.is_admin:
+        return list(db.session.scalars(select(Team).order_by(Team.name)))
+    if user.is_supervisor:
+        return list(db.session.scalars(select(Team).where(Team.id.in_(led_team_ids(user)))))
+    return []
+
+
+# The board -----------------------------------------------------------------------
+
+
+def weighted(amount_times_probability: Decimal | None) -> Decimal:
+    """Σ(amount × probability) / 100, to the cent."""
+    if amount_times_probability is None:
+        return Decimal("0.00")
+    raw = Decimal(str(amount_times_probability)).quantize(CENT, ROUND_HALF_UP)
+    return (raw / 100).quantize(CENT, ROUND_HALF_UP)
+
+
+@dataclass(slots=True)
+class BoardCard:
+    """What a card shows: a few columns, not whole opportunity, customer and owner rows."""
+
+    id: int
+    title: str
+    stage_id: int
+    status: OpportunityStatus
+    amount: Decimal | None
+    expected_close: date | None
+    customer_name: str
+    owner_name: str
+    flagged: bool
+
+
+@dataclass
+class BoardColumn:
+    stage: Stage
+    count: int = 0
+    total: Decimal = Decimal("0.00")
+    weighted: Decimal = Decimal("0.00")
+    cards: list[BoardCard] = field(default_factory=list)
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.cards)
+
+
+@dataclass
+class BoardPhase:
+    phase: Phase
+    columns: list[BoardColumn]
+
+    @property
+    def count(self) -> int:
+        return sum(column.count for column in self.columns)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((column.total for column in self.columns), Decimal("0.00"))
+
+    @property
+    def weighted(self) -> Decimal:
+        return sum((column.weighted for column in self.columns), Decimal("0.00"))
+
+
+def _ranked_in_columns(user: User, filters: OpportunityFilters) -> Subquery:
+    """Every matching opportunity's place in its column (most recently changed first),
+    with the column's count and sums on each row: one pass over the matches for both."""
+    column = {"partition_by": Opportunity.stage_id}
+    return _scoped(
+        select(
+            Opportunity.id.label("id"),
+            func.row_number()
+            .over(**column, order_by=(Opportunity.updated_at.desc(), Opportunity.id.desc()))
+            .label("rank"),
+            func.count().over(**column).label("count"),
+            func.sum(Opportunity.amount).over(**column).label("total"),
+            func.sum(Opportunity.amount * Opportunity.probability).over(**column).label("product"),
+        ),
+        user,
+        _conditions(filters, user, with_stage=False),
+        join_stage=False,
+    ).subquery()
+
+
+def board_cards(
+    user: User, filters: OpportunityFilters, per_column: int = CARDS_PER_COLUMN
+) -> tuple[list[BoardCard], dict[int, tuple[int, Decimal, Decimal]]]:
+    """The most recently changed `per_column` cards of every column, and every column's
+    (count, total amount, weighted amount) over all matches, in one query.
+
+    Only the columns a card shows are read: loading whole opportunity, customer and
+    owner rows for hundreds of cards cost more than the query itself.
+    """
+    if per_column < 1:
+        raise ValueError("a board column shows at least one card")  # its totals ride on it
+    ranked = _ranked_in_columns(user, filters)
+    stmt = (
+        select(  # labelled as BoardCard's fields, then the column's sums
+            Opportunity.id.label("id"),
+            Opportunity.title.label("title"),
+            Opportunity.stage_id.label("stage_id"),
+            Opportunity.status.label("status"),
+            Opportunity.amount.label("amount"),
+            Opportunity.expected_close.label("expected_close"),
+            Customer.name.label("customer_name"),
+            User.display_name.label("owner_name"),
+            missing_decision_maker().label("flagged"),
+            ranked.c.count,
+            ranked.c.total,
+            ranked.c.product,
+        )
+        .select_from(ranked)
+        .join(Opportunity, Opportunity.id == ranked.c.id)
+        .join(Customer, Customer.id == Opportunity.customer_id)
+        .join(User, User.id == Opportunity.owner_id)
+        .where(ranked.c.rank <= per_column)
+        .order_by(Opportunity.stage_id, ranked.c.rank)
+    )
+    cards, totals = [], {}
+    for row in db.session.execute(stmt):
+        card = BoardCard(
+            id=row.id,
+            title=row.title,
+            stage_id=row.stage_id,
+            status=row.status,
+            amount=row.amount,
+            expected_close=row.expected_close,
+            customer_name=row.customer_name,
+            owner_name=row.owner_name,
+            flagged=bool(row.flagged),
+        )
+        cards.append(card)
+        if card.stage_id not in totals:  # every row of a column carries the same sums
+            totals[card.stage_id] = (
+                row.count,
+                Decimal(str(row.total or 0)).quantize(CENT, ROUND_HALF_UP),
+                weighted(row.product),
+            )
+    return cards, totals
+
+
+def board(
+    user: User, filters: OpportunityFilters, per_column: int = CARDS_PER_COLUMN
+) -> list[BoardPhase]:
+    """The board: a column per active stage (and per retired stage still holding cards),
+    grouped by phase, with counts and totals over everything the filters match."""
+    cards, totals = board_cards(user, filters, per_column)
+    columns: dict[int, BoardColumn] = {}
+    for stage in all_stages():
+        if filters.phase and stage.phase.value != filters.phase:
+            continue
+        if stage.active or stage.id in totals:
+            count, total, weighted_total = totals.get(
+                stage.id, (0, Decimal("0.00"), Decimal("0.00"))
+            )
+            columns[stage.id] = BoardColumn(stage, count, total, weighted_total)
+    for card in cards:
+        column = columns.get(card.stage_id)
+        if column is not None:
+            column.cards.append(card)
+    phases = []
+    for phase in Phase:
+        in_phase = [column for column in columns.values() if column.stage.phase is phase]
+        if in_phase:
+            phases.append(BoardPhase(phase, in_phase))
+    return phases
+
+
+def customers_to_open_for(text: str, *, viewer: User) -> list[Customer]:
+    """The viewer's customers in scope whose name contains the text, by name (20 at most)."""
+    stmt = visible_customers(viewer).order_by(Customer.name, Customer.id).limit(20)
+    if text:
+        stmt = stmt.where(Customer.name.like(f"%{text}%"))
+    return list(db.session.scalars(stmt))

@@ -1,0 +1,15 @@
+"""What home pages and reports count.
+
+- `dashboards`: Home-page figures: a manager's day and a team table, one grouped query per
+  figure.
+- `health`: What /healthz reports: whether the database answers and when the scheduler last
+  ticked.
+- `metrics`: Periods in the viewer's time zone, and the SQL pieces dashboards and reports share.
+- `reports`: Reports over a period: visits and won amount over time, pipeline movement, win
+  rate, tier coverage. Each is one grouped query over the managers in view, and each turns into
+  CSV rows (`*_rows`) with the same numbers the page shows.
+- `snapshots`: Organisation-wide funnel and days in stage, computed by the scheduler, not per
+  view.
+- `targets`: Targets: a supervisor sets each team member's weekly visits and quarterly won
+  amount.
+"""
