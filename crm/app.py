@@ -124,8 +124,10 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.handovers import bp as handovers_bp
     from blueprints.imports import bp as imports_bp
     from blueprints.main import bp as main_bp
+    from blueprints.notices import bp as notices_bp
     from blueprints.opportunities import bp as opportunities_bp
     from blueprints.outbox_admin import bp as outbox_admin_bp
+    from blueprints.plans import bp as plans_bp
     from blueprints.reference import bp as reference_bp
     from blueprints.reminders import bp as reminders_bp
     from blueprints.reminders import calendar_bp
@@ -152,6 +154,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(visits_bp, url_prefix="/visits")
     app.register_blueprint(reports_bp, url_prefix="/reports")
     app.register_blueprint(cadences_bp, url_prefix="/admin")
+    app.register_blueprint(plans_bp, url_prefix="/plans")
+    app.register_blueprint(notices_bp, url_prefix="/notices")
 
 
 def register_request_hooks(app: Flask) -> None:

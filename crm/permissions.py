@@ -24,13 +24,21 @@ from models import (
     Handover,
     HandoverCustomer,
     HandoverRequest,
+    Notice,
     Opportunity,
     OutboxMessage,
+    PlanChange,
+    PlanKeyCustomer,
+    PlannedVisit,
+    PlanReview,
+    PlanTask,
     Reminder,
     Target,
     Team,
     User,
     Visit,
+    VisitComment,
+    WorkPlan,
 )
 
 T = TypeVar("T")
@@ -214,6 +222,31 @@ register_scope(
 register_scope(HandoverRequest, handover_request_scope, via=(HandoverRequest.customer,))
 register_scope(Target, lambda user: owner_scope(user, Target.user_id))
 register_scope(OutboxMessage, admin_only)
+
+
+def plan_scope(user: User) -> ColumnElement[bool]:
+    """A work plan belongs to its manager: theirs, their supervisor's, an admin's."""
+    return owner_scope(user, WorkPlan.owner_id)
+
+
+def own_rows(column: Any) -> Callable[[User], ColumnElement[bool]]:
+    """Rows addressed to the user alone (notices): not even an admin reads another's."""
+
+    def condition(user: User) -> ColumnElement[bool]:
+        if not user.is_authenticated or not user.is_active:
+            return false()
+        return column == user.id
+
+    return condition
+
+
+register_scope(WorkPlan, plan_scope)
+# What hangs off a plan follows the plan, also a planned visit to a customer handed to
+# another team since: the plan stays its manager's record of what they meant to do.
+for _part in (PlannedVisit, PlanTask, PlanKeyCustomer, PlanChange, PlanReview):
+    register_scope(_part, plan_scope, via=(_part.plan,))
+register_scope(VisitComment, customer_scope, via=(VisitComment.visit, Visit.customer))
+register_scope(Notice, own_rows(Notice.user_id))
 
 
 def can_manage_users(user: User) -> bool:

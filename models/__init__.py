@@ -6,6 +6,7 @@ from models.activity import (
     ReminderStatus,
     TierCadence,
     Visit,
+    VisitComment,
     VisitKind,
     visit_contacts,
 )
@@ -20,8 +21,10 @@ from models.handover import (
     HandoverRequestStatus,
     HandoverStatus,
 )
+from models.notice import Notice, NoticeKind
 from models.outbox import MessageKind, MessageStatus, OutboxMessage, SchedulerState
 from models.pipeline import (
+    DocumentRule,
     LostReason,
     Opportunity,
     OpportunityCompetitor,
@@ -31,7 +34,23 @@ from models.pipeline import (
     Phase,
     Stage,
 )
+from models.plan import (
+    KeyCustomerAim,
+    PlanChange,
+    PlanKeyCustomer,
+    PlanKind,
+    PlannedVisit,
+    PlanReview,
+    PlanStatus,
+    PlanTask,
+    Rating,
+    Verdict,
+    VisitMatch,
+    WorkPlan,
+    plan_visit_contacts,
+)
 from models.session import UserSession
+from models.setting import AppSetting
 from models.target import Target
 from models.user import Level, Role, Team, User
 
@@ -80,4 +99,22 @@ __all__ = [
     "Tier",
     "User",
     "UserSession",
+    "VisitComment",
+    "Notice",
+    "NoticeKind",
+    "DocumentRule",
+    "KeyCustomerAim",
+    "PlanChange",
+    "PlanKeyCustomer",
+    "PlanKind",
+    "PlanReview",
+    "PlanStatus",
+    "PlannedVisit",
+    "PlanTask",
+    "Rating",
+    "Verdict",
+    "VisitMatch",
+    "WorkPlan",
+    "plan_visit_contacts",
+    "AppSetting",
 ]

@@ -10,7 +10,7 @@ from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.extensions import db
-from models.base import TimestampMixin, UTCDateTime, str_enum
+from models.base import TimestampMixin, UTCDateTime, str_enum, utcnow
 from models.customer import Tier
 
 if TYPE_CHECKING:
@@ -73,6 +73,14 @@ class Visit(TimestampMixin, db.Model):
     follow_up_on: Mapped[date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column()
 
+    # On-site check-in (外勤签到): where the phone said it was when the visit was logged,
+    # with the browser's accuracy in metres. Empty when the manager did not check in or
+    # the browser gave no location.
+    check_in_lat: Mapped[float | None]
+    check_in_lng: Mapped[float | None]
+    check_in_accuracy_m: Mapped[float | None]
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
     customer: Mapped[Customer] = relationship()
     opportunity: Mapped[Opportunity | None] = relationship()
     user: Mapped[User] = relationship()
@@ -122,3 +130,18 @@ class Reminder(TimestampMixin, db.Model):
         # The scheduler's "what is due" scan.
         Index("ix_reminders_status_due_at", "status", "due_at"),
     )
+
+
+class VisitComment(db.Model):
+    """A supervisor's comment (点评) on one visit of the work log, and the replies to it."""
+
+    __tablename__ = "visit_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    visit: Mapped[Visit] = relationship()
+    author: Mapped[User] = relationship()

@@ -86,6 +86,12 @@ class Customer(TimestampMixin, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     last_visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The customer's site, from the first check-in a manager confirmed as the site or set
+    # by an admin: on-site check-ins are measured against it.
+    site_lat: Mapped[float | None]
+    site_lng: Mapped[float | None]
+    site_set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    site_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column()
 
     owner: Mapped[User] = relationship(foreign_keys=[owner_id])

@@ -53,6 +53,12 @@ class LostReason(enum.StrEnum):
     OTHER = "other"
 
 
+class DocumentRule(enum.StrEnum):
+    OFF = "off"
+    REQUIRE = "require"
+    SUGGEST = "suggest"
+
+
 class Stage(db.Model):
     """An admin-editable stage; stages in use are retired, never deleted."""
 
@@ -67,6 +73,12 @@ class Stage(db.Model):
     # The contract stage: an opportunity is won here (exactly one stage carries it).
     is_contract: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
+    # A document rule (admin toggle, off by default): moving an opportunity into this
+    # stage requires, or only suggests, a document of this kind (a document kind's code).
+    document_rule: Mapped[DocumentRule] = mapped_column(
+        str_enum(DocumentRule, 10), default=DocumentRule.OFF, server_default="off"
+    )
+    document_kind: Mapped[str | None] = mapped_column(String(30))
 
     __table_args__ = (CheckConstraint("probability BETWEEN 0 AND 100", name="probability_range"),)
 

@@ -40,6 +40,9 @@ OWNING_COLUMNS = {
     "requested_by_id",
     "opportunity_id",
     "recipient_id",
+    "plan_id",
+    "visit_id",
+    "author_id",
 }
 
 

@@ -1,0 +1,3 @@
+"""Notice views (being built)."""
+
+from blueprints.notices import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""Plan views (being built)."""
+
+from blueprints.plans import bp  # noqa: F401

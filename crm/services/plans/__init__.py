@@ -1,0 +1,6 @@
+"""Weekly and monthly work plans (周计划 · 月计划) and the supervisor's review (工作点评).
+
+- `periods`: weeks and months, their URL keys (2026-W50, 2026-12) and deadlines.
+- `lifecycle`: draft → submitted → reviewed or returned; who may edit, submit, review.
+- `notices`: the manager is told of a review or a return.
+"""
