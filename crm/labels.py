@@ -19,11 +19,15 @@ from models import (
     LostReason,
     OpportunityStatus,
     Phase,
+    PlanKind,
+    PlanStatus,
+    Rating,
     ReminderStatus,
     Role,
     Strategy,
     ThreatLevel,
     Tier,
+    Verdict,
     VisitKind,
 )
 
@@ -88,6 +92,19 @@ _LABELLED: tuple[tuple[enum.Enum, object], ...] = (
     (ReminderStatus.PENDING, _l("Pending")),
     (ReminderStatus.DONE, _l("Done")),
     (ReminderStatus.DISMISSED, _l("Dismissed")),
+    (PlanKind.WEEK, _l("Weekly plan")),
+    (PlanKind.MONTH, _l("Monthly plan")),
+    (PlanStatus.DRAFT, lazy_pgettext("plan status", "Draft")),
+    (PlanStatus.SUBMITTED, lazy_pgettext("plan status", "Submitted")),
+    (PlanStatus.RETURNED, lazy_pgettext("plan status", "Returned for revision")),
+    (PlanStatus.REVIEWED, lazy_pgettext("plan status", "Reviewed")),
+    # The operators' four steps 优 / 良 / 中 / 差: "Good" and "Fair" mean other things elsewhere.
+    (Rating.EXCELLENT, lazy_pgettext("rating", "Excellent")),
+    (Rating.GOOD, lazy_pgettext("rating", "Good")),
+    (Rating.FAIR, lazy_pgettext("rating", "Fair")),
+    (Rating.POOR, lazy_pgettext("rating", "Poor")),
+    (Verdict.REVIEWED, lazy_pgettext("verdict", "Reviewed")),
+    (Verdict.RETURNED, lazy_pgettext("verdict", "Returned for revision")),
 )
 LABELS: dict[tuple[type, str], object] = {(type(m), m.value): text for m, text in _LABELLED}
 
