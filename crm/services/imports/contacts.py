@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from crm.extensions import db
 from crm.permissions import visible_customers
+from crm.services.archive.contacts import FIELDS as CONTACT_FIELDS
 from crm.services.archive.identity import normalise_credit_code
-from crm.services.imports.rules import CONTACT_FIELDS, EMAIL, NO, PHONE, YES, Checker, RowPlan
+from crm.services.imports.rules import EMAIL, NO, PHONE, YES, Checker, RowPlan
 from models import Attitude, BuyingRole, Contact, Customer, User
 
 

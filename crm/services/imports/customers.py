@@ -9,6 +9,7 @@ from sqlalchemy import case, select
 
 from crm.extensions import db
 from crm.permissions import assignable_owners, customer_scope
+from crm.services.archive.customers import PROFILE_FIELDS as CUSTOMER_FIELDS
 from crm.services.archive.customers import owning_team
 from crm.services.archive.identity import (
     credit_code_problem,
@@ -17,7 +18,7 @@ from crm.services.archive.identity import (
     without_format_characters,
 )
 from crm.services.imports.exports import alias_key
-from crm.services.imports.rules import CUSTOMER_FIELDS, Checker, RowPlan, credit_code_message
+from crm.services.imports.rules import Checker, RowPlan, credit_code_message
 from models import Customer, CustomerStatus, Industry, Strategy, Tier, User
 
 

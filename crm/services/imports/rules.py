@@ -24,39 +24,6 @@ from crm.services.control_characters import LINE_BREAKS, code_point, find_contro
 from crm.services.imports.exports import alias_key, enum_names
 from models import BuyingRole, Strategy, User
 
-# What the audit log records of an imported customer / contact (as a create would).
-CUSTOMER_FIELDS = (
-    "name",
-    "credit_code",
-    "parent_id",
-    "industry_id",
-    "region",
-    "address",
-    "employees",
-    "annual_revenue",
-    "annual_spend",
-    "tier",
-    "strategy",
-    "status",
-    "products_in_use",
-    "contract_expiry",
-    "owner_id",
-    "notes",
-)
-CONTACT_FIELDS = (
-    "name",
-    "title",
-    "department",
-    "mobile",
-    "office_phone",
-    "email",
-    "role",
-    "attitude",
-    "strength",
-    "reports_to_id",
-    "notes",
-    "active",
-)
 # Names people write that the label catalogue does not use (the terms of docs/domain.md).
 EXTRA_ALIASES: dict[enum.Enum, tuple[str, ...]] = {
     BuyingRole.USER: ("使用者",),
