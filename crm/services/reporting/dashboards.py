@@ -239,17 +239,6 @@ def team_table(
     # Visits this week, this month, and overdue follow-ups per owner: three plain
     # counts over index ranges, in one round trip (UNION ALL). Counting the week and
     # the month as CASE sums over one wider range would cost twice as much.
-    def visits_in(period: metrics.Period, kind: str):
-        return (
-            select(
-                literal(kind).label("kind"),
-                Visit.user_id.label("owner_id"),
-                func.count().label("count"),
-            )
-            .where(_owned_by(Visit.user_id, ids), period.contains(Visit.occurred_at))
-            .group_by(Visit.user_id)
-        )
-
     overdue = (
         select(
             literal("overdue").label("kind"),
@@ -263,7 +252,9 @@ def team_table(
         )
         .group_by(Reminder.owner_id)
     )
-    counts = union_all(visits_in(p.week, "week"), visits_in(p.month, "month"), overdue)
+    counts = union_all(
+        visits_logged("week", ids, p.week), visits_logged("month", ids, p.month), overdue
+    )
     for figure in db.session.execute(counts):
         row = rows.get(figure.owner_id)
         if row is None:
@@ -281,6 +272,34 @@ def team_table(
             row.won_target = row.manager.target.quarterly_won
     key = SORT_KEYS.get(sort.lstrip("-"), SORT_KEYS["name"])
     return sorted(rows.values(), key=key, reverse=sort.startswith("-"))
+
+
+# The home's counting rules. The monthly plan's actual figures use them too
+# (crm/services/plans/month_actuals.py), so a plan and the home never disagree.
+
+
+def visits_logged(kind: str, owner_ids: list[int], period: metrics.Period) -> Select:
+    """Visits per user who logged them, in the period (their local days): (kind, owner_id,
+    count), `kind` naming the part of a UNION."""
+    return (
+        select(
+            literal(kind).label("kind"),
+            Visit.user_id.label("owner_id"),
+            func.count().label("count"),
+        )
+        .where(_owned_by(Visit.user_id, owner_ids), period.contains(Visit.occurred_at))
+        .group_by(Visit.user_id)
+    )
+
+
+def created_in(period: metrics.Period) -> ColumnElement[bool]:
+    """A new opportunity, counted for its owner in the period it was created in."""
+    return period.contains(Opportunity.created_at)
+
+
+def won_in(period: metrics.Period) -> ColumnElement[bool]:
+    """A won opportunity (count and amount), counted for its owner in the period it closed."""
+    return (Opportunity.status == WON) & period.contains(Opportunity.closed_at)
 
 
 MANY_OWNERS = 200
@@ -305,7 +324,7 @@ def _opportunity_figures(rows: dict[int, ManagerRow], p: Periods) -> None:
     fills its own figures and 0 for the others'.
     """
     owned = _owned_by(Opportunity.owner_id, list(rows))
-    won_month = (Opportunity.status == WON) & p.month.contains(Opportunity.closed_at)
+    won_month = won_in(p.month)
     won_quarter = Opportunity.status == WON
     lost_quarter = Opportunity.status == LOST
 
@@ -336,7 +355,7 @@ def _opportunity_figures(rows: dict[int, ManagerRow], p: Periods) -> None:
         won_quarter=metrics.amount_sum(won_quarter),
         lost_quarter_count=metrics.count_where(lost_quarter),
     )
-    new_part = part("new", p.month.contains(Opportunity.created_at), new_month=func.count())
+    new_part = part("new", created_in(p.month), new_month=func.count())
     for figures in db.session.execute(union_all(open_part, closed_part, new_part)):
         row = rows.get(figures.owner_id)
         if row is None:
