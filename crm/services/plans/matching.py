@@ -1,0 +1,365 @@
+"""A weekly plan against what happened: which logged visit carried out which planned visit.
+
+The visits that count are those logged BY THE PLAN'S MANAGER with `occurred_at` in the
+plan's week, in the manager's time zone (`periods.period_of(plan)`). Each visit carries
+at most one planned visit:
+
+- MANUAL: the visit the manager linked, while it is still theirs and in the week;
+- NONE: no visit (the manager said none carried it out);
+- AUTO: the earliest visit to the same customer in the week not used already.
+
+MANUAL links are served first, then the AUTO planned visits in the order of their days.
+Visits left over are the week's unplanned visits.
+
+A planned visit whose customer has since been handed over to another manager, and that
+the plan's manager did not carry out, is "handed over": it is no longer theirs to do,
+so it is left out of the completion (the new owner gets it as a suggestion).
+
+For many plans at once (the supervisor's home, the review queue, reports) use
+`completion_for(plans)`: a fixed number of queries, whatever the number of plans.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from crm.extensions import db
+from crm.i18n import user_zone
+from crm.services.errors import DomainError
+from crm.services.plans import lifecycle, periods
+from models import (
+    Customer,
+    PlanKind,
+    PlannedVisit,
+    PlanTask,
+    User,
+    Visit,
+    VisitMatch,
+    WorkPlan,
+)
+
+# The result -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Completion:
+    """How much of a weekly plan was done.
+
+    `planned`: planned visits still the manager's to do (handed-over ones not carried out
+    are left out); `done`: those carried out by a logged visit; `unplanned`: the manager's
+    other visits in the week; `tasks_done` of `tasks` ticked.
+    """
+
+    planned: int
+    done: int
+    unplanned: int
+    tasks: int
+    tasks_done: int
+    handed_over: int = 0
+
+    @property
+    def ratio(self) -> float | None:
+        """Done ÷ planned (0.0–1.0), None when nothing was planned."""
+        return self.done / self.planned if self.planned else None
+
+    @property
+    def percent(self) -> int | None:
+        return None if self.ratio is None else round(self.ratio * 100)
+
+
+@dataclass(frozen=True)
+class PlannedOutcome:
+    """One planned visit and the visit that carried it out (None: not carried out)."""
+
+    planned: PlannedVisit
+    visit: Visit | None
+    handed_over: bool  # the customer is another manager's now, and it was not carried out
+
+    @property
+    def done(self) -> bool:
+        return self.visit is not None
+
+
+@dataclass(frozen=True)
+class PlanVsActual:
+    plan: WorkPlan
+    outcomes: list[PlannedOutcome]
+    unplanned: list[Visit]
+    completion: Completion
+
+    def candidates(self, planned: PlannedVisit) -> list[Visit]:
+        """The visits the manager may link to this planned visit: same customer, in the week."""
+        return [v for v in self.visits if v.customer_id == planned.customer_id]
+
+    @property
+    def visits(self) -> list[Visit]:
+        done = [o.visit for o in self.outcomes if o.visit is not None]
+        return sorted([*done, *self.unplanned], key=lambda v: (v.occurred_at, v.id))
+
+
+# The matching rule, on plain values -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Planned:
+    id: int
+    customer_id: int
+    day: date
+    match: VisitMatch
+    visit_id: int | None
+
+
+@dataclass(frozen=True)
+class _Logged:
+    id: int
+    customer_id: int
+    occurred_at: datetime
+
+
+def match_visits(planned: Sequence[_Planned], logged: Sequence[_Logged]) -> dict[int, int | None]:
+    """{planned visit id: visit id or None}; `logged` are the manager's visits in the week."""
+    by_id = {v.id: v for v in logged}
+    used: set[int] = set()
+    result: dict[int, int | None] = {p.id: None for p in planned}
+    for p in planned:
+        if p.match is VisitMatch.MANUAL and p.visit_id in by_id and p.visit_id not in used:
+            result[p.id] = p.visit_id
+            used.add(p.visit_id)
+    in_order = sorted(logged, key=lambda v: (v.occurred_at, v.id))
+    for p in sorted(planned, key=lambda p: (p.day, p.id)):
+        if p.match is not VisitMatch.AUTO:
+            continue
+        found = next(
+            (v for v in in_order if v.customer_id == p.customer_id and v.id not in used), None
+        )
+        if found is not None:
+            result[p.id] = found.id
+            used.add(found.id)
+    return result
+
+
+def _completion(
+    planned: Sequence[_Planned],
+    matched: dict[int, int | None],
+    owners: dict[int, int],
+    plan_owner_id: int,
+    logged_count: int,
+    tasks: tuple[int, int],
+) -> Completion:
+    handed_over = sum(
+        1 for p in planned if matched[p.id] is None and owners[p.customer_id] != plan_owner_id
+    )
+    done = sum(1 for p in planned if matched[p.id] is not None)
+    return Completion(
+        planned=len(planned) - handed_over,
+        done=done,
+        unplanned=logged_count - done,
+        tasks=tasks[0],
+        tasks_done=tasks[1],
+        handed_over=handed_over,
+    )
+
+
+# One plan, for its page -----------------------------------------------------------
+
+
+def week_visits(plan: WorkPlan) -> list[Visit]:
+    """The visits the plan's manager logged in the plan's week (their zone), oldest first."""
+    week = periods.period_of(plan)
+    return list(
+        db.session.scalars(
+            select(Visit)
+            .where(Visit.user_id == plan.owner_id, week.contains(Visit.occurred_at))
+            .options(joinedload(Visit.customer), selectinload(Visit.contacts))
+            .order_by(Visit.occurred_at, Visit.id)
+        )
+    )
+
+
+def plan_vs_actual(plan: WorkPlan) -> PlanVsActual:
+    """The weekly plan's planned visits with the visits that carried them out."""
+    _ensure_week(plan)
+    logged = week_visits(plan)
+    planned = plan.visits
+    rows = [_Planned(p.id, p.customer_id, p.day, p.match, p.visit_id) for p in planned]
+    matched = match_visits(rows, [_Logged(v.id, v.customer_id, v.occurred_at) for v in logged])
+    by_id = {v.id: v for v in logged}
+    owners = {p.customer_id: p.customer.owner_id for p in planned}
+    tasks = (len(plan.tasks), sum(1 for t in plan.tasks if t.done))
+    completion = _completion(rows, matched, owners, plan.owner_id, len(logged), tasks)
+    used = {v for v in matched.values() if v is not None}
+    outcomes = [
+        PlannedOutcome(
+            planned=p,
+            visit=by_id.get(matched[p.id]),
+            handed_over=matched[p.id] is None and p.customer.owner_id != plan.owner_id,
+        )
+        for p in planned
+    ]
+    return PlanVsActual(
+        plan=plan,
+        outcomes=outcomes,
+        unplanned=[v for v in logged if v.id not in used],
+        completion=completion,
+    )
+
+
+def _ensure_week(plan: WorkPlan) -> None:
+    if plan.kind is not PlanKind.WEEK:
+        raise ValueError("plan vs actual visits is for weekly plans")
+
+
+# Many plans at once ---------------------------------------------------------------
+
+
+def completion_for(plans: Iterable[WorkPlan]) -> dict[int, Completion]:
+    """{plan id: Completion} of the WEEKLY plans given (monthly ones are left out).
+
+    Five queries whatever the number of plans: the owners (for their time zones), the
+    planned visits with their customers' owners, the task counts, and the owners' visits
+    from the first week's start to the last week's end. Call it with the plans a page
+    shows (the supervisor's home: last week's plans of the team; the review queue).
+    """
+    weekly = [p for p in plans if p.kind is PlanKind.WEEK]
+    if not weekly:
+        return {}
+    plan_ids = [p.id for p in weekly]
+    owner_ids = sorted({p.owner_id for p in weekly})
+    # Loads the owners into the session: plan.owner below then costs no query.
+    owners = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(owner_ids)))}
+    planned_rows = db.session.execute(
+        select(
+            PlannedVisit.id,
+            PlannedVisit.plan_id,
+            PlannedVisit.customer_id,
+            PlannedVisit.day,
+            PlannedVisit.match,
+            PlannedVisit.visit_id,
+            Customer.owner_id.label("customer_owner_id"),
+        )
+        .join(Customer, Customer.id == PlannedVisit.customer_id)
+        .where(PlannedVisit.plan_id.in_(plan_ids))
+    ).all()
+    task_rows = db.session.execute(
+        select(
+            PlanTask.plan_id,
+            func.count().label("total"),
+            func.count().filter(PlanTask.done.is_(True)).label("done"),
+        )
+        .where(PlanTask.plan_id.in_(plan_ids))
+        .group_by(PlanTask.plan_id)
+    ).all()
+    weeks = {p.id: periods.period(p.kind, p.starts_on, owners[p.owner_id]) for p in weekly}
+    start = min(w.start for w in weeks.values())
+    end = max(w.end for w in weeks.values())
+    visit_rows = db.session.execute(
+        select(Visit.id, Visit.user_id, Visit.customer_id, Visit.occurred_at).where(
+            Visit.user_id.in_(owner_ids), Visit.occurred_at >= start, Visit.occurred_at < end
+        )
+    ).all()
+
+    planned_by_plan: dict[int, list[_Planned]] = defaultdict(list)
+    customer_owners: dict[int, int] = {}
+    for row in planned_rows:
+        planned_by_plan[row.plan_id].append(
+            _Planned(row.id, row.customer_id, row.day, VisitMatch(row.match), row.visit_id)
+        )
+        customer_owners[row.customer_id] = row.customer_owner_id
+    tasks = {row.plan_id: (row.total, row.done or 0) for row in task_rows}
+    visits_by_user: dict[int, list[_Logged]] = defaultdict(list)
+    for row in visit_rows:
+        visits_by_user[row.user_id].append(_Logged(row.id, row.customer_id, row.occurred_at))
+
+    result = {}
+    for plan in weekly:
+        week = weeks[plan.id]
+        logged = [
+            v for v in visits_by_user[plan.owner_id] if week.start <= v.occurred_at < week.end
+        ]
+        planned = planned_by_plan[plan.id]
+        matched = match_visits(planned, logged)
+        result[plan.id] = _completion(
+            planned,
+            matched,
+            customer_owners,
+            plan.owner_id,
+            len(logged),
+            tasks.get(plan.id, (0, 0)),
+        )
+    return result
+
+
+# Linking by hand ------------------------------------------------------------------
+
+
+def _visit_label(visit: Visit, owner: User) -> str:
+    return visit.occurred_at.astimezone(user_zone(owner)).strftime("%m-%d %H:%M")
+
+
+def _planned_label(planned: PlannedVisit) -> str:
+    return f"{planned.day:%m-%d} {planned.customer.name}"
+
+
+def _match_text(planned: PlannedVisit, owner: User) -> str:
+    if planned.match is VisitMatch.MANUAL and planned.visit is not None:
+        return f"{_planned_label(planned)} ⇄ {_visit_label(planned.visit, owner)}"
+    if planned.match is VisitMatch.NONE:
+        return f"{_planned_label(planned)} ✗"
+    return f"{_planned_label(planned)} ⇄"
+
+
+def link_visit(planned: PlannedVisit, visit: Visit, *, actor: User) -> PlannedVisit:
+    """The manager says this logged visit carried out the planned visit (MANUAL).
+
+    The visit must be the plan manager's own, in the plan's week, to the same customer,
+    and not carried by another planned visit linked by hand already.
+    """
+    plan = planned.plan
+    lifecycle.ensure_editable(plan, actor)
+    week = periods.period_of(plan)
+    if visit.user_id != plan.owner_id or not week.start <= visit.occurred_at < week.end:
+        raise DomainError(_l("Choose one of your visits in the plan's week."), field="visit_id")
+    if visit.customer_id != planned.customer_id:
+        raise DomainError(
+            _l("The visit must be to the planned visit's customer."), field="visit_id"
+        )
+    taken = any(
+        other.id != planned.id and other.match is VisitMatch.MANUAL and other.visit_id == visit.id
+        for other in plan.visits
+    )
+    if taken:
+        raise DomainError(_l("That visit already carries another planned visit."), field="visit_id")
+    return _set_match(planned, VisitMatch.MANUAL, visit, actor)
+
+
+def unlink_visit(planned: PlannedVisit, *, actor: User) -> PlannedVisit:
+    """The manager says no logged visit carried out this planned visit (NONE)."""
+    lifecycle.ensure_editable(planned.plan, actor)
+    return _set_match(planned, VisitMatch.NONE, None, actor)
+
+
+def match_automatically(planned: PlannedVisit, *, actor: User) -> PlannedVisit:
+    """Back to the automatic match (AUTO): the first visit to the customer in the week."""
+    lifecycle.ensure_editable(planned.plan, actor)
+    return _set_match(planned, VisitMatch.AUTO, None, actor)
+
+
+def _set_match(
+    planned: PlannedVisit, match: VisitMatch, visit: Visit | None, actor: User
+) -> PlannedVisit:
+    plan = planned.plan
+    old = _match_text(planned, plan.owner)
+    planned.match = match
+    planned.visit = visit
+    planned.visit_id = visit.id if visit is not None else None
+    lifecycle.note_change(plan, actor, "visit match", old, _match_text(planned, plan.owner))
+    lifecycle.touch(plan)
+    db.session.flush()
+    return planned
