@@ -21,6 +21,8 @@ class MessageKind(enum.StrEnum):
     DAILY_DIGEST = "daily_digest"
     WEEKLY_DIGEST = "weekly_digest"
     HANDOVER = "handover"
+    PLAN_REVIEW = "plan_review"  # a plan reviewed or returned, to its manager
+    VISIT_COMMENT = "visit_comment"  # a comment (点评) on a visit, to the thread's people
 
 
 class MessageStatus(enum.StrEnum):

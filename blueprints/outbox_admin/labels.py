@@ -19,6 +19,8 @@ KIND_LABELS = {
     MessageKind.DAILY_DIGEST: _l("Daily digest"),
     MessageKind.WEEKLY_DIGEST: _l("Weekly digest"),
     MessageKind.HANDOVER: _l("Handover"),
+    MessageKind.PLAN_REVIEW: _l("Plan review"),
+    MessageKind.VISIT_COMMENT: _l("Comment on a visit"),
 }
 STATUS_BADGES = {
     MessageStatus.PENDING: "text-bg-info",
