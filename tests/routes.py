@@ -623,6 +623,7 @@ QUERY_PARAMS: dict[tuple[str, str], QueryCase | str] = {
         "user", ("/reports/?manager={id}",), "hidden", personas=("supervisor",)
     ),
     ("blueprints/reports/routes.py", "report"): NOT_AN_ID,
+    ("blueprints/reports/routes.py", "kind"): NOT_AN_ID,  # weekly or monthly plans
     **{
         ("blueprints/outbox_admin/routes.py", key): NOT_AN_ID  # and the page is admin-only
         for key in ("status", "kind", "recipient", "since", "until")
