@@ -16,8 +16,10 @@ from crm.i18n import user_zone
 from crm.permissions import refuse
 from crm.services.imports import exports
 from crm.services.reporting import dashboards, metrics, reports, targets
+from crm.services.reporting import plans as plan_reports
+from models import PlanKind
 
-CSV_REPORTS = ("visits", "won", "movement", "coverage")
+CSV_REPORTS = ("visits", "won", "movement", "coverage", "plans", "ratings")
 
 
 def _selection():
@@ -29,6 +31,11 @@ def _selection():
     if manager_id:
         managers = [m for m in managers if m.id == manager_id]
     return period, team_id, manager_id, managers
+
+
+def _plan_kind() -> PlanKind:
+    """?kind=month shows the monthly plans; anything else the weekly ones."""
+    return PlanKind.MONTH if request.args.get("kind") == "month" else PlanKind.WEEK
 
 
 @bp.route("/")
@@ -57,10 +64,36 @@ def index():
     )
 
 
+@bp.route("/plans")
+@login_required
+def plans():
+    """Plans submitted on time, late or not at all, their completion, and the ratings."""
+    period, team_id, manager_id, managers = _selection()
+    kind = _plan_kind()
+    return render_template(
+        "reports/plans.html",
+        period=period,
+        kind=kind,
+        team_id=team_id,
+        manager_id=manager_id,
+        all_managers=(
+            dashboards.managers_in_view(current_user, team_id) if manager_id else managers
+        ),
+        teams=dashboards.teams() if current_user.is_admin else [],
+        report=plan_reports.plan_report(managers, period, kind),
+        ratings=plan_reports.ratings_over_time(managers, period),
+        rating_kinds=plan_reports.RATINGS,
+        Submission=plan_reports.Submission,
+        submission_label=plan_reports.submission_label,
+        csv_args={k: v for k, v in request.args.items() if k != "report"},
+    )
+
+
 @bp.route("/export.csv")
 @login_required
 def export():
-    """One report as CSV (?report=visits|won|movement|coverage), same filters as the page."""
+    """One report as CSV (?report=visits|won|movement|coverage|plans|ratings), same filters
+    as its page."""
     report = request.args.get("report", "")
     if report not in CSV_REPORTS:
         refuse(404, f"report {report}", current_user)
@@ -71,8 +104,12 @@ def export():
         rows = reports.series_rows(reports.won_over_time(managers, period), "won")
     elif report == "movement":
         rows = reports.movement_rows(reports.pipeline_movement(managers, period))
-    else:
+    elif report == "coverage":
         rows = reports.coverage_rows(reports.tier_coverage(managers, period))
+    elif report == "plans":
+        rows = plan_reports.plan_rows(plan_reports.plan_report(managers, period, _plan_kind()))
+    else:
+        rows = plan_reports.rating_rows(plan_reports.ratings_over_time(managers, period))
     name = f"{report}-{period.first:%Y%m%d}-{period.last:%Y%m%d}"
     return _csv_response(([_cell(c) for c in row] for row in rows), name)
 

@@ -1,0 +1,331 @@
+"""The plans report: per manager and per week (or month) of a period, whether the plan was
+submitted on time, late or not at all, how much of it was carried out, and the ratings
+the supervisors gave (优 / 良 / 中 / 差) per month.
+
+The figures are the plan pages' own: the deadline and "on time" come from
+`plans.periods`, completion (planned visits done, unplanned visits) from
+`plans.matching`; this module only lays them out, with a fixed number of statements
+however many managers and weeks are in view.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import load_only
+from sqlalchemy.orm.attributes import set_committed_value
+
+from crm.extensions import db
+from crm.labels import label
+from crm.services.plans import matching, periods
+from crm.services.reporting import metrics
+from models import PlanKind, PlanReview, PlanTask, Rating, User, Verdict, WorkPlan
+
+RATINGS = tuple(Rating)
+
+
+class Submission(enum.StrEnum):
+    ON_TIME = "on_time"
+    LATE = "late"
+    MISSING = "missing"  # the deadline passed and the plan was never submitted
+    NOT_DUE = "not_due"  # not submitted yet, and still time
+
+
+def submission_label(value: Submission) -> str:
+    return {
+        Submission.ON_TIME: _("On time"),
+        Submission.LATE: _("Late"),
+        Submission.MISSING: _("Missing"),
+        Submission.NOT_DUE: _("Not due yet"),
+    }[value]
+
+
+def plan_starts(kind: PlanKind, period: metrics.Period) -> list[date]:
+    """The weeks (Mondays) or months (1sts) that begin in the period; when none does (a
+    week asked for its month), the one holding the period's first day."""
+    day = periods.starts_on_for(kind, period.first)
+    if day < period.first and periods.following(kind, day) <= period.last:
+        day = periods.following(kind, day)
+    starts = [day]
+    while (day := periods.following(kind, day)) <= period.last:
+        starts.append(day)
+    return starts
+
+
+@dataclass
+class PlanCell:
+    """One manager's plan for one week or month, with what became of it."""
+
+    starts_on: date
+    submission: Submission
+    plan: WorkPlan | None = None
+    planned: int = 0
+    done: int = 0
+    unplanned: int = 0
+    tasks: int = 0
+    tasks_done: int = 0
+
+    @property
+    def completion(self) -> int | None:
+        return _share(self.done, self.planned)
+
+
+@dataclass
+class PlanRow:
+    manager: User
+    cells: list[PlanCell]
+
+    def count(self, submission: Submission) -> int:
+        return sum(1 for cell in self.cells if cell.submission is submission)
+
+    @property
+    def planned(self) -> int:
+        return sum(cell.planned for cell in self.cells)
+
+    @property
+    def done(self) -> int:
+        return sum(cell.done for cell in self.cells)
+
+    @property
+    def unplanned(self) -> int:
+        return sum(cell.unplanned for cell in self.cells)
+
+    @property
+    def tasks(self) -> int:
+        return sum(cell.tasks for cell in self.cells)
+
+    @property
+    def tasks_done(self) -> int:
+        return sum(cell.tasks_done for cell in self.cells)
+
+    @property
+    def completion(self) -> int | None:
+        return _share(self.done, self.planned)
+
+
+@dataclass
+class PlanReport:
+    kind: PlanKind
+    starts: list[date]
+    rows: list[PlanRow]
+
+    def key(self, starts_on: date) -> str:
+        if self.kind is PlanKind.WEEK:
+            return periods.week_key(starts_on)
+        return periods.month_key(starts_on)
+
+
+def _share(part: int, whole: int) -> int | None:
+    """A whole percentage, rounded as the plan page rounds its completion."""
+    return round(part * 100 / whole) if whole else None
+
+
+def plan_report(
+    managers: list[User], period: metrics.Period, kind: PlanKind, now: datetime | None = None
+) -> PlanReport:
+    """Each manager's plans of `kind` that begin in the period (three statements, plus
+    what matching needs to count completion)."""
+    now = now or datetime.now(UTC)
+    starts = plan_starts(kind, period)
+    ids = [m.id for m in managers]
+    if ids:
+        # The deadlines read each manager's zone: one statement fills it in for all of them.
+        db.session.scalars(
+            select(User).options(load_only(User.timezone)).where(User.id.in_(ids))
+        ).all()
+    plans = list(
+        db.session.scalars(
+            select(WorkPlan)
+            .options(
+                load_only(
+                    WorkPlan.owner_id,
+                    WorkPlan.kind,
+                    WorkPlan.starts_on,
+                    WorkPlan.status,
+                    WorkPlan.first_submitted_at,
+                )
+            )
+            .where(
+                WorkPlan.owner_id.in_(ids),
+                WorkPlan.kind == kind,
+                WorkPlan.starts_on.in_(starts),
+            )
+        )
+    )
+    by_slot = {(p.owner_id, p.starts_on): p for p in plans}
+    # Weekly plans: planned visits, done, unplanned and tasks, as the plan page counts them.
+    completion = matching.completion_for(plans)
+    tasks = _task_counts([p.id for p in plans if p.id not in completion])
+    rows = []
+    for manager in managers:
+        cells = []
+        for starts_on in starts:
+            plan = by_slot.get((manager.id, starts_on))
+            if plan is not None:
+                # Its owner is loaded already: the deadline reads the owner's zone.
+                set_committed_value(plan, "owner", manager)
+            cell = PlanCell(starts_on, _submission(plan, kind, starts_on, manager, now), plan)
+            if plan is not None and plan.id in completion:
+                figures = completion[plan.id]
+                cell.planned, cell.done, cell.unplanned = (
+                    figures.planned,
+                    figures.done,
+                    figures.unplanned,
+                )
+                cell.tasks, cell.tasks_done = figures.tasks, figures.tasks_done
+            elif plan is not None:
+                cell.tasks, cell.tasks_done = tasks.get(plan.id, (0, 0))
+            cells.append(cell)
+        rows.append(PlanRow(manager, cells))
+    return PlanReport(kind, starts, rows)
+
+
+def _submission(
+    plan: WorkPlan | None, kind: PlanKind, starts_on: date, owner: User, now: datetime
+) -> Submission:
+    on_time = periods.submitted_on_time(plan) if plan is not None else None
+    if on_time is None:
+        if now > periods.deadline(kind, starts_on, owner):
+            return Submission.MISSING
+        return Submission.NOT_DUE
+    return Submission.ON_TIME if on_time else Submission.LATE
+
+
+def _task_counts(plan_ids: list[int]) -> dict[int, tuple[int, int]]:
+    if not plan_ids:
+        return {}
+    return {
+        row.plan_id: (row.tasks, int(row.done))
+        for row in db.session.execute(
+            select(
+                PlanTask.plan_id,
+                func.count().label("tasks"),
+                metrics.count_where(PlanTask.done.is_(True)).label("done"),
+            )
+            .where(PlanTask.plan_id.in_(plan_ids))
+            .group_by(PlanTask.plan_id)
+        )
+    }
+
+
+# Ratings over time ------------------------------------------------------------------
+
+
+@dataclass
+class RatingRow:
+    manager: User
+    months: list[Counter] = field(default_factory=list)
+
+    def total(self, rating: Rating) -> int:
+        return sum(month[rating] for month in self.months)
+
+
+@dataclass
+class RatingReport:
+    months: list[date]
+    rows: list[RatingRow]
+
+
+def rating_months(period: metrics.Period) -> list[date]:
+    """The months the period touches (a week's month, a quarter's three)."""
+    first = period.first.replace(day=1)
+    months = [first]
+    while (first := periods.following(PlanKind.MONTH, first)) <= period.last:
+        months.append(first)
+    return months
+
+
+def ratings_over_time(managers: list[User], period: metrics.Period) -> RatingReport:
+    """优 / 良 / 中 / 差 given to each manager's plans (weekly and monthly), by the month the
+    plan is for: one grouped statement."""
+    months = rating_months(period)
+    after = periods.following(PlanKind.MONTH, months[-1])
+    slot = case(
+        *(
+            (WorkPlan.starts_on < periods.following(PlanKind.MONTH, m), i)
+            for i, m in enumerate(months)
+        ),
+        else_=len(months),
+    )
+    rows = {m.id: RatingRow(m, [Counter() for _ in months]) for m in managers}
+    if rows:
+        for found in db.session.execute(
+            select(
+                WorkPlan.owner_id,
+                slot.label("month"),
+                PlanReview.rating,
+                func.count().label("reviews"),
+            )
+            .join(PlanReview.plan)
+            .where(
+                WorkPlan.owner_id.in_(list(rows)),
+                WorkPlan.starts_on >= months[0],
+                WorkPlan.starts_on < after,
+                PlanReview.verdict == Verdict.REVIEWED,
+                PlanReview.rating.is_not(None),
+            )
+            .group_by(WorkPlan.owner_id, slot, PlanReview.rating)
+        ):
+            rows[found.owner_id].months[found.month][found.rating] += found.reviews
+    return RatingReport(months, list(rows.values()))
+
+
+# CSV rows ------------------------------------------------------------------------
+
+
+def _blank(value) -> object:
+    return "" if value is None else value
+
+
+def plan_rows(report: PlanReport) -> list[list]:
+    """One line per manager and week (or month), with the figures the page shows."""
+    head = [
+        _("Manager"),
+        _("Week") if report.kind is PlanKind.WEEK else _("Month"),
+        _("Plan status"),
+        _("Submitted"),
+        _("Planned visits"),
+        _("Planned visits done"),
+        _("Completion (%)"),
+        _("Unplanned visits"),
+        _("Tasks"),
+        _("Tasks done"),
+    ]
+    body = [
+        [
+            row.manager.display_name,
+            report.key(cell.starts_on),
+            label(cell.plan.status) if cell.plan is not None else "",
+            submission_label(cell.submission),
+            cell.planned,
+            cell.done,
+            _blank(cell.completion),
+            cell.unplanned,
+            cell.tasks,
+            cell.tasks_done,
+        ]
+        for row in report.rows
+        for cell in row.cells
+    ]
+    return [head, *body]
+
+
+def rating_rows(report: RatingReport) -> list[list]:
+    """One line per manager and month: how many plans got each rating."""
+    head = [_("Manager"), _("Month"), *[label(r) for r in RATINGS], _("Total")]
+    body = [
+        [
+            row.manager.display_name,
+            periods.month_key(month),
+            *[counts[r] for r in RATINGS],
+            sum(counts.values()),
+        ]
+        for row in report.rows
+        for month, counts in zip(report.months, row.months, strict=True)
+    ]
+    return [head, *body]
