@@ -5,6 +5,8 @@
 - `health`: What /healthz reports: whether the database answers and when the scheduler last
   ticked.
 - `metrics`: Periods in the viewer's time zone, and the SQL pieces dashboards and reports share.
+- `plans`: The plans report: per manager and week or month, plan submitted on time, late or
+  missing, its completion and tasks; the ratings (优/良/中/差) per month. CSV rows too.
 - `reports`: Reports over a period: visits and won amount over time, pipeline movement, win
   rate, tier coverage. Each is one grouped query over the managers in view, and each turns into
   CSV rows (`*_rows`) with the same numbers the page shows.
