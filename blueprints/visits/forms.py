@@ -8,12 +8,14 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    BooleanField,
     DateField,
     HiddenField,
     IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
+    StringField,
     TextAreaField,
     TimeField,
 )
@@ -96,6 +98,37 @@ class VisitForm(CrmForm):
             "next_step": self.next_step.data,
             "follow_up_on": self.follow_up_on.data,
         }
+
+
+class NewVisitForm(VisitForm):
+    """Logging a visit: the fields of a visit, and the check-in the browser may fill in.
+
+    The check-in fields are hidden: static/js/check-in.js fills them from the browser's
+    location when the manager taps "Check in here". The service validates them.
+    """
+
+    check_in_lat = HiddenField()
+    check_in_lng = HiddenField()
+    check_in_accuracy_m = HiddenField()
+    confirm_site = BooleanField(
+        _l("This is the customer's site"),
+        description=_l("The customer has no site yet: this check-in becomes its site."),
+    )
+
+    def check_in_fields(self) -> dict:
+        return {
+            "check_in_lat": self.check_in_lat.data,
+            "check_in_lng": self.check_in_lng.data,
+            "check_in_accuracy_m": self.check_in_accuracy_m.data,
+            "confirm_site": self.confirm_site.data,
+        }
+
+
+class SiteForm(CrmForm):
+    """An administrator's setting of a customer's site (both empty clears it)."""
+
+    site_lat = StringField(_l("Latitude"), validators=[Optional(), Length(max=30)])
+    site_lng = StringField(_l("Longitude"), validators=[Optional(), Length(max=30)])
 
 
 def _cadence_field(tier: Tier) -> IntegerField:

@@ -15,7 +15,7 @@ from werkzeug.routing import BuildError
 from blueprints.admin.forms import ConfirmForm
 from blueprints.common import confirm_or_ask, write
 from blueprints.visits import bp
-from blueprints.visits.forms import FIELD_LABELS, VisitForm, local_parts
+from blueprints.visits.forms import FIELD_LABELS, NewVisitForm, VisitForm, local_parts
 from crm.extensions import db
 from crm.i18n import today_in, user_zone
 from crm.labels import label
@@ -23,6 +23,7 @@ from crm.permissions import (
     get_customer_or_404,
     get_in_scope_or_404,
 )
+from crm.services.activity import check_in as check_in_service
 from crm.services.activity import visits as visit_service
 from crm.services.activity import work_log
 from crm.services.activity.work_log import iso_week, week_monday
@@ -41,6 +42,9 @@ from models import (
     Visit,
     VisitKind,
 )
+
+# The check-in badge (templates/visits/_check_in.html) on any page that lists visits.
+bp.add_app_template_global(check_in_service.check_in_of, "check_in_of")
 
 # The customer picker offers at most this many names.
 PICK_LIMIT = 500
@@ -109,7 +113,7 @@ def new():
     customer = get_customer_or_404(customer_id, current_user)
     zone = user_zone(current_user)
     opportunities = _opportunity_choices(customer)
-    form = VisitForm(contacts=_contact_choices(customer), opportunities=opportunities)
+    form = NewVisitForm(contacts=_contact_choices(customer), opportunities=opportunities)
     if not form.is_submitted():
         form.occurred_on.data, form.occurred_time.data = local_parts(datetime.now(UTC), zone)
         form.kind.data = VisitKind.ON_SITE.value
@@ -118,9 +122,9 @@ def new():
     if form.validate_on_submit():
         outcome = write(
             lambda: visit_service.log_visit(
-                customer, actor=current_user, **form.visit_fields(zone)
+                customer, actor=current_user, **form.visit_fields(zone), **form.check_in_fields()
             ),
-            done=_("The visit to %(name)s is logged.", name=customer.name),
+            done=lambda visit: _logged(visit, customer, site_wanted=form.confirm_site.data),
             to=lambda visit: url_for("visits.show", visit_id=visit.id),
             form=form,
         )
@@ -129,6 +133,19 @@ def new():
     return render_template(
         "visits/form.html", form=form, customer=customer, visit=None, current=None
     ), 400 if form.errors else 200
+
+
+def _logged(visit: Visit, customer: Customer, *, site_wanted: bool) -> str:
+    """The flash after logging: says whether it was checked in and the site set."""
+    logged = _("The visit to %(name)s is logged.", name=customer.name)
+    if visit.check_in_lat is None:
+        if site_wanted:
+            return logged + " " + _("No location was recorded, so the site is not set.")
+        return logged
+    site = (customer.site_lat, customer.site_lng)
+    if site_wanted and site == (visit.check_in_lat, visit.check_in_lng):
+        return logged + " " + _("Checked in; this check-in is now the customer's site.")
+    return logged + " " + _("Checked in.")
 
 
 # One visit ------------------------------------------------------------------

@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from crm.extensions import db
 from crm.labels import label
+from crm.services.activity.check_in import check_in_of
 from crm.services.activity.timeline_item import Source, TimelineItem
 from crm.services.handover.timeline import handover_items
 from crm.services.pipeline.stage_history import (
@@ -60,7 +61,7 @@ def _older_than(column, before: datetime | None):
 
 
 def visit_items(customer: Customer, limit: int, before: datetime | None) -> list[TimelineItem]:
-    """The customer's visits: when, who, kind, purpose and outcome, contacts met."""
+    """The customer's visits: when, who, kind, purpose and outcome, contacts met, check-in."""
     visits = db.session.scalars(
         select(Visit)
         .options(
@@ -87,6 +88,9 @@ def visit_items(customer: Customer, limit: int, before: datetime | None) -> list
                 detail.append((str(name), None, text))
         if visit.follow_up_on is not None:
             detail.append((str(_l("Next follow-up")), None, visit.follow_up_on.isoformat()))
+        check_in = check_in_of(visit)
+        if check_in is not None:
+            detail.append((str(_l("Check-in")), None, check_in.text))
         items.append(
             TimelineItem(
                 at=visit.occurred_at,

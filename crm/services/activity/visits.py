@@ -19,6 +19,7 @@ from crm.extensions import db
 from crm.i18n import user_zone
 from crm.permissions import scoped
 from crm.services import audit
+from crm.services.activity import check_in
 from crm.services.archive.lock import lock_customer_for_write
 from crm.services.errors import DomainError, StaleEdit, check_version
 from crm.services.followups import reminders as reminder_service
@@ -44,6 +45,9 @@ FIELDS = (
     "outcome",
     "next_step",
     "follow_up_on",
+    "check_in_lat",
+    "check_in_lng",
+    "check_in_accuracy_m",
 )
 TEXT_FIELDS = ("purpose", "outcome", "next_step")
 TEXT_LENGTH = 5000
@@ -209,9 +213,18 @@ def log_visit(
     outcome: str | None = None,
     next_step: str | None = None,
     follow_up_on: date | None = None,
+    check_in_lat: float | str | None = None,
+    check_in_lng: float | str | None = None,
+    check_in_accuracy_m: float | str | None = None,
+    confirm_site: bool = False,
 ) -> Visit:
-    """Log a visit the actor made; a follow-up date schedules a reminder for the owner."""
+    """Log a visit the actor made; a follow-up date schedules a reminder for the owner.
+
+    With the browser's location it is checked in (crm/services/activity/check_in.py);
+    `confirm_site` makes that location the customer's site when it has none yet.
+    """
     customer = lock_customer_for_write(customer.id, actor=actor)
+    location = check_in.clean_location(check_in_lat, check_in_lng, check_in_accuracy_m)
     values = _clean(
         actor,
         occurred_at=occurred_at,
@@ -224,6 +237,7 @@ def log_visit(
     linked = _opportunity(customer, opportunity)
     met = _met_contacts(customer, contacts)
     visit = Visit(customer=customer, user=actor, opportunity=linked, contacts=met, **values)
+    check_in.record_check_in(visit, location, actor=actor, confirm_site=confirm_site)
     db.session.add(visit)
     db.session.flush()
     audit.record(

@@ -96,7 +96,10 @@ def work_log_visits(
         .options(
             # Only what a work-log line shows of them: whole customer rows cost more
             # to load than the visits themselves.
-            contains_eager(Visit.customer).load_only(Customer.name, Customer.owner_id),
+            # The site places the check-in badge.
+            contains_eager(Visit.customer).load_only(
+                Customer.name, Customer.owner_id, Customer.site_lat, Customer.site_lng
+            ),
             joinedload(Visit.user).load_only(User.display_name),
             joinedload(Visit.opportunity).load_only(Opportunity.title),
             selectinload(Visit.contacts).load_only(Contact.name),
