@@ -232,6 +232,7 @@ ADMIN_ONLY: dict[str, Callable[[World], dict]] = {
     "stages.reactivate": _stage_in_use,
     "stages.delete": _stage_in_use,
     "customers.delete": _customer,
+    "customers.set_site": _customer,
     "reference.edit_industry": _new_industry,
     "reference.retire_industry": _new_industry,
     "reference.reactivate_industry": _new_industry,
@@ -437,6 +438,10 @@ POST_EFFECTS: dict[str, Effect] = {
         lambda w: {"note": "No"}, _status("declined"), personas=DECIDERS
     ),
     "customers.delete": Effect(lambda w: {}, lambda c: c is None),
+    "customers.set_site": Effect(
+        lambda w: {"site_lat": "31.230416", "site_lng": "121.473701"},
+        lambda c: c.site_lat == 31.230416 and c.site_lng == 121.473701,
+    ),
     "outbox_admin.retry": Effect(lambda w: {}, _status("pending")),
     "stages.retire": Effect(lambda w: {}, lambda s: not s.active),
     "reference.retire_industry": Effect(lambda w: {}, lambda i: not i.active),
