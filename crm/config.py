@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,18 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any], str]] = {
         "retried until it is this old, then marked failed; default 72",
     ),
     "LOG_LEVEL": ("LOG_LEVEL", str, "INFO by default"),
+    "MAX_DOCUMENT_MB": ("MAX_DOCUMENT_MB", float, "largest document a user may upload, default 25"),
+    "DOCUMENT_STORE": (
+        "DOCUMENT_STORE",
+        str,
+        "where documents are kept: local (default, under CRM_DOCUMENT_DIR) or s3",
+    ),
+    "DOCUMENT_DIR": ("DOCUMENT_DIR", str, "folder of the local store, default instance/documents"),
+    "S3_ENDPOINT": ("S3_ENDPOINT", str, "S3-compatible endpoint URL (unset: AWS itself)"),
+    "S3_BUCKET": ("S3_BUCKET", str, "bucket of the s3 store (it must exist)"),
+    "S3_ACCESS_KEY": ("S3_ACCESS_KEY", str, "access key of the s3 store"),
+    "S3_SECRET_KEY": ("S3_SECRET_KEY", str, "secret key of the s3 store"),
+    "S3_REGION": ("S3_REGION", str, "region of the s3 store, default us-east-1"),
 }
 
 
@@ -142,6 +155,16 @@ class Config:
     # holds its messages back for at most this long.
     OUTBOX_LEASE_SECONDS = 60
 
+    # Documents: one file at most this large; the store is local (under DOCUMENT_DIR) or s3.
+    MAX_DOCUMENT_MB = 25.0
+    DOCUMENT_STORE = "local"
+    DOCUMENT_DIR = str(INSTANCE_DIR / "documents")
+    S3_ENDPOINT: str | None = None
+    S3_BUCKET: str | None = None
+    S3_ACCESS_KEY: str | None = None
+    S3_SECRET_KEY: str | None = None
+    S3_REGION: str | None = None
+
 
 class DevelopmentConfig(Config):
     pass
@@ -153,6 +176,8 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret"  # noqa: S105 - tests only
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     WTF_CSRF_ENABLED = False
+    # One scratch store per test process, never the developer's instance/documents.
+    DOCUMENT_DIR = str(Path(tempfile.gettempdir()) / f"crm-test-documents-{os.getpid()}")
 
 
 class ProductionConfig(Config):

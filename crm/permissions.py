@@ -21,6 +21,8 @@ from models import (
     CompetitorProfile,
     Contact,
     Customer,
+    Document,
+    DocumentVersion,
     Handover,
     HandoverCustomer,
     HandoverRequest,
@@ -247,6 +249,9 @@ for _part in (PlannedVisit, PlanTask, PlanKeyCustomer, PlanChange, PlanReview):
     register_scope(_part, plan_scope, via=(_part.plan,))
 register_scope(VisitComment, customer_scope, via=(VisitComment.visit, Visit.customer))
 register_scope(Notice, own_rows(Notice.user_id))
+# Documents follow their customer: after a handover the new owner has them, the old one not.
+register_scope(Document, customer_scope, via=(Document.customer,))
+register_scope(DocumentVersion, customer_scope, via=(DocumentVersion.document, Document.customer))
 
 
 def can_manage_users(user: User) -> bool:

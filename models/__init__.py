@@ -13,6 +13,7 @@ from models.activity import (
 from models.audit import AuditAction, AuditEntry
 from models.competitor import Competitor, CompetitorProfile, InfoSource, ThreatLevel
 from models.contact import Attitude, BuyingRole, Contact
+from models.document import Document, DocumentKind, DocumentVersion
 from models.customer import Customer, CustomerStatus, Industry, Strategy, Tier
 from models.handover import (
     Handover,
@@ -117,4 +118,7 @@ __all__ = [
     "WorkPlan",
     "plan_visit_contacts",
     "AppSetting",
+    "Document",
+    "DocumentKind",
+    "DocumentVersion",
 ]

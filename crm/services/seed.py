@@ -1,4 +1,4 @@
-"""Reference data every database starts with: industries, stages, visit cadences.
+"""Reference data every database starts with: industries, stages, visit cadences, document kinds.
 
 The migrations insert the same rows on a real database; this serves databases made
 with create_all (tests, benchmarks) and repairs a table an admin emptied by mistake.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from crm.extensions import db
-from models import Industry, Phase, Stage, Tier, TierCadence
+from models import DocumentKind, Industry, Phase, Stage, Tier, TierCadence
 
 DEFAULT_INDUSTRIES = (
     ("政府", "Government"),
@@ -46,6 +46,16 @@ DEFAULT_STAGES = (
 
 DEFAULT_CADENCE_DAYS = {Tier.A_PLUS: 14, Tier.A: 30, Tier.B: 60, Tier.C: 90}
 
+# code, name_zh, name_en: the codes are what rules ask by (a contract at the contract stage).
+DEFAULT_DOCUMENT_KINDS = (
+    ("proposal", "方案", "Proposal"),
+    ("quotation", "报价单", "Quotation"),
+    ("contract", "合同", "Contract"),
+    ("acceptance", "验收报告", "Acceptance report"),
+    ("site_photo", "现场照片", "Site photo"),
+    ("other", "其他", "Other"),
+)
+
 
 def _empty(model) -> bool:
     return not db.session.scalar(select(func.count()).select_from(model))
@@ -72,4 +82,9 @@ def seed_reference_data() -> None:
         )
     if _empty(TierCadence):
         db.session.add_all(TierCadence(tier=t, days=d) for t, d in DEFAULT_CADENCE_DAYS.items())
+    if _empty(DocumentKind):
+        db.session.add_all(
+            DocumentKind(code=code, name_zh=zh, name_en=en, position=i)
+            for i, (code, zh, en) in enumerate(DEFAULT_DOCUMENT_KINDS)
+        )
     db.session.flush()

@@ -24,6 +24,7 @@ from models import (
     CompetitorProfile,
     Contact,
     Customer,
+    Document,
     HandoverCustomer,
     HandoverRequest,
     Opportunity,
@@ -45,6 +46,7 @@ CUSTOMER_LINKS: tuple[tuple[type, Any], ...] = (
     (AuditEntry, AuditEntry.customer_id),  # history follows the survivor
     (HandoverRequest, HandoverRequest.customer_id),
     (HandoverCustomer, HandoverCustomer.customer_id),  # ownership history follows it too
+    (Document, Document.customer_id),  # its proposals and photos too
 )
 # Moved by their own rule: one profile per competitor and customer.
 SPECIAL_LINKS: tuple[tuple[type, Any], ...] = ((CompetitorProfile, CompetitorProfile.customer_id),)
