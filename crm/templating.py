@@ -170,6 +170,7 @@ SETTINGS = (
     ("stages.index", _l("Stages")),
     ("cadences.edit", _l("Visit cadences")),
     ("outbox_admin.index", _l("Outbox")),
+    ("admin.settings", _l("System settings")),
 )
 SETTINGS_BLUEPRINTS = frozenset({"admin", "reference", "stages", "cadences", "outbox_admin"})
 

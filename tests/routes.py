@@ -248,6 +248,8 @@ ADMIN_ONLY: dict[str, Callable[[World], dict]] = {
     "admin.edit_team": _team,
     "admin.add_member": _team,
     "admin.remove_member": lambda w: {**_team(w), "user_id": w.org["m2"].id},
+    # A setting's key, not a record: the role check is the point (tests/test_admin_settings.py).
+    "admin.change_setting": lambda w: w.builds(None, None, key="plans.due_time"),
 }
 
 # Routes with arguments that are not record ids (none yet).

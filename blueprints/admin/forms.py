@@ -66,3 +66,9 @@ class MoveMemberForm(CrmForm):
         self.user_id.choices = options(
             (u.id, f"{u.display_name} ({u.username})") for u in candidates
         )
+
+
+class SettingForm(CrmForm):
+    """One run-time setting's new value, as text; the setting's own parser judges it."""
+
+    value = StringField(_l("New value"), validators=[Length(max=200)])

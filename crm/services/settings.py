@@ -80,7 +80,10 @@ def change(key: str, raw: str, *, actor: User) -> Any:
     if not actor.is_admin:
         raise DomainError(_l("Only an administrator changes settings."))
     setting = SETTINGS[key]
-    parsed = setting.parse(raw.strip())
+    try:
+        parsed = setting.parse(raw.strip())
+    except DomainError as refused:
+        raise DomainError(refused.message, field="value") from None  # the form's one field
     old = value(key)
     db.session.execute(delete(AppSetting).where(AppSetting.key == key))
     if parsed != setting.default:
@@ -99,6 +102,36 @@ def change(key: str, raw: str, *, actor: User) -> Any:
             )
         )
     return parsed
+
+
+@dataclass(frozen=True)
+class SettingLine:
+    """A declared setting as the admin page shows it: the value in force and the default."""
+
+    setting: Setting
+    current: Any
+    changed: bool  # an admin stored a value that differs from the default
+
+    @property
+    def kind(self) -> str:
+        """How the page asks for a value: a choice, on/off, or typed text."""
+        if self.setting.choices:
+            return "choice"
+        if self.setting.parse is switch:
+            return "switch"
+        return "text"
+
+
+def settings_by_area() -> list[tuple[str, list[SettingLine]]]:
+    """Every declared setting with its value in force, grouped by area (in the reader's
+    language) and sorted by key within it."""
+    stored = _stored()
+    areas: dict[str, list[SettingLine]] = {}
+    for key in sorted(SETTINGS):
+        setting = SETTINGS[key]
+        line = SettingLine(setting, value(key), key in stored)
+        areas.setdefault(str(setting.area or _l("General")), []).append(line)
+    return sorted(areas.items())
 
 
 # Parsers: each turns the admin's text into a value or refuses it with a message.
