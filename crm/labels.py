@@ -14,6 +14,7 @@ from models import (
     AuditAction,
     BuyingRole,
     CustomerStatus,
+    DocumentRule,
     InfoSource,
     KeyCustomerAim,
     Level,
@@ -108,6 +109,9 @@ _LABELLED: tuple[tuple[enum.Enum, object], ...] = (
     (Rating.POOR, lazy_pgettext("rating", "Poor")),
     (Verdict.REVIEWED, lazy_pgettext("verdict", "Reviewed")),
     (Verdict.RETURNED, lazy_pgettext("verdict", "Returned for revision")),
+    (DocumentRule.OFF, lazy_pgettext("document rule", "Off")),
+    (DocumentRule.REQUIRE, lazy_pgettext("document rule", "Require a document")),
+    (DocumentRule.SUGGEST, lazy_pgettext("document rule", "Suggest a document")),
 )
 LABELS: dict[tuple[type, str], object] = {(type(m), m.value): text for m, text in _LABELLED}
 
