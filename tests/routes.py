@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 # Personas of the matrix; the record under test belongs to the owner, m1 of Team One.
@@ -183,6 +184,31 @@ def _team(w: World) -> dict:
     return w.builds(team, team.name, team_id=team.id)
 
 
+def _month_plan(w: World, *, key_customer: bool = False) -> dict:
+    """The owner's (m1's) plan for this month; `key_customer`: with one of m1's customers."""
+    from datetime import UTC, datetime
+
+    from crm.extensions import db
+    from models import KeyCustomerAim, PlanKeyCustomer, PlanKind, WorkPlan
+
+    plan = WorkPlan(
+        owner=w.owner, kind=PlanKind.MONTH, starts_on=datetime.now(UTC).date().replace(day=1)
+    )
+    if key_customer:
+        plan.key_customers.append(
+            PlanKeyCustomer(customer=w.customer(), aim_kind=KeyCustomerAim.ADVANCE, aim="签约")
+        )
+    db.session.add(plan)
+    db.session.commit()
+    shown = plan.key_customers[0].customer.name if key_customer else w.owner.display_name
+    return w.builds(plan, shown, plan_id=plan.id)
+
+
+def _key_customer(w: World) -> dict:
+    kwargs = _month_plan(w, key_customer=True)
+    return {**kwargs, "key_customer_id": w.record.key_customers[0].id}
+
+
 # endpoint -> builds the record(s) and returns the URL's keyword arguments
 CUSTOMER_SCOPED: dict[str, Callable[[World], dict]] = {
     "reminders.show": _reminder,
@@ -219,6 +245,10 @@ CUSTOMER_SCOPED: dict[str, Callable[[World], dict]] = {
     "competitors.delete_profile": _profile,
     "customers.show": _customer,
     "customers.timeline": _customer,
+    # Work plans are scoped by their manager as customers are: own, team's, everyone's.
+    "plans.goals": _month_plan,
+    "plans.add_key_customer": _month_plan,
+    "plans.remove_key_customer": _key_customer,
 }
 
 ADMIN_ONLY: dict[str, Callable[[World], dict]] = {
@@ -252,8 +282,15 @@ ADMIN_ONLY: dict[str, Callable[[World], dict]] = {
     "admin.change_setting": lambda w: w.builds(None, None, key="plans.due_time"),
 }
 
-# Routes with arguments that are not record ids (none yet).
-NOT_RECORDS: set[str] = {"calendar.feed"}  # a secret token (tests/test_calendar_feed.py)
+# Routes with arguments that are not record ids.
+NOT_RECORDS: set[str] = {
+    "calendar.feed",  # a secret token (tests/test_calendar_feed.py)
+    "plans.month",  # a month (2026-12): the viewer's own plan (tests/test_plan_month.py)
+}
+# The arguments of those that take a POST (tests/test_csrf.py builds their URLs).
+NOT_RECORD_ARGS: dict[str, Callable[[World], dict]] = {
+    "plans.month": lambda w: {"key": "2026-12"},
+}
 
 
 def persona_user(world: World, persona: str):
@@ -405,6 +442,7 @@ def _status(value) -> Callable[[Any], bool]:
 
 
 DECIDERS = frozenset({"supervisor", "admin"})
+OWNER = frozenset({"owner"})  # a work plan is changed by its own manager only
 
 POST_EFFECTS: dict[str, Effect] = {
     "reminders.done": Effect(_version, _status("done")),
@@ -449,6 +487,19 @@ POST_EFFECTS: dict[str, Effect] = {
     "reference.retire_industry": Effect(lambda w: {}, lambda i: not i.active),
     "reference.retire_competitor": Effect(lambda w: {}, lambda c: not c.active),
     "admin.deactivate_user": Effect(lambda w: {}, lambda u: not u.active),
+    "plans.goals": Effect(
+        lambda w: {**_version(w), "visits": "12", "won_amount": "5000.50"},
+        lambda p: p.goal_visits == 12 and p.goal_won_amount == Decimal("5000.50"),
+        personas=OWNER,
+    ),
+    "plans.add_key_customer": Effect(
+        lambda w: {"customer_id": w.customer().id, "aim_kind": "develop", "aim": "首单"},
+        lambda p: len(p.key_customers) == 1,
+        personas=OWNER,
+    ),
+    "plans.remove_key_customer": Effect(
+        lambda w: {}, lambda p: not p.key_customers, personas=OWNER
+    ),
 }
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from crm import create_app
 from crm.extensions import db
-from tests.routes import ADMIN_ONLY, CUSTOMER_SCOPED, World
+from tests.routes import ADMIN_ONLY, CUSTOMER_SCOPED, NOT_RECORD_ARGS, World
 
 
 def _post_rules():
@@ -25,7 +25,9 @@ def app_overrides():
 def test_post_without_token_is_refused(request, app, client, org, login, endpoint):
     """Signed in as admin, so only the missing token can be the reason for refusal."""
     world = World.build(request)
-    builder = CUSTOMER_SCOPED.get(endpoint) or ADMIN_ONLY.get(endpoint)
+    builder = (
+        CUSTOMER_SCOPED.get(endpoint) or ADMIN_ONLY.get(endpoint) or NOT_RECORD_ARGS.get(endpoint)
+    )
     kwargs = builder(world) if builder else {}
     with app.test_request_context():
         url = url_for(endpoint, **kwargs)
