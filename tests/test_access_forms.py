@@ -23,6 +23,7 @@ from models import (
     HandoverRequest,
     Opportunity,
     OpportunityContact,
+    PlanKeyCustomer,
     Reminder,
     Stage,
     Target,
@@ -70,6 +71,16 @@ def _no_pending_requests(s: dict[str, Side]) -> None:
     """The world's requests are in the way of a new one for the same customers."""
     db.session.execute(delete(HandoverRequest))
     db.session.commit()
+
+
+def _month_plan_of_m1(s: dict[str, Side]) -> None:
+    """m1's plan for this month, for the key-customer form (kept beside the sides)."""
+    from models import PlanKind, WorkPlan
+
+    plan = WorkPlan(owner=s["own"].user, kind=PlanKind.MONTH, starts_on=TODAY.replace(day=1))
+    db.session.add(plan)
+    db.session.commit()
+    s["plan"] = plan
 
 
 def _user(username: str) -> int:
@@ -214,6 +225,13 @@ CASES = {
         },
         lambda s: _count(HandoverRequest, HandoverRequest.note == "请交接") == 1,
         setup=_no_pending_requests,
+    ),
+    "key customer of a monthly plan": FormCase(
+        "m1",
+        lambda s: f"/plans/{s['plan'].id}/key-customers",
+        lambda s, side: {"customer_id": side.customer.id, "aim_kind": "advance", "aim": "签约"},
+        lambda s: _count(PlanKeyCustomer, PlanKeyCustomer.customer_id == s["own"].customer.id) == 1,
+        setup=_month_plan_of_m1,
     ),
     "manager of a target": FormCase(
         "sup1",
