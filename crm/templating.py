@@ -153,6 +153,7 @@ NAV = (
     ("customers.index", _l("Customers"), None),
     ("opportunities.board", _l("Opportunities"), None),
     ("visits.index", _l("Work log"), None),
+    ("plans.index", _l("Plans"), None),
     ("reminders.index", _l("My follow-ups"), None),
     ("reports.index", _l("Reports"), None),
     ("contacts.index", _l("Contacts"), None),

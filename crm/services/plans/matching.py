@@ -32,8 +32,10 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from crm.extensions import db
 from crm.i18n import user_zone
+from crm.permissions import MAX_RECORD_ID
 from crm.services.errors import DomainError
 from crm.services.plans import lifecycle, periods
+from crm.services.plans.week import CHANGE_MATCH
 from models import (
     Customer,
     PlanKind,
@@ -315,7 +317,7 @@ def _match_text(planned: PlannedVisit, owner: User) -> str:
     return f"{_planned_label(planned)} ⇄"
 
 
-def link_visit(planned: PlannedVisit, visit: Visit, *, actor: User) -> PlannedVisit:
+def link_visit(planned: PlannedVisit, visit: Visit | int, *, actor: User) -> PlannedVisit:
     """The manager says this logged visit carried out the planned visit (MANUAL).
 
     The visit must be the plan manager's own, in the plan's week, to the same customer,
@@ -323,8 +325,16 @@ def link_visit(planned: PlannedVisit, visit: Visit, *, actor: User) -> PlannedVi
     """
     plan = planned.plan
     lifecycle.ensure_editable(plan, actor)
+    if not isinstance(visit, Visit):
+        number = int(visit)
+        visit = db.session.get(Visit, number) if 0 < number <= MAX_RECORD_ID else None
     week = periods.period_of(plan)
-    if visit.user_id != plan.owner_id or not week.start <= visit.occurred_at < week.end:
+    # One message for every other visit: it may be out of the actor's scope.
+    if (
+        visit is None
+        or visit.user_id != plan.owner_id
+        or not week.start <= visit.occurred_at < week.end
+    ):
         raise DomainError(_l("Choose one of your visits in the plan's week."), field="visit_id")
     if visit.customer_id != planned.customer_id:
         raise DomainError(
@@ -359,7 +369,7 @@ def _set_match(
     planned.match = match
     planned.visit = visit
     planned.visit_id = visit.id if visit is not None else None
-    lifecycle.note_change(plan, actor, "visit match", old, _match_text(planned, plan.owner))
+    lifecycle.note_change(plan, actor, CHANGE_MATCH, old, _match_text(planned, plan.owner))
     lifecycle.touch(plan)
     db.session.flush()
     return planned
