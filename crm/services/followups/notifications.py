@@ -8,7 +8,7 @@ downtime; the next daily digest lists them with the other overdue follow-ups.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,7 @@ from crm import emails, permissions
 from crm.extensions import db
 from crm.services.activity import cadence
 from crm.services.followups import outbox
+from crm.services.plans import nudges, periods
 from models import (
     Customer,
     MessageKind,
@@ -32,6 +33,7 @@ from models import (
     Role,
     Tier,
     User,
+    WorkPlan,
 )
 from models.base import utcnow
 
@@ -95,14 +97,21 @@ class DailyDigest:
     overdue: list[Reminder]
     today: list[Reminder]
     silent: list
+    # A manager's plans: owed and not handed in (crm/services/plans/nudges.py), and
+    # returned for revision. Each is something to say: a day with only these sends.
+    missing_plans: list[nudges.MissingPlan] = field(default_factory=list)
+    returned_plans: list[WorkPlan] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.overdue or self.today or self.silent)
+        return not (
+            self.overdue or self.today or self.silent or self.missing_plans or self.returned_plans
+        )
 
 
-def daily_digest_for(user: User, today: date) -> DailyDigest:
-    """Today's and overdue follow-ups and silent customers of one user."""
+def daily_digest_for(user: User, today: date, now: datetime | None = None) -> DailyDigest:
+    """Today's and overdue follow-ups, silent customers and plans owed of one user."""
+    plans = nudges.standing([user], now or utcnow())[user.id]
     reminders = list(
         db.session.scalars(
             select(Reminder)
@@ -119,6 +128,8 @@ def daily_digest_for(user: User, today: date) -> DailyDigest:
         overdue=[r for r in reminders if r.due_on < today],
         today=[r for r in reminders if r.due_on == today],
         silent=silent_customers_of(user, today),
+        missing_plans=plans.missing,
+        returned_plans=plans.returned,
     )
 
 
@@ -152,11 +163,13 @@ def enqueue_daily_digests(now: datetime | None = None) -> int:
         local = local_now(user, now)
         if local.time() < DAILY_DIGEST_AT or user.daily_digest_on == local.date():
             continue
-        digest = daily_digest_for(user, local.date())
+        digest = daily_digest_for(user, local.date(), now)
         user.daily_digest_on = local.date()
         if digest.empty:
             continue  # nothing to say, no email
-        subject, text, html = emails.render("daily_digest", user, digest=digest, day=local.date())
+        subject, text, html = emails.render(
+            "daily_digest", user, digest=digest, day=local.date(), plan_key=periods.key_of
+        )
         written += outbox.enqueue(
             [
                 outbox.message_row(
@@ -182,6 +195,16 @@ class WeeklyDigest:
     stage_changes: list[OpportunityHistory]
     won: list[Opportunity]
     lost: list[Opportunity]
+    # The team's plans (crm/services/plans/nudges.py), each plan in one list only:
+    # overdue and not handed in, per manager; returned and not submitted again; submitted
+    # and awaiting the supervisor's review.
+    plans_missing: list[tuple[User, list[nudges.MissingPlan]]] = field(default_factory=list)
+    plans_returned: list[WorkPlan] = field(default_factory=list)
+    plans_awaiting: list[WorkPlan] = field(default_factory=list)
+
+    @property
+    def plans_missing_count(self) -> int:
+        return sum(len(missing) for _, missing in self.plans_missing)
 
     @property
     def empty(self) -> bool:
@@ -191,6 +214,9 @@ class WeeklyDigest:
             or self.stage_changes
             or self.won
             or self.lost
+            or self.plans_missing
+            or self.plans_returned
+            or self.plans_awaiting
         )
 
 
@@ -245,12 +271,23 @@ def weekly_digest_for(supervisor: User, monday: date, now: datetime) -> WeeklyDi
             .order_by(Opportunity.closed_at)
         )
     )
+    members = list(
+        db.session.scalars(
+            select(User)
+            .where(User.id.in_(permissions.team_member_ids(supervisor)), User.active.is_(True))
+            .order_by(User.display_name, User.id)
+        )
+    )
+    plans = nudges.standing(members, now)
     return WeeklyDigest(
         overdue_by_manager=[(user, count) for user, count in overdue],
         silent_key_accounts=list(silent),
         stage_changes=[row for row in changes if "stage_id" in (row.changes or {})],
         won=[o for o in closed if o.status is OpportunityStatus.WON],
         lost=[o for o in closed if o.status is OpportunityStatus.LOST],
+        plans_missing=[(m, plans[m.id].overdue) for m in members if plans[m.id].overdue],
+        plans_returned=[p for m in members for p in plans[m.id].returned],
+        plans_awaiting=[p for m in members for p in plans[m.id].awaiting_review],
     )
 
 
@@ -277,7 +314,7 @@ def enqueue_weekly_digests(now: datetime | None = None) -> int:
         if digest.empty:
             continue
         subject, text, html = emails.render(
-            "weekly_digest", supervisor, digest=digest, monday=monday
+            "weekly_digest", supervisor, digest=digest, monday=monday, plan_key=periods.key_of
         )
         written += outbox.enqueue(
             [

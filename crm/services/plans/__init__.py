@@ -3,4 +3,5 @@
 - `periods`: weeks and months, their URL keys (2026-W50, 2026-12) and deadlines.
 - `lifecycle`: draft → submitted → reviewed or returned; who may edit, submit, review.
 - `notices`: the manager is told of a review or a return.
+- `nudges`: the plans a manager owes and has not handed in, for the digests.
 """
