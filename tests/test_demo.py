@@ -7,9 +7,13 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from crm.extensions import db
+from crm.i18n import user_zone
 from crm.services.archive.identity import credit_code_problem, normalise_name
 from crm.services.archive.search import has_decision_maker
 from crm.services.demo.organisation import load_demo
+from crm.services.plans import month_actuals, periods
+from crm.services.reporting import metrics
+from crm.services.reporting import plans as plan_reports
 from models import (
     AuditEntry,
     BuyingRole,
@@ -18,11 +22,31 @@ from models import (
     Contact,
     Customer,
     Industry,
+    Notice,
+    PlanKind,
+    PlanReview,
+    PlanStatus,
+    Rating,
     Tier,
     User,
+    Verdict,
+    VisitComment,
+    WorkPlan,
 )
 
-COUNTED = (User, Customer, Contact, Competitor, CompetitorProfile, AuditEntry, Industry)
+COUNTED = (
+    User,
+    Customer,
+    Contact,
+    Competitor,
+    CompetitorProfile,
+    AuditEntry,
+    Industry,
+    WorkPlan,
+    PlanReview,
+    VisitComment,
+    Notice,
+)
 
 
 def counts() -> dict[str, int]:
@@ -91,3 +115,65 @@ def test_groups_contacts_and_competitors_look_like_real_accounts(app):
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)) >= len(
         db.session.scalars(select(Customer.id)).all()
     )
+
+
+def test_a_year_of_plans_reviews_and_comments_that_look_real(app):
+    load_demo()
+    db.session.commit()
+    managers = db.session.scalars(
+        select(User).where(User.username.like("manager%")).order_by(User.username)
+    ).all()
+    plans = db.session.scalars(select(WorkPlan)).all()
+    by_owner = Counter((p.owner_id, p.kind) for p in plans)
+    for manager in managers:
+        assert by_owner[(manager.id, PlanKind.WEEK)] >= 48  # a year, a rare week missed
+        assert by_owner[(manager.id, PlanKind.MONTH)] == 13
+        this_week = periods.starts_on_for(PlanKind.WEEK, periods.today_for(manager))
+        mine = {p.starts_on: p for p in plans if p.owner_id == manager.id and p.kind == "week"}
+        assert mine[this_week].status in (PlanStatus.DRAFT, PlanStatus.SUBMITTED)
+        assert periods.following(PlanKind.WEEK, this_week) not in mine  # next week: theirs
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in p.focus or "") for p in plans)
+
+    # Plan against what happened, counted by the plans report: mostly carried out, some
+    # planned visits missed, some visits unplanned; mostly on time.
+    year = metrics.last_days(periods.today_for(managers[0]), user_zone(managers[0]), 364)
+    report = plan_reports.plan_report(managers, year, PlanKind.WEEK)
+    for row in report.rows:
+        assert 50 <= row.completion <= 98, row.manager.username
+        assert row.unplanned > 0 and row.tasks_done < row.tasks
+        on_time = row.count(plan_reports.Submission.ON_TIME)
+        assert on_time > 0.7 * len(row.cells) and row.count(plan_reports.Submission.LATE) > 0
+
+    # Reviews by the team's supervisor, mostly 良 or 优; a few returns with reasons.
+    reviews = db.session.scalars(select(PlanReview)).all()
+    for review in reviews:
+        assert review.reviewer_id == review.plan.owner.team.supervisor_id
+        assert review.comment
+    ratings = Counter(r.rating for r in reviews if r.verdict is Verdict.REVIEWED)
+    assert set(ratings) == set(Rating)
+    assert ratings[Rating.GOOD] + ratings[Rating.EXCELLENT] > 0.7 * ratings.total()
+    returned = [r for r in reviews if r.verdict is Verdict.RETURNED]
+    assert 5 <= len(returned) <= 0.1 * len(reviews)
+    assert all(r.plan.changes and r.plan.submitted_at > r.at for r in returned)
+    waiting = [p for p in plans if p.status is PlanStatus.SUBMITTED and p.kind is PlanKind.WEEK]
+    assert waiting  # the review queue has work in it
+
+    # Monthly goals near the month's actual figures.
+    months = [p for p in plans if p.kind is PlanKind.MONTH and p.status is PlanStatus.REVIEWED]
+    actuals = month_actuals.actuals_for(months)
+    near = [
+        p for p in months if abs(p.goal_visits - actuals[p.id].visits) <= 0.3 * p.goal_visits + 1
+    ]
+    assert len(near) > 0.9 * len(months)
+    assert all(p.key_customers for p in months)
+
+    # 点评 on visits by the supervisors, some answered, each one noticed by the other side.
+    comments = db.session.scalars(select(VisitComment)).all()
+    supervisors = {m.team.supervisor_id for m in managers}
+    assert len(comments) >= 10
+    assert {c.author_id for c in comments} & supervisors
+    assert {c.author_id for c in comments} - supervisors  # the managers' replies
+    assert all(c.created_at >= c.visit.occurred_at for c in comments)
+    notices = Counter(n.kind.value for n in db.session.scalars(select(Notice)))
+    assert notices["visit_comment"] == len(comments)
+    assert notices["plan_returned"] == len(returned)

@@ -3,6 +3,8 @@
 - `archive`: The demo customer archive: fictional Chinese customers, contacts and competitor
   profiles.
 - `organisation`: The demo organisation: fictional people and companies for trying the app.
+- `plans`: A year of weekly and monthly plans on the demo's visits, reviews and returns,
+  comments on visits and the notices they sent.
 - `pipeline`: A year of demo pipeline and work log: opportunities through every stage, visits,
   follow-ups.
 """

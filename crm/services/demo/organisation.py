@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from crm.extensions import db
 from crm.services.demo import archive as demo_archive
 from crm.services.demo import pipeline as demo_pipeline
+from crm.services.demo import plans as demo_plans
 from crm.services.people import users as user_service
 from crm.services.seed import seed_reference_data
 from models import Level, Role, Team, User
@@ -42,9 +43,11 @@ def load_demo() -> str:
     customers = _ensure_customers(users)
     db.session.flush()
     opportunities = demo_pipeline.ensure_pipeline()
+    plans = demo_plans.ensure_plans()
     return (
         f"Demo organisation ready: {len(users)} users, {len(DEMO_TEAMS)} teams, "
-        f"{customers} customers and {opportunities} opportunities with a year of visits added. "
+        f"{customers} customers and {opportunities} opportunities with a year of visits, "
+        f"{plans} work plans with their reviews added. "
         f"Password for every demo user: {DEMO_PASSWORD}"
     )
 
