@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from sqlalchemy import Select, case, func, literal, select, union_all
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from crm.extensions import db
 from crm.services.plans import periods
@@ -103,9 +104,17 @@ def goal_lines(plan: WorkPlan, actuals: MonthActuals) -> list[GoalLine]:
 
 def _load_owners(plans: Sequence[WorkPlan]) -> None:
     """Put the plans' owners in the session at once (their zones give the periods)."""
-    missing = {plan.owner_id for plan in plans if "owner" in db.inspect(plan).unloaded}
-    if missing:
-        db.session.scalars(select(User).where(User.id.in_(missing))).all()
+    missing = [plan for plan in plans if "owner" in db.inspect(plan).unloaded]
+    if not missing:
+        return
+    owners = {
+        user.id: user
+        for user in db.session.scalars(
+            select(User).where(User.id.in_({plan.owner_id for plan in missing}))
+        )
+    }
+    for plan in missing:  # the session keeps rows weakly: hold them on the plans
+        set_committed_value(plan, "owner", owners[plan.owner_id])
 
 
 def _count(
