@@ -209,6 +209,46 @@ def _key_customer(w: World) -> dict:
     return {**kwargs, "key_customer_id": w.record.key_customers[0].id}
 
 
+def _week_plan(w: World, *, task: bool = True):
+    """The owner's (m1) plan for this week, with a planned visit to one of their customers
+    (and a task). Returns the plan and the planned visit."""
+    from crm.extensions import db
+    from crm.services.plans import lifecycle, periods
+    from models import PlanKind, PlannedVisit, PlanTask
+
+    monday = periods.starts_on_for(PlanKind.WEEK, periods.today_for(w.owner))
+    plan = lifecycle.start_plan(PlanKind.WEEK, monday, actor=w.owner)
+    planned = PlannedVisit(plan=plan, customer=w.customer(), day=monday, purpose="矩阵")
+    db.session.add(planned)
+    if task:
+        db.session.add(PlanTask(plan=plan, text="矩阵任务"))
+    db.session.commit()
+    return plan, planned
+
+
+def _plan_page(w: World) -> dict:
+    plan, planned = _week_plan(w)
+    return w.builds(plan, planned.customer.name, plan_id=plan.id)
+
+
+def _planned_visit(w: World) -> dict:
+    plan, planned = _week_plan(w)
+    return w.builds(planned, planned.customer.name, planned_id=planned.id)
+
+
+def _planned_visit_with_visit(w: World) -> dict:
+    """A planned visit and a visit the owner logged to that customer this week (now)."""
+    plan, planned = _week_plan(w)
+    w.make_visit(planned.customer, user=w.owner)
+    return w.builds(planned, planned.customer.name, planned_id=planned.id)
+
+
+def _plan_task(w: World) -> dict:
+    plan, _planned = _week_plan(w)
+    task = plan.tasks[0]
+    return w.builds(task, task.text, task_id=task.id)
+
+
 # endpoint -> builds the record(s) and returns the URL's keyword arguments
 CUSTOMER_SCOPED: dict[str, Callable[[World], dict]] = {
     "reminders.show": _reminder,
@@ -249,6 +289,17 @@ CUSTOMER_SCOPED: dict[str, Callable[[World], dict]] = {
     "plans.goals": _month_plan,
     "plans.add_key_customer": _month_plan,
     "plans.remove_key_customer": _key_customer,
+    "plans.show": _plan_page,
+    "plans.add_visit": _plan_page,
+    "plans.add_task": _plan_page,
+    "plans.focus": _plan_page,
+    "plans.submit": _plan_page,
+    "plans.edit_visit": _planned_visit,
+    "plans.remove_visit": _planned_visit,
+    "plans.link_visit": _planned_visit_with_visit,
+    "plans.unlink_visit": _planned_visit,
+    "plans.toggle_task": _plan_task,
+    "plans.remove_task": _plan_task,
 }
 
 ADMIN_ONLY: dict[str, Callable[[World], dict]] = {
@@ -286,10 +337,12 @@ ADMIN_ONLY: dict[str, Callable[[World], dict]] = {
 NOT_RECORDS: set[str] = {
     "calendar.feed",  # a secret token (tests/test_calendar_feed.py)
     "plans.month",  # a month (2026-12): the viewer's own plan (tests/test_plan_month.py)
+    "plans.week",  # a week (2026-W50): the viewer's own plan (tests/test_plan_pages.py)
 }
 # The arguments of those that take a POST (tests/test_csrf.py builds their URLs).
 NOT_RECORD_ARGS: dict[str, Callable[[World], dict]] = {
     "plans.month": lambda w: {"key": "2026-12"},
+    "plans.week": lambda w: {"key": "2026-W50"},
 }
 
 
@@ -442,6 +495,28 @@ def _status(value) -> Callable[[Any], bool]:
 
 
 DECIDERS = frozenset({"supervisor", "admin"})
+
+
+def _planned_field(name: str, value: Callable[[World], Any]) -> Callable[[World], dict]:
+    """A field of a planned visit's own form on the plan page (prefixed with its id)."""
+    prefix = "v" if name != "visit_id" else "l"
+    return lambda w: {f"{prefix}{w.record.id}-{name}": value(w)}
+
+
+def _plan_day(w: World) -> str:
+    plan = w.record if hasattr(w.record, "starts_on") else w.record.plan
+    return plan.starts_on.isoformat()
+
+
+def _owned_visit_id(w: World) -> int:
+    from sqlalchemy import select
+
+    from crm.extensions import db
+    from models import Visit
+
+    return db.session.scalar(select(Visit.id).where(Visit.customer_id == w.record.customer_id))
+
+
 OWNER = frozenset({"owner"})  # a work plan is changed by its own manager only
 
 POST_EFFECTS: dict[str, Effect] = {
@@ -500,6 +575,35 @@ POST_EFFECTS: dict[str, Effect] = {
     "plans.remove_key_customer": Effect(
         lambda w: {}, lambda p: not p.key_customers, personas=OWNER
     ),
+    "plans.add_visit": Effect(
+        lambda w: {"customer_id": w.customer().id, "day": _plan_day(w)},
+        lambda p: len(p.visits) == 2,
+        personas=OWNER,
+    ),
+    "plans.add_task": Effect(
+        lambda w: {"text": "新任务"}, lambda p: len(p.tasks) == 2, personas=OWNER
+    ),
+    "plans.focus": Effect(
+        lambda w: {"focus": "本周重点"}, lambda p: p.focus == "本周重点", personas=OWNER
+    ),
+    "plans.submit": Effect(lambda w: {}, _status("submitted"), personas=OWNER),
+    "plans.edit_visit": Effect(
+        lambda w: {
+            **_planned_field("day", _plan_day)(w),
+            **_planned_field("purpose", lambda w: "改过")(w),
+        },
+        lambda p: p.purpose == "改过",
+        personas=OWNER,
+    ),
+    "plans.remove_visit": Effect(lambda w: {}, lambda p: p is None, personas=OWNER),
+    "plans.link_visit": Effect(
+        _planned_field("visit_id", _owned_visit_id),
+        lambda p: p.match == "manual",
+        personas=OWNER,
+    ),
+    "plans.unlink_visit": Effect(lambda w: {}, lambda p: p.match == "none", personas=OWNER),
+    "plans.toggle_task": Effect(lambda w: {}, lambda t: t.done, personas=OWNER),
+    "plans.remove_task": Effect(lambda w: {}, lambda t: t is None, personas=OWNER),
 }
 
 
