@@ -121,6 +121,8 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.competitors import bp as competitors_bp
     from blueprints.contacts import bp as contacts_bp
     from blueprints.customers import bp as customers_bp
+    from blueprints.documents import bp as documents_bp
+    from blueprints.documents import kinds_bp as document_kinds_bp
     from blueprints.handovers import bp as handovers_bp
     from blueprints.imports import bp as imports_bp
     from blueprints.main import bp as main_bp
@@ -156,6 +158,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(cadences_bp, url_prefix="/admin")
     app.register_blueprint(plans_bp, url_prefix="/plans")
     app.register_blueprint(notices_bp, url_prefix="/notices")
+    # Its routes carry full paths: /documents/..., and uploads under /customers/<id>/... too.
+    app.register_blueprint(documents_bp)
+    app.register_blueprint(document_kinds_bp, url_prefix="/admin")
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -18,6 +18,7 @@ from flask import Flask, current_app
 from crm.delivery import DeliveryReport, deliver_due
 from crm.extensions import db
 from crm.mail import transport_from_config
+from crm.services.documents import cleanup as document_cleanup
 from crm.services.followups import notifications
 from crm.services.followups.scheduler_state import TICK_JOB_ID, record_heartbeat
 from crm.services.reporting import snapshots
@@ -75,6 +76,20 @@ def run_snapshot(app: Flask) -> None:
             log.exception("stage snapshot failed")
 
 
+def run_document_cleanup(app: Flask) -> None:
+    """Purge deleted documents past retention, then remove objects no row names."""
+    with app.app_context():
+        try:
+            now = utcnow()
+            purged = document_cleanup.purge_deleted(now)
+            db.session.commit()
+            removed = document_cleanup.remove_orphans(now)
+            log.info("documents: purged=%s orphans removed=%s", purged, removed)
+        except Exception:  # noqa: BLE001 - logged; the next run tries again
+            db.session.rollback()
+            log.exception("document cleanup failed")
+
+
 def build_scheduler(app: Flask) -> BlockingScheduler:
     """Jobs with fixed ids: the tick every minute, the stage snapshot every quarter hour.
 
@@ -105,5 +120,16 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         max_instances=1,
         misfire_grace_time=None,
         next_run_time=datetime.now().astimezone(),
+    )
+    scheduler.add_job(
+        run_document_cleanup,
+        IntervalTrigger(minutes=document_cleanup.JOB_MINUTES),
+        args=[app],
+        id=document_cleanup.JOB_ID,
+        name="purge deleted documents past retention, remove orphaned files",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
     )
     return scheduler

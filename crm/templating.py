@@ -173,7 +173,9 @@ SETTINGS = (
     ("outbox_admin.index", _l("Outbox")),
     ("admin.settings", _l("System settings")),
 )
-SETTINGS_BLUEPRINTS = frozenset({"admin", "reference", "stages", "cadences", "outbox_admin"})
+SETTINGS_BLUEPRINTS = frozenset(
+    {"admin", "reference", "stages", "cadences", "outbox_admin", "document_kinds"}
+)
 
 
 def nav_items() -> list[tuple[str, str]]:

@@ -22,6 +22,7 @@ LINKS = {
     "stage": ("opportunities.show", "opportunity_id"),
     "reminder": ("reminders.show", "reminder_id"),
     "handover": ("handovers.show", "handover_id"),
+    "document": ("documents.show", "document_id"),
 }
 STAGE_FIELDS = {
     "stage_id": _l("Stage"),

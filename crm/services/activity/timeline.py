@@ -21,6 +21,7 @@ from crm.extensions import db
 from crm.labels import label
 from crm.services.activity.check_in import check_in_of
 from crm.services.activity.timeline_item import Source, TimelineItem
+from crm.services.documents.timeline import document_items
 from crm.services.handover.timeline import handover_items
 from crm.services.pipeline.stage_history import (
     customer_stage_history,
@@ -228,6 +229,7 @@ SOURCES: list[TimelineSource] = [
     TimelineSource("archive", _l("Archive changes"), archive_items),
     TimelineSource("reminder", _l("Follow-ups"), reminder_items),
     TimelineSource("handover", _l("Handovers"), handover_items),
+    TimelineSource("document", _l("Documents"), document_items),
 ]
 
 

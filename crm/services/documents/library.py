@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from crm.extensions import db
 from crm.permissions import scoped
-from crm.services import audit
+from crm.services import audit, settings
 from crm.services.archive.lock import lock_customer_for_write
 from crm.services.documents import sniffing
 from crm.services.documents.storage import Spooled, StoreError, TooLarge, current_store
@@ -42,6 +42,17 @@ from models.base import utcnow
 # Files one upload form takes at once (the request limit allows this many full-size files).
 MAX_FILES = 10
 NEW_KEYS = "documents_new_keys"
+
+RETENTION_DAYS = settings.declare(
+    settings.Setting(
+        "documents.retention_days",
+        _l("Keep deleted documents for (days)"),
+        30,
+        settings.whole_number(0, 3650),
+        help=_l("A deleted document and its files are purged for good after this many days."),
+        area=_l("Documents"),
+    )
+)
 
 
 class FileTooLarge(DomainError):
@@ -64,7 +75,7 @@ def too_large_message() -> str:
     return str(
         _l(
             "A file may be at most %(mb)s MB. Nothing was uploaded.",
-            mb=current_app.config["MAX_DOCUMENT_MB"],
+            mb=f"{current_app.config['MAX_DOCUMENT_MB']:g}",
         )
     )
 
@@ -91,6 +102,17 @@ def active_kinds() -> list[DocumentKind]:
             .where(DocumentKind.active.is_(True))
             .order_by(DocumentKind.position, DocumentKind.id)
         )
+    )
+
+
+def kind_for_any(kind_id: int) -> DocumentKind | None:
+    """A kind by id, retired or not (a document keeps a kind retired since)."""
+    return db.session.get(DocumentKind, kind_id)
+
+
+def kind_by_code(code: str) -> DocumentKind | None:
+    return db.session.scalar(
+        select(DocumentKind).where(DocumentKind.code == code, DocumentKind.active.is_(True))
     )
 
 
@@ -129,7 +151,7 @@ def _receive(uploads: list[Upload]) -> list[Received]:
                     _l(
                         "%(name)s is larger than %(mb)s MB. Nothing was uploaded.",
                         name=filename,
-                        mb=current_app.config["MAX_DOCUMENT_MB"],
+                        mb=f"{current_app.config['MAX_DOCUMENT_MB']:g}",
                     ),
                     field="files",
                 ) from None
@@ -250,10 +272,10 @@ def upload(
     return documents
 
 
-def add_version(document: Document, *, actor: User, upload: Upload) -> DocumentVersion:
+def add_version(document: Document, *, actor: User, upload: Upload | None) -> DocumentVersion:
     """A new version of the document; the earlier ones are kept."""
     _check(document, actor)
-    (item,) = _receive([upload])
+    (item,) = _receive([upload] if upload is not None else [])
     row = _version_row(document, item, actor)
     db.session.flush()
     _audit(

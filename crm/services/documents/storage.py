@@ -96,7 +96,7 @@ class Store(Protocol):
 
     def delete(self, key: str) -> None: ...
 
-    def keys(self) -> Iterator[tuple[str, datetime]]:
+    def list_keys(self) -> Iterator[tuple[str, datetime]]:
         """Every stored key with the time it was written (UTC)."""
         ...
 
@@ -147,7 +147,7 @@ class LocalStore:
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
-    def keys(self) -> Iterator[tuple[str, datetime]]:
+    def list_keys(self) -> Iterator[tuple[str, datetime]]:
         if not self.root.is_dir():
             return
         for path in self.root.glob("??/??/*"):
@@ -241,7 +241,7 @@ class S3Store:
         except self._errors() as error:
             raise StoreError(str(error)) from error
 
-    def keys(self) -> Iterator[tuple[str, datetime]]:
+    def list_keys(self) -> Iterator[tuple[str, datetime]]:
         pages = self.client.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket, Prefix=self.prefix
         )

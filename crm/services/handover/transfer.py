@@ -24,6 +24,7 @@ from crm.services.handover.notices import enqueue_handover_notices
 from models import (
     Contact,
     Customer,
+    Document,
     Handover,
     HandoverCustomer,
     Level,
@@ -80,6 +81,8 @@ class Preview:
     # (tier, number of customers, level the tier needs) where the new owner is too junior
     tier_warnings: list[tuple[Tier, int, Level]]
     fingerprint: str
+    # Documents on these customers: they follow the customers, whatever the options.
+    documents: int = 0
 
     @property
     def portfolio_after(self) -> int:
@@ -255,6 +258,11 @@ def preview(
         from_owners=[(user, n) for user, n in from_owners],
         tier_warnings=tier_warnings(ids, to_owner),
         fingerprint=fingerprint(pairs, to_owner, options),
+        documents=count_of(
+            select(func.count(Document.id)).where(
+                Document.customer_id.in_(ids), Document.deleted_at.is_(None)
+            )
+        ),
     )
 
 
