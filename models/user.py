@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import Date, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.extensions import db
@@ -85,6 +85,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     weekly_digest_on: Mapped[date | None] = mapped_column(Date)
     # Secret of the personal calendar feed (.ics); None when revoked or never made.
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Unread notices (the bell), loaded with the sign-in (crm/services/people/sessions.py);
+    # None where the row was loaded without it.
+    unread_notices: Mapped[int | None] = query_expression()
 
     team: Mapped[Team | None] = relationship(back_populates="members", foreign_keys=[team_id])
     # Read-only: targets are written through crm/services/reporting/targets.py.

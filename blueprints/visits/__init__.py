@@ -4,4 +4,4 @@ bp = Blueprint("visits", __name__)
 # The visit cadences page lives under /admin, beside the other reference data.
 cadences_bp = Blueprint("cadences", __name__)
 
-from blueprints.visits import admin_routes, routes  # noqa: E402,F401  (registers the views)
+from blueprints.visits import admin_routes, comments, routes  # noqa: E402,F401  (the views)

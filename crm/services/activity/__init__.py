@@ -2,6 +2,7 @@
 
 - `cadence`: Visit cadences per tier and the silent-customer rule (沉默客户).
 - `check_in`: On-site check-in (外勤签到): the visit's location against the customer's site.
+- `comments`: Comments on a visit (点评): the supervisor's word on one visit, and replies.
 - `timeline`: The customer timeline: visits, stage changes, archive changes and follow-ups,
   newest first.
 - `timeline_item`: One event on the customer timeline, as every source of events returns it.

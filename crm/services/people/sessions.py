@@ -16,6 +16,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import joinedload
 
 from crm.extensions import db
+from crm.services.notices.inbox import unread_count_expression
 from models import User, UserSession
 from models.base import utcnow
 
@@ -58,7 +59,11 @@ def signed_in_user(
     """The user of a live sign-in, or None: signed out, expired, password changed, deactivated."""
     if not key:
         return None
-    sign_in = db.session.get(UserSession, _hash(key), options=[joinedload(UserSession.user)])
+    # The bell's unread count comes with the user: no statement of its own on every page.
+    user_load = joinedload(UserSession.user).with_expression(
+        User.unread_notices, unread_count_expression()
+    )
+    sign_in = db.session.get(UserSession, _hash(key), options=[user_load])
     if sign_in is None or sign_in.user_id != user_id or sign_in.expires_at <= (now or utcnow()):
         return None
     user = sign_in.user

@@ -1,28 +1,36 @@
-"""Telling a manager about their plan's review or return: an in-app notice.
+"""Telling a manager about their plan's review or return: in the app and by email.
 
-Email for the same events goes through the outbox as well (see the functions below).
+One notice and one email (outbox key `plan_review:<verdict id>:<recipient id>`) per
+verdict, in the manager's language; the email carries the rating and the comment or
+the reason, and links to the plan.
 """
 
 from __future__ import annotations
 
-from crm.extensions import db
-from models import Notice, NoticeKind, PlanReview
+from crm import emails
+from crm.services.notices import delivery
+from crm.services.plans import periods
+from models import MessageKind, Notice, NoticeKind, PlanReview
 
 
 def plan_reviewed(review: PlanReview) -> Notice:
-    return _notice(review, NoticeKind.PLAN_REVIEWED)
+    return _tell(review, NoticeKind.PLAN_REVIEWED)
 
 
 def plan_returned(review: PlanReview) -> Notice:
-    return _notice(review, NoticeKind.PLAN_RETURNED)
+    return _tell(review, NoticeKind.PLAN_RETURNED)
 
 
-def _notice(review: PlanReview, kind: NoticeKind) -> Notice:
-    notice = Notice(
-        user_id=review.plan.owner_id,
-        kind=kind,
-        actor_id=review.reviewer_id,
-        plan_id=review.plan.id,
+def _tell(review: PlanReview, kind: NoticeKind) -> Notice:
+    plan = review.plan
+    return delivery.tell(
+        plan.owner,
+        kind,
+        actor=review.reviewer,
+        key=f"plan_review:{review.id}",
+        email=("plan_verdict", MessageKind.PLAN_REVIEW),
+        plan=plan,
+        review=review,
+        period_key=periods.key_of(plan),
+        plan_link=emails.external_url("plans.show", plan_id=plan.id),
     )
-    db.session.add(notice)
-    return notice
