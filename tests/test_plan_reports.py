@@ -203,11 +203,12 @@ def test_csv_repeats_the_figures(client, login, plans):
     assert m1_ratings == [plans["m1"].display_name, "2026-11", "1", "1", "0", "0", "2"]
 
 
+@pytest.mark.parametrize("kind", ["week", "month"])
 def test_the_page_takes_a_fixed_number_of_statements(
-    client, login, plans, make_user, count_queries
+    client, login, plans, make_user, count_queries, kind
 ):
     login(client, plans["admin"])
-    url = "/reports/plans?period=quarter&on=2026-11-10"
+    url = f"/reports/plans?period=quarter&on=2026-11-10&kind={kind}"
     client.get(url)
     with count_queries() as few:
         assert client.get(url).status_code == 200
@@ -216,3 +217,28 @@ def test_the_page_takes_a_fixed_number_of_statements(
     with count_queries() as more:
         assert client.get(url).status_code == 200
     assert len(more) == len(few) <= 15, "\n\n".join(more)
+
+
+def test_monthly_goals_beside_the_months_figures(plans, make_customer, make_visit):
+    m1 = plans["m1"]
+    customer = make_customer(m1)
+    for day in (3, 12, 28):
+        make_visit(customer, occurred_at=utc(11, day, 3))
+    make_visit(customer, occurred_at=utc(11, 30, 17))  # 1 December in Shanghai
+    report = plan_reports.plan_report([m1], NOVEMBER, PlanKind.MONTH, now=NOW)
+    goals = {g.name: g for g in report.rows[0].cells[0].goals}
+    # The fixture logged three more visits of m1 in November (17th, 19th, 22nd 17:00 UTC).
+    assert (goals["visits"].goal, goals["visits"].actual) == (20, 6)
+    assert goals["new_opportunities"].goal is None
+    assert report.rows[0].goal_total("visits") == (20, 6)
+
+
+def test_monthly_csv(client, login, plans):
+    plans["m1"].locale = "en"
+    db.session.commit()
+    login(client, plans["m1"])
+    rows = _csv(client.get("/reports/export.csv?report=plans&kind=month&on=2026-11-10"))
+    assert rows[0][4:6] == ["Goal: visits", "Visits"]
+    assert rows[1][:6] == [plans["m1"].display_name, "2026-11", "Reviewed", "On time", "20", "3"]
+    page = client.get("/reports/plans?kind=month&on=2026-11-10").get_data(as_text=True)
+    assert 'data-figure="visits">3/20<' in page

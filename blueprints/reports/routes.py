@@ -85,6 +85,8 @@ def plans():
         rating_kinds=plan_reports.RATINGS,
         Submission=plan_reports.Submission,
         submission_label=plan_reports.submission_label,
+        goals=plan_reports.GOALS,
+        goal_names=plan_reports.goal_names(),
         csv_args={k: v for k, v in request.args.items() if k != "report"},
     )
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from crm.extensions import db
 from crm.labels import label
-from crm.services.plans import matching, periods
+from crm.services.plans import matching, month_actuals, periods
 from crm.services.reporting import metrics
 from models import PlanKind, PlanReview, PlanTask, Rating, User, Verdict, WorkPlan
 
@@ -69,6 +69,8 @@ class PlanCell:
     unplanned: int = 0
     tasks: int = 0
     tasks_done: int = 0
+    # A monthly plan's goals beside the month's actual figures.
+    goals: list[month_actuals.GoalLine] = field(default_factory=list)
 
     @property
     def completion(self) -> int | None:
@@ -106,6 +108,11 @@ class PlanRow:
     @property
     def completion(self) -> int | None:
         return _share(self.done, self.planned)
+
+    def goal_total(self, name: str) -> tuple:
+        """(goal, actual) of one monthly goal summed over the months that set it."""
+        lines = [g for cell in self.cells for g in cell.goals if g.name == name and g.goal]
+        return sum(g.goal for g in lines), sum(g.actual for g in lines)
 
 
 @dataclass
@@ -148,6 +155,9 @@ def plan_report(
                     WorkPlan.starts_on,
                     WorkPlan.status,
                     WorkPlan.first_submitted_at,
+                    WorkPlan.goal_visits,
+                    WorkPlan.goal_new_opportunities,
+                    WorkPlan.goal_won_amount,
                 )
             )
             .where(
@@ -158,17 +168,20 @@ def plan_report(
         )
     )
     by_slot = {(p.owner_id, p.starts_on): p for p in plans}
+    in_view = {m.id: m for m in managers}
+    for plan in plans:
+        # Its owner is loaded already: deadlines and periods read the owner's zone.
+        set_committed_value(plan, "owner", in_view[plan.owner_id])
     # Weekly plans: planned visits, done, unplanned and tasks, as the plan page counts them.
     completion = matching.completion_for(plans)
     tasks = _task_counts([p.id for p in plans if p.id not in completion])
+    # Monthly plans: their goals against the month's figures, as the plan page counts them.
+    actuals = month_actuals.actuals_for(plans)
     rows = []
     for manager in managers:
         cells = []
         for starts_on in starts:
             plan = by_slot.get((manager.id, starts_on))
-            if plan is not None:
-                # Its owner is loaded already: the deadline reads the owner's zone.
-                set_committed_value(plan, "owner", manager)
             cell = PlanCell(starts_on, _submission(plan, kind, starts_on, manager, now), plan)
             if plan is not None and plan.id in completion:
                 figures = completion[plan.id]
@@ -180,6 +193,8 @@ def plan_report(
                 cell.tasks, cell.tasks_done = figures.tasks, figures.tasks_done
             elif plan is not None:
                 cell.tasks, cell.tasks_done = tasks.get(plan.id, (0, 0))
+            if plan is not None and plan.id in actuals:
+                cell.goals = month_actuals.goal_lines(plan, actuals[plan.id])
             cells.append(cell)
         rows.append(PlanRow(manager, cells))
     return PlanReport(kind, starts, rows)
@@ -282,36 +297,62 @@ def _blank(value) -> object:
     return "" if value is None else value
 
 
+GOALS = ("visits", "new_opportunities", "won_amount")
+
+
+def goal_names() -> dict[str, tuple[str, str]]:
+    """Each monthly goal's column names: the goal, and what happened."""
+    return {
+        "visits": (_("Goal: visits"), _("Visits")),
+        "new_opportunities": (_("Goal: new opportunities"), _("New opportunities")),
+        "won_amount": (_("Goal: won amount"), _("Won amount")),
+    }
+
+
 def plan_rows(report: PlanReport) -> list[list]:
     """One line per manager and week (or month), with the figures the page shows."""
+    weekly = report.kind is PlanKind.WEEK
     head = [
         _("Manager"),
-        _("Week") if report.kind is PlanKind.WEEK else _("Month"),
+        _("Week") if weekly else _("Month"),
         _("Plan status"),
         _("Submitted"),
-        _("Planned visits"),
-        _("Planned visits done"),
-        _("Completion (%)"),
-        _("Unplanned visits"),
-        _("Tasks"),
-        _("Tasks done"),
     ]
-    body = [
-        [
-            row.manager.display_name,
-            report.key(cell.starts_on),
-            label(cell.plan.status) if cell.plan is not None else "",
-            submission_label(cell.submission),
-            cell.planned,
-            cell.done,
-            _blank(cell.completion),
-            cell.unplanned,
-            cell.tasks,
-            cell.tasks_done,
+    if weekly:
+        head += [
+            _("Planned visits"),
+            _("Planned visits done"),
+            _("Completion (%)"),
+            _("Unplanned visits"),
+            _("Tasks"),
+            _("Tasks done"),
         ]
-        for row in report.rows
-        for cell in row.cells
-    ]
+    else:
+        head += [name for name in GOALS for name in goal_names()[name]]
+    body = []
+    for row in report.rows:
+        for cell in row.cells:
+            line = [
+                row.manager.display_name,
+                report.key(cell.starts_on),
+                label(cell.plan.status) if cell.plan is not None else "",
+                submission_label(cell.submission),
+            ]
+            if weekly:
+                line += [
+                    cell.planned,
+                    cell.done,
+                    _blank(cell.completion),
+                    cell.unplanned,
+                    cell.tasks,
+                    cell.tasks_done,
+                ]
+            else:
+                goals = {g.name: g for g in cell.goals}
+                for name in GOALS:
+                    goal = goals.get(name)
+                    line += ["", ""] if goal is None else [_blank(goal.goal), goal.actual]
+            body.append(line)
     return [head, *body]
 
 
