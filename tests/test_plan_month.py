@@ -180,7 +180,7 @@ def test_changes_after_submission_are_recorded_old_to_new(app, org, make_custome
     _goals(plan, org["m1"], visits="10", focus="草稿")  # a draft: the manager's own business
     assert plan.changes == []
     lifecycle.submit(plan, actor=org["m1"], now=NOW)
-    _goals(plan, org["m1"], visits="12", won_amount="800", focus="草稿")
+    _goals(plan, org["m1"], visits="12", won_amount="800", focus="定稿")
     row = month_plan.add_key_customer(
         plan, actor=org["m1"], customer_id=customer.id, aim_kind="advance", aim="签约"
     )
@@ -190,6 +190,7 @@ def test_changes_after_submission_are_recorded_old_to_new(app, org, make_custome
     assert [(c.what, c.old, c.new) for c in changes] == [
         ("visits goal", "10", "12"),
         ("won amount goal", None, "800.00"),
+        ("free text", "草稿", "定稿"),
         ("key customer", None, "甲公司: 签约"),
         ("key customer", "甲公司: 签约", None),
     ]

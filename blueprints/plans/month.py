@@ -9,7 +9,6 @@ from flask import abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
-from werkzeug.routing import BuildError
 
 from blueprints.common import ConfirmForm, confirm_or_ask, require_confirmation, write
 from blueprints.main import homes
@@ -40,20 +39,8 @@ def months_around(first) -> dict[str, str]:
     }
 
 
-def submit_url(plan: WorkPlan) -> str | None:
-    """Where the plan is submitted (the weekly plan's route, shared by both kinds)."""
-    try:
-        return url_for("plans.submit", plan_id=plan.id)
-    except BuildError:
-        return None
-
-
 def plan_url(plan: WorkPlan) -> str:
-    """The plan's page: /plans/<id> once that route exists, the month's key until then."""
-    try:
-        return url_for("plans.show", plan_id=plan.id)
-    except BuildError:
-        return url_for("plans.month", key=periods.key_of(plan))
+    return url_for("plans.show", plan_id=plan.id)
 
 
 def _goal_values(plan: WorkPlan) -> dict:
@@ -68,7 +55,11 @@ def _goal_values(plan: WorkPlan) -> dict:
 
 def month_page(plan: WorkPlan, *, forms: dict | None = None, status: int = 200):
     """The rendered page of a month plan: goals against actual figures, key customers and
-    what happened with them, the free text, the manager's forms and the review panel."""
+    what happened with them, the free text, the manager's forms and the review panel.
+
+    The plan is read again with this page's records (a caller may have loaded it with
+    others', and a refused write rolled back what it had loaded)."""
+    plan = _month_or_404(plan.id)
     editable = month_plan.may_edit(plan, current_user)
     shown = {
         "goals": GoalsForm(formdata=None, **_goal_values(plan)),
@@ -93,8 +84,6 @@ def month_page(plan: WorkPlan, *, forms: dict | None = None, status: int = 200):
         activity=month_actuals.key_customer_activity(plan),
         editable=editable,
         forms=shown,
-        plan_url=plan_url(plan),
-        submit_url=submit_url(plan),
         reachable=month_plan.reachable_customers(plan, current_user),
         months=months_around(plan.starts_on),
         deadline=periods.deadline(plan.kind, plan.starts_on, plan.owner),
@@ -132,7 +121,7 @@ def month(key: str):
         return outcome.response
     plan = lifecycle.find_plan(current_user, PlanKind.MONTH, starts_on)
     if plan is not None:
-        return month_page(_month_or_404(plan.id))
+        return month_page(plan)
     return render_template(
         "plans/month_start.html",
         key=key,
@@ -168,7 +157,7 @@ def goals(plan_id: int):
             return outcome.response
         if outcome.stale:
             flash(str(outcome.stale.message), "warning")
-        return month_page(_month_or_404(plan_id), forms={"goals": form}, status=outcome.status)
+        return month_page(plan, forms={"goals": form}, status=outcome.status)
     return month_page(plan, forms={"goals": form}, status=400)
 
 
@@ -196,7 +185,6 @@ def add_key_customer(plan_id: int):
             return outcome.response
         if outcome.stale:
             flash(str(outcome.stale.message), "warning")
-        plan = _month_or_404(plan_id)
         status = outcome.status
     else:
         status = 400

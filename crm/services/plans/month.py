@@ -34,7 +34,7 @@ CHANGE_LABELS = {
     "visits goal": _l("Goal: visits"),
     "new opportunities goal": _l("Goal: new opportunities"),
     "won amount goal": _l("Goal: won amount"),
-    "focus": _l("Free text"),
+    "free text": _l("Free text"),
     "key customer": _l("Key customer to advance"),
     "customer to develop": _l("Customer to develop"),
 }
@@ -130,7 +130,7 @@ def set_goals(
         "goal_visits": "visits goal",
         "goal_new_opportunities": "new opportunities goal",
         "goal_won_amount": "won amount goal",
-        "focus": "focus",
+        "focus": "free text",
     }
     changed = False
     for name, value in wanted.items():
