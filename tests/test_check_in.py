@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from crm.extensions import db
@@ -43,6 +44,13 @@ def english(org):
             user.locale = "en"
     db.session.commit()
     return org
+
+
+@pytest.fixture
+def in_english(app):
+    """The badge's words in English (outside a request the app speaks Chinese)."""
+    with app.test_request_context(), force_locale("en"):
+        yield
 
 
 def with_site(customer: Customer, point: Point = SITE) -> Customer:
@@ -103,7 +111,7 @@ def test_haversine_distance_of_known_points():
 # The badge --------------------------------------------------------------------------
 
 
-def test_250_metres_is_on_site_and_350_is_not(org, customer, make_visit):
+def test_250_metres_is_on_site_and_350_is_not(org, customer, make_visit, in_english):
     with_site(customer)
     near = check_in_of(checked_in(make_visit, customer, north(250)))
     far = check_in_of(checked_in(make_visit, customer, north(350)))
@@ -127,7 +135,7 @@ def test_the_on_site_distance_is_an_admin_setting(org, customer, make_visit):
         settings.change("checkin.on_site_metres", "-5", actor=org["admin"])
 
 
-def test_far_check_ins_read_in_kilometres(org, customer, make_visit):
+def test_far_check_ins_read_in_kilometres(org, customer, make_visit, in_english):
     with_site(customer)
     assert check_in_of(checked_in(make_visit, customer, north(1234))).text == (
         "1.2 km from the site"
@@ -137,7 +145,7 @@ def test_far_check_ins_read_in_kilometres(org, customer, make_visit):
     )
 
 
-def test_no_site_yet_and_no_check_in(org, customer, make_visit):
+def test_no_site_yet_and_no_check_in(org, customer, make_visit, in_english):
     unknown = check_in_of(checked_in(make_visit, customer, north(10)))
     assert unknown.placement is Placement.SITE_UNKNOWN and unknown.distance_m is None
     assert unknown.text == "Checked in, site unknown"
@@ -187,11 +195,14 @@ def test_the_timeline_entry_of_a_visit_carries_its_check_in(
 ):
     with_site(customer)
     checked_in(make_visit, customer, north(100))
-    login(client, english["m1"])  # a request context: the words are in the user's language
+    login(client, english["m1"])
 
-    with client.application.test_request_context():
+    with client.application.test_request_context(), force_locale("en"):
         [item] = customer_timeline(customer, kinds=["visit"]).items
-    assert ("Check-in", None, "On site") in item.detail
+        assert ("Check-in", None, "On site") in item.detail
+    with client.application.test_request_context(), force_locale("zh_Hans_CN"):
+        [item] = customer_timeline(customer, kinds=["visit"]).items
+        assert ("签到", None, "在现场") in item.detail
     page = client.get(f"/customers/{customer.id}/timeline").get_data(as_text=True)
     assert "On site" in page
 
