@@ -249,6 +249,59 @@ def _plan_task(w: World) -> dict:
     return w.builds(task, task.text, task_id=task.id)
 
 
+def _document(w: World, image: bool = False) -> dict:
+    """A document of the owner's customer: a PDF whose bytes carry its title, or a PNG
+    (shown: "JFIF", which its JPEG thumbnail's bytes carry)."""
+    import io
+
+    from crm.extensions import db
+    from crm.services.documents import library
+
+    customer = w.customer()
+    if image:
+        from PIL import Image
+
+        content = io.BytesIO()
+        Image.new("RGB", (40, 30), (10, 120, 10)).save(content, "PNG")
+        name, data = "site.png", content.getvalue()
+    else:
+        name, data = "proposal.pdf", b"%PDF-1.4\n(Access matrix document)\n%%EOF\n"
+    (document,) = library.upload(
+        customer=customer,
+        actor=w.owner,
+        uploads=[library.Upload(io.BytesIO(data), name)],
+        kind_id=library.kind_by_code("proposal").id,
+        title="Access matrix document",
+    )
+    db.session.commit()
+    shown = "JFIF" if image else "Access matrix document"
+    return w.builds(document, shown, document_id=document.id)
+
+
+def _document_file(w: World) -> dict:
+    return {**_document(w), "number": 1}
+
+
+def _document_thumbnail(w: World) -> dict:
+    return {**_document(w, image=True), "number": 1}
+
+
+def _document_kind(w: World) -> dict:
+    from crm.extensions import db
+    from models import DocumentKind
+
+    number = db.session.query(DocumentKind).count() + 1
+    kind = DocumentKind(code=f"kind{number}", name_zh=f"资料{number}", name_en=f"Kind {number}")
+    db.session.add(kind)
+    db.session.commit()
+    return w.builds(kind, kind.name_zh, kind_id=kind.id)
+
+
+def _opportunity_upload(w: World) -> dict:
+    """The upload page names the opportunity."""
+    return _opportunity(w)
+
+
 # endpoint -> builds the record(s) and returns the URL's keyword arguments
 CUSTOMER_SCOPED: dict[str, Callable[[World], dict]] = {
     "reminders.show": _reminder,
@@ -300,6 +353,15 @@ CUSTOMER_SCOPED: dict[str, Callable[[World], dict]] = {
     "plans.unlink_visit": _planned_visit,
     "plans.toggle_task": _plan_task,
     "plans.remove_task": _plan_task,
+    "documents.upload_to_customer": _customer,
+    "documents.upload_to_opportunity": _opportunity_upload,
+    "documents.upload_to_visit": _visit,
+    "documents.show": _document,
+    "documents.edit": _document,
+    "documents.new_version": _document,
+    "documents.delete": _document,
+    "documents.file": _document_file,
+    "documents.thumbnail": _document_thumbnail,
 }
 
 ADMIN_ONLY: dict[str, Callable[[World], dict]] = {
@@ -331,6 +393,9 @@ ADMIN_ONLY: dict[str, Callable[[World], dict]] = {
     "admin.remove_member": lambda w: {**_team(w), "user_id": w.org["m2"].id},
     # A setting's key, not a record: the role check is the point (tests/test_admin_settings.py).
     "admin.change_setting": lambda w: w.builds(None, None, key="plans.due_time"),
+    "document_kinds.edit": _document_kind,
+    "document_kinds.retire": _document_kind,
+    "document_kinds.reactivate": _document_kind,
 }
 
 # Routes with arguments that are not record ids.
@@ -604,6 +669,12 @@ POST_EFFECTS: dict[str, Effect] = {
     "plans.unlink_visit": Effect(lambda w: {}, lambda p: p.match == "none", personas=OWNER),
     "plans.toggle_task": Effect(lambda w: {}, lambda t: t.done, personas=OWNER),
     "plans.remove_task": Effect(lambda w: {}, lambda t: t is None, personas=OWNER),
+    "documents.delete": Effect(lambda w: {}, lambda d: d.deleted_at is not None),
+    "documents.edit": Effect(
+        lambda w: {"title": "改名", "kind_id": w.record.kind_id, **_version(w)},
+        lambda d: d.title == "改名",
+    ),
+    "document_kinds.retire": Effect(lambda w: {}, lambda k: not k.active),
 }
 
 
@@ -791,6 +862,7 @@ QUERY_PARAMS: dict[tuple[str, str], QueryCase | str] = {
         for key in ("status", "kind", "recipient", "since", "until")
     },
     ("blueprints/common.py", "confirmed"): NOT_AN_ID,  # the answer to "are you sure?"
+    ("blueprints/documents/routes.py", "inline"): NOT_AN_ID,  # preview in the browser's viewer
     ("blueprints/auth/routes.py", "next"): NOT_AN_ID,
     ("blueprints/auth/routes.py", "username"): NOT_AN_ID,  # the sign-in form's field
 }
