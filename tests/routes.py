@@ -249,6 +249,45 @@ def _plan_task(w: World) -> dict:
     return w.builds(task, task.text, task_id=task.id)
 
 
+def _submitted_plan(w: World) -> dict:
+    """The owner's week plan, submitted: what a reviewer gives a verdict on."""
+    from crm.extensions import db
+    from crm.services.plans import lifecycle
+
+    plan, planned = _week_plan(w)
+    lifecycle.submit(plan, actor=w.owner)
+    db.session.commit()
+    return w.builds(plan, planned.customer.name, plan_id=plan.id)
+
+
+def _notice(w: World) -> dict:
+    """A notice to the owner (m1): sup1 commented on one of m1's visits."""
+    from sqlalchemy import select
+
+    from crm.extensions import db
+    from crm.services.activity import comments
+    from models import Notice
+
+    visit = w.make_visit(w.customer())
+    comments.add_comment(visit, actor=w.org["sup1"], body="矩阵点评")
+    db.session.commit()
+    notice = db.session.scalars(select(Notice).where(Notice.user_id == w.owner.id)).one()
+    return w.builds(notice, None, notice_id=notice.id)
+
+
+def _visit_comment_count(visit) -> int:
+    from sqlalchemy import func, select
+
+    from crm.extensions import db
+    from models import VisitComment
+
+    if visit is None:
+        return 0
+    return db.session.scalar(
+        select(func.count(VisitComment.id)).where(VisitComment.visit_id == visit.id)
+    )
+
+
 def _document(w: World, image: bool = False) -> dict:
     """A document of the owner's customer: a PDF whose bytes carry its title, or a PNG
     (shown: "JFIF", which its JPEG thumbnail's bytes carry)."""
@@ -353,6 +392,9 @@ CUSTOMER_SCOPED: dict[str, Callable[[World], dict]] = {
     "plans.unlink_visit": _planned_visit,
     "plans.toggle_task": _plan_task,
     "plans.remove_task": _plan_task,
+    "plans.review": _submitted_plan,
+    "plans.return_plan": _submitted_plan,
+    "visits.add_comment": _visit,
     "documents.upload_to_customer": _customer,
     "documents.upload_to_opportunity": _opportunity_upload,
     "documents.upload_to_visit": _visit,
@@ -396,6 +438,13 @@ ADMIN_ONLY: dict[str, Callable[[World], dict]] = {
     "document_kinds.edit": _document_kind,
     "document_kinds.retire": _document_kind,
     "document_kinds.reactivate": _document_kind,
+}
+
+# Rows addressed to one user alone (notices): the owner's, and nobody else's, not even an
+# admin's (crm/permissions.py own_rows); anyone else gets 404.
+OWN_ROWS_ALLOWED = {"owner"}
+OWN_ROWS: dict[str, Callable[[World], dict]] = {
+    "notices.read": _notice,
 }
 
 # Routes with arguments that are not record ids.
@@ -669,6 +718,22 @@ POST_EFFECTS: dict[str, Effect] = {
     "plans.unlink_visit": Effect(lambda w: {}, lambda p: p.match == "none", personas=OWNER),
     "plans.toggle_task": Effect(lambda w: {}, lambda t: t.done, personas=OWNER),
     "plans.remove_task": Effect(lambda w: {}, lambda t: t is None, personas=OWNER),
+    # The manager's supervisor or an admin gives the verdict; the manager is refused (400).
+    "plans.review": Effect(
+        lambda w: {**_version(w), "rating": "good", "comment": "矩阵"},
+        _status("reviewed"),
+        personas=DECIDERS,
+    ),
+    "plans.return_plan": Effect(
+        lambda w: {**_version(w), "comment": "矩阵：请补充拜访"},
+        _status("returned"),
+        personas=DECIDERS,
+    ),
+    # The supervisor or an admin starts a thread; the visit's manager only replies (400).
+    "visits.add_comment": Effect(
+        lambda w: {"body": "矩阵点评"}, lambda v: _visit_comment_count(v) == 1, personas=DECIDERS
+    ),
+    "notices.read": Effect(lambda w: {}, lambda n: n.read_at is not None),
     "documents.delete": Effect(lambda w: {}, lambda d: d.deleted_at is not None),
     "documents.edit": Effect(
         lambda w: {"title": "改名", "kind_id": w.record.kind_id, **_version(w)},

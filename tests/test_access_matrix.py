@@ -19,6 +19,8 @@ from tests.routes import (
     CUSTOMER_SCOPE_ALLOWED,
     CUSTOMER_SCOPED,
     NOT_RECORDS,
+    OWN_ROWS,
+    OWN_ROWS_ALLOWED,
     PERSONAS,
     POST_EFFECTS,
     World,
@@ -41,7 +43,7 @@ ID_RULES = _id_rules()
 
 
 def test_every_id_route_is_classified():
-    classified = set(CUSTOMER_SCOPED) | set(ADMIN_ONLY) | NOT_RECORDS
+    classified = set(CUSTOMER_SCOPED) | set(ADMIN_ONLY) | set(OWN_ROWS) | NOT_RECORDS
     missing = sorted({endpoint for endpoint, _ in ID_RULES} - classified)
     assert not missing, f"routes with ids but no scope rule in tests/routes.py: {missing}"
 
@@ -57,6 +59,8 @@ def test_access(request, app, client, login, endpoint, method, persona):
     world = World.build(request)
     if endpoint in CUSTOMER_SCOPED:
         kwargs, allowed, refusal = CUSTOMER_SCOPED[endpoint](world), CUSTOMER_SCOPE_ALLOWED, 404
+    elif endpoint in OWN_ROWS:
+        kwargs, allowed, refusal = OWN_ROWS[endpoint](world), OWN_ROWS_ALLOWED, 404
     else:
         kwargs, allowed, refusal = ADMIN_ONLY[endpoint](world), ADMIN_ALLOWED, 403
     with app.test_request_context():

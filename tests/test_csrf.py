@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from crm import create_app
 from crm.extensions import db
-from tests.routes import ADMIN_ONLY, CUSTOMER_SCOPED, NOT_RECORD_ARGS, World
+from tests.routes import ADMIN_ONLY, CUSTOMER_SCOPED, NOT_RECORD_ARGS, OWN_ROWS, World
 
 
 def _post_rules():
@@ -26,7 +26,10 @@ def test_post_without_token_is_refused(request, app, client, org, login, endpoin
     """Signed in as admin, so only the missing token can be the reason for refusal."""
     world = World.build(request)
     builder = (
-        CUSTOMER_SCOPED.get(endpoint) or ADMIN_ONLY.get(endpoint) or NOT_RECORD_ARGS.get(endpoint)
+        CUSTOMER_SCOPED.get(endpoint)
+        or ADMIN_ONLY.get(endpoint)
+        or OWN_ROWS.get(endpoint)
+        or NOT_RECORD_ARGS.get(endpoint)
     )
     kwargs = builder(world) if builder else {}
     with app.test_request_context():
