@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from blueprints.common import commit_once, write
-from blueprints.opportunities import bp
+from blueprints.opportunities import bp, document_hints
 from blueprints.opportunities.board_cards import CardViews
 from blueprints.opportunities.forms import (
     FIELD_LABELS,
@@ -26,6 +26,7 @@ from crm.services.errors import StaleEdit
 from crm.services.people import users as user_service
 from crm.services.pipeline import opportunities as pipeline
 from crm.services.pipeline import search
+from crm.services.pipeline.document_rules import DocumentMissing
 from crm.services.pipeline.stages import (
     active_stages,
     all_stages,
@@ -230,6 +231,7 @@ def move(opportunity_id: int):
         "opportunities.show", opportunity_id=opportunity.id
     )
     message = None
+    missing = None  # a stage document rule refused it: the message links to the upload
     if not form.validate_on_submit():
         message = _("Choose the stage to move to.")
     else:
@@ -245,12 +247,16 @@ def move(opportunity_id: int):
             message = _("Someone else changed this opportunity meanwhile; look again and retry.")
         elif error is not None:
             message = str(error.message)
+            if isinstance(error, DocumentMissing):
+                missing = document_hints.missing_link(error)
     if _wants_json():
         if message:
-            return jsonify(ok=False, message=message), 400
+            return jsonify(ok=False, message=message, **(missing or {})), 400
+        # The board reloads after a move: the hint waits for it as a flashed message.
+        document_hints.flash_suggestion(opportunity)
         return jsonify(ok=True, stage_id=opportunity.stage_id, version=opportunity.version)
     if message:
-        flash(message, "danger")
+        flash(missing or message, "danger")
     else:
         flash(
             _(
@@ -260,4 +266,5 @@ def move(opportunity_id: int):
             ),
             "success",
         )
+        document_hints.flash_suggestion(opportunity)
     return redirect(back)

@@ -12,6 +12,8 @@ from blueprints.stages import bp
 from blueprints.stages.forms import ConfirmForm, StageForm
 from crm.extensions import db
 from crm.permissions import admin_required
+from crm.services.documents import kinds as document_kinds
+from crm.services.documents import library as document_library
 from crm.services.pipeline import stages as stage_service
 from models import Phase, Stage
 
@@ -26,6 +28,7 @@ def index():
         usage=stage_service.stage_usage(),
         in_use=stage_service.stages_in_use(),
         needs_discovery_id=stage_service.needs_discovery_stage_id(),
+        document_kinds={kind.code: kind for kind in document_kinds.all_kinds()},
         confirm_form=ConfirmForm(),
     )
 
@@ -56,9 +59,11 @@ def new():
 @admin_required
 def edit(stage_id: int):
     stage = db.get_or_404(Stage, stage_id)
-    form = StageForm(obj=stage)
+    form = StageForm(obj=stage, kinds=document_library.active_kinds())
     if not form.is_submitted():
         form.phase.data = stage.phase.value
+        form.document_rule.data = stage.document_rule.value
+        form.document_kind.data = stage.document_kind or ""
     if form.validate_on_submit():
         outcome = write(
             lambda: stage_service.update_stage(
@@ -69,6 +74,8 @@ def edit(stage_id: int):
                 phase=Phase(form.phase.data),
                 probability=form.probability.data,
                 is_contract=form.is_contract.data,
+                document_rule=form.document_rule.data,
+                document_kind=form.document_kind.data,
             ),
             done=lambda _result: _("Stage %(name)s is saved.", name=stage.name_zh),
             to=url_for("stages.index"),

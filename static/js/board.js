@@ -11,12 +11,20 @@
   }
   var messageBox = document.getElementById("board-message");
 
-  function showMessage(text) {
+  function showMessage(text, link, linkText) {
     if (!messageBox) {
       window.alert(text);
       return;
     }
     messageBox.textContent = text;
+    if (link) {
+      // A stage document rule refused the move: link to where the document is uploaded.
+      var anchor = document.createElement("a");
+      anchor.className = "alert-link ms-1";
+      anchor.href = link;
+      anchor.textContent = linkText || link;
+      messageBox.appendChild(anchor);
+    }
     messageBox.classList.remove("d-none");
     messageBox.scrollIntoView({ behavior: "smooth", block: "nearest" });
   }
@@ -50,7 +58,11 @@
           window.location.reload();
         } else {
           putBack(event);
-          showMessage(result.data.message || board.getAttribute("data-error"));
+          showMessage(
+            result.data.message || board.getAttribute("data-error"),
+            result.data.link,
+            result.data.link_text
+          );
         }
       })
       .catch(function () {

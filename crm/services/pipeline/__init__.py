@@ -1,5 +1,6 @@
 """Opportunities through their stages.
 
+- `document_rules`: Stage document rules: a stage may require, or suggest, a document of a kind.
 - `funnel`: The team funnel, days in each stage, and why we lose — SQL over the stage history.
 - `links`: Who is involved in an opportunity: the customer's contacts with their buying role on
   it, and the competitors bidding for it with their offer.

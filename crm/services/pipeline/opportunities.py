@@ -14,6 +14,8 @@ Rules (docs/domain.md, "The sales lifecycle"):
   follow-up reminder for its owner (source "opportunity"); changing the date or
   note moves it, clearing the date or losing the opportunity dismisses it (done
   ones stay as they are). A won one keeps it: delivery in in-sale still has steps.
+- A stage's document rule (admin toggle) may require a document of a kind before a
+  move into it (pipeline/document_rules.py).
 - Every change of stage, amount, probability, expected close or status appends
   an OpportunityHistory row (the state after it, {field: [old, new]}, who, when)
   in the same flush; history rows are never updated or deleted.
@@ -39,6 +41,7 @@ from crm.services.archive.lock import lock_customer_for_write
 from crm.services.errors import DomainError, StaleEdit, check_version
 from crm.services.followups import outbox
 from crm.services.followups import reminders as reminder_service
+from crm.services.pipeline.document_rules import require_documents
 from crm.services.pipeline.stages import first_pre_sale_stage
 from models import (
     AuditAction,
@@ -396,6 +399,8 @@ def move_to_stage(
     problem = stage_problem(opportunity.status, stage)
     if problem is not None:
         raise DomainError(problem, field="stage_id")
+    # The stage's document rule (document_rules.py): a REQUIRE rule's document first.
+    require_documents(opportunity, stage)
     before = _state(opportunity)
     # Both: the relationship for readers now, the column for the history snapshot.
     opportunity.stage, opportunity.stage_id = stage, stage.id

@@ -16,7 +16,8 @@ from sqlalchemy.orm import aliased
 from crm.extensions import db
 from crm.request_cache import per_request
 from crm.services.errors import DomainError, NotAllowed
-from models import Opportunity, OpportunityHistory, Phase, Stage, User
+from crm.services.pipeline.document_rules import clean_rule
+from models import DocumentRule, Opportunity, OpportunityHistory, Phase, Stage, User
 
 PHASE_ORDER = {phase: index for index, phase in enumerate(Phase)}
 # The seeded English name of the stage after which a decision maker is expected.
@@ -180,16 +181,22 @@ def update_stage(
     phase: Phase,
     probability: int,
     is_contract: bool,
+    document_rule: DocumentRule | str | None = None,
+    document_kind: str | None = None,
 ) -> Stage:
     """Rename a stage, change its phase or default probability, or make it the contract stage.
 
     A stage moved into a later phase becomes that phase's first stage, into an
     earlier one its last. The probabilities of opportunities already in the stage
-    are left as they are: a new default applies from the next move on.
+    are left as they are: a new default applies from the next move on. With
+    `document_rule` the stage's document rule changes too (off, require or suggest a
+    document of `document_kind`); it applies to moves from then on.
     """
     require_admin(actor)
     name_zh, name_en = _names(name_zh, name_en)
     _check_unique(name_zh, name_en, stage)
+    if document_rule is not None:
+        stage.document_rule, stage.document_kind = clean_rule(document_rule, document_kind)
     phase = Phase(phase)
     probability = _check_probability(probability)
     if stage.is_contract and not is_contract:
