@@ -53,6 +53,33 @@ def test_the_generator_writes_every_table_consistently(bench):
         assert db.session.scalar(select(func.max(Customer.id))) == size.customers
 
 
+def test_every_manager_has_a_year_of_plans(bench):
+    from models import PlanKind, PlannedVisit, PlanReview, PlanStatus, WorkPlan
+    from scripts.benchmark.generate import PLAN_MONTHS, PLAN_WEEKS, PLANNED_PER_WEEK
+
+    app, _, report = bench
+    size = SIZES["tiny"]
+    plans = size.managers * (PLAN_WEEKS + PLAN_MONTHS)
+    assert report["rows"]["work_plans"] == plans
+    assert report["rows"]["plan_visits"] >= size.managers * PLAN_WEEKS * PLANNED_PER_WEEK
+    with app.app_context():
+        db = bench_app.db
+        # The ORM reads the rows; each review is by the manager's team supervisor.
+        review = db.session.scalars(select(PlanReview).limit(1)).one()
+        assert review.plan.status is PlanStatus.REVIEWED
+        assert review.reviewer_id == review.plan.owner.team.supervisor_id
+        week = db.session.scalars(select(WorkPlan).where(WorkPlan.kind == PlanKind.WEEK)).first()
+        assert len(week.visits) == PLANNED_PER_WEEK and week.visits[0].customer.owner_id == (
+            week.owner_id
+        )
+        waiting = select(func.count()).where(WorkPlan.status == PlanStatus.SUBMITTED)
+        assert db.session.scalar(waiting) > 0  # the review queue has work
+        assert (
+            db.session.scalar(select(func.count()).select_from(PlannedVisit))
+            == (report["rows"]["plan_visits"])
+        )
+
+
 def test_every_page_answers_and_is_reported_against_the_floor(bench):
     app, counter, _ = bench
     result = run_pages(app, counter, warmup=1, runs=2)
@@ -67,5 +94,7 @@ def test_every_page_answers_and_is_reported_against_the_floor(bench):
         assert pages[name]["statements"] >= 2
         assert pages[name]["floor_ratio"] > 0
         assert pages[name]["verdict"].startswith(("PASS", "MISS"))
+    for name in ("plans report (supervisor)", "review queue (supervisor)"):
+        assert pages[name]["status"] == 200, name
     # Pages other helpers are still building may fail; they are reported, never skipped.
     assert all(isinstance(page["status"], int) for page in pages.values())

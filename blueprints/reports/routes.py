@@ -84,7 +84,7 @@ def plans():
         ratings=plan_reports.ratings_over_time(managers, period),
         rating_kinds=plan_reports.RATINGS,
         Submission=plan_reports.Submission,
-        submission_label=plan_reports.submission_label,
+        submission_labels=plan_reports.submission_labels(),
         goals=plan_reports.GOALS,
         goal_names=plan_reports.goal_names(),
         csv_args={k: v for k, v in request.args.items() if k != "report"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from werkzeug.security import generate_password_hash
@@ -62,6 +62,13 @@ STRATEGIES = ("consolidate", "invest", "harvest", "maintain", None)
 STATUSES = ("active",) * 6 + ("prospect",) * 2 + ("at_risk", "lost")
 ROLES = ("decision_maker", "influencer", "user", "contact_person")
 VISIT_KINDS = ("on_site", "on_site", "phone", "meeting", "presentation", "other")
+# A year of plans for every manager, whatever the size: the plan pages read one manager's
+# or one team's, the report a team's over a period.
+PLAN_WEEKS = 52
+PLAN_MONTHS = 12
+PLANNED_PER_WEEK = 5
+SHANGHAI = timedelta(hours=8)  # every generated user's zone (no daylight saving)
+RATINGS = ("excellent",) * 2 + ("good",) * 5 + ("fair",) * 2 + ("poor",)
 
 
 class Writer:
@@ -126,7 +133,7 @@ def generate(size: Size, *, seed: int = 8, log=print) -> dict:
         steps = [
             ("users", _users), ("customers", _customers), ("contacts", _contacts),
             ("competitors", _competitors), ("opportunities", _opportunities),
-            ("visits", _visits), ("reminders", _reminders),
+            ("visits", _visits), ("reminders", _reminders), ("plans", _plans),
         ]  # fmt: skip
         ctx = {
             "rng": rng, "size": size, "w": w, "now": now, "today": today,
@@ -154,7 +161,8 @@ def generate(size: Size, *, seed: int = 8, log=print) -> dict:
             dbapi.autocommit = False
             for table in ("users", "teams", "customers", "contacts", "competitors",
                           "competitor_profiles", "opportunities", "opportunity_history",
-                          "visits", "reminders"):  # fmt: skip
+                          "visits", "reminders", "work_plans", "plan_visits", "plan_tasks",
+                          "plan_reviews", "plan_key_customers"):  # fmt: skip
                 dbapi.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"(SELECT coalesce(max(id), 1) FROM {table}))"
@@ -390,6 +398,8 @@ def _visits(c: dict) -> None:
     )
     span = 365 * 24 * 60
 
+    visited = c["visited"] = {}  # (owner, local Monday) -> a few customers visited that week
+
     def rows():
         for id_ in range(1, size.visits + 1):
             customer = rng.randint(1, size.customers)
@@ -397,6 +407,9 @@ def _visits(c: dict) -> None:
             at = now - timedelta(minutes=int(span * rng.random() ** 2) + 1)
             if customer not in last or at > last[customer]:
                 last[customer] = at
+            week = visited.setdefault((owners[customer - 1], local_monday(at)), [])
+            if len(week) < PLANNED_PER_WEEK and customer not in week:
+                week.append(customer)
             stamp = w.ts(at)
             yield (id_, customer, owners[customer - 1], stamp, rng.choice(VISIT_KINDS),
                    "了解需求", "客户有意向", None, 1, stamp, stamp)  # fmt: skip
@@ -460,3 +473,93 @@ def _reminders(c: dict) -> None:
                    True, note, status, completed, 1, stamp, stamp)  # fmt: skip
 
     w.insert("reminders", columns, rows())
+
+
+def local_monday(at: datetime) -> date:
+    """The Monday of the week holding `at` (naive UTC) in Shanghai."""
+    day = (at + SHANGHAI).date()
+    return day - timedelta(days=day.weekday())
+
+
+@dataclass
+class PlanRows:
+    """The plan tables' rows as they are laid out, ids given in order."""
+
+    plans: list = field(default_factory=list)
+    planned: list = field(default_factory=list)
+    tasks: list = field(default_factory=list)
+    reviews: list = field(default_factory=list)
+    keys: list = field(default_factory=list)
+
+    def plan(self, c, manager, supervisor, kind, starts_on, due, *, waiting, current) -> int:
+        """One plan: submitted on time (one in ten late), reviewed unless `waiting` for a
+        review, a draft when `current` and not yet submitted."""
+        rng, w, now = c["rng"], c["w"], c["now"]
+        id_ = len(self.plans) + 1
+        late = rng.random() < 0.1
+        submitted = due + timedelta(hours=rng.randint(14, 60) if late else -rng.randint(1, 30))
+        draft = current or submitted > now
+        status = "draft" if draft else "submitted" if waiting else "reviewed"
+        sent = None if draft else w.ts(submitted)
+        stamp = w.ts(min(submitted, now))
+        self.plans.append((id_, manager, kind, starts_on.isoformat(), status, "本周重点客户推进",
+                           sent, sent, 1, stamp, stamp))  # fmt: skip
+        if status == "reviewed":
+            at = min(now, submitted + timedelta(days=7 + rng.randint(0, 2)))
+            self.reviews.append((id_, supervisor, w.ts(at), "reviewed", rng.choice(RATINGS),
+                                 "计划执行良好，继续保持。"))  # fmt: skip
+        return id_
+
+
+def _plans(c: dict) -> None:
+    """A year of weekly plans (five planned visits, mostly the customers the manager then
+    visited, two tasks) and monthly plans (goals, a key customer) for every manager,
+    reviewed by the team's supervisor; half the last week's wait in the review queue and
+    half this week's are drafts."""
+    rng, size, w, now = c["rng"], c["size"], c["w"], c["now"]
+    managers, visited = c["manager_ids"], c["visited"]
+    per_manager = max(1, size.customers // len(managers))
+    this_week = local_monday(now)
+    this_month = (now + SHANGHAI).date().replace(day=1)
+    rows = PlanRows()
+    for index, manager in enumerate(managers):
+        supervisor = index % size.teams + 2  # the team's supervisor (see _users)
+        odd = index % 2 == 1
+        # Manager index k owns customers k+1, k+1+M, k+1+2M ... (see _customers).
+        owned = [index + 1 + len(managers) * k for k in range(per_manager)]
+        for number in range(PLAN_WEEKS - 1, -1, -1):
+            monday = this_week - timedelta(days=7 * number)
+            # Friday 18:00 in Shanghai before the week: 10:00 UTC.
+            due = datetime.combine(monday - timedelta(days=3), datetime.min.time())
+            id_ = rows.plan(c, manager, supervisor, "week", monday, due + timedelta(hours=10),
+                            waiting=number == 0 or number == 1 and odd,
+                            current=number == 0 and odd)  # fmt: skip
+            chosen = list(visited.get((manager, monday), ()))
+            while len(chosen) < PLANNED_PER_WEEK:
+                chosen.append(rng.choice(owned))
+            for k, customer in enumerate(chosen):
+                day = (monday + timedelta(days=k % 5)).isoformat()
+                rows.planned.append((id_, customer, day, "了解需求", "auto"))
+            for k in range(2):
+                done = number > 0 and rng.random() < 0.85
+                day = (monday + timedelta(days=2 * k)).isoformat()
+                rows.tasks.append((id_, day, "整理拜访纪要", done))
+        for number in range(PLAN_MONTHS - 1, -1, -1):
+            months = this_month.year * 12 + this_month.month - 1 - number
+            first = date(months // 12, months % 12 + 1, 1)
+            due = datetime.combine(first, datetime.min.time()) + timedelta(hours=10)
+            id_ = rows.plan(c, manager, supervisor, "month", first, due,
+                            waiting=number <= 1, current=False)  # fmt: skip
+            rows.keys.append((id_, rng.choice(owned), "advance", "推动进入商务谈判"))
+    w.insert("work_plans", ("id", "owner_id", "kind", "starts_on", "status", "focus",
+                            "first_submitted_at", "submitted_at", "version", "created_at",
+                            "updated_at"), rows.plans)  # fmt: skip
+    w.connection.execute(
+        "UPDATE work_plans SET goal_visits = 20, goal_new_opportunities = 3, "
+        "goal_won_amount = 500000 WHERE kind = 'month'"
+    )
+    w.insert("plan_visits", ("plan_id", "customer_id", "day", "purpose", "match"), rows.planned)
+    w.insert("plan_tasks", ("plan_id", "day", "text", "done"), rows.tasks)
+    w.insert("plan_reviews", ("plan_id", "reviewer_id", "at", "verdict", "rating", "comment"),
+             rows.reviews)  # fmt: skip
+    w.insert("plan_key_customers", ("plan_id", "customer_id", "aim_kind", "aim"), rows.keys)

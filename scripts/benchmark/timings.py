@@ -6,6 +6,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from flask import Flask
 from flask_login.utils import _create_identifier
@@ -13,7 +14,9 @@ from sqlalchemy import func, select
 
 from crm.auth import SIGN_IN_KEY
 from crm.extensions import db
+from crm.i18n import user_zone
 from crm.services.people.sessions import start_session
+from crm.services.plans import periods
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,12 @@ PAGES: dict[str, Page] = {
     "manager home": Page("manager", lambda c: "/", 25, False),
     "supervisor home": Page("supervisor", lambda c: "/", 60, False),
     "admin home": Page("admin", lambda c: "/", 300, False),
+    # Work plans (issue 13): a year of them for every manager in the dataset.
+    "plan page (manager's week)": Page(
+        "manager", lambda c: f"/plans/{c['week_plan_id']}", 25, False
+    ),
+    "review queue (supervisor)": Page("supervisor", lambda c: "/plans/reviews", 60, False),
+    "plans report (supervisor)": Page("supervisor", lambda c: "/reports/plans", 60, False),
 }
 MAX_STATEMENTS = 15
 FLOOR_RATIO = 8
@@ -49,7 +58,7 @@ FLOOR_RATIO = 8
 
 def context() -> dict:
     """The users and records the pages are opened with: a typical manager and their team."""
-    from models import Customer, Role, User
+    from models import Customer, PlanKind, Role, User, WorkPlan
 
     manager = db.session.scalar(
         select(User).where(User.role == Role.MANAGER).order_by(User.id).limit(1)
@@ -67,8 +76,18 @@ def context() -> dict:
     count = db.session.scalar(
         select(func.count()).select_from(Customer).where(Customer.owner_id == manager.id)
     )
+    today = datetime.now(UTC).astimezone(user_zone(manager)).date()
+    this_week = periods.starts_on_for(PlanKind.WEEK, today)
+    week_plan = db.session.scalar(
+        select(WorkPlan.id).where(
+            WorkPlan.owner_id == manager.id,
+            WorkPlan.kind == PlanKind.WEEK,
+            WorkPlan.starts_on == this_week,
+        )
+    )
     return {
         "users": {"manager": manager, "supervisor": supervisor, "admin": admin},
+        "week_plan_id": week_plan or 0,  # this week's plan (0: none, which the page reports)
         "manager_id": manager.id,
         "manager_customers": count,
         "customer_id": customer.id,

@@ -36,13 +36,14 @@ class Submission(enum.StrEnum):
     NOT_DUE = "not_due"  # not submitted yet, and still time
 
 
-def submission_label(value: Submission) -> str:
+def submission_labels() -> dict[Submission, str]:
+    """The words for each state, translated once per page (a page shows hundreds)."""
     return {
         Submission.ON_TIME: _("On time"),
         Submission.LATE: _("Late"),
         Submission.MISSING: _("Missing"),
         Submission.NOT_DUE: _("Not due yet"),
-    }[value]
+    }
 
 
 def plan_starts(kind: PlanKind, period: metrics.Period) -> list[date]:
@@ -329,6 +330,7 @@ def plan_rows(report: PlanReport) -> list[list]:
         ]
     else:
         head += [name for name in GOALS for name in goal_names()[name]]
+    words = submission_labels()
     body = []
     for row in report.rows:
         for cell in row.cells:
@@ -336,7 +338,7 @@ def plan_rows(report: PlanReport) -> list[list]:
                 row.manager.display_name,
                 report.key(cell.starts_on),
                 label(cell.plan.status) if cell.plan is not None else "",
-                submission_label(cell.submission),
+                words[cell.submission],
             ]
             if weekly:
                 line += [
