@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from crm.labels import label
 from crm.services.activity.work_log import iso_week
 from crm.services.pipeline import funnel
+from crm.services.plans import team_columns
 from crm.services.reporting import dashboards, metrics, snapshots
 from crm.templating import list_url
 from models import MessageStatus, User
@@ -68,12 +69,15 @@ def team_context(
     days = funnel.days_in_stage(viewer, ids, cohort, totals=totals)
     by_reason, by_competitor = funnel.losses(viewer, ids, p.quarter)
     lines = dashboards.team_rows(rows, sort=sort) if all_teams else rows
+    # Plan columns per manager (not on the all-teams lines: a team has no plan of its own).
+    plans = None if all_teams else team_columns.plan_cells(viewer, managers, p.week.first)
     return {
         "periods": p,
         "cohort": cohort,
         "week_arg": iso_week(p.week.first),
         "rows": rows,
         "team_lines": lines if all_teams else None,
+        "plans": plans,
         "snapshot": snapshot,
         "snapshot_minutes": snapshots.SNAPSHOT_MINUTES,
         "sort": sort,

@@ -62,6 +62,12 @@ def _stored() -> dict[str, str]:
     )
 
 
+def remember_stored(stored: dict[str, str]) -> None:
+    """Keep the stored values read by another query for the rest of this request: a page
+    held to a fixed number of statements reads them in a union with its own rows."""
+    per_request("app_settings", lambda: stored)
+
+
 def value(key: str) -> Any:
     """The setting's value: what an admin stored, else its default."""
     setting = SETTINGS[key]

@@ -5,4 +5,5 @@
 - `notices`: the manager is told of a review or a return, in the app and by email.
 - `reviews`: the review queue, the panel under a plan, verdicts on the version seen.
 - `nudges`: the plans a manager owes and has not handed in, for the digests.
+- `team_columns`: the plan cells of the supervisor's team table, in one statement.
 """

@@ -1,0 +1,297 @@
+"""The plan columns of the supervisor's team table: this week's plan on time, last week's
+completion, plans awaiting review.
+
+The home is held to a fixed number of statements whatever the team's size
+(tests/test_dashboards.py), so everything these columns need comes in ONE round trip: a
+UNION ALL of the managers' plans (this week's, last week's, and every submitted one), the
+stored settings (the deadline is a setting: `periods.deadline`), and what last week's
+completion is made of (its planned visits, its task counts, the managers' visits in the
+week). Every part has the same labelled columns, each filling its own and NULL for the
+others'. The completion itself is `matching`'s rule, applied to these rows, so the home
+and the plan page never disagree.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Date, Integer, Select, String, and_, cast, func, literal, null, or_, select
+
+from crm.extensions import db
+from crm.permissions import scoped
+from crm.services import settings
+from crm.services.plans import matching, periods
+from crm.services.reporting import metrics
+from models import (
+    AppSetting,
+    Customer,
+    PlanKind,
+    PlannedVisit,
+    PlanStatus,
+    PlanTask,
+    User,
+    Visit,
+    VisitMatch,
+    WorkPlan,
+)
+from models.base import UTCDateTime
+
+# The columns every part of the union has, and their types (NULL is typed too, for
+# PostgreSQL). The names say what the plan part puts there; the other parts say below.
+COLUMNS = {
+    "id": Integer,
+    "owner_id": Integer,
+    "ref": Integer,
+    "customer_id": Integer,
+    "other_id": Integer,
+    "kind": String,
+    "status": String,
+    "zone": String,
+    "day": Date,
+    "at": UTCDateTime(),
+}
+
+
+class OnTime(StrEnum):
+    """This week's plan, as the team table shows it: ✓ / late / missing."""
+
+    ON_TIME = "on_time"
+    LATE = "late"
+    MISSING = "missing"  # none, or a draft never submitted
+
+
+@dataclass(frozen=True)
+class Owner:
+    """A plan's manager as the deadline and week rules read them: their time zone."""
+
+    timezone: str | None
+
+
+@dataclass(frozen=True)
+class PlanRef:
+    """A plan as the cells need it: what periods' rules read, and its id for the link."""
+
+    id: int
+    owner_id: int
+    owner: Owner
+    kind: PlanKind
+    status: PlanStatus
+    starts_on: date
+    first_submitted_at: datetime | None
+
+
+@dataclass
+class PlanCells:
+    """One manager's plan cells; the plans are for the links (None: no plan to open)."""
+
+    this_week: PlanRef | None = None
+    on_time: OnTime = OnTime.MISSING
+    last_week: PlanRef | None = None
+    completion: matching.Completion | None = None
+    awaiting_review: int = 0
+
+
+def plan_cells(viewer: User, managers: list[User], monday: date) -> dict[int, PlanCells]:
+    """{manager id: PlanCells} for the week starting on `monday` (the viewer's this week)."""
+    cells = {m.id: PlanCells() for m in managers}
+    if not cells:
+        return cells
+    ids = list(cells)
+    last_monday = monday - timedelta(days=7)
+    # Last week in any zone lies within a day of it in UTC; each manager's own week is
+    # cut from these visits below.
+    utc_week = metrics.week_of(last_monday, ZoneInfo("UTC"))
+    around = (utc_week.start - timedelta(days=1), utc_week.end + timedelta(days=1))
+    rows = db.session.execute(
+        _plans(viewer, ids, monday, last_monday).union_all(
+            _settings(),
+            _planned(viewer, ids, last_monday),
+            _tasks(viewer, ids, last_monday),
+            _visits(ids, *around),
+        )
+    ).all()
+
+    settings.remember_stored({row.kind: row.status for row in rows if row.part == "setting"})
+    for row in rows:
+        if row.part != "plan":
+            continue
+        plan = PlanRef(
+            row.id,
+            row.owner_id,
+            Owner(row.zone),
+            PlanKind(row.kind),
+            PlanStatus(row.status),
+            row.day,
+            row.at,
+        )
+        line = cells[plan.owner_id]
+        if plan.status is PlanStatus.SUBMITTED:
+            line.awaiting_review += 1
+        if plan.kind is PlanKind.WEEK and plan.starts_on == monday:
+            line.this_week = plan
+            on_time = periods.submitted_on_time(plan)  # type: ignore[arg-type]
+            line.on_time = {True: OnTime.ON_TIME, False: OnTime.LATE}.get(on_time, OnTime.MISSING)
+        elif plan.kind is PlanKind.WEEK and plan.starts_on == last_monday:
+            line.last_week = plan
+    _completions(cells, rows)
+    return cells
+
+
+# The parts of the union ---------------------------------------------------------------
+
+
+def _row(part: str, **columns) -> Select:
+    """A SELECT of every column of the union, a typed NULL where the part has none."""
+    return select(
+        literal(part).label("part"),
+        *(columns.get(name, cast(null(), kind)).label(name) for name, kind in COLUMNS.items()),
+    )
+
+
+def _plans(viewer: User, ids: list[int], monday: date, last_monday: date) -> Select:
+    """The managers' weekly plans of this and last week, and every submitted plan."""
+    columns = _row(
+        "plan",
+        id=WorkPlan.id,
+        owner_id=WorkPlan.owner_id,
+        kind=cast(WorkPlan.kind, String),
+        status=cast(WorkPlan.status, String),
+        zone=User.timezone,
+        day=WorkPlan.starts_on,
+        at=WorkPlan.first_submitted_at,
+    ).selected_columns
+    return (
+        scoped(WorkPlan, viewer)
+        .with_only_columns(*columns)
+        .join(User, User.id == WorkPlan.owner_id)
+        .where(
+            WorkPlan.owner_id.in_(ids),
+            or_(
+                and_(WorkPlan.kind == PlanKind.WEEK, WorkPlan.starts_on.in_((monday, last_monday))),
+                WorkPlan.status == PlanStatus.SUBMITTED,
+            ),
+        )
+    )
+
+
+def _settings() -> Select:
+    """The stored settings: the deadline rule reads them (`settings.remember_stored`)."""
+    key, value = AppSetting.key, cast(AppSetting.value, String)
+    return _row("setting", kind=key, status=value).select_from(AppSetting)
+
+
+def _last_week_plans(viewer: User, ids: list[int], last_monday: date) -> Select:
+    return (
+        scoped(WorkPlan, viewer)
+        .with_only_columns(WorkPlan.id)
+        .where(
+            WorkPlan.owner_id.in_(ids),
+            WorkPlan.kind == PlanKind.WEEK,
+            WorkPlan.starts_on == last_monday,
+        )
+    )
+
+
+def _planned(viewer: User, ids: list[int], last_monday: date) -> Select:
+    """Last week's planned visits, with their customers' owners (handed over or not)."""
+    return (
+        _row(
+            "planned",
+            id=PlannedVisit.id,
+            owner_id=PlannedVisit.plan_id,
+            ref=Customer.owner_id,
+            customer_id=PlannedVisit.customer_id,
+            other_id=PlannedVisit.visit_id,
+            kind=cast(PlannedVisit.match, String),
+            day=PlannedVisit.day,
+        )
+        .select_from(PlannedVisit)
+        .join(Customer, Customer.id == PlannedVisit.customer_id)
+        .where(PlannedVisit.plan_id.in_(_last_week_plans(viewer, ids, last_monday)))
+    )
+
+
+def _tasks(viewer: User, ids: list[int], last_monday: date) -> Select:
+    """Last week's tasks per plan: how many, how many ticked."""
+    return (
+        _row(
+            "tasks",
+            id=PlanTask.plan_id,
+            ref=func.count(),
+            other_id=func.count().filter(PlanTask.done.is_(True)),
+        )
+        .select_from(PlanTask)
+        .where(PlanTask.plan_id.in_(_last_week_plans(viewer, ids, last_monday)))
+        .group_by(PlanTask.plan_id)
+    )
+
+
+def _visits(ids: list[int], first: datetime, end: datetime) -> Select:
+    """The visits the managers logged around last week (each one's week is cut later)."""
+    return (
+        _row(
+            "visit",
+            id=Visit.id,
+            owner_id=Visit.user_id,
+            customer_id=Visit.customer_id,
+            at=Visit.occurred_at,
+        )
+        .select_from(Visit)
+        .where(Visit.user_id.in_(ids), Visit.occurred_at >= first, Visit.occurred_at < end)
+    )
+
+
+# Reading the rows back -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _PlannedRow:
+    id: int
+    customer_id: int
+    day: date
+    match: VisitMatch
+    visit_id: int | None
+
+
+@dataclass(frozen=True)
+class _VisitRow:
+    id: int
+    customer_id: int
+    occurred_at: datetime
+
+
+def _completions(cells: dict[int, PlanCells], rows: list) -> None:
+    """Last week's completion per manager, by matching's rule on the fetched rows."""
+    planned: dict[int, list[_PlannedRow]] = defaultdict(list)
+    customer_owners: dict[int, int] = {}
+    tasks: dict[int, tuple[int, int]] = {}
+    visits: dict[int, list[_VisitRow]] = defaultdict(list)
+    for row in rows:
+        if row.part == "planned":
+            planned[row.owner_id].append(
+                _PlannedRow(row.id, row.customer_id, row.day, VisitMatch(row.kind), row.other_id)
+            )
+            customer_owners[row.customer_id] = row.ref
+        elif row.part == "tasks":
+            tasks[row.id] = (row.ref, row.other_id or 0)
+        elif row.part == "visit":
+            visits[row.owner_id].append(_VisitRow(row.id, row.customer_id, row.at))
+    for line in cells.values():
+        plan = line.last_week
+        if plan is None:
+            continue
+        week = periods.period_of(plan)
+        logged = [v for v in visits[plan.owner_id] if week.start <= v.occurred_at < week.end]
+        matched = matching.match_visits(planned[plan.id], logged)
+        line.completion = matching._completion(  # the rule, on rows fetched with the others'
+            planned[plan.id],
+            matched,
+            customer_owners,
+            plan.owner_id,
+            len(logged),
+            tasks.get(plan.id, (0, 0)),
+        )
