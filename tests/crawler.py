@@ -216,8 +216,11 @@ class Crawler:
             self._scope_fresh = True
         endpoint = self._endpoint(url, method) or ""
         bilingual = endpoint.startswith(self.bilingual)
+        # Handovers and work plans are the viewer's history: they may name a customer the
+        # viewer's scope gave away since (a plan keeps what its manager meant to do).
+        history = endpoint.startswith(("handovers.", "plans."))
         for text in page.texts:
-            for name in self.scope.leaks(text.text, history=endpoint.startswith("handovers.")):
+            for name in self.scope.leaks(text.text, history=history):
                 problem = f"customer outside the viewer's scope: {name!r} in <{text.where}>"
                 self._report(method, url, via, problem, key=("scope", name))
             if text.ui:

@@ -123,8 +123,8 @@ class DataText:
 class ScopeOracle:
     """Customer names the viewer may see, and those they may not (read from the database).
 
-    Handover pages may also name the customers that left the viewer's scope in a
-    handover (their own history); no other page may.
+    Handover and work plan pages may also name the customers that left the viewer's
+    scope in a handover (their own history); no other page may.
     """
 
     app: Flask

@@ -89,6 +89,31 @@ def _user(username: str) -> int:
     return db.session.scalar(select(User.id).where(User.username == username))
 
 
+def _own_week_plan(s: dict[str, Side]) -> None:
+    """The owner's (m1) plan for this week, with a planned visit to their customer."""
+    from crm.services.plans import lifecycle, periods
+    from models import PlanKind, PlannedVisit
+
+    m1 = s["own"].customer.owner
+    monday = periods.starts_on_for(PlanKind.WEEK, periods.today_for(m1))
+    plan = lifecycle.start_plan(PlanKind.WEEK, monday, actor=m1)
+    db.session.add(PlannedVisit(plan=plan, customer=s["own"].customer, day=monday))
+    db.session.commit()
+
+
+def _plan():
+    from models import WorkPlan
+
+    return db.session.scalar(select(WorkPlan))
+
+
+def _planned():
+    from models import PlannedVisit
+
+    db.session.expire_all()
+    return db.session.scalar(select(PlannedVisit))
+
+
 CASES = {
     "contact on an opportunity": FormCase(
         "m1",
@@ -239,6 +264,47 @@ CASES = {
         lambda s, side: {"manager_id": side.user.id, "weekly_visits": 5, "quarterly_won": "1000"},
         lambda s: _count(Target) == 1,
         refusals=(404,),
+    ),
+    "customer of a planned visit": FormCase(
+        "m1",
+        lambda s: f"/plans/{_plan().id}/visits",
+        lambda s, side: {
+            "customer_id": side.customer.id,
+            "day": (_plan().starts_on + timedelta(days=1)).isoformat(),
+        },
+        lambda s: len(_plan().visits) == 2,
+        refusals=(400,),
+        setup=_own_week_plan,
+    ),
+    "opportunity of a planned visit": FormCase(
+        "m1",
+        lambda s: f"/plans/{_plan().id}/visits",
+        lambda s, side: {
+            "customer_id": s["own"].customer.id,
+            "day": (_plan().starts_on + timedelta(days=1)).isoformat(),
+            "opportunity_id": side.opportunity.id,
+        },
+        lambda s: any(p.opportunity_id == s["own"].opportunity.id for p in _plan().visits),
+        setup=_own_week_plan,
+    ),
+    "contact to meet on a planned visit": FormCase(
+        "m1",
+        lambda s: f"/plans/visits/{_planned().id}/edit",
+        lambda s, side: {
+            f"v{_planned().id}-day": _planned().day.isoformat(),
+            f"v{_planned().id}-contact_ids": side.contact.id,
+        },
+        lambda s: [c.id for c in _planned().contacts] == [s["own"].contact.id],
+        refusals=(302,),
+        setup=_own_week_plan,
+    ),
+    "visit that carried out a planned visit": FormCase(
+        "m1",
+        lambda s: f"/plans/visits/{_planned().id}/link",
+        lambda s, side: {f"l{_planned().id}-visit_id": side.visit.id},
+        lambda s: _planned().visit_id == s["own"].visit.id,
+        refusals=(302,),
+        setup=_own_week_plan,
     ),
 }
 

@@ -167,6 +167,31 @@ MAY_MISS = {
     "opportunities.mark_won": "needs an opportunity in the contract stage",
     "opportunities.reopen": "needs a closed opportunity",
     "opportunities.remove_competitor": "shows once a rival is added, which needs one chosen",
+    "plans.link_visit": "shows once a visit to a planned customer is logged in the plan's week "
+    "(tests/test_plan_matching.py, tests/routes.py)",
+}
+# A supervisor reads the team's weekly plans; their own starts empty (no follow-ups to
+# suggest): what changes a planned visit or a task is the managers' crawl's.
+_OWN_PLAN_ROWS = {
+    endpoint: "a supervisor's own weekly plan starts empty (tests/test_plan_pages.py)"
+    for endpoint in (
+        "plans.edit_visit",
+        "plans.remove_visit",
+        "plans.unlink_visit",
+        "plans.toggle_task",
+        "plans.remove_task",
+    )
+}
+_NO_PLANS_OF_THEIR_OWN = {
+    endpoint: "admins keep no plans; they read everybody's"
+    for endpoint in (
+        "plans.week",
+        "plans.add_visit",
+        "plans.add_task",
+        "plans.focus",
+        "plans.submit",
+        *_OWN_PLAN_ROWS,
+    )
 }
 MAY_MISS_AS = {
     "manager": {
@@ -182,6 +207,7 @@ MAY_MISS_AS = {
         "imports.merge": "admins only",
         "handovers.new_request": "managers ask for handovers",
         "handovers.undo_handover": "the demo's handover is the admin's",
+        **_OWN_PLAN_ROWS,
     },
     "admin": {
         "handovers.new_request": "managers ask for handovers",
@@ -196,6 +222,7 @@ MAY_MISS_AS = {
         "reminders.dismiss": "admins own no follow-ups",
         "reminders.reschedule": "admins own no follow-ups",
         "reminders.snooze": "admins own no follow-ups",
+        **_NO_PLANS_OF_THEIR_OWN,
     },
 }
 ADMIN_AREAS = ("admin.", "cadences.", "reference.", "stages.", "outbox_admin.")

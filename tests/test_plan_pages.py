@@ -98,7 +98,9 @@ def test_a_planned_visit_outside_the_week_is_refused_on_the_form(client, login, 
         f"/plans/{plan.id}/visits", data={"customer_id": customer.id, "day": day.isoformat()}
     )
     assert response.status_code == 400
-    assert "invalid-feedback" in response.get_data(as_text=True)
+    body = response.get_data(as_text=True)
+    assert "invalid-feedback" in body
+    assert f'<option selected value="{customer.id}">' in body  # the choice is kept
     db.session.expire_all()
     assert db.session.get(WorkPlan, plan.id).visits == []
 
@@ -182,3 +184,38 @@ def test_the_navigation_links_the_plans(client, login, org, language):
     login(client, org["m1"])
     body = client.get("/").get_data(as_text=True)
     assert 'href="/plans/"' in body
+
+
+def test_the_plan_page_does_not_grow_in_statements_with_its_rows(
+    client, login, org, make_customer, make_contact, make_visit, count_queries
+):
+    m1 = org["m1"]
+    plan = start(m1)
+    when = min(periods.period_of(plan).start + timedelta(hours=2), datetime.now(UTC))
+    login(client, m1)
+
+    def add(count):
+        for _ in range(count):
+            customer = make_customer(m1)
+            make_contact(customer)
+            planned = week.add_planned_visit(plan, actor=m1, customer=customer, day=plan.starts_on)
+            planned.contacts = list(customer_contacts(customer))
+            week.add_task(plan, actor=m1, text="任务")
+            make_visit(customer, occurred_at=when)
+        db.session.commit()
+
+    def statements():
+        with count_queries() as seen:
+            assert client.get(f"/plans/{plan.id}").status_code == 200
+        return len(seen)
+
+    add(2)
+    few = statements()
+    add(6)
+    assert statements() == few
+
+
+def customer_contacts(customer):
+    from models import Contact
+
+    return db.session.query(Contact).filter_by(customer_id=customer.id)

@@ -225,7 +225,10 @@ def _form_refused(form, plan: WorkPlan):
 @login_required
 def add_visit(plan_id: int):
     plan = _week_or_404(plan_id)
-    form = PlannedVisitForm(days=week_plan.week_days(plan))
+    form = PlannedVisitForm(
+        customers=customer_picker.own_customers(viewer=current_user, limit=PICK_LIMIT),
+        days=week_plan.week_days(plan),
+    )
     if form.validate_on_submit():
         outcome = write(
             lambda: week_plan.add_planned_visit(
