@@ -85,6 +85,7 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any], str]] = {
     "S3_ACCESS_KEY": ("S3_ACCESS_KEY", str, "access key of the s3 store"),
     "S3_SECRET_KEY": ("S3_SECRET_KEY", str, "secret key of the s3 store"),
     "S3_REGION": ("S3_REGION", str, "region of the s3 store, default us-east-1"),
+    "S3_PREFIX": ("S3_PREFIX", str, "folder of the objects in the bucket, default documents/"),
 }
 
 
@@ -164,6 +165,7 @@ class Config:
     S3_ACCESS_KEY: str | None = None
     S3_SECRET_KEY: str | None = None
     S3_REGION: str | None = None
+    S3_PREFIX = "documents/"
 
 
 class DevelopmentConfig(Config):

@@ -44,6 +44,16 @@ def docx(main="wordprocessingml.document.main+xml") -> bytes:
     return out.getvalue()
 
 
+@pytest.fixture(autouse=True)
+def english(request):
+    """The pages in English, so the tests read the messages as written."""
+    if "org" in request.fixturenames:
+        for user in request.getfixturevalue("org").values():
+            if hasattr(user, "locale"):
+                user.locale = "en"
+        db.session.commit()
+
+
 @pytest.fixture
 def app_overrides(tmp_path):
     return {"DOCUMENT_DIR": str(tmp_path / "documents")}

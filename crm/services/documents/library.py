@@ -71,11 +71,16 @@ def max_bytes() -> int:
     return int(current_app.config["MAX_DOCUMENT_MB"] * 1024 * 1024)
 
 
+def limit_mb() -> str:
+    """The size limit as people write it: 25, 0.5."""
+    return f"{current_app.config['MAX_DOCUMENT_MB']:g}"
+
+
 def too_large_message() -> str:
     return str(
         _l(
             "A file may be at most %(mb)s MB. Nothing was uploaded.",
-            mb=f"{current_app.config['MAX_DOCUMENT_MB']:g}",
+            mb=limit_mb(),
         )
     )
 
@@ -146,12 +151,14 @@ def _receive(uploads: list[Upload]) -> list[Received]:
             filename = clean_filename(upload.filename)
             try:
                 spooled = store.spool(upload.stream, max_bytes())
+            except (StoreError, OSError) as error:
+                raise _unreachable(error) from None
             except TooLarge:
                 raise FileTooLarge(
                     _l(
                         "%(name)s is larger than %(mb)s MB. Nothing was uploaded.",
                         name=filename,
-                        mb=f"{current_app.config['MAX_DOCUMENT_MB']:g}",
+                        mb=limit_mb(),
                     ),
                     field="files",
                 ) from None
@@ -178,6 +185,14 @@ def _receive(uploads: list[Upload]) -> list[Received]:
     return received
 
 
+def _unreachable(error: Exception) -> DomainError:
+    current_app.logger.error("document store failed: %s", error)
+    return DomainError(
+        _l("The document store cannot be reached. Nothing was uploaded; try again later."),
+        field="files",
+    )
+
+
 def _remember_new(key: str) -> None:
     db.session.info.setdefault(NEW_KEYS, set()).add(key)
 
@@ -197,11 +212,7 @@ def _store(item: Received) -> tuple[str, str | None]:
             if store.put_file(spooled):
                 _remember_new(thumbnail_key)
     except (StoreError, OSError) as error:
-        current_app.logger.error("document store failed: %s", error)
-        raise DomainError(
-            _l("The document store cannot be reached. Nothing was uploaded; try again later."),
-            field="files",
-        ) from None
+        raise _unreachable(error) from None
     finally:
         item.spooled.discard()
     return key, thumbnail_key

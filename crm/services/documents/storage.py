@@ -195,9 +195,10 @@ class S3Store:
         return self.prefix + object_name(key)
 
     def _errors(self):
+        from boto3.exceptions import Boto3Error
         from botocore.exceptions import BotoCoreError, ClientError
 
-        return (BotoCoreError, ClientError)
+        return (Boto3Error, BotoCoreError, ClientError)
 
     def put(self, stream: IO[bytes]) -> str:
         spooled = spool(stream)
@@ -264,6 +265,7 @@ def store_from_config(config: Any) -> Store:
             access_key=config.get("S3_ACCESS_KEY"),
             secret_key=config.get("S3_SECRET_KEY"),
             region=config.get("S3_REGION"),
+            prefix=config.get("S3_PREFIX") or "documents/",
         )
     if kind != "local":
         raise RuntimeError(f"CRM_DOCUMENT_STORE must be local or s3, not {kind!r}")
