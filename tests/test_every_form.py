@@ -173,13 +173,14 @@ MAY_MISS = {
 # A supervisor reads the team's weekly plans; their own starts empty (no follow-ups to
 # suggest): what changes a planned visit or a task is the managers' crawl's.
 _OWN_PLAN_ROWS = {
-    endpoint: "a supervisor's own weekly plan starts empty (tests/test_plan_pages.py)"
+    endpoint: "a supervisor's own weekly or monthly plan starts empty (tests/test_plan_pages.py)"
     for endpoint in (
         "plans.edit_visit",
         "plans.remove_visit",
         "plans.unlink_visit",
         "plans.toggle_task",
         "plans.remove_task",
+        "plans.remove_key_customer",
     )
 }
 _NO_PLANS_OF_THEIR_OWN = {
@@ -190,6 +191,9 @@ _NO_PLANS_OF_THEIR_OWN = {
         "plans.add_task",
         "plans.focus",
         "plans.submit",
+        "plans.month",
+        "plans.goals",
+        "plans.add_key_customer",
         *_OWN_PLAN_ROWS,
     )
 }
