@@ -205,6 +205,9 @@ MAY_MISS_AS = {
         "handovers.undo_handover": "supervisors and admins only",
         "handovers.decline_request": "supervisors and admins only",
         "reports.targets_page": "supervisors and admins only",
+        "plans.review_queue": "supervisors and admins review plans; a manager gets 404",
+        "plans.review": "supervisors and admins review plans",
+        "plans.return_plan": "supervisors and admins review plans",
     },
     "supervisor": {
         "customers.delete": "admins only",
@@ -212,6 +215,9 @@ MAY_MISS_AS = {
         "handovers.new_request": "managers ask for handovers",
         "handovers.undo_handover": "the demo's handover is the admin's",
         **_OWN_PLAN_ROWS,
+        # One plan page per crawl, the first linked: not always a submitted one of the team.
+        "plans.review": "the plan page it opens may not await review (the admins' crawl does)",
+        "plans.return_plan": "the plan page it opens may not await review (the admins' crawl does)",
     },
     "admin": {
         "handovers.new_request": "managers ask for handovers",

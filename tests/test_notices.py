@@ -156,3 +156,19 @@ def test_marking_read_keeps_the_first_reading(org, visit):
     inbox.mark_read(notice, actor=org["m1"], now=first)
     inbox.mark_read(notice, actor=org["m1"], now=first + timedelta(days=1))
     assert notice.read_at == first
+
+
+def test_a_visit_handed_over_since_is_not_named_and_its_notice_leads_to_the_list(
+    client, login, org, visit
+):
+    comment(visit, org["sup1"])
+    visit.customer.owner = org["m3"]  # handed over to the other team since
+    db.session.commit()
+    notice = db.session.scalars(select(Notice)).one()
+    login(client, org["m1"])
+
+    html = client.get("/notices/").get_data(as_text=True)
+    assert "华东电力集团" not in html
+    assert "Sup1点评了一次已不在您范围内的拜访" in html
+    response = client.post(f"/notices/{notice.id}/read")
+    assert response.location.endswith("/notices/")

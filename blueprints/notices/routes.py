@@ -17,10 +17,11 @@ from models import Notice
 
 
 def record_url(notice: Notice) -> str:
-    """The page of what the notice is about: the plan or the visit."""
+    """The page of what the notice is about: the plan, or the visit while the reader still
+    sees it; else the list."""
     if notice.plan is not None:
         return plan_url(notice.plan)
-    if notice.visit_id is not None:
+    if notice.visit_id in inbox.visible_visits([notice], viewer=current_user):
         return url_for("visits.show", visit_id=notice.visit_id)
     return url_for("notices.index")
 
@@ -36,6 +37,7 @@ def index():
     return render_template(
         "notices/index.html",
         page=page,
+        visible_visits=inbox.visible_visits(page.items, viewer=current_user),
         period_key=periods.key_of,
         confirm_form=ConfirmForm(),
     )

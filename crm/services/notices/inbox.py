@@ -63,6 +63,19 @@ def notices_of(viewer: User) -> Select:
     )
 
 
+def visible_visits(notices: list[Notice], *, viewer: User) -> set[int]:
+    """Which of these notices' visits the viewer still sees (one statement): a visit whose
+    customer was handed over since is named no more, and its notice leads nowhere."""
+    ids = {notice.visit_id for notice in notices if notice.visit_id is not None}
+    if not ids:
+        return set()
+    return set(
+        db.session.scalars(
+            scoped(Visit, viewer).with_only_columns(Visit.id).where(Visit.id.in_(ids))
+        )
+    )
+
+
 def mark_read(notice: Notice, *, actor: User, now: datetime | None = None) -> Notice:
     """Mark one of the actor's notices read (reading it again changes nothing)."""
     if not in_scope(Notice, notice.id, actor):
