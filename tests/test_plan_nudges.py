@@ -205,6 +205,9 @@ def test_the_supervisors_weekly_digest_lists_each_plan_once(smtp, team):
     assert body.count("Weekly plan 2026-W49") == 2  # m1's awaiting, m2's missing
     assert "M3" not in body
     assert f"{BASE_URL}/plans/reviews" in body
+    html = mails[0].get_body(("html",)).get_content()
+    assert f'<li data-manager="{m2.id}">M2: Weekly plan 2026-W49, Monthly plan 2026-11</li>' in html
+    assert f'href="{BASE_URL}/plans/reviews"' in html
 
 
 def test_the_deadline_day_is_the_managers_local_day(smtp, team):
