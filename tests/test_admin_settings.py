@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from datetime import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -90,3 +94,21 @@ def test_only_admins_open_or_change_settings(client, org, login, who):
     assert response.status_code == 403
     assert _stored() == {}
     assert 'href="/admin/settings"' not in client.get("/").get_data(as_text=True)
+
+
+def test_the_web_app_loads_every_module_that_declares_a_setting():
+    """A setting is declared when its module is imported: the page lists it only if the
+    web app imports that module. Asked of a fresh process (this one imports everything)."""
+    root = Path(__file__).resolve().parent.parent
+    declared = set()
+    for path in (root / "crm").rglob("*.py"):
+        declared |= set(re.findall(r'Setting\(\s*"([a-z_]+\.[a-z_]+)"', path.read_text("utf-8")))
+    assert {"plans.due_time", "plans.week_due_weekday"} <= declared
+    script = (
+        "from crm import create_app; create_app('testing', SQLALCHEMY_DATABASE_URI='sqlite://');"
+        "from crm.services.settings import SETTINGS; print(' '.join(sorted(SETTINGS)))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert declared <= set(loaded), declared - set(loaded)
