@@ -86,6 +86,11 @@ def plans(org, make_customer, make_visit):
     review(month, sup1, None, Verdict.RETURNED)
     month.status = PlanStatus.REVIEWED
     review(month, sup1, Rating.GOOD)
+    december = plan(
+        m1, date(2026, 12, 1), kind=PlanKind.MONTH, submitted=utc(11, 30, 1), goal_visits=9
+    )
+    december.status = PlanStatus.REVIEWED
+    review(december, sup1, Rating.FAIR)
     october = plan(m2, date(2026, 10, 26), submitted=utc(10, 22, 1), status=PlanStatus.REVIEWED)
     review(october, sup1, Rating.POOR)
     db.session.commit()
@@ -150,9 +155,12 @@ def test_ratings_per_manager_per_month(plans):
     m1_row, m2_row = ratings.rows
     # The week of 9 November (优) and November's monthly plan (良, after a return).
     assert m1_row.months[1] == {Rating.EXCELLENT: 1, Rating.GOOD: 1}
-    assert not m1_row.months[0] and not m1_row.months[2]
+    assert not m1_row.months[0] and m1_row.months[2] == {Rating.FAIR: 1}
     assert m2_row.months[0] == {Rating.POOR: 1}
-    assert m1_row.total(Rating.GOOD) == 1 and m1_row.total(Rating.FAIR) == 0
+    assert m1_row.total(Rating.GOOD) == 1 and m1_row.total(Rating.POOR) == 0
+    # November alone: the plan for 1 December is not in it.
+    (november,) = plan_reports.ratings_over_time([m1], NOVEMBER).rows
+    assert november.months == [{Rating.EXCELLENT: 1, Rating.GOOD: 1}]
     # A week's report shows its month only.
     week = metrics.week_of(date(2026, 11, 18), SHANGHAI)
     assert plan_reports.ratings_over_time([m2], week).rows[0].months == [{}]
