@@ -2,6 +2,9 @@
 
 - `periods`: weeks and months, their URL keys (2026-W50, 2026-12) and deadlines.
 - `lifecycle`: draft → submitted → reviewed or returned; who may edit, submit, review.
+- `month`: the monthly plan's goals, free text and key customers.
+- `month_actuals`: a month plan's goals against the home's figures (`actuals_for` batched),
+  and what happened with each key customer.
 - `notices`: the manager is told of a review or a return, in the app and by email.
 - `reviews`: the review queue, the panel under a plan, verdicts on the version seen.
 - `nudges`: the plans a manager owes and has not handed in, for the digests.
