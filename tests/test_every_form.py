@@ -200,6 +200,7 @@ _NO_PLANS_OF_THEIR_OWN = {
 MAY_MISS_AS = {
     "manager": {
         "customers.delete": "admins only",
+        "customers.set_site": "admins only",
         "imports.merge": "admins only",
         "handovers.new": "supervisors and admins only",
         "handovers.undo_handover": "supervisors and admins only",
@@ -211,6 +212,7 @@ MAY_MISS_AS = {
     },
     "supervisor": {
         "customers.delete": "admins only",
+        "customers.set_site": "admins only",
         "imports.merge": "admins only",
         "handovers.new_request": "managers ask for handovers",
         "handovers.undo_handover": "the demo's handover is the admin's",
