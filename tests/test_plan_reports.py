@@ -94,7 +94,7 @@ def plans(org, make_customer, make_visit):
     october = plan(m2, date(2026, 10, 26), submitted=utc(10, 22, 1), status=PlanStatus.REVIEWED)
     review(october, sup1, Rating.POOR)
     db.session.commit()
-    return org
+    return {**org, "plans": {"week_16": on_time}}
 
 
 def test_weeks_that_begin_in_the_period():
@@ -188,6 +188,7 @@ def test_the_page_and_csv_show_the_managers_in_scope(client, login, plans, perso
         assert f'data-manager="{plans[name].id}"' in body
     for name in unseen:
         assert f'data-manager="{plans[name].id}"' not in body
+    assert f'href="/plans/{plans["plans"]["week_16"].id}"' in body  # m1's: in every scope
     rows = _csv(client.get(f"/reports/export.csv?report=plans&{args}"))
     assert {r[0] for r in rows[1:]} == {plans[name].display_name for name in seen}
     assert len(rows) == 1 + 5 * len(seen)
