@@ -587,3 +587,26 @@ def test_the_supervisor_reads_the_plan_without_its_forms(app, client, login, org
     assert page.status_code == 200 and "本月重点" in body and 'id="goals"' in body
     for form in ("goals-form", "key-customer-form", "remove-key-customer-"):
         assert f'id="{form}' not in body
+
+
+def test_the_pages_statements_do_not_grow_with_its_key_customers(
+    app, client, login, org, make_customer, make_visit, make_opportunity, count_queries
+):
+    plan = _this_month(org["m1"], goal_visits=5)
+    login(client, org["m1"])
+    url = f"/plans/month/{_key(plan)}"
+
+    def add_key_customers(count: int) -> int:
+        for _ in range(count):
+            customer = make_customer(org["m1"])
+            make_visit(customer)
+            make_opportunity(customer)
+            plan.key_customers.append(
+                PlanKeyCustomer(customer=customer, aim_kind=KeyCustomerAim.ADVANCE, aim="推进")
+            )
+            db.session.commit()
+        with count_queries() as statements:
+            assert client.get(url).status_code == 200
+        return len(statements)
+
+    assert add_key_customers(1) == add_key_customers(4)
