@@ -10,7 +10,7 @@ from blueprints.common import confirm_or_ask, write
 from blueprints.handovers import bp
 from blueprints.handovers.forms import DeclineForm, RequestForm
 from crm.extensions import db
-from crm.permissions import get_customer_or_404, refuse
+from crm.permissions import get_customer_or_404, get_in_scope_or_404, refuse
 from crm.services.handover import lists as handover_lists
 from crm.services.handover import requests as handover_requests
 from crm.services.handover.transfer import may_hand_over
@@ -67,11 +67,7 @@ def new_request():
 @bp.route("/requests/<int:request_id>/decline", methods=["POST"])
 @login_required
 def decline_request(request_id: int):
-    pending = db.session.scalar(
-        handover_requests.visible_requests(current_user).where(HandoverRequest.id == request_id)
-    )
-    if pending is None:
-        refuse(404, f"handover request {request_id}", current_user)
+    pending = get_in_scope_or_404(HandoverRequest, request_id, current_user)
     confirm_or_ask(_("Decline this handover request?"), button=_("Decline"))
     form = DeclineForm()
     if not form.validate_on_submit():
