@@ -7,10 +7,9 @@ same page read-only, with the review panel under plan vs actual.
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from blueprints.common import ConfirmForm, confirm_or_ask, require_confirmation, write
 from blueprints.plans import bp
@@ -22,31 +21,15 @@ from blueprints.plans.forms import (
     TaskForm,
 )
 from blueprints.plans.month import month_page
-from crm.i18n import user_zone
+from blueprints.plans.week_page import PICK_LIMIT, WEEK_PAGE, plan_url, week_page
 from crm.permissions import get_in_scope_or_404
 from crm.services.archive import picker as customer_picker
-from crm.services.plans import lifecycle, matching, overview, periods, suggestions
+from crm.services.plans import lifecycle, matching, overview, periods
 from crm.services.plans import week as week_plan
-from models import Customer, PlanKind, PlannedVisit, PlanTask, WorkPlan
+from models import PlanKind, PlannedVisit, PlanTask, WorkPlan
 
-# The weekly plan page's records, loaded with the plan.
-WEEK_PAGE = (
-    joinedload(WorkPlan.owner),
-    selectinload(WorkPlan.visits).joinedload(PlannedVisit.customer).joinedload(Customer.owner),
-    selectinload(WorkPlan.visits).joinedload(PlannedVisit.opportunity),
-    selectinload(WorkPlan.visits).selectinload(PlannedVisit.contacts),
-    selectinload(WorkPlan.tasks),
-    selectinload(WorkPlan.changes),
-    selectinload(WorkPlan.reviews),
-)
 PLANNED_VISIT = (joinedload(PlannedVisit.plan).selectinload(WorkPlan.visits),)
 PLAN_TASK = (joinedload(PlanTask.plan).selectinload(WorkPlan.tasks),)
-# The add-a-visit picker offers at most this many of the manager's customers.
-PICK_LIMIT = 500
-
-
-def plan_url(plan: WorkPlan) -> str:
-    return url_for("plans.show", plan_id=plan.id)
 
 
 # The plans page -------------------------------------------------------------------
@@ -113,92 +96,6 @@ def show(plan_id: int):
     if plan.kind is PlanKind.MONTH:
         return month_page(plan)
     return week_page(plan)
-
-
-def week_page(plan: WorkPlan, *, forms: dict | None = None, status: int = 200):
-    """The weekly plan: focus, suggestions, planned visits by day, tasks, plan vs actual
-    (once the week has begun), then the review panel. Edit controls for its manager only."""
-    editable = plan.owner_id == current_user.id and not plan.locked
-    days = week_plan.week_days(plan)
-    today = periods.today_for(plan.owner)
-    started = today >= plan.starts_on
-    actual = matching.plan_vs_actual(plan) if started else None
-    shown = {
-        "visit": PlannedVisitForm(
-            formdata=None,
-            customers=customer_picker.own_customers(viewer=current_user, limit=PICK_LIMIT)
-            if editable
-            else (),
-            days=days,
-        ),
-        "task": TaskForm(formdata=None, days=days),
-        "focus": FocusForm(formdata=None, focus=plan.focus),
-        "confirm": ConfirmForm(formdata=None),
-    }
-    shown.update(forms or {})
-    choices = week_plan.edit_choices(plan) if editable else {}
-    edit_forms = (
-        {
-            p.id: PlannedVisitEditForm(
-                formdata=None,
-                prefix=f"v{p.id}",
-                days=days,
-                contacts=choices.get(p.customer_id, ([], []))[0],
-                opportunities=choices.get(p.customer_id, ([], []))[1],
-                day=p.day.isoformat(),
-                purpose=p.purpose,
-                contact_ids=[c.id for c in p.contacts],
-                opportunity_id=p.opportunity_id or 0,
-            )
-            for p in plan.visits
-        }
-        if editable
-        else {}
-    )
-    zone = user_zone(current_user)
-    link_forms = (
-        {
-            o.planned.id: LinkVisitForm(
-                formdata=None,
-                prefix=f"l{o.planned.id}",
-                visits=[
-                    (v.id, v.occurred_at.astimezone(zone).strftime("%m-%d %H:%M"))
-                    for v in actual.candidates(o.planned)
-                ],
-                visit_id=o.planned.visit_id or 0,
-            )
-            for o in actual.outcomes
-        }
-        if editable and actual
-        else {}
-    )
-    shown_customers = [p.customer_id for p in plan.visits]
-    if actual:
-        shown_customers += [v.customer_id for v in actual.visits]
-    page = render_template(
-        "plans/week.html",
-        reachable=week_plan.reachable_customers(shown_customers, current_user),
-        day_names={day: format_date(day, "EEE M/d") for day in days},
-        plan=plan,
-        key=periods.key_of(plan),
-        days=days,
-        by_day={day: [p for p in plan.visits if p.day == day] for day in days},
-        today=today,
-        started=started,
-        actual=actual,
-        outcomes={o.planned.id: o for o in actual.outcomes} if actual else {},
-        suggestions=suggestions.suggestions_for(plan, today=today) if editable else [],
-        editable=editable,
-        may_tick=editable,
-        forms=shown,
-        edit_forms=edit_forms,
-        link_forms=link_forms,
-        plan_url=plan_url(plan),
-        deadline=periods.deadline(plan.kind, plan.starts_on, plan.owner),
-        on_time=periods.submitted_on_time(plan),
-        change_labels=week_plan.CHANGE_LABELS,
-    )
-    return page, status
 
 
 def _week_or_404(plan_id: int) -> WorkPlan:

@@ -73,6 +73,11 @@ def task_text(task: PlanTask) -> str:
 # Checks ------------------------------------------------------------------------------
 
 
+def may_edit(plan: WorkPlan, user: User) -> bool:
+    """Whether the user sees the plan's edit controls: its manager, until it is reviewed."""
+    return user.id == plan.owner_id and not plan.locked
+
+
 def _editable_week(plan: WorkPlan, actor: User) -> None:
     lifecycle.ensure_editable(plan, actor)
     if plan.kind is not PlanKind.WEEK:
