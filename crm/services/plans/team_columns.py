@@ -179,7 +179,9 @@ def _plans(viewer: User, ids: list[int], monday: date, last_monday: date) -> Sel
 
 
 def _settings() -> Select:
-    """The stored settings: the deadline rule reads them (`settings.remember_stored`)."""
+    """The stored settings, read by the deadline rule (`settings.remember_stored`).
+
+    kind: the key; status: the stored text."""
     key, value = AppSetting.key, cast(AppSetting.value, String)
     return _row("setting", kind=key, status=value).select_from(AppSetting)
 
@@ -197,7 +199,10 @@ def _last_week_plans(viewer: User, ids: list[int], last_monday: date) -> Select:
 
 
 def _planned(viewer: User, ids: list[int], last_monday: date) -> Select:
-    """Last week's planned visits, with their customers' owners (handed over or not)."""
+    """Last week's planned visits, with their customers' owners (handed over or not).
+
+    id: the planned visit; owner_id: its PLAN; ref: its customer's owner; other_id: the
+    visit linked by hand; kind: how it matches; day: its day."""
     return (
         _row(
             "planned",
@@ -216,7 +221,7 @@ def _planned(viewer: User, ids: list[int], last_monday: date) -> Select:
 
 
 def _tasks(viewer: User, ids: list[int], last_monday: date) -> Select:
-    """Last week's tasks per plan: how many, how many ticked."""
+    """Last week's tasks per plan. id: the plan; ref: how many; other_id: how many ticked."""
     return (
         _row(
             "tasks",
@@ -231,7 +236,9 @@ def _tasks(viewer: User, ids: list[int], last_monday: date) -> Select:
 
 
 def _visits(ids: list[int], first: datetime, end: datetime) -> Select:
-    """The visits the managers logged around last week (each one's week is cut later)."""
+    """The visits the managers logged around last week (each one's week is cut later).
+
+    id: the visit; owner_id: who logged it; customer_id; at: when it happened."""
     return (
         _row(
             "visit",
@@ -271,7 +278,7 @@ def _completions(cells: dict[int, PlanCells], rows: list) -> None:
     tasks: dict[int, tuple[int, int]] = {}
     visits: dict[int, list[_VisitRow]] = defaultdict(list)
     for row in rows:
-        if row.part == "planned":
+        if row.part == "planned":  # owner_id holds the plan's id (see _planned)
             planned[row.owner_id].append(
                 _PlannedRow(row.id, row.customer_id, row.day, VisitMatch(row.kind), row.other_id)
             )
