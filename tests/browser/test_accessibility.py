@@ -5,6 +5,9 @@ axe-core comes from the axe-playwright-python package (the dev extra), never a C
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
@@ -16,7 +19,8 @@ pytestmark = pytest.mark.browser
 
 CUSTOMER = "北辰能源集团有限公司"  # manager1's group account in the demo
 
-# Who signs in, and the pages they open; {customer} is manager1's demo customer.
+# Who signs in, and the pages they open; {customer} is manager1's demo customer, {plan}
+# manager1's weekly plan (the review form's page for the supervisor).
 PAGES = {
     "manager1": (
         "/",
@@ -28,8 +32,16 @@ PAGES = {
         "/visits/",
         "/handovers/",
         "/account",
+        "/plans/{plan}",
     ),
-    "supervisor1": ("/", "/customers/{customer}", "/opportunities/board", "/handovers/"),
+    "supervisor1": (
+        "/",
+        "/customers/{customer}",
+        "/opportunities/board",
+        "/handovers/",
+        "/plans/reviews",
+        "/plans/{plan}",
+    ),
     "admin": ("/", "/admin/", "/admin/users", "/customers/"),
 }
 
@@ -42,6 +54,17 @@ def axe() -> Axe:
 @pytest.fixture
 def customer_id(demo_database) -> int:
     return demo_customer_id(demo_database, CUSTOMER)
+
+
+@pytest.fixture
+def plan_id(demo_database) -> int:
+    """manager1's latest weekly plan awaiting review (else the latest): the demo's id."""
+    with closing(sqlite3.connect(demo_database)) as connection:
+        return connection.execute(
+            "SELECT p.id FROM work_plans p JOIN users u ON u.id = p.owner_id "
+            "WHERE u.username = 'manager1' AND p.kind = 'week' "
+            "ORDER BY p.status = 'submitted' DESC, p.starts_on DESC LIMIT 1"
+        ).fetchone()[0]
 
 
 def _violations(axe: Axe, page: Page) -> list[str]:
@@ -58,7 +81,7 @@ def _violations(axe: Axe, page: Page) -> list[str]:
     [("manager1", "zh_CN"), ("supervisor1", "zh_CN"), ("admin", "zh_CN"), ("manager1", "en")],
 )
 def test_main_pages_have_no_accessibility_violations(
-    page: Page, axe, customer_id, username, language
+    page: Page, axe, customer_id, plan_id, username, language
 ):
     sign_in(page, username)
     if language == "en":
@@ -66,7 +89,7 @@ def test_main_pages_have_no_accessibility_violations(
         page.wait_for_selector("html[lang='en']")
     found = {}
     for path in PAGES[username]:
-        page.goto(path.format(customer=customer_id))
+        page.goto(path.format(customer=customer_id, plan=plan_id))
         page.wait_for_load_state("load")
         violations = _violations(axe, page)
         if violations:
