@@ -231,9 +231,20 @@ def test_completion_for_many_plans_in_a_fixed_number_of_queries(
     with count_queries() as statements:
         result = matching.completion_for(loaded)
 
-    assert len(statements) <= 5
+    assert len(statements) <= 4
     assert month.id not in result
     first = result[plans[0].id]
     assert (first.planned, first.done, first.tasks, first.tasks_done) == (3, 2, 2, 1)
     assert first.percent == 67
     assert result[plans[1].id].planned == 0 and result[plans[1].id].ratio is None
+
+
+def test_a_supervisors_visit_to_a_team_members_customer_is_not_handed_over(org, make_customer):
+    plan = lifecycle.start_plan(PlanKind.WEEK, MONDAY, actor=org["sup1"], now=NOW)
+    planned = plan_visit(plan, make_customer(org["m1"]))  # a joint visit with m1
+
+    outcome, result = outcome_of(plan, planned)
+
+    assert not outcome.handed_over
+    assert (result.completion.planned, result.completion.handed_over) == (1, 0)
+    assert matching.completion_for([plan])[plan.id] == result.completion

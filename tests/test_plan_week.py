@@ -242,3 +242,11 @@ def test_suggestions_take_a_fixed_number_of_queries(
 
     assert len(found) == 12
     assert len(statements) <= 5
+
+
+def test_a_supervisors_joint_visit_is_no_handover_suggestion(org, plan, make_customer):
+    customer = make_customer(org["m1"])
+    theirs = lifecycle.start_plan(PlanKind.WEEK, MONDAY, actor=org["sup1"], now=NOW)
+    week.add_planned_visit(theirs, actor=org["sup1"], customer=customer, day=MONDAY)
+    db.session.commit()
+    assert suggestions.suggestions_for(plan, today=NOW.date()) == []

@@ -11,9 +11,10 @@ at most one planned visit:
 MANUAL links are served first, then the AUTO planned visits in the order of their days.
 Visits left over are the week's unplanned visits.
 
-A planned visit whose customer has since been handed over to another manager, and that
-the plan's manager did not carry out, is "handed over": it is no longer theirs to do,
-so it is left out of the completion (the new owner gets it as a suggestion).
+A planned visit whose customer a handover has since taken from the plan's manager (to
+someone else), and that the plan's manager did not carry out, is "handed over": it is
+no longer theirs to do, so it is left out of the completion (the new owner gets it as a
+suggestion). A supervisor's plan may name a team member's customer: not handed over.
 
 For many plans at once (the supervisor's home, the review queue, reports) use
 `completion_for(plans)`: a fixed number of queries, whatever the number of plans.
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from crm.extensions import db
@@ -38,6 +39,7 @@ from crm.services.plans import lifecycle, periods
 from crm.services.plans.week import CHANGE_MATCH
 from models import (
     Customer,
+    HandoverCustomer,
     PlanKind,
     PlannedVisit,
     PlanTask,
@@ -116,6 +118,8 @@ class _Planned:
     day: date
     match: VisitMatch
     visit_id: int | None
+    # A handover took the customer from the plan's manager (and it is not theirs again).
+    handed_away: bool = False
 
 
 @dataclass(frozen=True)
@@ -150,14 +154,10 @@ def match_visits(planned: Sequence[_Planned], logged: Sequence[_Logged]) -> dict
 def _completion(
     planned: Sequence[_Planned],
     matched: dict[int, int | None],
-    owners: dict[int, int],
-    plan_owner_id: int,
     logged_count: int,
     tasks: tuple[int, int],
 ) -> Completion:
-    handed_over = sum(
-        1 for p in planned if matched[p.id] is None and owners[p.customer_id] != plan_owner_id
-    )
+    handed_over = sum(1 for p in planned if matched[p.id] is None and p.handed_away)
     done = sum(1 for p in planned if matched[p.id] is not None)
     return Completion(
         planned=len(planned) - handed_over,
@@ -190,26 +190,57 @@ def plan_vs_actual(plan: WorkPlan) -> PlanVsActual:
     _ensure_week(plan)
     logged = week_visits(plan)
     planned = plan.visits
-    rows = [_Planned(p.id, p.customer_id, p.day, p.match, p.visit_id) for p in planned]
+    away = _handed_away(plan, [p.customer for p in planned])
+    rows = [
+        _Planned(p.id, p.customer_id, p.day, p.match, p.visit_id, p.customer_id in away)
+        for p in planned
+    ]
     matched = match_visits(rows, [_Logged(v.id, v.customer_id, v.occurred_at) for v in logged])
     by_id = {v.id: v for v in logged}
-    owners = {p.customer_id: p.customer.owner_id for p in planned}
     tasks = (len(plan.tasks), sum(1 for t in plan.tasks if t.done))
-    completion = _completion(rows, matched, owners, plan.owner_id, len(logged), tasks)
+    completion = _completion(rows, matched, len(logged), tasks)
     used = {v for v in matched.values() if v is not None}
     outcomes = [
         PlannedOutcome(
             planned=p,
-            visit=by_id.get(matched[p.id]),
-            handed_over=matched[p.id] is None and p.customer.owner_id != plan.owner_id,
+            visit=by_id.get(matched[row.id]),
+            handed_over=matched[row.id] is None and row.handed_away,
         )
-        for p in planned
+        for p, row in zip(planned, rows, strict=True)
     ]
     return PlanVsActual(
         plan=plan,
         outcomes=outcomes,
         unplanned=[v for v in logged if v.id not in used],
         completion=completion,
+    )
+
+
+def _handed_away(plan: WorkPlan, customers: Sequence[Customer]) -> set[int]:
+    """Ids of the customers a handover took from the plan's manager, now someone else's.
+
+    (A supervisor's plan may name a team member's customer: not handed over.)"""
+    elsewhere = {c.id for c in customers if c.owner_id != plan.owner_id}
+    if not elsewhere:
+        return set()
+    return set(
+        db.session.scalars(
+            select(HandoverCustomer.customer_id).where(
+                HandoverCustomer.from_owner_id == plan.owner_id,
+                HandoverCustomer.customer_id.in_(elsewhere),
+            )
+        )
+    )
+
+
+def _handed_away_clause():
+    """SQL for a planned-visits query joined to WorkPlan and Customer: `_handed_away`."""
+    return and_(
+        Customer.owner_id != WorkPlan.owner_id,
+        exists().where(
+            HandoverCustomer.customer_id == PlannedVisit.customer_id,
+            HandoverCustomer.from_owner_id == WorkPlan.owner_id,
+        ),
     )
 
 
@@ -224,10 +255,11 @@ def _ensure_week(plan: WorkPlan) -> None:
 def completion_for(plans: Iterable[WorkPlan]) -> dict[int, Completion]:
     """{plan id: Completion} of the WEEKLY plans given (monthly ones are left out).
 
-    Five queries whatever the number of plans: the owners (for their time zones), the
-    planned visits with their customers' owners, the task counts, and the owners' visits
-    from the first week's start to the last week's end. Call it with the plans a page
-    shows (the supervisor's home: last week's plans of the team; the review queue).
+    Four queries whatever the number of plans: the owners (for their time zones), the
+    planned visits (and whether a handover took each customer away), the task counts,
+    and the owners' visits from the first week's start to the last week's end. Call it
+    with the plans a page shows (the supervisor's home: last week's plans of the team;
+    the review queue).
     """
     weekly = [p for p in plans if p.kind is PlanKind.WEEK]
     if not weekly:
@@ -244,9 +276,10 @@ def completion_for(plans: Iterable[WorkPlan]) -> dict[int, Completion]:
             PlannedVisit.day,
             PlannedVisit.match,
             PlannedVisit.visit_id,
-            Customer.owner_id.label("customer_owner_id"),
+            _handed_away_clause().label("handed_away"),
         )
         .join(Customer, Customer.id == PlannedVisit.customer_id)
+        .join(WorkPlan, WorkPlan.id == PlannedVisit.plan_id)
         .where(PlannedVisit.plan_id.in_(plan_ids))
     ).all()
     task_rows = db.session.execute(
@@ -268,12 +301,17 @@ def completion_for(plans: Iterable[WorkPlan]) -> dict[int, Completion]:
     ).all()
 
     planned_by_plan: dict[int, list[_Planned]] = defaultdict(list)
-    customer_owners: dict[int, int] = {}
     for row in planned_rows:
         planned_by_plan[row.plan_id].append(
-            _Planned(row.id, row.customer_id, row.day, VisitMatch(row.match), row.visit_id)
+            _Planned(
+                row.id,
+                row.customer_id,
+                row.day,
+                VisitMatch(row.match),
+                row.visit_id,
+                bool(row.handed_away),
+            )
         )
-        customer_owners[row.customer_id] = row.customer_owner_id
     tasks = {row.plan_id: (row.total, row.done or 0) for row in task_rows}
     visits_by_user: dict[int, list[_Logged]] = defaultdict(list)
     for row in visit_rows:
@@ -287,14 +325,7 @@ def completion_for(plans: Iterable[WorkPlan]) -> dict[int, Completion]:
         ]
         planned = planned_by_plan[plan.id]
         matched = match_visits(planned, logged)
-        result[plan.id] = _completion(
-            planned,
-            matched,
-            customer_owners,
-            plan.owner_id,
-            len(logged),
-            tasks.get(plan.id, (0, 0)),
-        )
+        result[plan.id] = _completion(planned, matched, len(logged), tasks.get(plan.id, (0, 0)))
     return result
 
 

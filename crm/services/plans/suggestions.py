@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from crm.extensions import db
@@ -29,6 +29,7 @@ from crm.services.plans import periods
 from models import (
     Customer,
     CustomerStatus,
+    HandoverCustomer,
     Opportunity,
     OpportunityStatus,
     PlanKind,
@@ -169,6 +170,11 @@ def _handed_over(owner: User, first: date, sunday: date) -> list[tuple[PlannedVi
             Customer.owner_id == owner.id,
             WorkPlan.owner_id != owner.id,
             WorkPlan.kind == PlanKind.WEEK,
+            # Handed over from that plan's manager: not a supervisor's joint visit.
+            exists().where(
+                HandoverCustomer.customer_id == PlannedVisit.customer_id,
+                HandoverCustomer.from_owner_id == WorkPlan.owner_id,
+            ),
             PlannedVisit.day >= first,
             PlannedVisit.day <= sunday,
         )
