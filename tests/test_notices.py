@@ -46,6 +46,9 @@ def test_the_bell_counts_unread_notices_and_costs_no_statement(
         db.session.expire_all()
         with count_queries() as statements:
             html = client.get("/").get_data(as_text=True)
+        # The count rides on the sign-in's statement; no statement of the bell's own.
+        bells = [s for s in statements if "notices" in s]
+        assert len(bells) == 1 and "user_sessions" in bells[0], bells
         return len(statements), html
 
     before, html = home()

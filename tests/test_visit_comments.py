@@ -171,3 +171,16 @@ def test_the_work_log_counts_comments_in_one_statement(
     many, html = count()
     assert many == few
     assert html.count("Comments 2") == 10
+
+
+def test_nobody_is_told_of_a_visit_they_no_longer_see(org, visit):
+    comment_service.add_comment(visit, actor=org["sup1"], body="First")
+    db.session.commit()
+    visit.customer.owner = org["m3"]  # handed over to Team Two since
+    db.session.commit()
+
+    comment_service.add_comment(visit, actor=org["admin"], body="Second")
+    db.session.commit()
+
+    assert len(notices_of(org["m1"])) == 1  # the first comment's, none for the second
+    assert notices_of(org["sup1"]) == []
