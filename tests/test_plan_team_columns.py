@@ -4,12 +4,14 @@ review; each cell opens what it counts; one statement for them all, however many
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from crm.extensions import db
 from crm.services import settings
+from crm.services.handover.transfer import HandoverOptions, Selection, hand_over
 from crm.services.plans import matching, periods
 from models import PlanKind, PlannedVisit, PlanStatus, PlanTask, Team, WorkPlan
 from tests.test_dashboards import _count, _grow
@@ -98,6 +100,31 @@ def test_the_cells_and_where_they_lead(client, login, org, team_plans):
     # Each link opens for the supervisor.
     for path in (f"/plans/{team_plans['on_time'].id}", "/plans/", "/plans/reviews"):
         assert client.get(path).status_code == 200, path
+
+
+def test_a_handed_over_visit_leaves_the_completion_as_on_the_plan_page(
+    client, login, org, team_plans, make_customer
+):
+    last = team_plans["last"]
+    gone = make_customer(org["m1"])
+    last.visits.append(PlannedVisit(customer=gone, day=last.starts_on + timedelta(days=3)))
+    db.session.commit()
+    hand_over(
+        actor=org["sup1"],
+        selection=Selection(ids=[gone.id]),
+        to_owner=org["m2"],
+        options=HandoverOptions(),
+        note="交接：请尽快拜访",
+        reason="团队调整",
+        token=uuid.uuid4().hex,
+        expected_fingerprint=None,
+    )
+    db.session.commit()
+    completion = matching.completion_for([last])[last.id]
+    assert (completion.planned, completion.done, completion.handed_over) == (2, 1, 1)
+    login(client, org["sup1"])
+    cell = cells(client.get("/").get_data(as_text=True), org["m1"])["plan_completion"]
+    assert "50%" in cell and "1 / 2" in cell
 
 
 def test_no_plan_is_missing_and_leads_to_the_team_plans(client, login, org, team_plans):

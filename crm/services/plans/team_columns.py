@@ -199,16 +199,17 @@ def _last_week_plans(viewer: User, ids: list[int], last_monday: date) -> Select:
 
 
 def _planned(viewer: User, ids: list[int], last_monday: date) -> Select:
-    """Last week's planned visits, with their customers' owners (handed over or not).
+    """Last week's planned visits, and whether a handover took each one's customer away
+    (matching's own clause, so the home counts handed-over visits as the plan page does).
 
-    id: the planned visit; owner_id: its PLAN; ref: its customer's owner; other_id: the
+    id: the planned visit; owner_id: its PLAN; ref: 1 when handed away; other_id: the
     visit linked by hand; kind: how it matches; day: its day."""
     return (
         _row(
             "planned",
             id=PlannedVisit.id,
             owner_id=PlannedVisit.plan_id,
-            ref=Customer.owner_id,
+            ref=cast(matching._handed_away_clause(), Integer),
             customer_id=PlannedVisit.customer_id,
             other_id=PlannedVisit.visit_id,
             kind=cast(PlannedVisit.match, String),
@@ -216,6 +217,7 @@ def _planned(viewer: User, ids: list[int], last_monday: date) -> Select:
         )
         .select_from(PlannedVisit)
         .join(Customer, Customer.id == PlannedVisit.customer_id)
+        .join(WorkPlan, WorkPlan.id == PlannedVisit.plan_id)
         .where(PlannedVisit.plan_id.in_(_last_week_plans(viewer, ids, last_monday)))
     )
 
@@ -255,50 +257,35 @@ def _visits(ids: list[int], first: datetime, end: datetime) -> Select:
 # Reading the rows back -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _PlannedRow:
-    id: int
-    customer_id: int
-    day: date
-    match: VisitMatch
-    visit_id: int | None
-
-
-@dataclass(frozen=True)
-class _VisitRow:
-    id: int
-    customer_id: int
-    occurred_at: datetime
-
-
 def _completions(cells: dict[int, PlanCells], rows: list) -> None:
-    """Last week's completion per manager, by matching's rule on the fetched rows."""
-    planned: dict[int, list[_PlannedRow]] = defaultdict(list)
-    customer_owners: dict[int, int] = {}
+    """Last week's completion per manager: matching's rule (`match_visits`, `_completion`)
+    on the rows fetched with the others', shaped as its own inputs."""
+    planned: dict[int, list[matching._Planned]] = defaultdict(list)
     tasks: dict[int, tuple[int, int]] = {}
-    visits: dict[int, list[_VisitRow]] = defaultdict(list)
+    visits: dict[int, list[matching._Logged]] = defaultdict(list)
     for row in rows:
         if row.part == "planned":  # owner_id holds the plan's id (see _planned)
             planned[row.owner_id].append(
-                _PlannedRow(row.id, row.customer_id, row.day, VisitMatch(row.kind), row.other_id)
+                matching._Planned(
+                    row.id,
+                    row.customer_id,
+                    row.day,
+                    VisitMatch(row.kind),
+                    row.other_id,
+                    bool(row.ref),
+                )
             )
-            customer_owners[row.customer_id] = row.ref
         elif row.part == "tasks":
             tasks[row.id] = (row.ref, row.other_id or 0)
         elif row.part == "visit":
-            visits[row.owner_id].append(_VisitRow(row.id, row.customer_id, row.at))
+            visits[row.owner_id].append(matching._Logged(row.id, row.customer_id, row.at))
     for line in cells.values():
         plan = line.last_week
         if plan is None:
             continue
-        week = periods.period_of(plan)
+        week = periods.period_of(plan)  # type: ignore[arg-type]
         logged = [v for v in visits[plan.owner_id] if week.start <= v.occurred_at < week.end]
         matched = matching.match_visits(planned[plan.id], logged)
-        line.completion = matching._completion(  # the rule, on rows fetched with the others'
-            planned[plan.id],
-            matched,
-            customer_owners,
-            plan.owner_id,
-            len(logged),
-            tasks.get(plan.id, (0, 0)),
+        line.completion = matching._completion(
+            planned[plan.id], matched, len(logged), tasks.get(plan.id, (0, 0))
         )
