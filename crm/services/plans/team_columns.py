@@ -8,7 +8,9 @@ stored settings (the deadline is a setting: `periods.deadline`), and what last w
 completion is made of (its planned visits, its task counts, the managers' visits in the
 week). Every part has the same labelled columns, each filling its own and NULL for the
 others'. The completion itself is `matching`'s rule, applied to these rows, so the home
-and the plan page never disagree.
+and the plan page never disagree: its handed-over clause, its inputs (`_Planned`,
+`_Logged`) and `_completion`, private names that `completion_for` (four statements, too
+many for the home) uses the same way. tests/test_plan_team_columns.py compares the two.
 """
 
 from __future__ import annotations
