@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from blueprints.common import ConfirmForm, confirm_or_ask, require_confirmation, write
 from blueprints.main import homes
@@ -18,15 +18,10 @@ from crm.permissions import get_in_scope_or_404
 from crm.services.archive import picker as customer_picker
 from crm.services.plans import lifecycle, month_actuals, periods
 from crm.services.plans import month as month_plan
-from models import PlanKeyCustomer, PlanKind, WorkPlan
+from models import PlanKind, WorkPlan
 
 # The monthly plan page's records, loaded with the plan.
-MONTH_PAGE = (
-    joinedload(WorkPlan.owner),
-    selectinload(WorkPlan.key_customers).joinedload(PlanKeyCustomer.customer),
-    selectinload(WorkPlan.changes),
-    selectinload(WorkPlan.reviews),
-)
+MONTH_PAGE = (joinedload(WorkPlan.owner),)  # the key customers: month_page reads them
 # The add-a-key-customer picker offers at most this many of the manager's customers.
 PICK_LIMIT = 500
 
@@ -57,9 +52,9 @@ def month_page(plan: WorkPlan, *, forms: dict | None = None, status: int = 200):
     """The rendered page of a month plan: goals against actual figures, key customers and
     what happened with them, the free text, the manager's forms and the review panel.
 
-    The plan is read again with this page's records (a caller may have loaded it with
-    others', and a refused write rolled back what it had loaded)."""
-    plan = _month_or_404(plan.id)
+    The key customers are read here, with which of them the viewer may open, whoever
+    loaded the plan."""
+    reachable = month_plan.key_customers_in_view(plan, current_user)
     editable = month_plan.may_edit(plan, current_user)
     shown = {
         "goals": GoalsForm(formdata=None, **_goal_values(plan)),
@@ -84,7 +79,7 @@ def month_page(plan: WorkPlan, *, forms: dict | None = None, status: int = 200):
         activity=month_actuals.key_customer_activity(plan),
         editable=editable,
         forms=shown,
-        reachable=month_plan.reachable_customers(plan, current_user),
+        reachable=reachable,
         months=months_around(plan.starts_on),
         deadline=periods.deadline(plan.kind, plan.starts_on, plan.owner),
         on_time=periods.submitted_on_time(plan),

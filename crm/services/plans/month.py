@@ -14,9 +14,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, select
+from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
 
 from crm.extensions import db
-from crm.permissions import MAX_RECORD_ID, scoped
+from crm.permissions import MAX_RECORD_ID, scope_path
 from crm.services.errors import DomainError, NotFound, check_version
 from crm.services.plans import lifecycle
 from crm.services.scope import check_customer_in_scope
@@ -212,14 +215,17 @@ def remove_key_customer(plan: WorkPlan, *, actor: User, key_customer_id: Any) ->
     return customer
 
 
-def reachable_customers(plan: WorkPlan, viewer: User) -> set[int]:
-    """The plan's key customers the viewer may open (one handed to another team since is
-    still named in the plan, but not linked)."""
-    ids = [kc.customer_id for kc in plan.key_customers]
-    if not ids:
-        return set()
-    return set(
-        db.session.scalars(
-            scoped(Customer, viewer).with_only_columns(Customer.id).where(Customer.id.in_(ids))
-        )
-    )
+def key_customers_in_view(plan: WorkPlan, viewer: User) -> set[int]:
+    """Load the plan's key customers with their customers, and return the ids of those the
+    viewer may open (one handed to another team since is still named in the plan, but
+    not linked): one statement."""
+    reach = case((scope_path(Customer).condition(viewer), 1), else_=0).label("reach")
+    rows = db.session.execute(
+        select(PlanKeyCustomer, reach)
+        .join(PlanKeyCustomer.customer)
+        .options(contains_eager(PlanKeyCustomer.customer))
+        .where(PlanKeyCustomer.plan_id == plan.id)
+        .order_by(PlanKeyCustomer.id)
+    ).all()
+    set_committed_value(plan, "key_customers", [row.PlanKeyCustomer for row in rows])
+    return {row.PlanKeyCustomer.customer_id for row in rows if row.reach}

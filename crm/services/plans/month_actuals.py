@@ -5,7 +5,7 @@ The figures are counted by the home page's rules (`dashboards.visits_logged`, `c
 plan and the manager's home show the same numbers for the same month.
 
 - `actuals_for(plans)`: visits, new opportunities and won amount of many month plans at
-  once (the review queue, reports): two statements for any number of plans.
+  once (the review queue, reports): one statement for any number of plans.
 - `key_customer_activity(plan)`: what happened with each key customer in the month:
   the manager's visits to it, its opportunities created, moved a stage, or won.
 """
@@ -50,8 +50,9 @@ class MonthActuals:
 def actuals_for(plans: Sequence[WorkPlan]) -> dict[int, MonthActuals]:
     """Each month plan's actual figures, by plan id (weekly plans are left out).
 
-    Plans of the same month and time zone share one part of each statement; the owners
-    of the plans are loaded in one query when the caller has not loaded them.
+    One statement (per hundred distinct months and zones); plans of the same month and
+    zone share its parts. The plans' owners (their zones give the months' bounds) are
+    loaded in one more statement when the caller has not loaded them with the plans.
     """
     months = [plan for plan in plans if plan.kind is PlanKind.MONTH]
     _load_owners(months)
@@ -121,34 +122,42 @@ def _count(
     wanted: list[tuple[metrics.Period, set[int]]],
     found: dict[tuple[metrics.Period, int], MonthActuals],
 ) -> None:
-    """Fill `found` for these periods: one UNION ALL of visits, one of opportunities."""
-    visits = union_all(
-        *(dashboards.visits_logged(str(i), sorted(ids), p) for i, (p, ids) in enumerate(wanted))
-    )
-    for row in db.session.execute(visits):
-        period, ids = wanted[int(row.kind)]
-        if row.owner_id in ids:  # past many owners the rule counts everyone's
-            found[(period, row.owner_id)].visits = int(row.count)
+    """Fill `found` for these periods: one UNION ALL of visits, new and won per owner."""
     parts = [
         part
         for i, (p, ids) in enumerate(wanted)
-        for part in (_new_part(i, p, ids), _won_part(i, p, ids))
+        for part in (_visit_part(i, p, ids), _new_part(i, p, ids), _won_part(i, p, ids))
     ]
     for row in db.session.execute(union_all(*parts)):
         period, ids = wanted[int(row.kind)]
+        if row.owner_id not in ids:  # past many owners the visits rule counts everyone's
+            continue
         figures = found[(period, row.owner_id)]
+        figures.visits += int(row.visits)
         figures.new_opportunities += int(row.new)
         figures.won_count += int(row.won_count)
         figures.won_amount += metrics.money(row.won_amount)
 
 
+FIGURES = ("visits", "new", "won_count", "won_amount")
+
+
+def _columns(**figures) -> list:
+    """The union's figure columns in order, 0 for the ones this part does not count."""
+    return [figures.get(name, literal(0)).label(name) for name in FIGURES]
+
+
+def _visit_part(index: int, period: metrics.Period, ids: set[int]) -> Select:
+    visits = dashboards.visits_logged(str(index), sorted(ids), period).subquery()
+    return select(visits.c.kind, visits.c.owner_id, *_columns(visits=visits.c.count))
+
+
 def _opportunity_part(index: int, ids: set[int], where, **figures) -> Select:
-    columns = {"new": literal(0), "won_count": literal(0), "won_amount": literal(0), **figures}
     return (
         select(
             literal(str(index)).label("kind"),
             Opportunity.owner_id.label("owner_id"),
-            *(value.label(name) for name, value in columns.items()),
+            *_columns(**figures),
         )
         .where(Opportunity.owner_id.in_(sorted(ids)), where)
         .group_by(Opportunity.owner_id)
@@ -187,7 +196,7 @@ class KeyCustomerActivity:
 
 
 def key_customer_activity(plan: WorkPlan) -> dict[int, KeyCustomerActivity]:
-    """Each key customer's month, by customer id: three statements for any number of them.
+    """Each key customer's month, by customer id: two statements for any number of them.
 
     Visits are the manager's own (as the visits figure counts them); opportunities are
     the manager's own of that customer (as the new and won figures count them).
@@ -208,30 +217,32 @@ def key_customer_activity(plan: WorkPlan) -> dict[int, KeyCustomerActivity]:
     ):
         activity[visit.customer_id].visits.append(visit)
     own = (Opportunity.owner_id == plan.owner_id) & Opportunity.customer_id.in_(customer_ids)
-    moved_ids = {
-        row.opportunity_id
-        for row in db.session.execute(
-            select(OpportunityHistory.opportunity_id, OpportunityHistory.changes)
-            .join(OpportunityHistory.opportunity)
-            .where(own, period.contains(OpportunityHistory.at))
-        )
-        if "stage_id" in (row.changes or {})
-    }
     created, won = dashboards.created_in(period), dashboards.won_in(period)
+    moved = (
+        select(OpportunityHistory.id)
+        .where(
+            OpportunityHistory.opportunity_id == Opportunity.id,
+            period.contains(OpportunityHistory.at),
+            # The row changed the stage: its changes hold {"stage_id": [old, new]}.
+            OpportunityHistory.changes[("stage_id", 1)].as_integer().is_not(None),
+        )
+        .exists()
+    )
     for row in db.session.execute(
         select(
             Opportunity,
             case((created, 1), else_=0).label("created"),
+            case((moved, 1), else_=0).label("moved"),
             case((won, 1), else_=0).label("won"),
         )
         .options(joinedload(Opportunity.stage))
-        .where(own, created | won | Opportunity.id.in_(sorted(moved_ids)))
+        .where(own, created | moved | won)
         .order_by(Opportunity.created_at, Opportunity.id)
     ):
         opportunity, lines = row.Opportunity, activity[row.Opportunity.customer_id]
         if row.created:
             lines.created.append(opportunity)
-        if opportunity.id in moved_ids:
+        if row.moved:
             lines.moved.append(opportunity)
         if row.won:
             lines.won.append(opportunity)
