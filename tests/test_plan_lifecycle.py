@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from flask_babel import force_locale
 
 from crm.extensions import db
 from crm.services.errors import DomainError, NotAllowed
@@ -13,6 +14,13 @@ from models import Notice, NoticeKind, PlanKind, PlanStatus, PlanTask, Rating, V
 
 NOW = datetime(2026, 12, 2, 4, 0, tzinfo=UTC)  # Wednesday 2 December, 12:00 in Shanghai
 NEXT_MONDAY = date(2026, 12, 7)
+
+
+@pytest.fixture(autouse=True)
+def english(app):
+    """The refusals are read in English (outside a request the app speaks Chinese)."""
+    with app.test_request_context(), force_locale("en"):
+        yield
 
 
 def _plan_with_a_task(owner):
