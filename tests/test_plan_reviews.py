@@ -316,3 +316,20 @@ def test_the_ratings_read_as_the_operators_four_steps_in_chinese(client, login, 
 def test_period_keys_name_the_plans_in_the_queue(org, make_plan):
     week = make_plan(org["m1"], LAST_MONDAY)
     assert periods.key_of(week) == "2026-W48"
+
+
+def test_the_panel_costs_a_draft_nothing_and_a_submitted_plan_two_statements(
+    org, make_plan, count_queries
+):
+    draft = make_plan(org["m1"], status=PlanStatus.DRAFT)
+    submitted = make_plan(org["m2"])
+    lifecycle.return_for_revision(submitted, actor=org["sup1"], reason="再想想")
+    db.session.commit()
+    db.session.expire_all()
+    assert draft.owner.team_id and submitted.owner.team_id  # as the plan page loaded them
+    with count_queries() as statements:
+        assert review_service.review_panel(draft, viewer=org["m1"]).verdicts == []
+    assert statements == []
+    with count_queries() as statements:
+        panel = review_service.review_panel(submitted, viewer=org["m2"])
+    assert [v.comment for v in panel.verdicts] == ["再想想"] and len(statements) == 2

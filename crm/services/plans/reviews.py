@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import Select, and_, inspect, or_, select
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from crm.extensions import db
 from crm.permissions import scoped
@@ -113,16 +114,15 @@ class ReviewPanel:
 
 
 def review_panel(plan: WorkPlan, *, viewer: User) -> ReviewPanel:
-    """The verdicts (with their reviewers) and changes (with who made them) in two
-    statements, then the lifecycle's own reading of them."""
-    db.session.scalars(
-        select(WorkPlan)
-        .where(WorkPlan.id == plan.id)
-        .options(
-            selectinload(WorkPlan.reviews).joinedload(PlanReview.reviewer),
-            selectinload(WorkPlan.changes).joinedload(PlanChange.user),
-        )
-    ).one()
+    """The verdicts (with their reviewers) and the changes (with who made them), then the
+    lifecycle's own reading of them: no statement for a plan never submitted (it has
+    neither), at most two for one that was."""
+    if plan.was_submitted:
+        _load(plan, "reviews", select(PlanReview).options(joinedload(PlanReview.reviewer)))
+        _load(plan, "changes", select(PlanChange).options(joinedload(PlanChange.user)))
+    else:
+        set_committed_value(plan, "reviews", [])
+        set_committed_value(plan, "changes", [])
     may_review = lifecycle.may_review(plan, viewer)
     return ReviewPanel(
         verdicts=list(plan.reviews),
@@ -130,6 +130,16 @@ def review_panel(plan: WorkPlan, *, viewer: User) -> ReviewPanel:
         may_review=may_review,
         reviewable=may_review and plan.status is PlanStatus.SUBMITTED,
     )
+
+
+def _load(plan: WorkPlan, collection: str, rows: Select) -> None:
+    """Fill a collection of the plan with its rows and theirs in one statement, unless the
+    page loaded it already."""
+    if collection not in inspect(plan).unloaded:
+        return
+    model = rows.column_descriptions[0]["entity"]
+    found = db.session.scalars(rows.where(model.plan_id == plan.id).order_by(model.id)).all()
+    set_committed_value(plan, collection, list(found))
 
 
 # Verdicts --------------------------------------------------------------------------------
