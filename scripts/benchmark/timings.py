@@ -49,6 +49,9 @@ PAGES: dict[str, Page] = {
     "plan page (manager's week)": Page(
         "manager", lambda c: f"/plans/{c['week_plan_id']}", 25, False
     ),
+    "plan page (manager's month)": Page(
+        "manager", lambda c: f"/plans/{c['month_plan_id']}", 25, False
+    ),
     "review queue (supervisor)": Page("supervisor", lambda c: "/plans/reviews", 60, False),
     "plans report (supervisor)": Page("supervisor", lambda c: "/reports/plans", 60, False),
 }
@@ -85,9 +88,17 @@ def context() -> dict:
             WorkPlan.starts_on == this_week,
         )
     )
+    month_plan = db.session.scalar(
+        select(WorkPlan.id).where(
+            WorkPlan.owner_id == manager.id,
+            WorkPlan.kind == PlanKind.MONTH,
+            WorkPlan.starts_on == periods.starts_on_for(PlanKind.MONTH, today),
+        )
+    )
     return {
         "users": {"manager": manager, "supervisor": supervisor, "admin": admin},
         "week_plan_id": week_plan or 0,  # this week's plan (0: none, which the page reports)
+        "month_plan_id": month_plan or 0,  # this month's plan, likewise
         "manager_id": manager.id,
         "manager_customers": count,
         "customer_id": customer.id,
