@@ -425,3 +425,24 @@ def test_only_an_admin_sets_the_site(client, login, english, customer):
     db.session.rollback()
     db.session.expire_all()
     assert db.session.get(Customer, customer.id).site_lat is None
+
+
+# Demo data --------------------------------------------------------------------------
+
+
+def test_the_demo_has_sites_and_check_ins_of_every_placement(app, in_english):
+    from crm.services.demo.check_ins import ensure_check_ins
+    from crm.services.demo.organisation import load_demo
+
+    load_demo()
+    db.session.commit()
+    visits = db.session.scalars(select(Visit).where(Visit.check_in_lat.is_not(None))).all()
+    placements = {check_in_of(visit).placement for visit in visits}
+
+    assert placements == set(Placement)
+    assert all(visit.checked_in_at >= visit.occurred_at for visit in visits)
+    without_site = db.session.scalar(
+        select(func.count()).select_from(Customer).where(Customer.site_lat.is_(None))
+    )
+    assert 0 < without_site < db.session.scalar(select(func.count()).select_from(Customer))
+    assert ensure_check_ins() == 0  # a second run adds nothing

@@ -2,6 +2,7 @@
 
 - `archive`: The demo customer archive: fictional Chinese customers, contacts and competitor
   profiles.
+- `check_ins`: Demo check-ins: customer sites and the recent on-site visits checked in near them.
 - `organisation`: The demo organisation: fictional people and companies for trying the app.
 - `plans`: A year of weekly and monthly plans on the demo's visits, reviews and returns,
   comments on visits and the notices they sent.

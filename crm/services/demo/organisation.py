@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from crm.extensions import db
 from crm.services.demo import archive as demo_archive
+from crm.services.demo import check_ins as demo_check_ins
 from crm.services.demo import pipeline as demo_pipeline
 from crm.services.demo import plans as demo_plans
 from crm.services.people import users as user_service
@@ -44,6 +45,7 @@ def load_demo() -> str:
     db.session.flush()
     opportunities = demo_pipeline.ensure_pipeline()
     plans = demo_plans.ensure_plans()
+    demo_check_ins.ensure_check_ins()
     return (
         f"Demo organisation ready: {len(users)} users, {len(DEMO_TEAMS)} teams, "
         f"{customers} customers and {opportunities} opportunities with a year of visits, "
