@@ -91,7 +91,7 @@ class Crawler:
         max_forms: int = 150,
         per_shape: int = 1,
         skip_form: Callable[[str, dict, list[tuple[str, str]]], bool] | None = None,
-        bilingual: tuple[str, ...] = ("reference.", "stages."),
+        bilingual: tuple[str, ...] = ("reference.", "stages.", "document_kinds."),
     ):
         self.app = app
         self.client = FlaskClient(app, app.response_class, use_cookies=True)

@@ -10,17 +10,20 @@ See tests/crawler.py for what is checked.
 from __future__ import annotations
 
 import functools
+import io
 import sqlite3
 import uuid
 
 import pytest
 from jinja2 import ChoiceLoader, DictLoader
+from PIL import Image
 from sqlalchemy import select, update
 
 from crm import create_app
 from crm.extensions import db
 from crm.i18n import today_in, user_zone
 from crm.services.demo.organisation import DEMO_PASSWORD, load_demo
+from crm.services.documents import library as document_library
 from crm.services.followups.notifications import enqueue_due_reminders
 from crm.services.followups.outbox import enqueue, failed_values, message_row
 from crm.services.followups.reminders import create_reminder
@@ -140,6 +143,22 @@ def _build_demo() -> None:
         .where(OutboxMessage.key == "crawler:failed")
         .values(failed_values("550 mailbox unavailable"))
     )
+    # A site photo on the crawling managers' customers (the crawl opens only some customer
+    # pages): the document pages show then. The same bytes: stored once.
+    photo = io.BytesIO()
+    Image.new("RGB", (60, 40), (30, 90, 160)).save(photo, "PNG")
+    photo_kind = document_library.kind_by_code("site_photo").id
+    for name in ("manager4", "manager8"):
+        for customer in db.session.scalars(
+            select(Customer).where(Customer.owner_id == users[name].id)
+        ):
+            document_library.upload(
+                customer=customer,
+                actor=users[name],
+                uploads=[document_library.Upload(io.BytesIO(photo.getvalue()), "机房.png")],
+                kind_id=photo_kind,
+                title="机房照片",
+            )
 
 
 def _keep_crawlers_signed_in(crawlers: set[str]):
@@ -169,6 +188,7 @@ MAY_MISS = {
     "opportunities.remove_competitor": "shows once a rival is added, which needs one chosen",
     "plans.link_visit": "shows once a visit to a planned customer is logged in the plan's week "
     "(tests/test_plan_matching.py, tests/routes.py)",
+    "documents.thumbnail": "an image's src, not a link (tests/test_documents.py)",
 }
 # A supervisor reads the team's weekly plans; their own starts empty (no follow-ups to
 # suggest): what changes a planned visit or a task is the managers' crawl's.
@@ -237,7 +257,7 @@ MAY_MISS_AS = {
         **_NO_PLANS_OF_THEIR_OWN,
     },
 }
-ADMIN_AREAS = ("admin.", "cadences.", "reference.", "stages.", "outbox_admin.")
+ADMIN_AREAS = ("admin.", "cadences.", "reference.", "stages.", "outbox_admin.", "document_kinds.")
 
 
 @pytest.mark.parametrize("role", PAIRS)
