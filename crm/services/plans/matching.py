@@ -112,7 +112,9 @@ class PlanVsActual:
 
 
 @dataclass(frozen=True)
-class _Planned:
+class PlannedRow:
+    """A planned visit as the matching rule reads it (also from the home's own query)."""
+
     id: int
     customer_id: int
     day: date
@@ -123,13 +125,17 @@ class _Planned:
 
 
 @dataclass(frozen=True)
-class _Logged:
+class LoggedRow:
+    """A logged visit of the plan's manager in the week."""
+
     id: int
     customer_id: int
     occurred_at: datetime
 
 
-def match_visits(planned: Sequence[_Planned], logged: Sequence[_Logged]) -> dict[int, int | None]:
+def match_visits(
+    planned: Sequence[PlannedRow], logged: Sequence[LoggedRow]
+) -> dict[int, int | None]:
     """{planned visit id: visit id or None}; `logged` are the manager's visits in the week."""
     by_id = {v.id: v for v in logged}
     used: set[int] = set()
@@ -151,8 +157,8 @@ def match_visits(planned: Sequence[_Planned], logged: Sequence[_Logged]) -> dict
     return result
 
 
-def _completion(
-    planned: Sequence[_Planned],
+def completion_of(
+    planned: Sequence[PlannedRow],
     matched: dict[int, int | None],
     logged_count: int,
     tasks: tuple[int, int],
@@ -192,13 +198,13 @@ def plan_vs_actual(plan: WorkPlan) -> PlanVsActual:
     planned = plan.visits
     away = _handed_away(plan, [p.customer for p in planned])
     rows = [
-        _Planned(p.id, p.customer_id, p.day, p.match, p.visit_id, p.customer_id in away)
+        PlannedRow(p.id, p.customer_id, p.day, p.match, p.visit_id, p.customer_id in away)
         for p in planned
     ]
-    matched = match_visits(rows, [_Logged(v.id, v.customer_id, v.occurred_at) for v in logged])
+    matched = match_visits(rows, [LoggedRow(v.id, v.customer_id, v.occurred_at) for v in logged])
     by_id = {v.id: v for v in logged}
     tasks = (len(plan.tasks), sum(1 for t in plan.tasks if t.done))
-    completion = _completion(rows, matched, len(logged), tasks)
+    completion = completion_of(rows, matched, len(logged), tasks)
     used = {v for v in matched.values() if v is not None}
     outcomes = [
         PlannedOutcome(
@@ -233,8 +239,9 @@ def _handed_away(plan: WorkPlan, customers: Sequence[Customer]) -> set[int]:
     )
 
 
-def _handed_away_clause():
-    """SQL for a planned-visits query joined to WorkPlan and Customer: `_handed_away`."""
+def handed_away_clause():
+    """SQL for a planned-visits query joined to WorkPlan and Customer: the customer was
+    handed away from the plan's manager (the team table folds it into its one query)."""
     return and_(
         Customer.owner_id != WorkPlan.owner_id,
         exists().where(
@@ -276,7 +283,7 @@ def completion_for(plans: Iterable[WorkPlan]) -> dict[int, Completion]:
             PlannedVisit.day,
             PlannedVisit.match,
             PlannedVisit.visit_id,
-            _handed_away_clause().label("handed_away"),
+            handed_away_clause().label("handed_away"),
         )
         .join(Customer, Customer.id == PlannedVisit.customer_id)
         .join(WorkPlan, WorkPlan.id == PlannedVisit.plan_id)
@@ -300,10 +307,10 @@ def completion_for(plans: Iterable[WorkPlan]) -> dict[int, Completion]:
         )
     ).all()
 
-    planned_by_plan: dict[int, list[_Planned]] = defaultdict(list)
+    planned_by_plan: dict[int, list[PlannedRow]] = defaultdict(list)
     for row in planned_rows:
         planned_by_plan[row.plan_id].append(
-            _Planned(
+            PlannedRow(
                 row.id,
                 row.customer_id,
                 row.day,
@@ -313,9 +320,9 @@ def completion_for(plans: Iterable[WorkPlan]) -> dict[int, Completion]:
             )
         )
     tasks = {row.plan_id: (row.total, row.done or 0) for row in task_rows}
-    visits_by_user: dict[int, list[_Logged]] = defaultdict(list)
+    visits_by_user: dict[int, list[LoggedRow]] = defaultdict(list)
     for row in visit_rows:
-        visits_by_user[row.user_id].append(_Logged(row.id, row.customer_id, row.occurred_at))
+        visits_by_user[row.user_id].append(LoggedRow(row.id, row.customer_id, row.occurred_at))
 
     result = {}
     for plan in weekly:
@@ -325,7 +332,7 @@ def completion_for(plans: Iterable[WorkPlan]) -> dict[int, Completion]:
         ]
         planned = planned_by_plan[plan.id]
         matched = match_visits(planned, logged)
-        result[plan.id] = _completion(planned, matched, len(logged), tasks.get(plan.id, (0, 0)))
+        result[plan.id] = completion_of(planned, matched, len(logged), tasks.get(plan.id, (0, 0)))
     return result
 
 

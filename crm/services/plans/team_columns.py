@@ -8,9 +8,9 @@ stored settings (the deadline is a setting: `periods.deadline`), and what last w
 completion is made of (its planned visits, its task counts, the managers' visits in the
 week). Every part has the same labelled columns, each filling its own and NULL for the
 others'. The completion itself is `matching`'s rule, applied to these rows, so the home
-and the plan page never disagree: its handed-over clause, its inputs (`_Planned`,
-`_Logged`) and `_completion`, private names that `completion_for` (four statements, too
-many for the home) uses the same way. tests/test_plan_team_columns.py compares the two.
+and the plan page never disagree: its handed-over clause, its inputs (`PlannedRow`,
+`LoggedRow`) and `completion_of`, the public pieces that `completion_for` (four statements,
+too many for the home) is built from. tests/test_plan_team_columns.py compares the two.
 """
 
 from __future__ import annotations
@@ -211,7 +211,7 @@ def _planned(viewer: User, ids: list[int], last_monday: date) -> Select:
             "planned",
             id=PlannedVisit.id,
             owner_id=PlannedVisit.plan_id,
-            ref=cast(matching._handed_away_clause(), Integer),
+            ref=cast(matching.handed_away_clause(), Integer),
             customer_id=PlannedVisit.customer_id,
             other_id=PlannedVisit.visit_id,
             kind=cast(PlannedVisit.match, String),
@@ -260,15 +260,15 @@ def _visits(ids: list[int], first: datetime, end: datetime) -> Select:
 
 
 def _completions(cells: dict[int, PlanCells], rows: list) -> None:
-    """Last week's completion per manager: matching's rule (`match_visits`, `_completion`)
+    """Last week's completion per manager: matching's rule (`match_visits`, `completion_of`)
     on the rows fetched with the others', shaped as its own inputs."""
-    planned: dict[int, list[matching._Planned]] = defaultdict(list)
+    planned: dict[int, list[matching.PlannedRow]] = defaultdict(list)
     tasks: dict[int, tuple[int, int]] = {}
-    visits: dict[int, list[matching._Logged]] = defaultdict(list)
+    visits: dict[int, list[matching.LoggedRow]] = defaultdict(list)
     for row in rows:
         if row.part == "planned":  # owner_id holds the plan's id (see _planned)
             planned[row.owner_id].append(
-                matching._Planned(
+                matching.PlannedRow(
                     row.id,
                     row.customer_id,
                     row.day,
@@ -280,7 +280,7 @@ def _completions(cells: dict[int, PlanCells], rows: list) -> None:
         elif row.part == "tasks":
             tasks[row.id] = (row.ref, row.other_id or 0)
         elif row.part == "visit":
-            visits[row.owner_id].append(matching._Logged(row.id, row.customer_id, row.at))
+            visits[row.owner_id].append(matching.LoggedRow(row.id, row.customer_id, row.at))
     for line in cells.values():
         plan = line.last_week
         if plan is None:
@@ -288,6 +288,6 @@ def _completions(cells: dict[int, PlanCells], rows: list) -> None:
         week = periods.period_of(plan)  # type: ignore[arg-type]
         logged = [v for v in visits[plan.owner_id] if week.start <= v.occurred_at < week.end]
         matched = matching.match_visits(planned[plan.id], logged)
-        line.completion = matching._completion(
+        line.completion = matching.completion_of(
             planned[plan.id], matched, len(logged), tasks.get(plan.id, (0, 0))
         )
