@@ -243,6 +243,8 @@ MAY_MISS_AS = {
     },
     "admin": {
         "handovers.new_request": "managers ask for handovers",
+        "notices.read": "the demo's notices are managers' and supervisors' (tests/test_notices.py)",
+        "notices.read_all": "the demo's notices are managers' and supervisors'",
         "admin.deactivate_user": "the users it could deactivate are the crawl's own",
         "admin.reset_password": "the users it could reset are the crawl's own",
         "admin.reactivate_user": "shows once a user is deactivated",
