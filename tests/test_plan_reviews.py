@@ -333,3 +333,19 @@ def test_the_panel_costs_a_draft_nothing_and_a_submitted_plan_two_statements(
     with count_queries() as statements:
         panel = review_service.review_panel(submitted, viewer=org["m2"])
     assert [v.comment for v in panel.verdicts] == ["再想想"] and len(statements) == 2
+
+
+def test_the_plan_page_carries_the_panel_and_the_form_for_the_reviewer_only(
+    client, login, english, make_plan
+):
+    plan = make_plan(english["m1"], THIS_MONDAY)
+    for who, form in (("sup1", True), ("admin", True), ("m1", False)):
+        login(client, english[who])
+        html = client.get(f"/plans/{plan.id}").get_data(as_text=True)
+        assert 'id="review-panel"' in html and "Not reviewed yet." in html
+        assert ('id="review-form"' in html) is form, who
+    login(client, english["sup2"])
+    assert client.get(f"/plans/{plan.id}").status_code == 404
+    month = make_plan(english["m2"], date(2026, 12, 1), kind=PlanKind.MONTH)
+    login(client, english["sup1"])
+    assert 'id="review-form"' in client.get(f"/plans/{month.id}").get_data(as_text=True)
