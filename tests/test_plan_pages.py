@@ -218,3 +218,25 @@ def customer_contacts(customer):
     from models import Contact
 
     return db.session.query(Contact).filter_by(customer_id=customer.id)
+
+
+def test_plan_vs_actual_shows_where_each_visit_was_checked_in(
+    client, login, org, make_customer, make_visit
+):
+    """The supervisor reviewing a week sees which visits were logged on site (外勤签到)."""
+    m1 = org["m1"]
+    plan = start(m1, this_monday(m1) - timedelta(days=7))
+    on_site, away = (
+        make_customer(m1, name=n, site_lat=31.2304, site_lng=121.4737) for n in ("甲银行", "乙银行")
+    )
+    for customer in (on_site, away):
+        week.add_planned_visit(plan, actor=m1, customer=customer, day=plan.starts_on)
+    db.session.commit()
+    when = periods.period_of(plan).start + timedelta(hours=2)
+    make_visit(on_site, occurred_at=when, check_in_lat=31.2305, check_in_lng=121.4738)
+    make_visit(away, occurred_at=when, check_in_lat=31.2504, check_in_lng=121.4737)
+    login(client, org["sup1"])
+
+    body = client.get(f"/plans/{plan.id}").get_data(as_text=True)
+
+    assert 'data-check-in="on_site"' in body and 'data-check-in="away"' in body
