@@ -326,10 +326,8 @@ def completion_for(plans: Iterable[WorkPlan]) -> dict[int, Completion]:
 
     result = {}
     for plan in weekly:
-        week = weeks[plan.id]
-        logged = [
-            v for v in visits_by_user[plan.owner_id] if week.start <= v.occurred_at < week.end
-        ]
+        start, end = weeks[plan.id].start, weeks[plan.id].end  # properties: once per plan
+        logged = [v for v in visits_by_user[plan.owner_id] if start <= v.occurred_at < end]
         planned = planned_by_plan[plan.id]
         matched = match_visits(planned, logged)
         result[plan.id] = completion_of(planned, matched, len(logged), tasks.get(plan.id, (0, 0)))

@@ -19,15 +19,16 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, Integer, Select, String, and_, cast, func, literal, null, or_, select
 
 from crm.extensions import db
+from crm.i18n import user_zone
 from crm.permissions import scoped
 from crm.services import settings
 from crm.services.plans import matching, periods
 from crm.services.reporting import metrics
+from crm.services.reporting.metrics import Period
 from models import (
     AppSetting,
     Customer,
@@ -104,16 +105,14 @@ def plan_cells(viewer: User, managers: list[User], monday: date) -> dict[int, Pl
         return cells
     ids = list(cells)
     last_monday = monday - timedelta(days=7)
-    # Last week in any zone lies within a day of it in UTC; each manager's own week is
-    # cut from these visits below.
-    utc_week = metrics.week_of(last_monday, ZoneInfo("UTC"))
-    around = (utc_week.start - timedelta(days=1), utc_week.end + timedelta(days=1))
+    weeks = _last_weeks(managers, last_monday)
     rows = db.session.execute(
         _plans(viewer, ids, monday, last_monday).union_all(
             _settings(),
             _planned(viewer, ids, last_monday),
             _tasks(viewer, ids, last_monday),
-            _visits(ids, *around),
+            _visits(viewer, ids, last_monday, weeks),
+            _visit_counts(weeks),
         )
     ).all()
 
@@ -239,10 +238,51 @@ def _tasks(viewer: User, ids: list[int], last_monday: date) -> Select:
     )
 
 
-def _visits(ids: list[int], first: datetime, end: datetime) -> Select:
-    """The visits the managers logged around last week (each one's week is cut later).
+def _last_weeks(managers: list[User], last_monday: date) -> dict[str, tuple[list[int], Period]]:
+    """{time zone: (its managers' ids, last week in that zone)}: a week is the manager's own."""
+    weeks: dict[str, tuple[list[int], Period]] = {}
+    for manager in managers:
+        zone = user_zone(manager)
+        ids, _ = weeks.setdefault(zone.key, ([], metrics.week_of(last_monday, zone)))
+        ids.append(manager.id)
+    return weeks
+
+
+def _in_their_week(weeks: dict[str, tuple[list[int], Period]]):
+    """SQL: a visit falls in its manager's own last week."""
+    return or_(
+        *(
+            and_(
+                Visit.user_id.in_(ids),
+                Visit.occurred_at >= week.start,
+                Visit.occurred_at < week.end,
+            )
+            for ids, week in weeks.values()
+        )
+    )
+
+
+def _visits(
+    viewer: User, ids: list[int], last_monday: date, weeks: dict[str, tuple[list[int], Period]]
+) -> Select:
+    """The managers' visits in their last week that may carry a planned visit: to a planned
+    customer, or linked by hand. The others only count (_visit_counts): a busy team logs
+    thousands a week, and the home needs none of them one by one.
 
     id: the visit; owner_id: who logged it; customer_id; at: when it happened."""
+    planned = (
+        select(PlannedVisit.customer_id)
+        .where(PlannedVisit.plan_id.in_(_last_week_plans(viewer, ids, last_monday)))
+        .scalar_subquery()
+    )
+    linked = (
+        select(PlannedVisit.visit_id)
+        .where(
+            PlannedVisit.plan_id.in_(_last_week_plans(viewer, ids, last_monday)),
+            PlannedVisit.visit_id.is_not(None),
+        )
+        .scalar_subquery()
+    )
     return (
         _row(
             "visit",
@@ -252,7 +292,17 @@ def _visits(ids: list[int], first: datetime, end: datetime) -> Select:
             at=Visit.occurred_at,
         )
         .select_from(Visit)
-        .where(Visit.user_id.in_(ids), Visit.occurred_at >= first, Visit.occurred_at < end)
+        .where(_in_their_week(weeks), or_(Visit.customer_id.in_(planned), Visit.id.in_(linked)))
+    )
+
+
+def _visit_counts(weeks: dict[str, tuple[list[int], Period]]) -> Select:
+    """How many visits each manager logged in their last week. owner_id: who; ref: how many."""
+    return (
+        _row("visits", owner_id=Visit.user_id, ref=func.count())
+        .select_from(Visit)
+        .where(_in_their_week(weeks))
+        .group_by(Visit.user_id)
     )
 
 
@@ -265,6 +315,7 @@ def _completions(cells: dict[int, PlanCells], rows: list) -> None:
     planned: dict[int, list[matching.PlannedRow]] = defaultdict(list)
     tasks: dict[int, tuple[int, int]] = {}
     visits: dict[int, list[matching.LoggedRow]] = defaultdict(list)
+    counts: dict[int, int] = {}
     for row in rows:
         if row.part == "planned":  # owner_id holds the plan's id (see _planned)
             planned[row.owner_id].append(
@@ -281,13 +332,15 @@ def _completions(cells: dict[int, PlanCells], rows: list) -> None:
             tasks[row.id] = (row.ref, row.other_id or 0)
         elif row.part == "visit":
             visits[row.owner_id].append(matching.LoggedRow(row.id, row.customer_id, row.at))
+        elif row.part == "visits":
+            counts[row.owner_id] = row.ref
     for line in cells.values():
         plan = line.last_week
         if plan is None:
             continue
-        week = periods.period_of(plan)  # type: ignore[arg-type]
-        logged = [v for v in visits[plan.owner_id] if week.start <= v.occurred_at < week.end]
+        # The visits came already cut to the manager's own week (_in_their_week).
+        logged = visits[plan.owner_id]
         matched = matching.match_visits(planned[plan.id], logged)
         line.completion = matching.completion_of(
-            planned[plan.id], matched, len(logged), tasks.get(plan.id, (0, 0))
+            planned[plan.id], matched, counts.get(plan.owner_id, 0), tasks.get(plan.id, (0, 0))
         )

@@ -163,7 +163,15 @@ def managers_in_view(viewer: User, team_id: int | None = None) -> list[User]:
         select(User)
         .options(
             # What the team table shows of a manager; an admin's view holds a thousand.
-            load_only(User.display_name, User.role, User.active, User.team_id, User.last_login_at),
+            # timezone: the plan columns cut each manager's own week.
+            load_only(
+                User.display_name,
+                User.role,
+                User.active,
+                User.team_id,
+                User.last_login_at,
+                User.timezone,
+            ),
             joinedload(User.team).load_only(Team.name, Team.supervisor_id),
             joinedload(User.target),
         )
