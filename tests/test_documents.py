@@ -285,8 +285,12 @@ def test_an_object_no_row_uses_is_removed_by_the_orphan_job(app, org, customer):
     key = store.put(io.BytesIO(b"left behind by a crashed commit"))
     assert cleanup.remove_orphans(utcnow()) == 0  # younger than an hour: an upload in flight
     assert store.exists(key)
+    # A half-received upload of a killed worker goes too.
+    store.incoming.mkdir(parents=True, exist_ok=True)
+    (store.incoming / "upload-killed").write_bytes(b"half an upload")
     assert cleanup.remove_orphans(utcnow() + timedelta(hours=2)) == 1
     assert not store.exists(key)
+    assert list(store.incoming.iterdir()) == []
 
 
 def test_a_rolled_back_upload_leaves_no_object(app, org, customer):

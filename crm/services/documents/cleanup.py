@@ -16,7 +16,7 @@ from sqlalchemy import select
 from crm.extensions import db
 from crm.services import settings
 from crm.services.documents.library import RETENTION_DAYS, keys_in_use
-from crm.services.documents.storage import StoreError, current_store
+from crm.services.documents.storage import LocalStore, StoreError, current_store
 from models import Document
 
 ORPHAN_AGE = timedelta(hours=1)
@@ -53,6 +53,8 @@ def remove_orphans(now: datetime) -> int:
     """Remove stored objects that no version row names and that are older than an hour."""
     used = keys_in_use()
     store = current_store()
+    if isinstance(store, LocalStore):
+        store.remove_stale_spools(now - ORPHAN_AGE)
     removed = 0
     for key, written_at in list(store.list_keys()):
         if key in used or now - written_at < ORPHAN_AGE:

@@ -147,6 +147,16 @@ class LocalStore:
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
+    def remove_stale_spools(self, before: datetime) -> int:
+        """Remove uploads a killed worker left half-received in incoming/."""
+        removed = 0
+        if self.incoming.is_dir():
+            for path in self.incoming.glob("upload-*"):
+                if datetime.fromtimestamp(path.stat().st_mtime, UTC) < before:
+                    path.unlink(missing_ok=True)
+                    removed += 1
+        return removed
+
     def list_keys(self) -> Iterator[tuple[str, datetime]]:
         if not self.root.is_dir():
             return
