@@ -383,3 +383,38 @@ def test_admins_edit_document_kinds(client, login, org):
     assert not kind("survey").active
     login(client, org["m1"])
     assert client.get("/admin/document-kinds").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "app_overrides", [{"MAX_CONTENT_LENGTH": 1024 * 1024, "WTF_CSRF_ENABLED": True}]
+)
+def test_uploads_may_exceed_the_apps_request_limit_with_csrf_on(
+    client, login, org, customer, app_overrides, tmp_path
+):
+    """The upload routes raise the request limit before the CSRF check reads the body."""
+    import re
+
+    from flask import current_app
+
+    current_app.config["DOCUMENT_DIR"] = str(tmp_path / "documents")
+    login(client, org["m1"])
+    page = client.get(f"/customers/{customer.id}/documents").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    fields = MultiDict(
+        [
+            ("csrf_token", token),
+            ("kind_id", str(kind("other").id)),
+            ("files", FileStorage(io.BytesIO(PDF + b"0" * 2_000_000), filename="big.pdf")),
+        ]
+    )
+    boundary, body = encode_multipart(fields)
+    response = client.post(
+        f"/customers/{customer.id}/documents",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert response.status_code == 302, response.status_code
+    assert len(documents()) == 1
+    # Elsewhere the app's limit holds.
+    response = client.post("/language", data=body, content_type="multipart/form-data")
+    assert response.status_code == 413
