@@ -78,8 +78,8 @@ class PlannedVisitEditForm(CrmForm):
         self,
         *args,
         days: Iterable[date] = (),
-        contacts: Iterable[Contact] = (),
-        opportunities: Iterable[Opportunity] = (),
+        contacts: Iterable[Contact | week_plan.ContactChoice] = (),
+        opportunities: Iterable[Opportunity | week_plan.OpportunityChoice] = (),
         **kwargs,
     ):
         super().__init__(*args, **kwargs)

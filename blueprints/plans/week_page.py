@@ -20,7 +20,7 @@ from crm.i18n import user_zone
 from crm.services.archive import picker as customer_picker
 from crm.services.plans import matching, periods, suggestions
 from crm.services.plans import week as week_plan
-from models import Customer, PlannedVisit, WorkPlan
+from models import Customer, PlannedVisit, PlanStatus, WorkPlan
 
 # The weekly plan page's records, loaded with the plan.
 WEEK_PAGE = (
@@ -29,9 +29,10 @@ WEEK_PAGE = (
     selectinload(WorkPlan.visits).joinedload(PlannedVisit.opportunity),
     selectinload(WorkPlan.visits).selectinload(PlannedVisit.contacts),
     selectinload(WorkPlan.tasks),
-    selectinload(WorkPlan.changes),
-    selectinload(WorkPlan.reviews),
+    # Changes and verdicts: the review panel reads them, with their authors, and only for
+    # a plan that was submitted (crm/services/plans/reviews.py: review_panel).
 )
+BUILDING = (PlanStatus.DRAFT, PlanStatus.RETURNED)
 # The add-a-visit picker offers at most this many of the manager's customers.
 PICK_LIMIT = 500
 
@@ -112,7 +113,11 @@ def week_page(plan: WorkPlan, *, forms: dict | None = None, status: int = 200):
         started=started,
         actual=actual,
         outcomes={o.planned.id: o for o in actual.outcomes} if actual else {},
-        suggestions=suggestions.suggestions_for(plan, today=today) if editable else [],
+        # While the plan is being built (a draft, or returned for revision): once it is
+        # submitted, the page is the reviewer's and the manager adds by hand.
+        suggestions=suggestions.suggestions_for(plan, today=today)
+        if editable and plan.status in BUILDING
+        else [],
         editable=editable,
         may_tick=editable,
         forms=shown,

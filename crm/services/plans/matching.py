@@ -29,7 +29,7 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from crm.extensions import db
 from crm.i18n import user_zone
@@ -185,7 +185,7 @@ def week_visits(plan: WorkPlan) -> list[Visit]:
         db.session.scalars(
             select(Visit)
             .where(Visit.user_id == plan.owner_id, week.contains(Visit.occurred_at))
-            .options(joinedload(Visit.customer), selectinload(Visit.contacts))
+            .options(joinedload(Visit.customer))
             .order_by(Visit.occurred_at, Visit.id)
         )
     )

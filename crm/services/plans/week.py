@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import literal, or_, select, union_all
 
 from crm.extensions import db
 from crm.permissions import MAX_RECORD_ID, scoped
@@ -268,41 +269,58 @@ def set_focus(plan: WorkPlan, *, actor: User, focus: str | None) -> WorkPlan:
 # Choices of the page's forms ---------------------------------------------------------
 
 
-def edit_choices(plan: WorkPlan) -> dict[int, tuple[list[Contact], list[Opportunity]]]:
-    """{customer id: (contacts, opportunities)} the planned visits' forms offer, in two
-    queries: each customer's active contacts and open opportunities, plus those already
-    chosen on a planned visit."""
+class ContactChoice(NamedTuple):
+    id: int
+    name: str
+
+
+class OpportunityChoice(NamedTuple):
+    id: int
+    title: str
+
+
+def edit_choices(
+    plan: WorkPlan,
+) -> dict[int, tuple[list[ContactChoice], list[OpportunityChoice]]]:
+    """{customer id: (contacts, opportunities)} the planned visits' forms offer, in one
+    statement: each customer's active contacts and open opportunities, plus those already
+    chosen on a planned visit (a page held to the bench's statement ceiling)."""
     customer_ids = {p.customer_id for p in plan.visits}
     if not customer_ids:
         return {}
     chosen_contacts = [c.id for p in plan.visits for c in p.contacts]
     chosen_opportunities = [p.opportunity_id for p in plan.visits if p.opportunity_id]
-    contacts = db.session.scalars(
-        select(Contact)
-        .where(
-            Contact.customer_id.in_(customer_ids),
-            or_(Contact.active, Contact.id.in_(chosen_contacts)),
-        )
-        .order_by(Contact.name, Contact.id)
+    contacts = select(
+        literal("contact").label("kind"),
+        Contact.id,
+        Contact.customer_id,
+        Contact.name.label("label"),
+    ).where(
+        Contact.customer_id.in_(customer_ids),
+        or_(Contact.active, Contact.id.in_(chosen_contacts)),
     )
-    opportunities = db.session.scalars(
-        select(Opportunity)
-        .where(
-            Opportunity.customer_id.in_(customer_ids),
-            or_(
-                Opportunity.status == OpportunityStatus.OPEN,
-                Opportunity.id.in_(chosen_opportunities),
-            ),
-        )
-        .order_by(Opportunity.title, Opportunity.id)
+    opportunities = select(
+        literal("opportunity").label("kind"),
+        Opportunity.id,
+        Opportunity.customer_id,
+        Opportunity.title.label("label"),
+    ).where(
+        Opportunity.customer_id.in_(customer_ids),
+        or_(
+            Opportunity.status == OpportunityStatus.OPEN,
+            Opportunity.id.in_(chosen_opportunities),
+        ),
     )
-    found: dict[int, tuple[list[Contact], list[Opportunity]]] = {
+    both = union_all(contacts, opportunities).subquery()
+    rows = db.session.execute(select(both).order_by(both.c.kind, both.c.label, both.c.id))
+    found: dict[int, tuple[list[ContactChoice], list[OpportunityChoice]]] = {
         customer_id: ([], []) for customer_id in customer_ids
     }
-    for contact in contacts:
-        found[contact.customer_id][0].append(contact)
-    for opportunity in opportunities:
-        found[opportunity.customer_id][1].append(opportunity)
+    for row in rows:
+        if row.kind == "contact":
+            found[row.customer_id][0].append(ContactChoice(row.id, row.label))
+        else:
+            found[row.customer_id][1].append(OpportunityChoice(row.id, row.label))
     return found
 
 
