@@ -1,6 +1,7 @@
 """Forms of the document pages: upload, new version, rename, and the admin's kinds."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from wtforms import (
     FileField,
     HiddenField,
@@ -29,9 +30,9 @@ class UploadForm(CrmForm):
     """Several files at once; the kind and title apply to each (a title only to one file)."""
 
     files = MultipleFileField(_l("Files"))
-    kind_id = SelectField(_l("Kind"), coerce=int, validate_choice=False)
+    kind_id = SelectField(lazy_pgettext("document", "Kind"), coerce=int, validate_choice=False)
     title = StringField(
-        _l("Title"),
+        lazy_pgettext("document", "Title"),
         validators=[Optional(), Length(max=200)],
         description=_l("Leave empty to use each file's name."),
     )
@@ -50,8 +51,10 @@ class VersionForm(CrmForm):
 
 
 class DocumentForm(CrmForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    kind_id = SelectField(_l("Kind"), coerce=int, validate_choice=False)
+    title = StringField(
+        lazy_pgettext("document", "Title"), validators=[DataRequired(), Length(max=200)]
+    )
+    kind_id = SelectField(lazy_pgettext("document", "Kind"), coerce=int, validate_choice=False)
     version = HiddenField()
 
     def __init__(self, *args, locale: str, current: int | None = None, **kwargs):
