@@ -497,6 +497,24 @@ def test_deleting_is_refused_while_contacts_or_subsidiaries_hang_off(
     assert customer_count() == 4
 
 
+def test_deleting_is_refused_while_any_record_refers_to_the_customer(
+    client, login, org, make_customer, make_visit
+):
+    """A visit (or an opportunity, a document, a plan …) keeps its customer: the admin is
+    told to merge, and nothing is deleted (it was a database error page before)."""
+    visited = make_customer(org["m1"])
+    make_visit(visited)
+    db.session.commit()
+    login(client, org["admin"])
+
+    response = client.post(f"/customers/{visited.id}/delete", data={"confirmed": "1"})
+
+    assert response.status_code in (302, 400)
+    assert db.session.get(Customer, visited.id) is not None
+    with pytest.raises(DomainError):
+        customer_service.delete_customer(visited, actor=org["admin"])
+
+
 def test_the_owner_may_not_delete(m1_client, org, make_customer):
     customer = make_customer(org["m1"])
     assert m1_client.post(f"/customers/{customer.id}/delete").status_code == 403

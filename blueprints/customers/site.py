@@ -6,7 +6,7 @@ an administrator sets, corrects or clears it here, from the customer page.
 
 from __future__ import annotations
 
-from flask import flash, redirect, url_for
+from flask import render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -23,18 +23,22 @@ def set_site(customer_id: int):
     customer = get_customer_or_404(customer_id, current_user)
     page = url_for("customers.show", customer_id=customer.id, _anchor="customer-site")
     form = SiteForm()
-    if not form.validate_on_submit():
-        flash(_("Enter the latitude and longitude as numbers, for example 31.230416."), "danger")
-        return redirect(page)
-    return write(
-        lambda: check_in_service.set_customer_site(
-            customer, actor=current_user, lat=form.site_lat.data, lng=form.site_lng.data
-        ),
-        done=lambda saved: (
-            _("The site of %(name)s is saved.", name=customer.name)
-            if saved.site_lat is not None
-            else _("The site of %(name)s is cleared.", name=customer.name)
-        ),
-        to=page,
-        back=page,
-    ).response
+    status = 400
+    if form.validate_on_submit():
+        outcome = write(
+            lambda: check_in_service.set_customer_site(
+                customer, actor=current_user, lat=form.site_lat.data, lng=form.site_lng.data
+            ),
+            done=lambda saved: (
+                _("The site of %(name)s is saved.", name=customer.name)
+                if saved.site_lat is not None
+                else _("The site of %(name)s is cleared.", name=customer.name)
+            ),
+            to=page,
+            form=form,
+        )
+        if outcome.response:
+            return outcome.response
+        status = outcome.status
+    # A refused site is shown on a page of its own, with each field's message.
+    return render_template("customers/site.html", customer=customer, form=form, back=page), status

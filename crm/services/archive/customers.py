@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -29,8 +29,6 @@ from crm.services.scope import check_customer_in_scope
 from models import (
     AuditAction,
     AuditEntry,
-    CompetitorProfile,
-    Contact,
     Customer,
     CustomerStatus,
     Industry,
@@ -347,19 +345,15 @@ def delete_customer(customer: Customer, *, actor: User) -> None:
     """Delete a customer with nothing hanging off it (admins only; duplicates are merged)."""
     if not actor.is_admin:
         raise NotAllowed(_l("Only an administrator may delete a customer."))
-    for model, column in (
-        (Customer, Customer.parent_id),
-        (Contact, Contact.customer_id),
-        (CompetitorProfile, CompetitorProfile.customer_id),
-    ):
-        if db.session.scalar(select(func.count()).select_from(model).where(column == customer.id)):
-            raise DomainError(
-                _l(
-                    "%(name)s still has subsidiaries, contacts or competitor profiles. "
-                    "To fold a duplicate into another customer, merge them instead.",
-                    name=customer.name,
-                )
+    if _has_records(customer):
+        raise DomainError(
+            _l(
+                "%(name)s still has records that belong to it (subsidiaries, contacts, "
+                "competitor profiles, opportunities, visits, follow-ups, documents, plans …). "
+                "To fold a duplicate into another customer, merge them instead.",
+                name=customer.name,
             )
+        )
     audit.record(
         AuditAction.DELETE,
         customer,
@@ -369,6 +363,23 @@ def delete_customer(customer: Customer, *, actor: User) -> None:
     )
     db.session.delete(customer)
     db.session.flush()
+
+
+def _has_records(customer: Customer) -> bool:
+    """Whether any row refers to the customer: every foreign key to customers.id in the
+    schema, read from the metadata, so a table added later is asked too (one statement)."""
+    referring = [
+        column
+        for table in db.metadata.sorted_tables
+        for column in table.columns
+        for key in column.foreign_keys
+        if key.column.table.name == Customer.__tablename__ and key.column.name == "id"
+    ]
+    return bool(
+        db.session.scalar(
+            select(or_(*(exists().where(column == customer.id) for column in referring)))
+        )
+    )
 
 
 # Reading --------------------------------------------------------------------------
