@@ -453,9 +453,11 @@ def test_days_in_stage_opens_the_opportunities_that_were_in_the_stage(
 
 def test_the_scheduler_runs_the_tick_and_the_snapshot_as_separate_jobs(app, org, histories):
     from crm.scheduler import TICK_JOB_ID, build_scheduler, run_snapshot
+    from crm.services.documents import cleanup
 
     scheduler = build_scheduler(app)
-    assert {job.id for job in scheduler.get_jobs()} == {TICK_JOB_ID, snapshots.SNAPSHOT_JOB_ID}
+    jobs = {job.id for job in scheduler.get_jobs()}
+    assert jobs == {TICK_JOB_ID, snapshots.SNAPSHOT_JOB_ID, cleanup.JOB_ID}
     assert snapshots.latest() is None
     run_snapshot(app)
     db.session.expire_all()
