@@ -3,6 +3,8 @@ a supervisor reads it; out of scope is 404. In both languages."""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -246,3 +248,18 @@ def test_plan_vs_actual_shows_where_each_visit_was_checked_in(
     body = client.get(f"/plans/{plan.id}").get_data(as_text=True)
 
     assert 'data-check-in="on_site"' in body and 'data-check-in="away"' in body
+
+
+def test_the_plan_page_has_no_duplicate_ids(client, login, org, make_customer):
+    """Each label points at its own field (the visit and task forms both have a day)."""
+    m1 = org["m1"]
+    plan = start(m1)
+    week.add_planned_visit(plan, actor=m1, customer=make_customer(m1), day=plan.starts_on)
+    week.add_task(plan, actor=m1, text="任务")
+    db.session.commit()
+    login(client, m1)
+
+    body = client.get(f"/plans/{plan.id}").get_data(as_text=True)
+
+    ids = re.findall(r'\sid="([^"]+)"', body)
+    assert [name for name, count in Counter(ids).items() if count > 1] == []
