@@ -13,8 +13,8 @@ from models.activity import (
 from models.audit import AuditAction, AuditEntry
 from models.competitor import Competitor, CompetitorProfile, InfoSource, ThreatLevel
 from models.contact import Attitude, BuyingRole, Contact
-from models.document import Document, DocumentKind, DocumentVersion
 from models.customer import Customer, CustomerStatus, Industry, Strategy, Tier
+from models.document import Document, DocumentKind, DocumentVersion
 from models.handover import (
     Handover,
     HandoverCustomer,
