@@ -107,7 +107,7 @@ def test_manager_plans_next_week_on_a_phone_supervisor_reviews_it(
     open_menu_on_the_phone(manager)
     manager.locator("#nav").get_by_role("link", name="计划", exact=True).tap()
     card = manager.locator(f"#card-{next_week.key}")
-    expect(card).to_contain_text("下周")
+    expect(card).to_contain_text("下一周")
     card.get_by_role("link", name="制定周计划").tap()
     expect(manager).to_have_url(re.compile(rf"/plans/week/{next_week.key}$"))
     manager.locator("#start-plan").tap()

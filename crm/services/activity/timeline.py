@@ -89,15 +89,18 @@ def visit_items(customer: Customer, limit: int, before: datetime | None) -> list
                 detail.append((str(name), None, text))
         if visit.follow_up_on is not None:
             detail.append((str(_l("Next follow-up")), None, visit.follow_up_on.isoformat()))
+        # The check-in rides on the title line ("On-site visit · On site"): a line of its
+        # own made the customer page on a phone a screen longer.
         check_in = check_in_of(visit)
+        title = str(label(visit.kind))
         if check_in is not None:
-            detail.append((str(_l("Check-in")), None, check_in.text))
+            title = f"{title} · {check_in.text}"
         items.append(
             TimelineItem(
                 at=visit.occurred_at,
                 kind="visit",
                 actor=visit.user,
-                title=str(label(visit.kind)),
+                title=title,
                 detail=detail,
                 link_id=visit.id,
                 record=visit,

@@ -28,6 +28,8 @@ from models import (
     HandoverCustomer,
     HandoverRequest,
     Opportunity,
+    PlanKeyCustomer,
+    PlannedVisit,
     Reminder,
     User,
     Visit,
@@ -47,6 +49,8 @@ CUSTOMER_LINKS: tuple[tuple[type, Any], ...] = (
     (HandoverRequest, HandoverRequest.customer_id),
     (HandoverCustomer, HandoverCustomer.customer_id),  # ownership history follows it too
     (Document, Document.customer_id),  # its proposals and photos too
+    (PlannedVisit, PlannedVisit.customer_id),  # plans name the survivor from now on
+    (PlanKeyCustomer, PlanKeyCustomer.customer_id),
 )
 # Moved by their own rule: one profile per competitor and customer.
 SPECIAL_LINKS: tuple[tuple[type, Any], ...] = ((CompetitorProfile, CompetitorProfile.customer_id),)
