@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from urllib.parse import urlencode
@@ -77,13 +78,23 @@ def money(value: Decimal | int | None) -> str:
     parses the pattern and looks up the locale's symbols on every call; tests hold this
     to format_decimal: up to two decimals, rounded half-even, no trailing zeros.
     """
-    if value is None:
-        return ""
+    return money_format()(value)
+
+
+def money_format() -> Callable[[Decimal | int | None], str]:
+    """`money` for the current locale, its symbols looked up once: a board or a table
+    formats hundreds of amounts, and the locale lookup was most of each call."""
     locale = get_locale()  # force_locale may change it within a request (an email)
     group_and_decimal, minus = per_request(f"money-symbols:{locale}", _number_symbols)
-    rounded = Decimal(value).quantize(CENT, ROUND_HALF_EVEN)
-    number = f"{abs(rounded):,f}".rstrip("0").rstrip(".").translate(group_and_decimal)
-    return "¥" + (minus if rounded.is_signed() else "") + number
+
+    def format_money(value: Decimal | int | None) -> str:
+        if value is None:
+            return ""
+        rounded = Decimal(value).quantize(CENT, ROUND_HALF_EVEN)
+        number = f"{abs(rounded):,f}".rstrip("0").rstrip(".").translate(group_and_decimal)
+        return "¥" + (minus if rounded.is_signed() else "") + number
+
+    return format_money
 
 
 def _number_symbols() -> tuple[dict[int, str], str]:

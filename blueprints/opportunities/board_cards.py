@@ -19,7 +19,7 @@ from markupsafe import Markup
 from crm.labels import label
 from crm.services.pipeline import opportunities as pipeline
 from crm.services.pipeline import search
-from crm.templating import money, url_shape
+from crm.templating import money_format, url_shape
 from models import OpportunityStatus, Stage
 
 
@@ -91,6 +91,7 @@ class CardViews:
         self._close = _("Close %(date)s")  # no variables: the translated pattern, unfilled
         self._status_labels = {status: label(status) for status in OpportunityStatus}
         self._move_options = MoveOptions(stages)
+        self._money = money_format()
 
     def __call__(self, card: search.BoardCard) -> CardView:
         return CardView(
@@ -101,7 +102,7 @@ class CardViews:
             flagged=card.flagged,
             status=card.status.value,
             status_label=self._status_labels[card.status],
-            amount=money(card.amount),
+            amount=self._money(card.amount),
             close=self.close(card.expected_close),
             url=self._show.format(card.id),
             move_url=self._move.format(card.id),
