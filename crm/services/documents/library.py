@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from crm.extensions import db
 from crm.permissions import scoped
+from crm.request_cache import per_request
 from crm.services import audit, settings
 from crm.services.archive.lock import lock_customer_for_write
 from crm.services.documents import sniffing
@@ -101,13 +102,14 @@ def _title_from(filename: str) -> str:
 
 
 def active_kinds() -> list[DocumentKind]:
-    return list(
-        db.session.scalars(
-            select(DocumentKind)
-            .where(DocumentKind.active.is_(True))
-            .order_by(DocumentKind.position, DocumentKind.id)
-        )
+    """The kinds offered for uploads, in the admin's order; read once per page view (the
+    upload form's choices and its preselected kind both ask)."""
+    stmt = (
+        select(DocumentKind)
+        .where(DocumentKind.active.is_(True))
+        .order_by(DocumentKind.position, DocumentKind.id)
     )
+    return list(per_request("document-kinds", lambda: list(db.session.scalars(stmt))))
 
 
 def kind_for_any(kind_id: int) -> DocumentKind | None:
@@ -116,9 +118,8 @@ def kind_for_any(kind_id: int) -> DocumentKind | None:
 
 
 def kind_by_code(code: str) -> DocumentKind | None:
-    return db.session.scalar(
-        select(DocumentKind).where(DocumentKind.code == code, DocumentKind.active.is_(True))
-    )
+    """The active kind with this code (a stage rule or an upload form's default names it)."""
+    return next((kind for kind in active_kinds() if kind.code == code), None)
 
 
 def kind_for(kind_id: int | None) -> DocumentKind:
