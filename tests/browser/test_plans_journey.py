@@ -92,6 +92,9 @@ def _plan_next_week(manager: User) -> NextWeek:
 
 
 def open_menu_on_the_phone(page: Page) -> None:
+    # The menu opens through Bootstrap's deferred script: on a busy machine a tap before
+    # the page has loaded does nothing.
+    page.wait_for_load_state("load")
     page.locator(".navbar-toggler").tap()
     expect(page.locator("#nav-notices")).to_be_visible()
 
