@@ -13,7 +13,9 @@ from models.activity import (
 from models.audit import AuditAction, AuditEntry
 from models.competitor import Competitor, CompetitorProfile, InfoSource, ThreatLevel
 from models.contact import Attitude, BuyingRole, Contact
-from models.customer import Customer, CustomerStatus, Industry, Strategy, Tier
+from models.customer import Customer, CustomerStatus, Industry, LossReason, Strategy, Tier
+from models.figures import MonthlyFigure
+from models.health import CustomerHealth, HealthBand, HealthSnapshot
 from models.document import Document, DocumentKind, DocumentVersion
 from models.handover import (
     Handover,
@@ -51,6 +53,14 @@ from models.plan import (
     plan_visit_contacts,
 )
 from models.session import UserSession
+from models.service import (
+    ServiceTicket,
+    TicketCategory,
+    TicketEvent,
+    TicketKind,
+    TicketSeverity,
+    TicketStatus,
+)
 from models.setting import AppSetting
 from models.target import Target
 from models.user import Level, Role, Team, User
@@ -121,4 +131,15 @@ __all__ = [
     "Document",
     "DocumentKind",
     "DocumentVersion",
+    "LossReason",
+    "MonthlyFigure",
+    "CustomerHealth",
+    "HealthBand",
+    "HealthSnapshot",
+    "ServiceTicket",
+    "TicketCategory",
+    "TicketEvent",
+    "TicketKind",
+    "TicketSeverity",
+    "TicketStatus",
 ]

@@ -44,6 +44,20 @@ class CustomerStatus(enum.StrEnum):
     LOST = "lost"
 
 
+class LossReason(enum.StrEnum):
+    """Why a customer was lost: an opportunity's lost reasons, and three of its own."""
+
+    PRICE = "price"
+    COMPETITOR = "competitor"
+    RELATIONSHIP = "relationship"
+    PRODUCT_FIT = "product_fit"
+    TIMING = "timing"
+    MERGED = "merged"  # merged into another company
+    CLOSED = "closed"  # the company closed down
+    MOVED = "moved"  # moved out of the region
+    OTHER = "other"
+
+
 class Industry(db.Model):
     """An admin-editable industry, named in both languages."""
 
@@ -92,6 +106,15 @@ class Customer(TimestampMixin, db.Model):
     site_lng: Mapped[float | None]
     site_set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     site_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Revenue of the last three months against the three before, in percent, refreshed by
+    # each figures import (lists show and filter by it); None without six months of figures.
+    revenue_trend: Mapped[Decimal | None] = mapped_column(Numeric(7, 2), index=True)
+    # Set when the customer is marked lost: why, to which competitor, when (the supervisor's
+    # "lost this quarter" reads lost_at).
+    lost_reason: Mapped[LossReason | None] = mapped_column(str_enum(LossReason))
+    lost_to_id: Mapped[int | None] = mapped_column(ForeignKey("competitors.id"))
+    lost_note: Mapped[str | None] = mapped_column(Text)
+    lost_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     version: Mapped[int] = mapped_column()
 
     owner: Mapped[User] = relationship(foreign_keys=[owner_id])
