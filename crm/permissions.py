@@ -129,7 +129,10 @@ def get_in_scope_or_404(model: type[T], record_id: Any, user: User, *options: An
     record = None
     if isinstance(record_id, int) and 0 < record_id <= MAX_RECORD_ID:
         stmt = scoped(model, user).where(model.id == record_id)  # type: ignore[attr-defined]
-        record = db.session.scalar(stmt.options(*options) if options else stmt)
+        result = db.session.execute(stmt.options(*options) if options else stmt)
+        # unique(): options may join-load a collection (the customer page's contacts),
+        # which repeats the record's row once per child.
+        record = result.unique().scalars().one_or_none()
     if record is None:
         refuse(404, f"{model.__tablename__} {record_id}", user)  # type: ignore[attr-defined]
     return record  # type: ignore[return-value]

@@ -98,7 +98,9 @@ CUSTOMER_PAGE = (
     joinedload(Customer.industry),
     joinedload(Customer.created_by),
     joinedload(Customer.updated_by),
-    selectinload(Customer.contacts).joinedload(Contact.reports_to),
+    # Contacts ride in the customer's statement (a few dozen rows at most); the profiles,
+    # a second collection, would multiply them, so they come in one more.
+    joinedload(Customer.contacts).joinedload(Contact.reports_to),
     selectinload(Customer.competitor_profiles).joinedload(CompetitorProfile.competitor),
 )
 

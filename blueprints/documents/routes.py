@@ -342,8 +342,12 @@ def thumbnail(document_id: int, number: int):
 # The panel on the customer, opportunity and visit pages ------------------------------
 
 
-def _panel(record: Customer | Opportunity | Visit) -> dict:
-    """What documents/_panel.html shows for a record its page loaded in scope."""
+def _panel(record: Customer | Opportunity | Visit, *, with_form: bool = True) -> dict:
+    """What documents/_panel.html shows for a record its page loaded in scope.
+
+    Without the form (the customer page) the panel links to the upload page instead: the
+    form's kind choices would be one more statement on the busiest page.
+    """
     if isinstance(record, Visit):
         kind_code, action = "site_photo", url_for("documents.upload_to_visit", visit_id=record.id)
     elif isinstance(record, Opportunity):
@@ -354,7 +358,9 @@ def _panel(record: Customer | Opportunity | Visit) -> dict:
         action = url_for("documents.upload_to_customer", customer_id=record.id)
     return {
         "documents": library.documents_on(record, viewer=current_user),
-        "form": UploadForm(formdata=None, locale=_locale(), kind_code=kind_code),
+        "form": (
+            UploadForm(formdata=None, locale=_locale(), kind_code=kind_code) if with_form else None
+        ),
         "action": action,
         "accept": sniffing.ACCEPT,
         "photos": kind_code == "site_photo",

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import and_, case, or_, select
+from sqlalchemy.orm import joinedload
 
 from crm.extensions import db
 from crm.labels import label
@@ -63,15 +63,15 @@ def _older_than(column, before: datetime | None):
 
 def visit_items(customer: Customer, limit: int, before: datetime | None) -> list[TimelineItem]:
     """The customer's visits: when, who, kind, purpose and outcome, contacts met, check-in."""
+    # The contacts met ride in the same statement (SQLAlchemy limits the visits in a
+    # subquery, then joins their contacts): one statement fewer on the customer page.
     visits = db.session.scalars(
         select(Visit)
-        .options(
-            joinedload(Visit.user), joinedload(Visit.opportunity), selectinload(Visit.contacts)
-        )
+        .options(joinedload(Visit.user), joinedload(Visit.opportunity), joinedload(Visit.contacts))
         .where(Visit.customer_id == customer.id, _older_than(Visit.occurred_at, before))
         .order_by(Visit.occurred_at.desc(), Visit.id.desc())
         .limit(limit)
-    )
+    ).unique()
     items = []
     for visit in visits:
         detail = []
@@ -195,34 +195,44 @@ def _reminder_item(reminder: Reminder, at: datetime, title: Any) -> TimelineItem
 
 
 def reminder_items(customer: Customer, limit: int, before: datetime | None) -> list[TimelineItem]:
-    """Follow-ups scheduled, and follow-ups done or dismissed (two events of one row)."""
-    created = db.session.scalars(
-        select(Reminder)
-        .options(joinedload(Reminder.owner))
-        .where(Reminder.customer_id == customer.id, _older_than(Reminder.created_at, before))
-        .order_by(Reminder.created_at.desc(), Reminder.id.desc())
-        .limit(limit)
+    """Follow-ups scheduled, and follow-ups done or dismissed (two events of one row).
+
+    One query: the rows whose newest event (before `before`) is among the newest. A row's
+    closing comes after its scheduling, so that event is the closing when it counts, else
+    the scheduling; `limit` rows by it hold at least the newest `limit` events.
+    """
+    closed = and_(
+        Reminder.status != ReminderStatus.PENDING,
+        Reminder.completed_at.is_not(None),
+        _older_than(Reminder.completed_at, before),
     )
-    items = [_reminder_item(r, r.created_at, _l("Follow-up scheduled")) for r in created]
-    closed = db.session.scalars(
+    newest = case((closed, Reminder.completed_at), else_=Reminder.created_at)
+    rows = db.session.scalars(
         select(Reminder)
         .options(joinedload(Reminder.owner))
         .where(
             Reminder.customer_id == customer.id,
-            Reminder.status != ReminderStatus.PENDING,
-            Reminder.completed_at.is_not(None),
-            _older_than(Reminder.completed_at, before),
+            or_(_older_than(Reminder.created_at, before), closed),
         )
-        .order_by(Reminder.completed_at.desc(), Reminder.id.desc())
+        .order_by(newest.desc(), Reminder.id.desc())
         .limit(limit)
     )
-    for reminder in closed:
-        title = (
-            _l("Follow-up done")
-            if reminder.status is ReminderStatus.DONE
-            else _l("Follow-up dismissed")
-        )
-        items.append(_reminder_item(reminder, reminder.completed_at, title))
+    items = []
+    for reminder in rows:
+        if before is None or reminder.created_at < before:
+            items.append(_reminder_item(reminder, reminder.created_at, _l("Follow-up scheduled")))
+        if (
+            reminder.status is not ReminderStatus.PENDING
+            and reminder.completed_at is not None
+            and (before is None or reminder.completed_at < before)
+        ):
+            title = (
+                _l("Follow-up done")
+                if reminder.status is ReminderStatus.DONE
+                else _l("Follow-up dismissed")
+            )
+            items.append(_reminder_item(reminder, reminder.completed_at, title))
+    items.sort(key=lambda item: item.at, reverse=True)
     return items
 
 
