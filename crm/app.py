@@ -161,9 +161,15 @@ def register_blueprints(app: Flask) -> None:
     # Its routes carry full paths: /documents/..., and uploads under /customers/<id>/... too.
     app.register_blueprint(documents_bp)
     app.register_blueprint(document_kinds_bp, url_prefix="/admin")
+    # The JSON API (/api/v1/): flask-smorest blueprints, token-authenticated, problem+json.
+    from blueprints.api import register_api
+
+    register_api(app)
 
 
 def register_request_hooks(app: Flask) -> None:
+    from crm import errors
+
     request_cache.init_app(app)
     csp = (
         "default-src 'self'; img-src 'self' data:; object-src 'none'; "
@@ -190,6 +196,9 @@ def register_request_hooks(app: Flask) -> None:
             "control character refused: path=%r char=%s", request.path, code_point(char)
         )
         message = control_character_message(char)
+        other = errors.answered_elsewhere(app, 400, message=str(message))
+        if other is not None:
+            return other
         return render_template("errors/error.html", status=400, message=message), 400
 
     @app.after_request

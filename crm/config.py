@@ -51,6 +51,11 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any], str]] = {
         str,
         "failed sign-ins allowed per client address, default '30 per 15 minutes'",
     ),
+    "API_RATE_LIMIT": (
+        "API_RATE_LIMIT",
+        str,
+        "requests allowed per API token, default '600 per minute' (429 with Retry-After)",
+    ),
     "PAGE_SIZE": ("PAGE_SIZE", int, "rows per list page, default 50"),
     "SMTP_HOST": ("SMTP_HOST", str, "SMTP server; unset: emails are written as .eml files"),
     "SMTP_PORT": ("SMTP_PORT", int, "SMTP port, default 25 (587 for starttls, 465 for ssl)"),
@@ -135,6 +140,7 @@ class Config:
     RATELIMIT_ENABLED = True
     LOGIN_LIMIT_PER_USERNAME = "5 per 15 minutes"
     LOGIN_LIMIT_PER_IP = "30 per 15 minutes"
+    API_RATE_LIMIT = "600 per minute"
 
     PAGE_SIZE = 50
     # Request bodies above this are refused before they are read (CSV imports go up to 20 MB).

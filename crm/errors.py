@@ -16,11 +16,25 @@ def _numeric_out_of_range(error: DataError) -> bool:
     return getattr(error.orig, "sqlstate", None) == "22003"
 
 
+# app.extensions key: a function (status, error, message) -> response or None, asked before
+# an HTML error page is rendered. The JSON API answers its own paths with problem+json,
+# also for errors raised before any of its views is found (an unknown path, a wrong method).
+OTHER_FORMAT = "crm.error_answer"
+
+
+def answered_elsewhere(app: Flask, status: int, error=None, message=None):
+    answer = app.extensions.get(OTHER_FORMAT)
+    return answer(status, error, message) if answer is not None else None
+
+
 def register(app: Flask) -> None:
     def page(status: int):
         def handler(error):
             if status == 500:
                 db.session.rollback()
+            other = answered_elsewhere(app, status, error)
+            if other is not None:
+                return other
             if status == 429:
                 app.logger.warning(
                     "rate limit reached: path=%s ip=%s limit=%s",
@@ -44,6 +58,9 @@ def register(app: Flask) -> None:
             raise error
         db.session.rollback()
         app.logger.info("number out of range: path=%s", request.path)
+        other = answered_elsewhere(app, 404)
+        if other is not None:
+            return other
         return render_template("errors/error.html", status=404), 404
 
     @app.errorhandler(StaleDataError)

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, 
 from crm.extensions import db
 from crm.request_cache import per_request
 from models import (
+    ApiToken,
     CompetitorProfile,
     Contact,
     Customer,
@@ -252,6 +253,18 @@ for _part in (PlannedVisit, PlanTask, PlanKeyCustomer, PlanChange, PlanReview):
     register_scope(_part, plan_scope, via=(_part.plan,))
 register_scope(VisitComment, customer_scope, via=(VisitComment.visit, Visit.customer))
 register_scope(Notice, own_rows(Notice.user_id))
+
+
+def own_rows_or_admin(column: Any) -> Callable[[User], ColumnElement[bool]]:
+    """A user's own rows, and everyone's for an admin (API tokens: an admin may revoke any)."""
+
+    def condition(user: User) -> ColumnElement[bool]:
+        return true() if _is_admin(user) else own_rows(column)(user)
+
+    return condition
+
+
+register_scope(ApiToken, own_rows_or_admin(ApiToken.user_id))
 # Documents follow their customer: after a handover the new owner has them, the old one not.
 register_scope(Document, customer_scope, via=(Document.customer,))
 register_scope(DocumentVersion, customer_scope, via=(DocumentVersion.document, Document.customer))

@@ -10,6 +10,7 @@ from models.activity import (
     VisitKind,
     visit_contacts,
 )
+from models.api import ApiToken, IdempotencyKey, TokenScope
 from models.audit import AuditAction, AuditEntry
 from models.competitor import Competitor, CompetitorProfile, InfoSource, ThreatLevel
 from models.contact import Attitude, BuyingRole, Contact
@@ -142,4 +143,7 @@ __all__ = [
     "TicketKind",
     "TicketSeverity",
     "TicketStatus",
+    "ApiToken",
+    "IdempotencyKey",
+    "TokenScope",
 ]

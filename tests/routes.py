@@ -743,6 +743,21 @@ POST_EFFECTS: dict[str, Effect] = {
 }
 
 
+# The JSON API (/api/v1/) --------------------------------------------------------------------
+# Its id routes are tried with a token per persona by tests/test_api_access.py (the web's
+# matrix above signs in with a cookie, which the API ignores). endpoint -> URL arguments;
+# the scope is the customer's, as on the web.
+API_SCOPED: dict[str, Callable[[World], dict]] = {
+    "api_customers.CustomerRecord": _customer,
+}
+# What a valid write through an API id route changes: (endpoint, method) -> Effect.
+API_EFFECTS: dict[tuple[str, str], Effect] = {
+    ("api_customers.CustomerRecord", "PATCH"): Effect(
+        lambda w: {**_version(w), "region": "矩阵"}, lambda c: c.region == "矩阵"
+    ),
+}
+
+
 # Ids in the query string ----------------------------------------------------------------
 # Every query-string key the code reads, by (file, key): tests/test_access_query.py scans
 # blueprints/ and crm/ for reads and fails on one missing here. An id of a scoped record

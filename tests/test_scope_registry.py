@@ -12,6 +12,7 @@ from models import (
     Handover,
     HandoverCustomer,
     HandoverRequest,
+    IdempotencyKey,
     MessageKind,
     OpportunityCompetitor,
     OpportunityContact,
@@ -30,6 +31,7 @@ UNSCOPED = {
     OpportunityContact: "a link row read through its opportunity, loaded in scope",
     OpportunityCompetitor: "a link row read through its opportunity, loaded in scope",
     UserSession: "a sign-in: read only for the signed-in user by the session loader",
+    IdempotencyKey: "an API answer kept for a retry: read only for the token's own user",
 }
 OWNING_COLUMNS = {
     "customer_id",

@@ -14,6 +14,7 @@ from crm.extensions import db
 from crm.i18n import is_valid_timezone
 from crm.permissions import owner_scope
 from crm.services.errors import DomainError, NotAllowed
+from crm.services.people import tokens
 from models import (
     Customer,
     Level,
@@ -155,6 +156,7 @@ def deactivate_user(user: User, *, actor: User) -> None:
         raise DomainError(_l("This user still leads a team: choose another supervisor first."))
     user.active = False
     user.rotate_session()  # open sessions stop at once, not only at their next check
+    tokens.revoke_all(user, actor=actor)  # and so do the scripts acting as the user
     db.session.flush()
 
 

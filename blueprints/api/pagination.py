@@ -1,0 +1,125 @@
+"""Cursor pagination in a stable order: a page starts right after the last row of the one before.
+
+An offset shifts when rows are added or removed between two pages (a row is seen twice
+or never); a cursor holding the last row's sort values does not. Every order ends with
+the id, so no two rows tie. Nullable sort columns sort their empty rows last, on every
+database (a boolean "is empty" key first, then the value with a stand-in).
+The cursor is signed: a client cannot forge one, only pass it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_
+
+from blueprints.api.problems import Problem, problem
+from crm.extensions import db
+
+
+@dataclass(frozen=True)
+class Key:
+    """One sort key: its SQL expression, how to read it from a row, and its direction."""
+
+    expression: Any
+    value: Callable[[Any], Any]
+    descending: bool = False
+
+
+def nullable(expression: Any, value: Callable[[Any], Any], stand_in: Any, *, descending=False):
+    """Two keys for a nullable column: empty ones last, then the value (stand_in for empty)."""
+    return (
+        Key(expression.is_(None), lambda row: value(row) is None),
+        Key(
+            func.coalesce(expression, stand_in),
+            lambda row: stand_in if value(row) is None else value(row),
+            descending,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Order:
+    """A named order of a list; the last key must be unique (the id)."""
+
+    name: str
+    keys: tuple[Key, ...]
+
+    def clauses(self) -> list:
+        return [k.expression.desc() if k.descending else k.expression for k in self.keys]
+
+    def after(self, values: Sequence[Any]) -> ColumnElement[bool]:
+        """Rows after the one whose sort values are `values` (a lexicographic comparison)."""
+        alternatives = []
+        for position, key in enumerate(self.keys):
+            equal = [k.expression == v for k, v in zip(self.keys[:position], values, strict=False)]
+            value = values[position]
+            beyond = key.expression < value if key.descending else key.expression > value
+            alternatives.append(and_(*equal, beyond))
+        return or_(*alternatives) if alternatives else false()
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="api-cursor")
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {"t": value.isoformat()}
+    if isinstance(value, date):
+        return {"d": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"n": str(value)}
+    if hasattr(value, "value") and not isinstance(value, bool | int | str):
+        return value.value  # an enum
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        kind, text = next(iter(value.items()))
+        return {"t": datetime.fromisoformat, "d": date.fromisoformat, "n": Decimal}[kind](text)
+    return value
+
+
+def make_cursor(order: Order, row: Any) -> str:
+    return _serializer().dumps([order.name, [_encode(k.value(row)) for k in order.keys]])
+
+
+def read_cursor(order: Order, cursor: str) -> list[Any]:
+    """The sort values a cursor holds; a cursor forged, garbled or of another order is refused."""
+    try:
+        name, values = _serializer().loads(cursor)
+        values = [_decode(v) for v in values]
+        if name != order.name or len(values) != len(order.keys):
+            raise ValueError(name)
+        return values
+    except (BadSignature, ValueError, TypeError, KeyError, StopIteration, AttributeError):
+        raise Problem(
+            problem(
+                422,
+                _("This cursor is not valid for this list: start again without one."),
+                kind="validation",
+                errors=[
+                    {"field": "cursor", "location": "query", "message": _("Not a valid cursor.")}
+                ],
+            )
+        )
+
+
+def paginate(stmt: Select, order: Order, *, limit: int, cursor: str | None) -> dict:
+    """One page of `stmt` in `order`: {"items": [...], "next_cursor": str | None}."""
+    stmt = stmt.order_by(None).order_by(*order.clauses())
+    if cursor:
+        stmt = stmt.where(order.after(read_cursor(order, cursor)))
+    rows = list(db.session.scalars(stmt.limit(limit + 1)).unique())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": rows, "next_cursor": make_cursor(order, rows[-1]) if more else None}
