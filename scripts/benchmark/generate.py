@@ -134,6 +134,7 @@ def generate(size: Size, *, seed: int = 8, log=print) -> dict:
             ("users", _users), ("customers", _customers), ("contacts", _contacts),
             ("competitors", _competitors), ("opportunities", _opportunities),
             ("visits", _visits), ("reminders", _reminders), ("plans", _plans),
+            ("documents", _documents),
         ]  # fmt: skip
         ctx = {
             "rng": rng, "size": size, "w": w, "now": now, "today": today,
@@ -162,7 +163,8 @@ def generate(size: Size, *, seed: int = 8, log=print) -> dict:
             for table in ("users", "teams", "customers", "contacts", "competitors",
                           "competitor_profiles", "opportunities", "opportunity_history",
                           "visits", "reminders", "work_plans", "plan_visits", "plan_tasks",
-                          "plan_reviews", "plan_key_customers"):  # fmt: skip
+                          "plan_reviews", "plan_key_customers", "documents",
+                          "document_versions"):  # fmt: skip
                 dbapi.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"(SELECT coalesce(max(id), 1) FROM {table}))"
@@ -473,6 +475,41 @@ def _reminders(c: dict) -> None:
                    True, note, status, completed, 1, stamp, stamp)  # fmt: skip
 
     w.insert("reminders", columns, rows())
+
+
+def _documents(c: dict) -> None:
+    """Two documents a customer (a contract and a site photo), every third with a second
+    version: rows only, the document pages list them without reading the files."""
+    rng, size, w, now = c["rng"], c["size"], c["w"], c["now"]
+    owners = c["owners"]
+    dbapi = w.connection
+    kinds = dict(dbapi.execute("SELECT code, id FROM document_kinds").fetchall())
+    documents: list[tuple] = []
+    versions: list[tuple] = []
+    version_id = 0
+    for customer in range(1, size.customers + 1):
+        for k, (kind, name, mime) in enumerate(
+            (("contract", "合同.pdf", "application/pdf"), ("site_photo", "机房.jpg", "image/jpeg"))
+        ):
+            id_ = 2 * (customer - 1) + k + 1
+            count = 2 if id_ % 3 == 0 else 1
+            at = now - timedelta(days=rng.randint(1, 700))
+            stamp = w.ts(at)
+            owner = owners[customer - 1]
+            documents.append((id_, customer, kinds[kind], f"{customer}-{name}", owner, count, 1,
+                              stamp, stamp))  # fmt: skip
+            for number in range(1, count + 1):
+                version_id += 1
+                key = f"{version_id:064x}"
+                thumb = key if kind == "site_photo" else None
+                versions.append((version_id, id_, number, key, rng.randint(10_000, 5_000_000),
+                                 mime, name, thumb, owner, stamp))  # fmt: skip
+    w.insert("documents", ("id", "customer_id", "kind_id", "title", "created_by_id",
+                           "current_version", "version", "created_at", "updated_at"),
+             documents)  # fmt: skip
+    w.insert("document_versions", ("id", "document_id", "number", "blob_key", "size",
+                                   "content_type", "filename", "thumbnail_key",
+                                   "uploaded_by_id", "uploaded_at"), versions)  # fmt: skip
 
 
 def local_monday(at: datetime) -> date:

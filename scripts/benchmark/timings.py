@@ -38,6 +38,10 @@ PAGES: dict[str, Page] = {
         "admin", lambda c: f"/customers/?tier=A&region={c['region']}&q={c['q']}", 25
     ),
     "customer page": Page("manager", lambda c: f"/customers/{c['customer_id']}", 25, False),
+    "document page": Page("manager", lambda c: f"/documents/{c['document_id']}", 25),
+    "document upload page": Page(
+        "manager", lambda c: f"/customers/{c['customer_id']}/documents", 25
+    ),
     "board (manager)": Page("manager", lambda c: "/opportunities/board", 60),
     "board (supervisor)": Page("supervisor", lambda c: "/opportunities/board", 60),
     "visit log (manager)": Page("manager", lambda c: "/visits/", 25),
@@ -61,7 +65,7 @@ FLOOR_RATIO = 8
 
 def context() -> dict:
     """The users and records the pages are opened with: a typical manager and their team."""
-    from models import Customer, PlanKind, Role, User, WorkPlan
+    from models import Customer, Document, PlanKind, Role, User, WorkPlan
 
     manager = db.session.scalar(
         select(User).where(User.role == Role.MANAGER).order_by(User.id).limit(1)
@@ -78,6 +82,13 @@ def context() -> dict:
     )
     count = db.session.scalar(
         select(func.count()).select_from(Customer).where(Customer.owner_id == manager.id)
+    )
+    # One of the customer's documents, with more than one version where it has one.
+    document = db.session.scalar(
+        select(Document.id)
+        .where(Document.customer_id == customer.id)
+        .order_by(Document.current_version.desc(), Document.id)
+        .limit(1)
     )
     today = datetime.now(UTC).astimezone(user_zone(manager)).date()
     this_week = periods.starts_on_for(PlanKind.WEEK, today)
@@ -102,6 +113,7 @@ def context() -> dict:
         "manager_id": manager.id,
         "manager_customers": count,
         "customer_id": customer.id,
+        "document_id": document or 0,
         "region": customer.region,
         "q": customer.name[2:4],
     }
