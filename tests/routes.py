@@ -749,12 +749,21 @@ POST_EFFECTS: dict[str, Effect] = {
 # the scope is the customer's, as on the web.
 API_SCOPED: dict[str, Callable[[World], dict]] = {
     "api_customers.CustomerRecord": _customer,
+    "api_contacts.ContactRecord": _contact,
+    "api_competitors.ProfileRecord": _profile,
 }
 # What a valid write through an API id route changes: (endpoint, method) -> Effect.
 API_EFFECTS: dict[tuple[str, str], Effect] = {
     ("api_customers.CustomerRecord", "PATCH"): Effect(
         lambda w: {**_version(w), "region": "矩阵"}, lambda c: c.region == "矩阵"
     ),
+    ("api_contacts.ContactRecord", "PATCH"): Effect(
+        lambda w: {**_version(w), "title": "矩阵"}, lambda c: c.title == "矩阵"
+    ),
+    ("api_competitors.ProfileRecord", "PATCH"): Effect(
+        lambda w: {**_version(w), "offer": "矩阵"}, lambda p: p.offer == "矩阵"
+    ),
+    ("api_competitors.ProfileRecord", "DELETE"): Effect(lambda w: {}, lambda p: p is None),
 }
 
 

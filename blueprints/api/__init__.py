@@ -50,7 +50,11 @@ from blueprints.api.problems import PROBLEM_JSON, answer_error
 from crm.errors import OTHER_FORMAT
 
 # Resource modules, each with a `blp`; another area adds its module here.
-RESOURCES = ("blueprints.api.customers",)
+RESOURCES = (
+    "blueprints.api.customers",
+    "blueprints.api.contacts",
+    "blueprints.api.competitors",
+)
 
 
 class CrmApi(Api):

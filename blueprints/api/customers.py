@@ -139,10 +139,12 @@ class CustomerListArgs(ListArgs):
     q = Str(validate=max_length(100), metadata={"description": "Name, credit code or contact."})
     tier = choice(Tier)
     strategy = choice(Strategy)
-    industry = Id()
+    industry = Id(strict=False)
     region = Str(validate=max_length(100))
     status = choice(CustomerStatus)
-    owner = Id(metadata={"description": "An owner in your scope (supervisors, admins)."})
+    owner = Id(
+        strict=False, metadata={"description": "An owner in your scope (supervisors, admins)."}
+    )
     no_decision_maker = Bool(metadata={"description": "Only those without a decision maker."})
     silent = Bool(metadata={"description": "Only those overdue for a visit."})
     sort = choice(ORDERS, load_default="name", metadata={"description": "The list's order."})

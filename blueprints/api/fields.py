@@ -201,6 +201,7 @@ class ListArgs(ApiSchema):
     """The query of every list: how many, and where the last page ended."""
 
     limit = Int(
+        strict=False,
         load_default=50,
         validate=between(1, 100),
         metadata={"description": "Items per page, 1 to 100 (default 50)."},
