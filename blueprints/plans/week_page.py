@@ -11,8 +11,6 @@ from sqlalchemy.orm import joinedload, selectinload
 from blueprints.common import ConfirmForm
 from blueprints.plans.forms import (
     FocusForm,
-    LinkVisitForm,
-    PlannedVisitEditForm,
     PlannedVisitForm,
     TaskForm,
 )
@@ -62,37 +60,15 @@ def week_page(plan: WorkPlan, *, forms: dict | None = None, status: int = 200):
         "confirm": ConfirmForm(formdata=None),
     }
     shown.update(forms or {})
-    choices = week_plan.edit_choices(plan) if editable else {}
-    edit_forms = (
-        {
-            p.id: PlannedVisitEditForm(
-                formdata=None,
-                prefix=f"v{p.id}",
-                days=days,
-                contacts=choices.get(p.customer_id, ([], []))[0],
-                opportunities=choices.get(p.customer_id, ([], []))[1],
-                day=p.day.isoformat(),
-                purpose=p.purpose,
-                contact_ids=[c.id for c in p.contacts],
-                opportunity_id=p.opportunity_id or 0,
-            )
-            for p in plan.visits
-        }
-        if editable
-        else {}
-    )
+    # The forms under each planned visit are written out by the page's own macros
+    # (templates/plans/_planned_visit_forms.html) from these choices, built once per page.
     zone = user_zone(current_user)
-    link_forms = (
+    link_choices = (
         {
-            o.planned.id: LinkVisitForm(
-                formdata=None,
-                prefix=f"l{o.planned.id}",
-                visits=[
-                    (v.id, v.occurred_at.astimezone(zone).strftime("%m-%d %H:%M"))
-                    for v in actual.candidates(o.planned)
-                ],
-                visit_id=o.planned.visit_id or 0,
-            )
+            o.planned.id: [
+                (v.id, v.occurred_at.astimezone(zone).strftime("%m-%d %H:%M"))
+                for v in actual.candidates(o.planned)
+            ]
             for o in actual.outcomes
         }
         if editable and actual
@@ -101,10 +77,12 @@ def week_page(plan: WorkPlan, *, forms: dict | None = None, status: int = 200):
     shown_customers = [p.customer_id for p in plan.visits]
     if actual:
         shown_customers += [v.customer_id for v in actual.visits]
+    day_names = {day: format_date(day, "EEE M/d") for day in days}
     page = render_template(
         "plans/week.html",
         reachable=week_plan.reachable_customers(shown_customers, current_user),
-        day_names={day: format_date(day, "EEE M/d") for day in days},
+        day_names=day_names,
+        day_options=[(day.isoformat(), name) for day, name in day_names.items()],
         plan=plan,
         key=periods.key_of(plan),
         days=days,
@@ -121,8 +99,9 @@ def week_page(plan: WorkPlan, *, forms: dict | None = None, status: int = 200):
         editable=editable,
         may_tick=editable,
         forms=shown,
-        edit_forms=edit_forms,
-        link_forms=link_forms,
+        edit_choices=week_plan.edit_choices(plan) if editable else {},
+        purpose_limit=week_plan.PURPOSE_LIMIT,
+        link_choices=link_choices,
         plan_url=plan_url(plan),
         deadline=periods.deadline(plan.kind, plan.starts_on, plan.owner),
         on_time=periods.submitted_on_time(plan),
