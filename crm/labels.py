@@ -29,6 +29,7 @@ from models import (
     Strategy,
     ThreatLevel,
     Tier,
+    TokenScope,
     Verdict,
     VisitKind,
 )
@@ -112,6 +113,8 @@ _LABELLED: tuple[tuple[enum.Enum, object], ...] = (
     (DocumentRule.OFF, lazy_pgettext("document rule", "Off")),
     (DocumentRule.REQUIRE, lazy_pgettext("document rule", "Require a document")),
     (DocumentRule.SUGGEST, lazy_pgettext("document rule", "Suggest a document")),
+    (TokenScope.READ, _l("Read only")),
+    (TokenScope.READ_WRITE, _l("Read and write")),
 )
 LABELS: dict[tuple[type, str], object] = {(type(m), m.value): text for m, text in _LABELLED}
 

@@ -53,6 +53,10 @@ class ApiToken(db.Model):
         return self.revoked_at is None and self.expires_at > now
 
     @property
+    def expired(self) -> bool:
+        return self.expires_at <= utcnow()
+
+    @property
     def can_write(self) -> bool:
         return self.scope is TokenScope.READ_WRITE
 

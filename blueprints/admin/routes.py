@@ -19,6 +19,7 @@ from blueprints.common import confirm_or_ask, write
 from crm.extensions import db
 from crm.permissions import admin_required
 from crm.services.people import teams as team_service
+from crm.services.people import tokens
 from crm.services.people import users as user_service
 from models import Level, Role, Team, User
 
@@ -100,6 +101,7 @@ def edit_user(user_id: int):
         password_form=PasswordResetForm(formdata=None),
         confirm_form=ConfirmForm(),
         owned=user_service.owned_customer_count(user),
+        api_tokens=tokens.tokens_of(user),
     ), 400 if form.errors else 200
 
 

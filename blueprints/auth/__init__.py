@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__)
 
-from blueprints.auth import routes  # noqa: E402,F401  (registers the views)
+from blueprints.auth import routes, tokens  # noqa: E402,F401  (registers the views)

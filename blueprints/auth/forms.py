@@ -4,7 +4,9 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from blueprints.forms_base import CrmForm
 from crm.i18n import COMMON_TIMEZONES, LANGUAGE_NAMES
-from crm.labels import options
+from crm.labels import choices, options
+from crm.services.people import tokens
+from models import TokenScope
 
 
 class LoginForm(CrmForm):
@@ -57,3 +59,23 @@ class EmailPreferencesForm(CrmForm):
         super().__init__(*args, **kwargs)
         # Per form, in the viewer's language: at class level they were English for all.
         self.reminder_lead_minutes.choices = options(LEAD_MINUTES)
+
+
+class ApiTokenForm(CrmForm):
+    name = StringField(
+        _l("Token name"),
+        validators=[DataRequired(), Length(max=tokens.NAME_MAX)],
+        description=_l("What will use it, e.g. the billing import."),
+    )
+    scope = SelectField(_l("The token may"))
+    lifetime_days = SelectField(_l("Valid for"), coerce=int)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.scope.choices = choices(TokenScope)
+        if self.scope.data is None:  # a fresh form: the cautious choice first
+            self.scope.data = TokenScope.READ.value
+            self.lifetime_days.data = tokens.DEFAULT_LIFETIME
+        self.lifetime_days.choices = options(
+            (days, _l("%(n)d days", n=days)) for days in tokens.LIFETIMES
+        )

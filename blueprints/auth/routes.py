@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from blueprints.admin.forms import ConfirmForm
 from blueprints.auth import bp
 from blueprints.auth.forms import (
+    ApiTokenForm,
     EmailPreferencesForm,
     LanguageForm,
     LoginForm,
@@ -19,7 +20,7 @@ from blueprints.auth.forms import (
 from blueprints.common import write
 from crm.auth import SIGN_IN_KEY, safe_next_url
 from crm.extensions import db, limiter
-from crm.services.people import sessions, users
+from crm.services.people import sessions, tokens, users
 
 
 def _login_username_key() -> str:
@@ -93,7 +94,13 @@ def set_language():
     return redirect(safe_next_url(form.next.data) or url_for("main.home"))
 
 
-def _account_page(prefs: PreferencesForm | None = None, password_form=None, email_form=None):
+def _account_page(
+    prefs: PreferencesForm | None = None,
+    password_form=None,
+    email_form=None,
+    token_form: ApiTokenForm | None = None,
+    new_token: tokens.NewToken | None = None,
+):
     prefs = prefs or PreferencesForm(
         prefix="prefs", locale=current_user.locale, timezone=current_user.timezone
     )
@@ -107,6 +114,9 @@ def _account_page(prefs: PreferencesForm | None = None, password_form=None, emai
         confirm_form=ConfirmForm(),
         # The calendar URL is shown once, right after it is made (only its hash is kept).
         calendar_url=session.pop("calendar_feed_url", None),
+        token_form=token_form or ApiTokenForm(prefix="token", formdata=None),
+        api_tokens=tokens.tokens_of(current_user),
+        new_token=new_token,  # its secret, shown in this answer only (blueprints/auth/tokens.py)
     )
 
 
