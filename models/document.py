@@ -75,6 +75,14 @@ class Document(TimestampMixin, db.Model):
         cascade="all, delete-orphan",
         passive_deletes=True,
     )
+    # The newest version alone (its number is current_version): document lists join it
+    # instead of loading every version.
+    newest: Mapped[DocumentVersion | None] = relationship(
+        primaryjoin="and_(DocumentVersion.document_id == Document.id, "
+        "DocumentVersion.number == Document.current_version)",
+        viewonly=True,
+        uselist=False,
+    )
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (Index("ix_documents_customer_id_created_at", "customer_id", "created_at"),)

@@ -8,7 +8,7 @@ from flask import current_app, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload, load_only, selectinload
+from sqlalchemy.orm import joinedload, load_only
 from werkzeug.routing import BuildError
 
 from blueprints.common import confirm_or_ask, write
@@ -98,10 +98,10 @@ CUSTOMER_PAGE = (
     joinedload(Customer.industry),
     joinedload(Customer.created_by),
     joinedload(Customer.updated_by),
-    # Contacts ride in the customer's statement (a few dozen rows at most); the profiles,
-    # a second collection, would multiply them, so they come in one more.
+    # Contacts and competitor profiles ride in the customer's statement: a customer has a
+    # few dozen contacts and a handful of competitors, so their product stays small.
     joinedload(Customer.contacts).joinedload(Contact.reports_to),
-    selectinload(Customer.competitor_profiles).joinedload(CompetitorProfile.competitor),
+    joinedload(Customer.competitor_profiles).joinedload(CompetitorProfile.competitor),
 )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from crm.extensions import db
 from crm.labels import label
@@ -28,6 +28,7 @@ from crm.services.pipeline.stage_history import (
     history_changes,
     stages_by_id,
 )
+from crm.services.tickets.timeline import ticket_items
 from models import AuditEntry, Customer, OpportunityHistory, Reminder, ReminderStatus, Visit
 
 # Newest items per page of the full timeline; "older" pages go on from the oldest one shown.
@@ -63,15 +64,17 @@ def _older_than(column, before: datetime | None):
 
 def visit_items(customer: Customer, limit: int, before: datetime | None) -> list[TimelineItem]:
     """The customer's visits: when, who, kind, purpose and outcome, contacts met, check-in."""
-    # The contacts met ride in the same statement (SQLAlchemy limits the visits in a
-    # subquery, then joins their contacts): one statement fewer on the customer page.
+    # The contacts met come in a second statement: joined to the limited visits, SQLite
+    # scans every contact (the LEFT JOIN of visit_contacts and contacts is materialised).
     visits = db.session.scalars(
         select(Visit)
-        .options(joinedload(Visit.user), joinedload(Visit.opportunity), joinedload(Visit.contacts))
+        .options(
+            joinedload(Visit.user), joinedload(Visit.opportunity), selectinload(Visit.contacts)
+        )
         .where(Visit.customer_id == customer.id, _older_than(Visit.occurred_at, before))
         .order_by(Visit.occurred_at.desc(), Visit.id.desc())
         .limit(limit)
-    ).unique()
+    )
     items = []
     for visit in visits:
         detail = []
@@ -243,6 +246,7 @@ SOURCES: list[TimelineSource] = [
     TimelineSource("reminder", _l("Follow-ups"), reminder_items),
     TimelineSource("handover", _l("Handovers"), handover_items),
     TimelineSource("document", _l("Documents"), document_items),
+    TimelineSource("service", _l("Service tickets"), ticket_items),
 ]
 
 

@@ -17,7 +17,7 @@ from typing import IO
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, exists, func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from crm.extensions import db
 from crm.permissions import scoped
@@ -393,7 +393,7 @@ def _listed(viewer: User):
         .options(
             joinedload(Document.kind),
             joinedload(Document.created_by),
-            selectinload(Document.versions).joinedload(DocumentVersion.uploaded_by),
+            joinedload(Document.newest).joinedload(DocumentVersion.uploaded_by),
         )
         .order_by(Document.created_at.desc(), Document.id.desc())
     )
