@@ -32,7 +32,7 @@ from blueprints.api.fields import (
     max_length,
     page_of,
 )
-from blueprints.api.pagination import Key, Order, nullable, paginate
+from blueprints.api.pagination import Key, Order, flag, nullable, paginate
 from blueprints.api.problems import represents
 from crm.i18n import today_in, user_zone
 from crm.services.archive import competitors as competitor_service
@@ -139,7 +139,7 @@ ORDERS = {
 REGISTRY_ORDER = Order(
     "registry",
     (
-        Key(Competitor.active, lambda c: c.active, True),
+        flag(Competitor.active, lambda c: c.active, descending=True),
         Key(Competitor.name, lambda c: c.name),
         Key(Competitor.id, lambda c: c.id),
     ),

@@ -28,7 +28,7 @@ from blueprints.api.fields import (
     max_length,
     page_of,
 )
-from blueprints.api.pagination import Key, Order, paginate
+from blueprints.api.pagination import Key, Order, flag, paginate
 from blueprints.api.problems import represents
 from blueprints.contacts.forms import PHONE
 from crm.services.archive import contacts as contact_service
@@ -109,7 +109,7 @@ ContactPage = page_of(ContactSchema, "ContactPage")
 ORDER = Order(
     "contacts",
     (
-        Key(Contact.active, lambda c: c.active, True),
+        flag(Contact.active, lambda c: c.active, descending=True),
         Key(Contact.name, lambda c: c.name),
         Key(Contact.id, lambda c: c.id),
     ),

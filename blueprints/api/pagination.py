@@ -18,7 +18,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_
 
 from blueprints.api.problems import Problem, problem
 from crm.extensions import db
@@ -36,13 +36,20 @@ class Key:
 def nullable(expression: Any, value: Callable[[Any], Any], stand_in: Any, *, descending=False):
     """Two keys for a nullable column: empty ones last, then the value (stand_in for empty)."""
     return (
-        Key(expression.is_(None), lambda row: value(row) is None),
+        # 1 for empty, 0 for set: an integer compares alike on every database (a bare
+        # IS NULL cannot be compared with > in SQLAlchemy).
+        Key(case((expression.is_(None), 1), else_=0), lambda row: int(value(row) is None)),
         Key(
             func.coalesce(expression, stand_in),
             lambda row: stand_in if value(row) is None else value(row),
             descending,
         ),
     )
+
+
+def flag(expression: Any, value: Callable[[Any], bool], *, descending=False) -> Key:
+    """A boolean sort key, as 1 and 0 (SQLAlchemy cannot compare True with >)."""
+    return Key(case((expression.is_(True), 1), else_=0), lambda row: int(value(row)), descending)
 
 
 @dataclass(frozen=True)
