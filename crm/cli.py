@@ -96,7 +96,7 @@ def send_outbox(worker):
 
 
 @crm_cli.command("import")
-@click.argument("kind", type=click.Choice(["customers", "contacts"]))
+@click.argument("kind", type=click.Choice(["customers", "contacts", "figures"]))
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--as", "username", required=True, help="The user importing (and default owner).")
 @click.option(
@@ -107,7 +107,11 @@ def send_outbox(worker):
 )
 @click.option("--dry-run", is_flag=True, help="Check every line, import nothing.")
 def import_csv(kind, path, username, encoding, dry_run):
-    """Import customers or contacts from a CSV file (all or nothing)."""
+    """Import customers, contacts or monthly business figures from a CSV file (all or nothing).
+
+    Business figures (an administrator's, from the billing system; the nightly job) replace
+    the stored figures of the months in the file for the customers in it.
+    """
     import sys
     from pathlib import Path
 
@@ -124,8 +128,12 @@ def import_csv(kind, path, username, encoding, dry_run):
         steps = len(parsed.rows) * (1 if dry_run else 2)  # checking, then writing
         label = "Checking" if dry_run else "Importing"
         with click.progressbar(length=steps, label=label, file=sys.stderr) as bar:
-            run = imports.check_import if dry_run else imports.run_import
-            report = run(parsed, actor=actor, progress=bar.update)
+            if dry_run:
+                report = imports.check_import(parsed, actor=actor, progress=bar.update)
+            else:
+                report = imports.run_import(
+                    parsed, actor=actor, progress=bar.update, source=Path(path).name
+                )
     except imports.EncodingUnsure as unsure:
         for name, lines in unsure.previews.items():
             click.echo(f"--encoding {name}:", err=True)
@@ -146,8 +154,24 @@ def import_csv(kind, path, username, encoding, dry_run):
         raise click.ClickException(
             f"{len(report.errors)} of {report.rows} lines have problems; nothing was imported."
         )
+    counts = report.figure_counts
     if dry_run:
         click.echo(f"{report.rows} {kind} checked ({report.encoding}); nothing was imported.")
+        if counts:
+            click.echo(
+                f"Importing would add {counts.added}, change {counts.changed} and leave "
+                f"{counts.unchanged} figures as they are ({counts.month_names})."
+            )
         return
     db.session.commit()
-    click.echo(f"{report.imported} {kind} imported ({report.encoding}).")
+    if counts is None:
+        click.echo(f"{report.imported} {kind} imported ({report.encoding}).")
+        return
+    click.echo(
+        f"{report.imported} lines of figures imported ({report.encoding}, "
+        f"{counts.month_names}): {counts.added} new, {counts.changed} changed, "
+        f"{counts.unchanged} unchanged."
+    )
+    if counts.added or counts.changed:
+        # The scheduler's health pass notices new figures itself; `crm health` runs it now.
+        click.echo("The scheduler's next health pass scores the customers with these figures.")

@@ -35,9 +35,12 @@ class ImportUploadForm(CrmForm):
         """Show why the file cannot be read under the file field."""
         self.file.errors = [*self.file.errors, message]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, figures: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.kind.choices = options([("customers", _l("Customers")), ("contacts", _l("Contacts"))])
+        kinds = [("customers", _l("Customers")), ("contacts", _l("Contacts"))]
+        if figures:  # from the billing system: administrators import them
+            kinds.append(("figures", _l("Monthly business figures")))
+        self.kind.choices = options(kinds)
         self.encoding.choices = options(
             [
                 ("auto", _l("Automatic")),

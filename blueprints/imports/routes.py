@@ -35,7 +35,7 @@ from crm.services.archive.search import CustomerFilters
 from crm.services.errors import DomainError
 from crm.services.imports import batch as imports
 from crm.services.imports import exports
-from crm.services.imports.exports import COLUMNS
+from crm.services.imports.batch import COLUMNS
 from models import Customer
 from models.base import utcnow
 
@@ -89,7 +89,7 @@ def _check_upload(form, data: bytes, *, kind: str, encoding: str, filename: str)
 @bp.route("/customers/import", methods=["GET", "POST"])
 @login_required
 def upload():
-    form = ImportUploadForm()
+    form = ImportUploadForm(figures=current_user.is_admin)
     if form.validate_on_submit():
         shown = _check_upload(
             form,
@@ -125,7 +125,12 @@ def choose_encoding():
         return redirect(url_for("imports.upload"))
     data, meta = stored
     discard_upload(form.token.data)
-    upload_form = ImportUploadForm(formdata=None, kind=meta["kind"], encoding=form.encoding.data)
+    upload_form = ImportUploadForm(
+        formdata=None,
+        kind=meta["kind"],
+        encoding=form.encoding.data,
+        figures=current_user.is_admin,
+    )
     shown = _check_upload(
         upload_form,
         data,
@@ -141,7 +146,7 @@ def choose_encoding():
 @bp.errorhandler(RequestEntityTooLarge)
 def upload_too_large(error):
     """A body above MAX_CONTENT_LENGTH is refused unread; say so on the upload form."""
-    form = ImportUploadForm(formdata=None)
+    form = ImportUploadForm(formdata=None, figures=current_user.is_admin)
     limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
     form.file.errors = [_("The file is too large: at most %(mb)d MB.", mb=max(limit, 1))]
     return render_template("imports/upload.html", form=form, columns=COLUMNS), 413
@@ -156,10 +161,12 @@ def commit():
         return redirect(url_for("imports.upload"))
     data, meta = stored
     outcome = write(
-        lambda: imports.import_file(meta["kind"], data, meta["encoding"], actor=current_user),
+        lambda: imports.import_file(
+            meta["kind"], data, meta["encoding"], actor=current_user, source=meta["filename"]
+        ),
         done=_imported,
         to=lambda report: url_for(
-            "customers.index" if report.kind == "customers" else "contacts.index"
+            "contacts.index" if report.kind == "contacts" else "customers.index"
         ),
     )
     if isinstance(outcome.error, imports.ImportNoLongerPasses):
@@ -173,6 +180,16 @@ def commit():
 
 
 def _imported(report) -> str:
+    if report.kind == "figures":
+        counts = report.figure_counts
+        return _(
+            "%(count)d lines of business figures are imported: %(added)d new, %(changed)d "
+            "changed, %(unchanged)d the same as before.",
+            count=report.imported,
+            added=counts.added,
+            changed=counts.changed,
+            unchanged=counts.unchanged,
+        )
     if report.kind == "customers":
         return _("%(count)d customers are imported.", count=report.imported)
     return _("%(count)d contacts are imported.", count=report.imported)

@@ -1,5 +1,5 @@
-"""CSV import of customers and contacts: a dry run that names every bad row, then an
-all-or-nothing commit written with set-based SQL.
+"""CSV import of customers, contacts and monthly business figures: a dry run that names
+every bad row, then an all-or-nothing commit written with set-based SQL.
 
 The file is read whole (uploads are capped), checked row by row against lookups
 loaded once (credit codes, name keys, usernames, industries), and written with
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,9 +23,11 @@ from sqlalchemy.exc import IntegrityError
 
 from crm.extensions import db
 from crm.services.errors import DomainError, NotAllowed
+from crm.services.imports import figures
 from crm.services.imports.contacts import ContactChecker
 from crm.services.imports.customers import CustomerChecker
-from crm.services.imports.exports import COLUMNS, alias_key, unguard_cell
+from crm.services.imports.exports import COLUMNS as EXPORTED_COLUMNS
+from crm.services.imports.exports import alias_key, unguard_cell
 from crm.services.imports.rules import MULTILINE_COLUMNS, RowPlan
 from models import AuditAction, AuditEntry, Contact, Customer, User
 from models.base import utcnow
@@ -33,10 +36,28 @@ ENCODINGS = ("auto", "utf-8", "gb18030", "big5")
 # What Excel writes on a Chinese Windows: simplified (mainland) or traditional (Taiwan, HK).
 LEGACY_ENCODINGS = ("gb18030", "big5")
 ENCODING_NAMES = {"utf-8": "UTF-8", "gb18030": "GB18030 (GBK)", "big5": "Big5"}
-KINDS = ("customers", "contacts")
-REQUIRED = {"customers": ("name",), "contacts": ("customer", "name")}
+KINDS = ("customers", "contacts", "figures")
+# The columns of each kind of file; business figures come from billing and are not exported.
+COLUMNS = {**EXPORTED_COLUMNS, "figures": figures.FIGURE_COLUMNS}
+# Other headers a column is known by, beside its key and its Chinese header.
+ALIASES: dict[str, dict[str, tuple[str, ...]]] = {"figures": figures.FIGURE_ALIASES}
+# A tuple names columns of which one is enough (a customer's credit code or id).
+REQUIRED: dict[str, tuple[str | tuple[str, ...], ...]] = {
+    "customers": ("name",),
+    "contacts": ("customer", "name"),
+    "figures": figures.FIGURE_REQUIRED,
+}
+CHECKERS = {
+    "customers": CustomerChecker,
+    "contacts": ContactChecker,
+    "figures": figures.FigureChecker,
+}
+# A unit written after a header: 收入(元), ARPU（元）, 到达数(户).
+UNIT = re.compile(r"\s*[(（][^()（）]*[)）]$")
 PREVIEW_ROWS = 10
 CHUNK_ROWS = 1000
+# The progress bar moves a step per this many rows checked (drawing it costs more than a row).
+PROGRESS_STEP = 500
 # Above this many rows the web page recommends the command line (it shows progress).
 LARGE_FILE_ROWS = 5000
 
@@ -97,6 +118,8 @@ class ImportReport:
     preview: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     imported: int = 0
     headings: dict[str, str] = field(default_factory=dict)
+    # Business figures: how many lines are new, change stored figures, or repeat them.
+    figure_counts: figures.FigureCounts | None = None
 
     @property
     def ok(self) -> bool:
@@ -190,8 +213,8 @@ def _header_keys(kind: str, header: list[str]) -> list[str | None]:
     """The column key of each header cell (None for empty cells); refuses unknown ones."""
     known = {}
     for key, zh in COLUMNS[kind]:
-        known[alias_key(key)] = key
-        known[alias_key(zh)] = key
+        for name in (key, zh, *ALIASES.get(kind, {}).get(key, ())):
+            known[alias_key(name)] = key
     keys: list[str | None] = []
     unknown: list[str] = []
     for cell in header:
@@ -199,7 +222,7 @@ def _header_keys(kind: str, header: list[str]) -> list[str | None]:
         if not name:
             keys.append(None)
             continue
-        key = known.get(alias_key(name))
+        key = known.get(alias_key(name)) or known.get(alias_key(UNIT.sub("", name)))
         if key is None:
             unknown.append(name)
         elif key in keys:
@@ -216,7 +239,11 @@ def _header_keys(kind: str, header: list[str]) -> list[str | None]:
                 known=", ".join(f"{key} ({zh})" for key, zh in COLUMNS[kind]),
             )
         )
-    missing = [key for key in REQUIRED[kind] if key not in keys]
+    missing = [
+        " / ".join(need) if isinstance(need, tuple) else need
+        for need in REQUIRED[kind]
+        if not set(need if isinstance(need, tuple) else (need,)) & set(keys)
+    ]
     if missing:
         raise ImportFileError(
             _l(
@@ -248,17 +275,22 @@ def parse_file(kind: str, data: bytes, encoding: str = "auto") -> ParsedFile:
         headings = {key: _heading(cell) for key, cell in zip(keys, header, strict=True) if key}
         parsed = ParsedFile(kind, used, [k for k in keys if k], [], headings=headings)
         width = len(keys)
+        # A monthly figures file has a line per customer (100,000): each line's cells are
+        # tested joined first, and one by one only when the joined text needs it.
         for number, cells in enumerate(reader, start=2):
-            if not any(cell.strip() for cell in cells):
+            joined = "".join(cells)
+            if not joined.strip():
                 continue
-            if any(cell.strip() for cell in cells[width:]):
+            if len(cells) > width and "".join(cells[width:]).strip():
                 parsed.overlong_lines.add(number)
-            values = {
-                key: unguard_cell(cell.strip()).strip()
-                for key, cell in zip(keys, cells, strict=False)
-                if key
-            }
-            broken = [k for k in values if k not in MULTILINE_COLUMNS and "\n" in values[k]]
+            values = {}
+            for key, cell in zip(keys, cells, strict=False):
+                if key:
+                    value = cell.strip()
+                    values[key] = unguard_cell(value).strip() if value[:1] == "'" else value
+            broken = "\n" in joined and [
+                k for k in values if k not in MULTILINE_COLUMNS and "\n" in values[k]
+            ]
             if broken:
                 raise ImportFileError(
                     _l(
@@ -301,18 +333,23 @@ def _check(parsed: ParsedFile, actor: User, progress: Progress | None) -> tuple[
         preview=parsed.rows[:PREVIEW_ROWS],
         headings=parsed.headings,
     )
-    checker = (CustomerChecker if parsed.kind == "customers" else ContactChecker)(actor)
+    checker = CHECKERS[parsed.kind](actor)
     checker.headings = parsed.headings
-    for line, values in parsed.rows:
-        if line in parsed.overlong_lines:
+    overlong = parsed.overlong_lines
+    for count, (line, values) in enumerate(parsed.rows, start=1):
+        if overlong and line in overlong:
             checker.refuse(line, _l("the row has more cells than the header has columns"))
         checker.refuse_control_characters(line, values)
         checker.check(line, values)
-        if progress:
-            progress(1)
+        if progress and count % PROGRESS_STEP == 0:
+            progress(PROGRESS_STEP)
+    if progress and len(parsed.rows) % PROGRESS_STEP:
+        progress(len(parsed.rows) % PROGRESS_STEP)
     checker.finish()
     report.errors = [RowProblem(line, msgs) for line, msgs in sorted(checker.errors.items())]
     report.warnings = [RowProblem(line, msgs) for line, msgs in sorted(checker.warnings.items())]
+    if isinstance(checker, figures.FigureChecker):
+        report.figure_counts = checker.counts
     return report, checker
 
 
@@ -323,16 +360,26 @@ def check_import(parsed: ParsedFile, *, actor: User, progress: Progress | None =
 
 
 def run_import(
-    parsed: ParsedFile, *, actor: User, progress: Progress | None = None
+    parsed: ParsedFile,
+    *,
+    actor: User,
+    progress: Progress | None = None,
+    source: str | None = None,
 ) -> ImportReport:
     """Check again (the database may have changed) and, if no row is bad, write them all.
 
-    A file with any bad row writes nothing. Flushes; the caller commits.
+    A file with any bad row writes nothing. Flushes; the caller commits. `source` (the
+    file's name) is kept with imported business figures.
     """
     report, checker = _check(parsed, actor, progress)
     if not report.ok:
         return report
-    if parsed.kind == "customers":
+    if parsed.kind == "figures":
+        figures.write_figures(checker, source=source, now=utcnow())
+        report.imported = report.rows
+        if progress:
+            progress(report.rows)
+    elif parsed.kind == "customers":
         report.imported = _write(Customer, checker.plans, actor, progress, "parent_id")
     else:
         report.imported = _write(Contact, checker.plans, actor, progress, "reports_to_id")
@@ -426,7 +473,9 @@ class ImportNoLongerPasses(DomainError):
         self.report = report
 
 
-def import_file(kind: str, data: bytes, encoding: str, *, actor: User) -> ImportReport:
+def import_file(
+    kind: str, data: bytes, encoding: str, *, actor: User, source: str | None = None
+) -> ImportReport:
     """Read a kept upload and import it whole, or refuse: nothing is written unless all rows pass.
 
     Flushes; the caller commits. A row another import wrote meanwhile (a unique key taken)
@@ -434,7 +483,7 @@ def import_file(kind: str, data: bytes, encoding: str, *, actor: User) -> Import
     """
     parsed = parse_file(kind, data, encoding)
     try:
-        report = run_import(parsed, actor=actor)
+        report = run_import(parsed, actor=actor, source=source)
     except IntegrityError as error:
         raise DomainError(
             _l(

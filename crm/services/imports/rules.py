@@ -140,6 +140,8 @@ class Checker:
         line breaks; NUL and the other controls are refused everywhere (PostgreSQL
         cannot store NUL: the commit failed after a dry run that had passed).
         """
+        if find_control_character("".join(values.values())) is None:
+            return  # no cell holds one (the usual row: one test instead of one per cell)
         for column, value in values.items():
             char = find_control_character(value, multiline=column in MULTILINE_COLUMNS)
             if char is None:
