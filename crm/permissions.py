@@ -19,6 +19,8 @@ from crm.extensions import db
 from crm.request_cache import per_request
 from models import (
     ApiToken,
+    AssessmentPublication,
+    AssessmentTarget,
     CompetitorProfile,
     Contact,
     Customer,
@@ -36,8 +38,10 @@ from models import (
     PlanReview,
     PlanTask,
     Reminder,
+    Scorecard,
     Target,
     Team,
+    TemporaryTask,
     User,
     Visit,
     VisitComment,
@@ -268,6 +272,32 @@ register_scope(ApiToken, own_rows_or_admin(ApiToken.user_id))
 # Documents follow their customer: after a handover the new owner has them, the old one not.
 register_scope(Document, customer_scope, via=(Document.customer,))
 register_scope(DocumentVersion, customer_scope, via=(DocumentVersion.document, Document.customer))
+
+
+# Performance assessment (issue 15): a manager's sheet, targets and tasks are scoped by the
+# manager as their customers are; a manager sees their own scorecards once published.
+def scorecard_scope(user: User) -> ColumnElement[bool]:
+    mine = owner_scope(user, Scorecard.user_id)
+    if user.is_authenticated and user.is_manager:
+        return and_(mine, Scorecard.publication_id.is_not(None))
+    return mine
+
+
+def publication_scope(user: User) -> ColumnElement[bool]:
+    """A team's publications: its supervisor's and admins'; its managers see their own team's."""
+    if _is_admin(user):
+        return true()
+    if not user.is_authenticated or not user.is_active:
+        return false()
+    if user.is_supervisor:
+        return AssessmentPublication.team_id.in_(led_team_ids(user))
+    return AssessmentPublication.team_id == user.team_id
+
+
+register_scope(Scorecard, scorecard_scope)
+register_scope(AssessmentTarget, lambda user: owner_scope(user, AssessmentTarget.user_id))
+register_scope(TemporaryTask, lambda user: owner_scope(user, TemporaryTask.user_id))
+register_scope(AssessmentPublication, publication_scope)
 
 
 def can_manage_users(user: User) -> bool:

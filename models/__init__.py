@@ -11,6 +11,17 @@ from models.activity import (
     visit_contacts,
 )
 from models.api import ApiToken, IdempotencyKey, TokenScope
+from models.assessment import (
+    AssessmentPublication,
+    AssessmentTarget,
+    AssessmentWeight,
+    AssessmentWeightSet,
+    Marking,
+    PeriodKind,
+    Scorecard,
+    ScoringMethod,
+    TemporaryTask,
+)
 from models.audit import AuditAction, AuditEntry
 from models.competitor import Competitor, CompetitorProfile, InfoSource, ThreatLevel
 from models.contact import Attitude, BuyingRole, Contact
@@ -146,4 +157,13 @@ __all__ = [
     "ApiToken",
     "IdempotencyKey",
     "TokenScope",
+    "AssessmentPublication",
+    "AssessmentTarget",
+    "AssessmentWeight",
+    "AssessmentWeightSet",
+    "Marking",
+    "PeriodKind",
+    "Scorecard",
+    "ScoringMethod",
+    "TemporaryTask",
 ]
