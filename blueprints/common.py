@@ -22,6 +22,17 @@ T = TypeVar("T")
 class ConfirmForm(CrmForm):
     """An empty form: a CSRF-protected button."""
 
+    _tag = None
+
+    def hidden_tag(self, *fields):
+        """Its CSRF field, rendered once: a page carries one ConfirmForm under every
+        button of a list (remove, tick, unlink ...), and the field is the same each time."""
+        if fields:
+            return super().hidden_tag(*fields)
+        if self._tag is None:
+            self._tag = super().hidden_tag()
+        return self._tag
+
 
 def show_error(form, error: DomainError) -> None:
     """Attach a refused change's message to its form field, or flash it."""

@@ -7,12 +7,14 @@ from datetime import date
 
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
+from markupsafe import escape
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, Select
 
 from blueprints.forms_base import CrmForm
 from crm.labels import options
+from crm.request_cache import per_request
 from crm.services.plans import week as week_plan
 from models import Contact, Opportunity
 
@@ -24,10 +26,34 @@ def iso_day(value) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+def day_names(days: Iterable[date]) -> dict[date, str]:
+    """{day: "Tue 12/8"} in the user's language: worked out once per page view, which
+    shows the week's days in several forms and headings."""
+    days = tuple(days)
+    return per_request(
+        f"plan day names {days}", lambda: {d: format_date(d, "EEE M/d") for d in days}
+    )
+
+
 def day_options(days: Iterable[date], *, empty: bool) -> list:
     """The week's days as choices ("Tue 12/8"), built per request in the user's language."""
     pairs = [("", _l("— no day —"))] if empty else []
-    return options(pairs + [(d.isoformat(), format_date(d, "EEE M/d")) for d in days])
+    return options(pairs + [(d.isoformat(), name) for d, name in day_names(days).items()])
+
+
+class ManySelect(Select):
+    """A select of many options (the customer pickers: a portfolio of hundreds) rendered
+    as WTForms' Select renders it, each plain option by one format instead of its
+    attribute builder (which sorts, escapes and formats each attribute apart)."""
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        if kwargs or choice.render_kw:
+            return super().render_option(choice, **kwargs)
+        value = str(choice.value) if isinstance(choice.value, bool) else choice.value
+        selected = "selected " if choice.selected else ""
+        label = escape(choice.label or choice.value)
+        return f'<option {selected}value="{escape(value)}">{label}</option>'
 
 
 class CheckboxesField(SelectMultipleField):
@@ -39,7 +65,11 @@ class PlannedVisitForm(CrmForm):
     """A visit to plan; the service checks customer, day, contacts and opportunity again."""
 
     customer_id = SelectField(
-        _l("Customer"), coerce=int, validate_choice=False, validators=[InputRequired()]
+        _l("Customer"),
+        coerce=int,
+        validate_choice=False,
+        validators=[InputRequired()],
+        widget=ManySelect(),
     )
     day = SelectField(
         _l("Day"), coerce=iso_day, validate_choice=False, validators=[InputRequired()]

@@ -9,6 +9,7 @@ from wtforms import DecimalField, HiddenField, IntegerField, RadioField, SelectF
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from blueprints.forms_base import CrmForm
+from blueprints.plans.forms import ManySelect
 from crm.labels import choices, options
 from crm.services.plans import month as month_plan
 from models import KeyCustomerAim
@@ -43,7 +44,11 @@ class KeyCustomerForm(CrmForm):
 
     # The service checks that the customer is in the manager's portfolio, with a message.
     customer_id = SelectField(
-        _l("Customer"), coerce=int, validate_choice=False, validators=[InputRequired()]
+        _l("Customer"),
+        coerce=int,
+        validate_choice=False,
+        validators=[InputRequired()],
+        widget=ManySelect(),
     )
     aim_kind = RadioField(
         _l("Aim"), default=KeyCustomerAim.ADVANCE.value, validators=[InputRequired()]

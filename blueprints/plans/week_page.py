@@ -4,7 +4,6 @@ form, by the POST routes of blueprints/plans/routes.py."""
 from __future__ import annotations
 
 from flask import render_template, url_for
-from flask_babel import format_date
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -13,6 +12,7 @@ from blueprints.plans.forms import (
     FocusForm,
     PlannedVisitForm,
     TaskForm,
+    day_names,
 )
 from crm.i18n import user_zone
 from crm.services.archive import picker as customer_picker
@@ -77,12 +77,12 @@ def week_page(plan: WorkPlan, *, forms: dict | None = None, status: int = 200):
     shown_customers = [p.customer_id for p in plan.visits]
     if actual:
         shown_customers += [v.customer_id for v in actual.visits]
-    day_names = {day: format_date(day, "EEE M/d") for day in days}
+    names = day_names(days)
     page = render_template(
         "plans/week.html",
         reachable=week_plan.reachable_customers(shown_customers, current_user),
-        day_names=day_names,
-        day_options=[(day.isoformat(), name) for day, name in day_names.items()],
+        day_names=names,
+        day_options=[(day.isoformat(), name) for day, name in names.items()],
         plan=plan,
         key=periods.key_of(plan),
         days=days,
