@@ -975,3 +975,154 @@ WHOLE_QUERY_READS = {
     ("blueprints/common.py", "request.form.items(multi=True)"),  # the confirm page re-posts all
     ("blueprints/outbox_admin/routes.py", "args = request.args"),  # then args.get("status")
 }
+
+
+# The JSON API's ids in query and body -------------------------------------------------------
+# Ids in an API request's query or JSON body: every integer field of the OpenAPI document is
+# classified here (tests/test_api_access.py reads the document). Keys: ("METHOD /path",
+# "query" or "json", field), or "*" for the method and path: that field everywhere. A record id has an ApiIdCase: the request naming the other
+# team's record is refused (404, or 422 where the web form refuses it as a field error)
+# and changes nothing; the same request naming one's own works.
+
+
+@dataclass(frozen=True)
+class ApiIdCase:
+    """`request(own, named)` -> (method, url, json): acts on the `own` side's records and
+    names the `named` side's record in the field."""
+
+    request: Callable[[Any, Any], tuple[str, str, dict | None]]
+    refusal: int = 404
+    personas: tuple[str, ...] = ("owner", "supervisor")
+
+
+def _api_second_customer(side) -> Any:
+    """Another customer of the side's owner (a parent to choose)."""
+    from crm.extensions import db
+    from models import Customer
+
+    customer = Customer(name=f"{side.customer.name}分公司{side.customer.id}", owner=side.user)
+    db.session.add(customer)
+    db.session.commit()
+    return customer
+
+
+def _api_new_contact(own, named) -> dict:
+    return {
+        "customer_id": own.customer.id,
+        "name": "接口联系人",
+        "role": "influencer",
+        "attitude": "neutral",
+    }
+
+
+API_ID_FIELDS: dict[tuple[str, str, str], ApiIdCase | str] = {
+    # Every list's page size and every change's version, whatever the operation ("*").
+    ("*", "query", "limit"): NOT_AN_ID,
+    ("*", "json", "version"): NOT_AN_ID,
+    ("GET /api/v1/customers/", "query", "owner"): ApiIdCase(
+        lambda own, named: ("GET", f"/api/v1/customers/?owner={named.user.id}", None)
+    ),
+    ("GET /api/v1/customers/", "query", "industry"): REFERENCE,
+    ("POST /api/v1/customers/", "json", "parent_id"): ApiIdCase(
+        lambda own, named: (
+            "POST",
+            "/api/v1/customers/",
+            {"name": "接口分公司", "parent_id": (named.customer.id)},
+        ),
+        refusal=422,
+    ),
+    ("POST /api/v1/customers/", "json", "owner_id"): ApiIdCase(
+        lambda own, named: (
+            "POST",
+            "/api/v1/customers/",
+            {"name": "接口客户", "owner_id": (named.user.id)},
+        ),
+        refusal=422,
+        personas=("supervisor",),  # a manager's owner is always themselves
+    ),
+    ("POST /api/v1/customers/", "json", "industry_id"): REFERENCE,
+    ("POST /api/v1/customers/", "json", "employees"): NOT_AN_ID,
+    ("PATCH /api/v1/customers/{customer_id}", "json", "parent_id"): ApiIdCase(
+        lambda own, named: (
+            "PATCH",
+            f"/api/v1/customers/{_api_second_customer(own).id}",
+            {"parent_id": named.customer.id, "version": 1},
+        ),
+        refusal=422,
+    ),
+    ("PATCH /api/v1/customers/{customer_id}", "json", "owner_id"): ApiIdCase(
+        lambda own, named: (
+            "PATCH",
+            f"/api/v1/customers/{own.customer.id}",
+            {"owner_id": named.user.id, "version": own.customer.version},
+        ),
+        refusal=422,
+    ),
+    ("PATCH /api/v1/customers/{customer_id}", "json", "industry_id"): REFERENCE,
+    ("PATCH /api/v1/customers/{customer_id}", "json", "employees"): NOT_AN_ID,
+    ("GET /api/v1/contacts/", "query", "customer_id"): ApiIdCase(
+        lambda own, named: ("GET", f"/api/v1/contacts/?customer_id={named.customer.id}", None)
+    ),
+    ("POST /api/v1/contacts/", "json", "customer_id"): ApiIdCase(
+        lambda own, named: (
+            "POST",
+            "/api/v1/contacts/",
+            {**_api_new_contact(own, named), "customer_id": (named.customer.id)},
+        )
+    ),
+    ("POST /api/v1/contacts/", "json", "reports_to_id"): ApiIdCase(
+        lambda own, named: (
+            "POST",
+            "/api/v1/contacts/",
+            {**_api_new_contact(own, named), "reports_to_id": (named.contact.id)},
+        )
+    ),
+    ("POST /api/v1/contacts/", "json", "strength"): NOT_AN_ID,
+    ("PATCH /api/v1/contacts/{contact_id}", "json", "reports_to_id"): ApiIdCase(
+        lambda own, named: (
+            "PATCH",
+            f"/api/v1/contacts/{_api_colleague(own).id}",
+            {"reports_to_id": named.contact.id, "version": 1},
+        )
+    ),
+    ("PATCH /api/v1/contacts/{contact_id}", "json", "strength"): NOT_AN_ID,
+    ("GET /api/v1/competitor-profiles/", "query", "customer_id"): ApiIdCase(
+        lambda own, named: (
+            "GET",
+            f"/api/v1/competitor-profiles/?customer_id={named.customer.id}",
+            None,
+        )
+    ),
+    ("GET /api/v1/competitor-profiles/", "query", "competitor"): REFERENCE,
+    ("GET /api/v1/competitor-profiles/", "query", "days"): NOT_AN_ID,
+    ("POST /api/v1/competitor-profiles/", "json", "customer_id"): ApiIdCase(
+        lambda own, named: (
+            "POST",
+            "/api/v1/competitor-profiles/",
+            {"customer_id": named.customer.id, "competitor_id": _api_rival().id},
+        )
+    ),
+    ("POST /api/v1/competitor-profiles/", "json", "competitor_id"): REFERENCE,
+}
+
+
+def _api_colleague(side) -> Any:
+    """A new contact of the side's customer, who may report to the side's contact."""
+    from crm.extensions import db
+    from models import Contact
+
+    contact = Contact(customer=side.customer, name="接口同事")
+    db.session.add(contact)
+    db.session.commit()
+    return contact
+
+
+def _api_rival() -> Any:
+    from crm.extensions import db
+    from models import Competitor
+
+    number = db.session.query(Competitor).count() + 1
+    rival = Competitor(name=f"接口对手{number}")
+    db.session.add(rival)
+    db.session.commit()
+    return rival
