@@ -45,7 +45,7 @@ from flask import Flask
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
-from blueprints.api.fields import ProblemSchema
+from blueprints.api.fields import Money, ProblemSchema
 from blueprints.api.problems import PROBLEM_JSON, answer_error
 from crm.errors import OTHER_FORMAT
 
@@ -114,6 +114,7 @@ def register_api(app: Flask) -> CrmApi:
     for key, value in API_SETTINGS.items():
         app.config.setdefault(key, value)
     api = CrmApi(app)
+    api.register_field(Money, "string", "decimal")
     for name in RESOURCES:
         api.register_blueprint(import_module(name).blp)
     from blueprints.api.docs import bp as docs_bp

@@ -71,8 +71,16 @@ class Id(Int):
         super().__init__(*args, **kwargs)
 
 
+# A money amount as the document shows it: a decimal string (a JSON number is taken too).
+DECIMAL_PATTERN = r"^[0-9]{1,14}(\.[0-9]{1,2})?$"
+
+
 class Money(ma.fields.Decimal):
-    """An amount in yuan as a decimal string ("1200000.00"); a JSON number is taken too."""
+    """An amount in yuan as a decimal string ("1200000.00"); a JSON number is taken too.
+
+    Documented as a string with a pattern (registered in blueprints/api/__init__.py): a
+    float would lose cents, and a range validator would print its bounds as strings.
+    """
 
     default_error_messages = {
         **BASE_MESSAGES,
@@ -81,14 +89,29 @@ class Money(ma.fields.Decimal):
         "special": _l("Enter an amount in yuan, e.g. 1200000."),
     }
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, high: Decimal = Decimal("99999999999999"), **kwargs) -> None:
         kwargs.setdefault("places", 2)
         kwargs.setdefault("as_string", True)
+        kwargs.setdefault("metadata", {}).setdefault("pattern", DECIMAL_PATTERN)
         super().__init__(*args, **kwargs)
+        self.high = high
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        amount = super()._deserialize(value, attr, data, **kwargs)
+        if not Decimal(0) <= amount <= self.high:
+            raise ma.ValidationError(
+                str(_l("Enter a value from %(low)s to %(high)s.", low=0, high=self.high))
+            )
+        return amount
 
 
 class Percent(Money):
+    """A percentage as a decimal string, 0 to 100 (the service says so in its own words)."""
+
     default_error_messages = {**Money.default_error_messages, "invalid": _l("Enter a number.")}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, high=Decimal("999.99"), **kwargs)
 
 
 class Bool(ma.fields.Boolean):
