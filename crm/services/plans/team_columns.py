@@ -20,7 +20,20 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import Date, Integer, Select, String, and_, cast, func, literal, null, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    Select,
+    String,
+    and_,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+)
 
 from crm.extensions import db
 from crm.i18n import user_zone
@@ -106,13 +119,17 @@ def plan_cells(viewer: User, managers: list[User], monday: date) -> dict[int, Pl
     ids = list(cells)
     last_monday = monday - timedelta(days=7)
     weeks = _last_weeks(managers, last_monday)
+    # Last week's plans, as a subquery four parts read: built once (the scope clause
+    # and the statement's construction were a good part of the home's cost).
+    last_week = _last_week_plans(viewer, ids, last_monday)
+    in_week = _in_their_week(weeks)
     rows = db.session.execute(
         _plans(viewer, ids, monday, last_monday).union_all(
             _settings(),
-            _planned(viewer, ids, last_monday),
-            _tasks(viewer, ids, last_monday),
-            _visits(viewer, ids, last_monday, weeks),
-            _visit_counts(weeks),
+            _planned(last_week),
+            _tasks(last_week),
+            _visits(last_week, in_week),
+            _visit_counts(in_week),
         )
     ).all()
 
@@ -145,11 +162,15 @@ def plan_cells(viewer: User, managers: list[User], monday: date) -> dict[int, Pl
 # The parts of the union ---------------------------------------------------------------
 
 
+# Each column's typed NULL, labelled: built once, shared by every part that has none.
+NULLS = {name: cast(null(), kind).label(name) for name, kind in COLUMNS.items()}
+
+
 def _row(part: str, **columns) -> Select:
     """A SELECT of every column of the union, a typed NULL where the part has none."""
     return select(
         literal(part).label("part"),
-        *(columns.get(name, cast(null(), kind)).label(name) for name, kind in COLUMNS.items()),
+        *(columns[name].label(name) if name in columns else NULLS[name] for name in COLUMNS),
     )
 
 
@@ -199,7 +220,7 @@ def _last_week_plans(viewer: User, ids: list[int], last_monday: date) -> Select:
     )
 
 
-def _planned(viewer: User, ids: list[int], last_monday: date) -> Select:
+def _planned(last_week: Select) -> Select:
     """Last week's planned visits, and whether a handover took each one's customer away
     (matching's own clause, so the home counts handed-over visits as the plan page does).
 
@@ -219,11 +240,11 @@ def _planned(viewer: User, ids: list[int], last_monday: date) -> Select:
         .select_from(PlannedVisit)
         .join(Customer, Customer.id == PlannedVisit.customer_id)
         .join(WorkPlan, WorkPlan.id == PlannedVisit.plan_id)
-        .where(PlannedVisit.plan_id.in_(_last_week_plans(viewer, ids, last_monday)))
+        .where(PlannedVisit.plan_id.in_(last_week))
     )
 
 
-def _tasks(viewer: User, ids: list[int], last_monday: date) -> Select:
+def _tasks(last_week: Select) -> Select:
     """Last week's tasks per plan. id: the plan; ref: how many; other_id: how many ticked."""
     return (
         _row(
@@ -233,7 +254,7 @@ def _tasks(viewer: User, ids: list[int], last_monday: date) -> Select:
             other_id=func.count().filter(PlanTask.done.is_(True)),
         )
         .select_from(PlanTask)
-        .where(PlanTask.plan_id.in_(_last_week_plans(viewer, ids, last_monday)))
+        .where(PlanTask.plan_id.in_(last_week))
         .group_by(PlanTask.plan_id)
     )
 
@@ -248,7 +269,7 @@ def _last_weeks(managers: list[User], last_monday: date) -> dict[str, tuple[list
     return weeks
 
 
-def _in_their_week(weeks: dict[str, tuple[list[int], Period]]):
+def _in_their_week(weeks: dict[str, tuple[list[int], Period]]) -> ColumnElement[bool]:
     """SQL: a visit falls in its manager's own last week."""
     return or_(
         *(
@@ -262,9 +283,7 @@ def _in_their_week(weeks: dict[str, tuple[list[int], Period]]):
     )
 
 
-def _visits(
-    viewer: User, ids: list[int], last_monday: date, weeks: dict[str, tuple[list[int], Period]]
-) -> Select:
+def _visits(last_week: Select, in_week: ColumnElement[bool]) -> Select:
     """The managers' visits in their last week that may carry a planned visit: to a planned
     customer, or linked by hand. The others only count (_visit_counts): a busy team logs
     thousands a week, and the home needs none of them one by one.
@@ -272,15 +291,12 @@ def _visits(
     id: the visit; owner_id: who logged it; customer_id; at: when it happened."""
     planned = (
         select(PlannedVisit.customer_id)
-        .where(PlannedVisit.plan_id.in_(_last_week_plans(viewer, ids, last_monday)))
+        .where(PlannedVisit.plan_id.in_(last_week))
         .scalar_subquery()
     )
     linked = (
         select(PlannedVisit.visit_id)
-        .where(
-            PlannedVisit.plan_id.in_(_last_week_plans(viewer, ids, last_monday)),
-            PlannedVisit.visit_id.is_not(None),
-        )
+        .where(PlannedVisit.plan_id.in_(last_week), PlannedVisit.visit_id.is_not(None))
         .scalar_subquery()
     )
     return (
@@ -292,16 +308,16 @@ def _visits(
             at=Visit.occurred_at,
         )
         .select_from(Visit)
-        .where(_in_their_week(weeks), or_(Visit.customer_id.in_(planned), Visit.id.in_(linked)))
+        .where(in_week, or_(Visit.customer_id.in_(planned), Visit.id.in_(linked)))
     )
 
 
-def _visit_counts(weeks: dict[str, tuple[list[int], Period]]) -> Select:
+def _visit_counts(in_week: ColumnElement[bool]) -> Select:
     """How many visits each manager logged in their last week. owner_id: who; ref: how many."""
     return (
         _row("visits", owner_id=Visit.user_id, ref=func.count())
         .select_from(Visit)
-        .where(_in_their_week(weeks))
+        .where(in_week)
         .group_by(Visit.user_id)
     )
 
