@@ -134,6 +134,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.reminders import bp as reminders_bp
     from blueprints.reminders import calendar_bp
     from blueprints.reports import bp as reports_bp
+    from blueprints.service import bp as service_bp
     from blueprints.stages import bp as stages_bp
     from blueprints.visits import bp as visits_bp
     from blueprints.visits import cadences_bp
@@ -158,6 +159,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(cadences_bp, url_prefix="/admin")
     app.register_blueprint(plans_bp, url_prefix="/plans")
     app.register_blueprint(notices_bp, url_prefix="/notices")
+    app.register_blueprint(service_bp, url_prefix="/service")
     # Its routes carry full paths: /documents/..., and uploads under /customers/<id>/... too.
     app.register_blueprint(documents_bp)
     app.register_blueprint(document_kinds_bp, url_prefix="/admin")

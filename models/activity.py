@@ -38,6 +38,7 @@ class ReminderSource(enum.StrEnum):
     MANUAL = "manual"
     VISIT = "visit"
     OPPORTUNITY = "opportunity"
+    SERVICE = "service"  # the revisit (回访) after a service ticket was resolved
 
 
 class TierCadence(db.Model):

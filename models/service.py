@@ -78,6 +78,11 @@ class ServiceTicket(TimestampMixin, db.Model):
     satisfaction: Mapped[int | None] = mapped_column(SmallInteger)  # 1–5
     satisfaction_comment: Mapped[str | None] = mapped_column(Text)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The owner's follow-up for the revisit, made when the ticket was resolved: closing the
+    # ticket completes it, reopening dismisses it.
+    revisit_reminder_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reminders.id", ondelete="SET NULL")
+    )
     version: Mapped[int] = mapped_column()
 
     customer: Mapped[Customer] = relationship()
@@ -111,8 +116,11 @@ class TicketEvent(db.Model):
     from_status: Mapped[TicketStatus | None] = mapped_column(str_enum(TicketStatus))
     to_status: Mapped[TicketStatus] = mapped_column(str_enum(TicketStatus))
     note: Mapped[str | None] = mapped_column(Text)
+    # The handler this change set (on opening, or when the handler changed); None otherwise.
+    handler_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     ticket: Mapped[ServiceTicket] = relationship(back_populates="events")
-    actor: Mapped[User | None] = relationship()
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+    handler: Mapped[User | None] = relationship(foreign_keys=[handler_id])
 
     __table_args__ = (Index("ix_ticket_events_ticket_id_at", "ticket_id", "at"),)

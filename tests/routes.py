@@ -341,6 +341,40 @@ def _opportunity_upload(w: World) -> dict:
     return _opportunity(w)
 
 
+TICKET_STEPS = {
+    "open": (),
+    "in_progress": ("start",),
+    "resolved": ("start", "resolve"),
+    "closed": ("start", "resolve", "close"),
+}
+
+
+def _ticket(w: World, status: str = "open") -> dict:
+    """A complaint about the owner's customer, brought to `status` by the owner (m1)."""
+    from crm.extensions import db
+    from crm.services.tickets import lifecycle
+
+    ticket = lifecycle.open_ticket(
+        w.customer(),
+        actor=w.owner,
+        kind="complaint",
+        category="billing",
+        severity="high",
+        title="矩阵工单",
+    )
+    steps = {
+        "start": lambda t: lifecycle.start(t, actor=w.owner, version=t.version),
+        "resolve": lambda t: lifecycle.resolve(
+            t, actor=w.owner, version=t.version, resolution="已退费"
+        ),
+        "close": lambda t: lifecycle.close(t, actor=w.owner, version=t.version, satisfaction=4),
+    }
+    for step in TICKET_STEPS[status]:
+        steps[step](ticket)
+    db.session.commit()
+    return w.builds(ticket, "矩阵工单", ticket_id=ticket.id)
+
+
 # endpoint -> builds the record(s) and returns the URL's keyword arguments
 CUSTOMER_SCOPED: dict[str, Callable[[World], dict]] = {
     "reminders.show": _reminder,
@@ -404,6 +438,13 @@ CUSTOMER_SCOPED: dict[str, Callable[[World], dict]] = {
     "documents.delete": _document,
     "documents.file": _document_file,
     "documents.thumbnail": _document_thumbnail,
+    # Service tickets follow their customer (issue 14).
+    "service.show": _ticket,
+    "service.start": _ticket,
+    "service.resolve": lambda w: _ticket(w, "in_progress"),
+    "service.close": lambda w: _ticket(w, "resolved"),
+    "service.reopen": lambda w: _ticket(w, "closed"),
+    "service.assign": _ticket,
 }
 
 ADMIN_ONLY: dict[str, Callable[[World], dict]] = {
@@ -740,6 +781,20 @@ POST_EFFECTS: dict[str, Effect] = {
         lambda d: d.title == "改名",
     ),
     "document_kinds.retire": Effect(lambda w: {}, lambda k: not k.active),
+    "service.start": Effect(_version, _status("in_progress")),
+    "service.resolve": Effect(
+        lambda w: {**_version(w), "resolution": "矩阵：已修复"}, _status("resolved")
+    ),
+    "service.close": Effect(
+        lambda w: {**_version(w), "satisfaction": "4", "comment": "满意"},
+        lambda t: t is not None and t.status == "closed" and t.satisfaction == 4,
+    ),
+    "service.reopen": Effect(_version, _status("open")),
+    # The owner (m1) handles it: a choice for every persona who may see the customer.
+    "service.assign": Effect(
+        lambda w: {**_version(w), "handler_id": w.owner.id},
+        lambda t: t is not None and t.handler_id == t.owner_id,
+    ),
 }
 
 
@@ -952,6 +1007,22 @@ QUERY_PARAMS: dict[tuple[str, str], QueryCase | str] = {
     },
     ("blueprints/common.py", "confirmed"): NOT_AN_ID,  # the answer to "are you sure?"
     ("blueprints/documents/routes.py", "inline"): NOT_AN_ID,  # preview in the browser's viewer
+    # Service tickets: the list's filters, and the new ticket's customer.
+    ("crm/services/tickets/search.py", "customer"): QueryCase(
+        "customer", ("/service/?customer={id}",), "hidden"
+    ),
+    ("crm/services/tickets/search.py", "owner"): QueryCase(
+        "user", ("/service/?owner={id}",), "hidden"
+    ),
+    **{
+        ("crm/services/tickets/search.py", key): NOT_AN_ID
+        for key in ("status", "overdue", "kind", "category", "severity", "sort")
+    },
+    ("blueprints/service/routes.py", "customer_id"): QueryCase(
+        "customer", ("/service/new?customer_id={id}",), "404"
+    ),
+    ("blueprints/service/routes.py", "q"): NOT_AN_ID,
+    ("blueprints/service/routes.py", "page"): NOT_AN_ID,
     ("blueprints/auth/routes.py", "next"): NOT_AN_ID,
     ("blueprints/auth/routes.py", "username"): NOT_AN_ID,  # the sign-in form's field
 }
@@ -964,6 +1035,7 @@ DYNAMIC_READS = {
     ("crm/services/archive/search.py", "f.name"): "CustomerFilters fields",
     ("crm/services/pipeline/search.py", "f.name"): "OpportunityFilters fields",
     ("crm/services/archive/contacts.py", "f.name"): "ContactFilters fields",
+    ("crm/services/tickets/search.py", "f.name"): "TicketFilters fields",
 }
 # Forms filled from the query string, and the keys their fields read.
 FORMS_FROM_QUERY = {"MergeChoiceForm": "blueprints/imports/forms.py"}

@@ -25,6 +25,7 @@ from models import (
     OpportunityContact,
     PlanKeyCustomer,
     Reminder,
+    ServiceTicket,
     Stage,
     Target,
     Visit,
@@ -306,7 +307,37 @@ CASES = {
         refusals=(302,),
         setup=_own_week_plan,
     ),
+    "contact who raised a new service ticket": FormCase(
+        "m1",
+        lambda s: f"/service/new?customer_id={s['own'].customer.id}",
+        lambda s, side: _ticket_fields(raised_by_id=side.contact.id),
+        lambda s: _count(ServiceTicket, ServiceTicket.raised_by_id == s["own"].contact.id) == 1,
+    ),
+    "handler of a new service ticket": FormCase(
+        "m1",
+        lambda s: f"/service/new?customer_id={s['own'].customer.id}",
+        lambda s, side: _ticket_fields(handler_id=side.user.id),
+        lambda s: _count(ServiceTicket, ServiceTicket.handler_id == s["own"].user.id) == 1,
+    ),
+    "handler of a service ticket": FormCase(
+        "sup1",
+        lambda s: f"/service/{s['own'].ticket.id}/handler",
+        lambda s, side: {"handler_id": side.user.id, "version": s["own"].ticket.version},
+        lambda s: _count(ServiceTicket, ServiceTicket.handler_id == s["own"].user.id) == 1,
+    ),
 }
+
+
+def _ticket_fields(**more) -> dict:
+    return {
+        "kind": "complaint",
+        "category": "network_quality",
+        "severity": "medium",
+        "title": "专线中断",
+        "raised_by_id": 0,
+        "handler_id": 0,
+        **more,
+    }
 
 
 def _submit(client, case: FormCase, sides: dict[str, Side], side: Side):

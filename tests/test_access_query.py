@@ -180,6 +180,7 @@ class Side:
     request: Any
     user: Any
     team: Any
+    ticket: Any = None  # a service ticket on the customer
 
 
 @pytest.fixture
@@ -187,6 +188,7 @@ def two_teams(
     org, make_customer, make_opportunity, make_contact, make_visit, make_reminder
 ) -> dict[str, Side]:
     from crm.services.handover.requests import request_handover
+    from crm.services.tickets.lifecycle import open_ticket
 
     # Names no page shows by chance.
     org["m1"].display_name, org["m3"].display_name = "本队经理甲", "外队经理丙"
@@ -204,7 +206,16 @@ def two_teams(
             request=pending,
             user=user,
             team=team,
+            ticket=open_ticket(
+                customer,
+                actor=user,
+                kind="complaint",
+                category="billing",
+                severity="high",
+                title=f"{side}工单",
+            ),
         )
+        db.session.commit()
     return sides
 
 

@@ -23,6 +23,7 @@ LINKS = {
     "reminder": ("reminders.show", "reminder_id"),
     "handover": ("handovers.show", "handover_id"),
     "document": ("documents.show", "document_id"),
+    "service": ("service.show", "ticket_id"),
 }
 STAGE_FIELDS = {
     "stage_id": _l("Stage"),

@@ -22,6 +22,7 @@ SOURCE_LABELS = {
     ReminderSource.MANUAL: _l("Set by hand"),
     ReminderSource.VISIT: _l("From a visit"),
     ReminderSource.OPPORTUNITY: _l("From an opportunity"),
+    ReminderSource.SERVICE: _l("Revisit after a service ticket"),
 }
 
 

@@ -92,6 +92,7 @@ def upgrade():
     sa.Column('satisfaction', sa.SmallInteger(), nullable=True),
     sa.Column('satisfaction_comment', sa.Text(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('revisit_reminder_id', sa.Integer(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
@@ -100,6 +101,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['handler_id'], ['users.id'], name=op.f('fk_service_tickets_handler_id_users')),
     sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_service_tickets_owner_id_users')),
     sa.ForeignKeyConstraint(['raised_by_id'], ['contacts.id'], name=op.f('fk_service_tickets_raised_by_id_contacts'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['revisit_reminder_id'], ['reminders.id'], name=op.f('fk_service_tickets_revisit_reminder_id_reminders'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_service_tickets'))
     )
     with op.batch_alter_table('service_tickets', schema=None) as batch_op:
@@ -117,7 +119,9 @@ def upgrade():
     sa.Column('from_status', sa.Enum('open', 'in_progress', 'resolved', 'closed', name='ticketstatus', native_enum=False, length=20), nullable=True),
     sa.Column('to_status', sa.Enum('open', 'in_progress', 'resolved', 'closed', name='ticketstatus', native_enum=False, length=20), nullable=False),
     sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('handler_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_ticket_events_actor_id_users')),
+    sa.ForeignKeyConstraint(['handler_id'], ['users.id'], name=op.f('fk_ticket_events_handler_id_users')),
     sa.ForeignKeyConstraint(['ticket_id'], ['service_tickets.id'], name=op.f('fk_ticket_events_ticket_id_service_tickets'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ticket_events'))
     )

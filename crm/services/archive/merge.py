@@ -31,6 +31,7 @@ from models import (
     PlanKeyCustomer,
     PlannedVisit,
     Reminder,
+    ServiceTicket,
     User,
     Visit,
 )
@@ -51,6 +52,7 @@ CUSTOMER_LINKS: tuple[tuple[type, Any], ...] = (
     (Document, Document.customer_id),  # its proposals and photos too
     (PlannedVisit, PlannedVisit.customer_id),  # plans name the survivor from now on
     (PlanKeyCustomer, PlanKeyCustomer.customer_id),
+    (ServiceTicket, ServiceTicket.customer_id),  # complaints and requests, their history too
 )
 # Moved by their own rule: one profile per competitor and customer.
 SPECIAL_LINKS: tuple[tuple[type, Any], ...] = ((CompetitorProfile, CompetitorProfile.customer_id),)

@@ -4,6 +4,8 @@
   profiles.
 - `check_ins`: Demo check-ins: customer sites and the recent on-site visits checked in near them.
 - `organisation`: The demo organisation: fictional people and companies for trying the app.
+- `service`: A year of service tickets: most closed after the revisit with a score, some
+  still open, overdue or waiting for the revisit; sliding customers complain again and again.
 - `plans`: A year of weekly and monthly plans on the demo's visits, reviews and returns,
   comments on visits and the notices they sent.
 - `pipeline`: A year of demo pipeline and work log: opportunities through every stage, visits,

@@ -9,6 +9,7 @@ from crm.services.demo import archive as demo_archive
 from crm.services.demo import check_ins as demo_check_ins
 from crm.services.demo import pipeline as demo_pipeline
 from crm.services.demo import plans as demo_plans
+from crm.services.demo import service as demo_service
 from crm.services.people import users as user_service
 from crm.services.seed import seed_reference_data
 from models import Level, Role, Team, User
@@ -46,10 +47,11 @@ def load_demo() -> str:
     opportunities = demo_pipeline.ensure_pipeline()
     plans = demo_plans.ensure_plans()
     demo_check_ins.ensure_check_ins()
+    tickets = demo_service.ensure_service()
     return (
         f"Demo organisation ready: {len(users)} users, {len(DEMO_TEAMS)} teams, "
         f"{customers} customers and {opportunities} opportunities with a year of visits, "
-        f"{plans} work plans with their reviews added. "
+        f"{plans} work plans with their reviews, {tickets} service tickets added. "
         f"Password for every demo user: {DEMO_PASSWORD}"
     )
 

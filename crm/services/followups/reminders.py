@@ -268,21 +268,6 @@ def visible_reminders(user: User) -> Select:
     return scoped(Reminder, user)
 
 
-def follow_ups_of(
-    user: User,
-    *,
-    viewer: User,
-    status: ReminderStatus = ReminderStatus.PENDING,
-    due_until: date | None = None,
-) -> Select:
-    """SELECT of the user's follow-ups of one status that `viewer` may see, soonest first,
-    due on or before `due_until` when given (the API's list; the page splits them by day)."""
-    stmt = visible_reminders(viewer).where(Reminder.owner_id == user.id, Reminder.status == status)
-    if due_until is not None:
-        stmt = stmt.where(Reminder.due_on <= due_until)
-    return _soonest_first(stmt)
-
-
 def _check_may_change(reminder: Reminder, actor: User) -> None:
     """Refuse unless the reminder is in the actor's scope (asked of the database)."""
     allowed = db.session.scalar(

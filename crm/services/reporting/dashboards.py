@@ -21,6 +21,7 @@ from crm.services.activity.cadence import silent_rule
 from crm.services.archive.search import CustomerFilters, count_statement, search_customers
 from crm.services.followups.scheduler_state import last_tick
 from crm.services.reporting import metrics
+from crm.services.tickets import summary as ticket_summary
 from models import (
     Customer,
     MessageStatus,
@@ -83,6 +84,7 @@ class Figures:
     won_quarter: Decimal = Decimal(0)
     lost_quarter_count: int = 0
     overdue: int = 0
+    overdue_tickets: int = 0  # service tickets of the manager's customers past their due time
     visit_target: int = 0
     won_target: Decimal = Decimal(0)
 
@@ -261,7 +263,11 @@ def team_table(
         .group_by(Reminder.owner_id)
     )
     counts = union_all(
-        visits_logged("week", ids, p.week), visits_logged("month", ids, p.month), overdue
+        visits_logged("week", ids, p.week),
+        visits_logged("month", ids, p.month),
+        overdue,
+        # Overdue service tickets per customer owner ride in the same round trip.
+        ticket_summary.overdue_per_owner(viewer, ids, now or utcnow()),
     )
     for figure in db.session.execute(counts):
         row = rows.get(figure.owner_id)
@@ -271,6 +277,8 @@ def team_table(
             row.visits_week = figure.count
         elif figure.kind == "month":
             row.visits_month = figure.count
+        elif figure.kind == "tickets":
+            row.overdue_tickets = figure.count
         else:
             row.overdue = figure.count
     _opportunity_figures(rows, p)
