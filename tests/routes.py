@@ -1198,3 +1198,13 @@ def _api_rival() -> Any:
     db.session.add(rival)
     db.session.commit()
     return rival
+
+
+# The API's opportunities, visits, follow-ups, handovers, users and teams:
+# tests/routes_api_resources.py.
+from tests import routes_api_resources as _api_resources  # noqa: E402
+
+API_SCOPED.update(_api_resources.API_SCOPED)
+API_EFFECTS.update(_api_resources.API_EFFECTS)
+API_ID_FIELDS.update(_api_resources.API_ID_FIELDS)
+API_ALLOWED = _api_resources.API_ALLOWED

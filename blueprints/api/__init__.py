@@ -54,6 +54,10 @@ RESOURCES = (
     "blueprints.api.customers",
     "blueprints.api.contacts",
     "blueprints.api.competitors",
+    "blueprints.api.stages",
+    "blueprints.api.opportunities",
+    "blueprints.api.visits",
+    "blueprints.api.follow_ups",
 )
 
 
