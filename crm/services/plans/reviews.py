@@ -39,23 +39,25 @@ def queue(viewer: User, *, now: datetime | None = None) -> Select:
     if not may_see_queue(viewer):
         raise NotAllowed(_l("Only supervisors and administrators review plans."))
     today = periods.today_for(viewer, now)
-    week_over = and_(
-        WorkPlan.kind == PlanKind.WEEK,
-        WorkPlan.starts_on < periods.starts_on_for(PlanKind.WEEK, today),
-    )
-    month_over = and_(
-        WorkPlan.kind == PlanKind.MONTH,
-        WorkPlan.starts_on < periods.starts_on_for(PlanKind.MONTH, today),
+    # Submitted, or not reviewed and over: spelt per kind and status so that each term
+    # reads the (kind, status, starts_on) index; a year of reviewed plans is not scanned.
+    unreviewed = [s for s in PlanStatus if s not in (PlanStatus.SUBMITTED, PlanStatus.REVIEWED)]
+    waiting = or_(
+        *(
+            or_(
+                and_(WorkPlan.kind == kind, WorkPlan.status == PlanStatus.SUBMITTED),
+                and_(
+                    WorkPlan.kind == kind,
+                    WorkPlan.status.in_(unreviewed),
+                    WorkPlan.starts_on < periods.starts_on_for(kind, today),
+                ),
+            )
+            for kind in PlanKind
+        )
     )
     return (
         scoped(WorkPlan, viewer)
-        .where(
-            WorkPlan.owner_id != viewer.id,
-            or_(
-                WorkPlan.status == PlanStatus.SUBMITTED,
-                and_(WorkPlan.status != PlanStatus.REVIEWED, or_(week_over, month_over)),
-            ),
-        )
+        .where(WorkPlan.owner_id != viewer.id, waiting)
         .options(joinedload(WorkPlan.owner))
         .order_by(WorkPlan.starts_on, WorkPlan.kind, WorkPlan.id)
     )
