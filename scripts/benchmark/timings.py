@@ -21,7 +21,7 @@ from crm.services.plans import periods
 
 @dataclass(frozen=True)
 class Page:
-    role: str  # manager, supervisor or admin: who is signed in
+    role: str  # manager, supervisor, admin or planner (see context()): who is signed in
     url: Callable[[dict], str]  # built from the context (the chosen users and records)
     target_p95_ms: float | None  # None: a reference row, shown but not judged
     # List pages (rows of one kind, like the floor's) are held to the floor ratio;
@@ -56,7 +56,17 @@ PAGES: dict[str, Page] = {
     "plan page (manager's month)": Page(
         "manager", lambda c: f"/plans/{c['month_plan_id']}", 25, False
     ),
+    "plan page (week being built, suggestions)": Page(
+        "planner", lambda c: f"/plans/{c['draft_plan_id']}", 25, False
+    ),
+    "month plan by its key (manager)": Page(
+        "manager", lambda c: f"/plans/month/{c['month_key']}", 25, False
+    ),
+    "plans page (manager)": Page("manager", lambda c: "/plans/", 25, False),
+    "plans page (supervisor)": Page("supervisor", lambda c: "/plans/", 60, False),
+    "plans page (admin)": Page("admin", lambda c: "/plans/", 60, False),
     "review queue (supervisor)": Page("supervisor", lambda c: "/plans/reviews", 60, False),
+    "review queue (admin)": Page("admin", lambda c: "/plans/reviews", 60, False),
     "plans report (supervisor)": Page("supervisor", lambda c: "/reports/plans", 60, False),
 }
 MAX_STATEMENTS = 15
@@ -65,7 +75,7 @@ FLOOR_RATIO = 8
 
 def context() -> dict:
     """The users and records the pages are opened with: a typical manager and their team."""
-    from models import Customer, Document, PlanKind, Role, User, WorkPlan
+    from models import Customer, Document, PlanKind, PlanStatus, Role, User, WorkPlan
 
     manager = db.session.scalar(
         select(User).where(User.role == Role.MANAGER).order_by(User.id).limit(1)
@@ -106,10 +116,25 @@ def context() -> dict:
             WorkPlan.starts_on == periods.starts_on_for(PlanKind.MONTH, today),
         )
     )
+    # A weekly plan being built (a draft: its page offers the suggestions), and its
+    # manager: the dataset leaves this week's plan a draft for every other manager.
+    draft = db.session.execute(
+        select(WorkPlan.id, WorkPlan.owner_id)
+        .where(
+            WorkPlan.kind == PlanKind.WEEK,
+            WorkPlan.starts_on == this_week,
+            WorkPlan.status == PlanStatus.DRAFT,
+        )
+        .order_by(WorkPlan.owner_id)
+        .limit(1)
+    ).first()
+    planner = db.session.get(User, draft.owner_id) if draft else manager
     return {
-        "users": {"manager": manager, "supervisor": supervisor, "admin": admin},
+        "users": {"manager": manager, "supervisor": supervisor, "admin": admin, "planner": planner},
         "week_plan_id": week_plan or 0,  # this week's plan (0: none, which the page reports)
         "month_plan_id": month_plan or 0,  # this month's plan, likewise
+        "draft_plan_id": draft.id if draft else 0,
+        "month_key": periods.month_key(periods.starts_on_for(PlanKind.MONTH, today)),
         "manager_id": manager.id,
         "manager_customers": count,
         "customer_id": customer.id,
