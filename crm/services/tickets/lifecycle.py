@@ -241,11 +241,8 @@ def resolve(
     now = now or utcnow()
     # The revisit belongs to whoever has the customer now: read under the lock a handover takes.
     customer = lock_customer_for_write(ticket.customer_id, actor=actor)
-    ticket.status = TicketStatus.RESOLVED
-    ticket.resolution = resolution
-    ticket.resolved_at = now
-    ticket.owner_id = customer.owner_id
     revisit_on = today_in(user_zone(customer.owner), now) + timedelta(days=sla.revisit_days())
+    # The follow-up first: the ticket is then written once, with it (one version step).
     reminder = reminder_service.schedule_follow_up(
         customer,
         on=revisit_on,
@@ -253,6 +250,10 @@ def resolve(
         source=ReminderSource.SERVICE,
         actor=actor,
     )
+    ticket.status = TicketStatus.RESOLVED
+    ticket.resolution = resolution
+    ticket.resolved_at = now
+    ticket.owner_id = customer.owner_id
     ticket.revisit_reminder_id = reminder.id
     _event(ticket, actor, now, TicketStatus.IN_PROGRESS, resolution)
     db.session.flush()
@@ -310,18 +311,18 @@ def reopen(
     _require(ticket, "reopen")
     note = _text(note, NOTE_LENGTH, "note")
     now = now or utcnow()
+    # No revisit while it is being worked on again; resolving it asks for a new one. Done
+    # first, so that the ticket is written once (one version step).
+    _close_revisit(ticket, actor, reminder_service.dismiss)
     before = ticket.status
     ticket.status = TicketStatus.OPEN
     ticket.reopened_count += 1
     ticket.resolved_at = None
     ticket.closed_at = None
+    ticket.revisit_reminder_id = None
     ticket.owner_id = ticket.customer.owner_id
     ticket.due_at = sla.due_at(ticket.severity, now, ticket.customer.owner)
     _event(ticket, actor, now, before, note)
-    db.session.flush()
-    # No revisit while it is being worked on again; resolving it asks for a new one.
-    _close_revisit(ticket, actor, reminder_service.dismiss)
-    ticket.revisit_reminder_id = None
     db.session.flush()
     return ticket
 
