@@ -9,9 +9,11 @@ teammates (crm/permissions.py people_scope and team_scope: `API_ALLOWED`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from tests.routes import (
     ADMIN_PARAM,
+    DECIDERS,
     NOT_AN_ID,
     REFERENCE,
     ApiIdCase,
@@ -19,10 +21,13 @@ from tests.routes import (
     World,
     _contract_opportunity,
     _days_from_now,
+    _handover_page,
     _lost_opportunity,
     _opportunity,
     _reminder,
     _status,
+    _team,
+    _user,
     _version,
     _visit,
 )
@@ -38,10 +43,21 @@ API_SCOPED: dict[str, Callable[[World], dict]] = {
     "api_follow_ups.FollowUpDone": _reminder,
     "api_follow_ups.FollowUpDismiss": _reminder,
     "api_follow_ups.FollowUpSnooze": _reminder,
+    # sup1 hands one of their customers to the owner (m1): m1, sup1 and admins see it.
+    "api_handovers.HandoverRecord": _handover_page,
+    "api_handovers.HandoverCustomers": _handover_page,
+    "api_handovers.HandoverUndo": _handover_page,
+    # m2 and Team One: seen by the team (m1, m2, sup1) and admins.
+    "api_people.UserRecord": _user,
+    "api_people.TeamRecord": _team,
 }
 
 # Who may open an id route whose scope is not the customer's (else CUSTOMER_SCOPE_ALLOWED).
-API_ALLOWED: dict[str, set[str]] = {}
+TEAM_ALLOWED = {"owner", "teammate", "supervisor", "admin"}
+API_ALLOWED: dict[str, set[str]] = {
+    "api_people.UserRecord": TEAM_ALLOWED,
+    "api_people.TeamRecord": TEAM_ALLOWED,
+}
 
 
 def _stage_id(name_en: str) -> int:
@@ -82,6 +98,10 @@ API_EFFECTS: dict[tuple[str, str], Effect] = {
     ("api_follow_ups.FollowUpSnooze", "POST"): Effect(
         lambda w: {**_version(w), "days": 3}, lambda r: r.due_on > _days_from_now(1)
     ),
+    # The customer's new owner (m1, a manager) sees the handover but may not undo it (403).
+    ("api_handovers.HandoverUndo", "POST"): Effect(
+        lambda w: {}, _status("undone"), personas=DECIDERS
+    ),
 }
 
 
@@ -90,6 +110,66 @@ API_EFFECTS: dict[tuple[str, str], Effect] = {
 
 def _later() -> str:
     return _days_from_now(3).isoformat()
+
+
+def _customer_of_supervisor(side) -> Any:
+    """A new customer of the side's supervisor (sup1): one to hand to someone of the team."""
+    from crm.extensions import db
+    from models import Customer
+
+    customer = Customer(name=f"主管客户{side.customer.id}", owner=side.team.supervisor)
+    db.session.add(customer)
+    db.session.commit()
+    return customer
+
+
+def _handover_body(own, named, *, to_owner, **extra) -> dict:
+    """sup1 hands a customer of theirs to `to_owner`, with the preview's fingerprint when
+    the preview allows the handover (else a stand-in: the request is refused before it)."""
+    from crm.extensions import db
+    from crm.services.errors import DomainError
+    from crm.services.handover.transfer import HandoverOptions, Selection, preview
+
+    customer = _customer_of_supervisor(own)
+    try:
+        fingerprint = preview(
+            actor=own.team.supervisor,
+            selection=Selection(ids=[customer.id]),
+            to_owner=to_owner,
+            options=HandoverOptions(),
+        ).fingerprint
+    except DomainError:
+        fingerprint = "0" * 32
+    db.session.rollback()
+    return {
+        "to_owner_id": to_owner.id,
+        "selection": {"ids": [customer.id]},
+        "note": "接口交接",
+        "fingerprint": fingerprint,
+        **extra,
+    }
+
+
+def _answering(own, named) -> dict:
+    """sup1 hands the own customer to m2, answering the named side's pending request."""
+    from crm.services.handover.transfer import HandoverOptions, Selection, preview
+
+    teammate = next(
+        u for u in own.team.members if u.id not in (own.user.id, own.team.supervisor_id)
+    )
+    fingerprint = preview(
+        actor=own.team.supervisor,
+        selection=Selection(ids=[own.customer.id]),
+        to_owner=teammate,
+        options=HandoverOptions(),
+    ).fingerprint
+    return {
+        "to_owner_id": teammate.id,
+        "selection": {"ids": [own.customer.id]},
+        "note": "同意",
+        "fingerprint": fingerprint,
+        "request_id": named.request.id,
+    }
 
 
 API_ID_FIELDS: dict[tuple[str, str, str], ApiIdCase | str] = {
@@ -185,4 +265,34 @@ API_ID_FIELDS: dict[tuple[str, str, str], ApiIdCase | str] = {
         )
     ),
     ("POST /api/v1/follow-ups/{reminder_id}/snooze", "json", "days"): NOT_AN_ID,
+    # Handovers: supervisors and admins make them.
+    ("POST /api/v1/handovers/preview", "json", "to_owner_id"): ApiIdCase(
+        lambda own, named: (
+            "POST",
+            "/api/v1/handovers/preview",
+            {
+                "to_owner_id": named.user.id,
+                "selection": {"ids": [_customer_of_supervisor(own).id]},
+            },
+        ),
+        refusal=422,  # the web's rule: only to members of one's own team
+        personas=("supervisor",),
+    ),
+    ("POST /api/v1/handovers/", "json", "to_owner_id"): ApiIdCase(
+        lambda own, named: (
+            "POST",
+            "/api/v1/handovers/",
+            _handover_body(own, named, to_owner=named.user),
+        ),
+        refusal=422,
+        personas=("supervisor",),
+    ),
+    ("POST /api/v1/handovers/", "json", "request_id"): ApiIdCase(
+        lambda own, named: ("POST", "/api/v1/handovers/", _answering(own, named)),
+        personas=("supervisor",),
+    ),
+    # Users: the team's filter.
+    ("GET /api/v1/users/", "query", "team"): ApiIdCase(
+        lambda own, named: ("GET", f"/api/v1/users/?team={named.team.id}", None)
+    ),
 }

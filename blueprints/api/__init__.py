@@ -58,6 +58,8 @@ RESOURCES = (
     "blueprints.api.opportunities",
     "blueprints.api.visits",
     "blueprints.api.follow_ups",
+    "blueprints.api.handovers",
+    "blueprints.api.people",
 )
 
 
