@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
@@ -30,8 +30,9 @@ def day_names(days: Iterable[date]) -> dict[date, str]:
     """{day: "Tue 12/8"} in the user's language: worked out once per page view, which
     shows the week's days in several forms and headings."""
     days = tuple(days)
-    return per_request(
-        f"plan day names {days}", lambda: {d: format_date(d, "EEE M/d") for d in days}
+    return per_request(  # the locale too: force_locale may change it within a request
+        f"plan day names {get_locale()} {days}",
+        lambda: {d: format_date(d, "EEE M/d") for d in days},
     )
 
 
