@@ -272,6 +272,32 @@ def own_rows_or_admin(column: Any) -> Callable[[User], ColumnElement[bool]]:
 
 
 register_scope(ApiToken, own_rows_or_admin(ApiToken.user_id))
+
+
+def people_scope(user: User) -> ColumnElement[bool]:
+    """Whom a user may look up (the API's users): a supervisor themselves and the teams they
+    lead, a manager themselves and their active teammates (the colleagues a handover request
+    offers), an admin everyone."""
+    if not user.is_authenticated or not user.is_active:
+        return false()
+    if user.is_manager and user.team_id is not None:
+        return or_(User.id == user.id, and_(User.team_id == user.team_id, User.active.is_(True)))
+    return owner_scope(user, User.id)
+
+
+def team_scope(user: User) -> ColumnElement[bool]:
+    """The teams a user may look up: their own, those they lead; every team for an admin."""
+    if not user.is_authenticated or not user.is_active:
+        return false()
+    if user.is_admin:
+        return true()
+    own = Team.id == user.team_id if user.team_id is not None else false()
+    return or_(own, Team.id.in_(led_team_ids(user))) if user.is_supervisor else own
+
+
+register_scope(User, people_scope)
+register_scope(Team, team_scope)
+
 # Documents follow their customer: after a handover the new owner has them, the old one not.
 register_scope(Document, customer_scope, via=(Document.customer,))
 register_scope(DocumentVersion, customer_scope, via=(DocumentVersion.document, Document.customer))

@@ -268,6 +268,24 @@ def visible_reminders(user: User) -> Select:
     return scoped(Reminder, user)
 
 
+def follow_ups_of(
+    user: User,
+    *,
+    viewer: User,
+    status: ReminderStatus = ReminderStatus.PENDING,
+    due_until: date | None = None,
+) -> Select:
+    """SELECT of the user's follow-ups of one status that `viewer` may see, soonest first,
+    due on or before `due_until` when given (the API's list; the page splits them by day)."""
+    stmt = visible_reminders(viewer).where(Reminder.owner_id == user.id, Reminder.status == status)
+    if due_until is not None:
+        stmt = stmt.where(Reminder.due_on <= due_until)
+    # The owner's zone gives a timed follow-up its local time; nothing else is shown of them.
+    return stmt.options(joinedload(Reminder.owner).load_only(User.timezone)).order_by(
+        Reminder.due_at, Reminder.id
+    )
+
+
 def _check_may_change(reminder: Reminder, actor: User) -> None:
     """Refuse unless the reminder is in the actor's scope (asked of the database)."""
     allowed = db.session.scalar(

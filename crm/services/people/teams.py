@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from crm.extensions import db
+from crm.permissions import scoped
 from crm.services.errors import DomainError
 from crm.services.people.users import require_admin
 from models import Role, Team, User
@@ -102,3 +103,8 @@ def member_candidates(team: Team) -> list[User]:
             .order_by(User.display_name)
         )
     )
+
+
+def visible_teams(*, viewer: User) -> Select:
+    """SELECT of the teams the viewer may look up (their own, those they lead; all: admins)."""
+    return scoped(Team, viewer).order_by(Team.name, Team.id)

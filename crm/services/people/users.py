@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.extensions import db
 from crm.i18n import is_valid_timezone
-from crm.permissions import owner_scope
+from crm.permissions import owner_scope, scoped
 from crm.services.errors import DomainError, NotAllowed
 from crm.services.people import tokens
 from models import (
@@ -271,3 +271,22 @@ def people_in_scope(*, viewer: User, active_only: bool = False) -> list[User]:
 def person_in_scope(user_id: int, *, viewer: User) -> User | None:
     """The account with this id if its work is in the viewer's scope, else None."""
     return db.session.scalar(select(User).where(User.id == user_id, owner_scope(viewer, User.id)))
+
+
+def visible_people(
+    *,
+    viewer: User,
+    team: Team | None = None,
+    role: Role | None = None,
+    active: bool | None = None,
+) -> Select:
+    """SELECT of the people the viewer may look up (crm/permissions.py people_scope):
+    everyone for an admin, a supervisor's teams, a manager's own team; narrowed as asked."""
+    stmt = scoped(User, viewer)
+    if team is not None:
+        stmt = stmt.where(User.team_id == team.id)
+    if role is not None:
+        stmt = stmt.where(User.role == role)
+    if active is not None:
+        stmt = stmt.where(User.active.is_(active))
+    return stmt.order_by(User.display_name, User.id)
