@@ -259,7 +259,7 @@ class Opportunities(MethodView):
     @blp.response(200, OpportunityPage)
     def get(self, args: dict[str, Any]):
         """List the opportunities in your scope, filtered and sorted as the web list is."""
-        stmt = search.search_opportunities(api_user(), _filters(args))
+        stmt = search.search_opportunities(api_user(), _filters(args), with_relations=False)
         return paginate(stmt, ORDERS[args["sort"]], limit=args["limit"], cursor=args["cursor"])
 
     @blp.creates

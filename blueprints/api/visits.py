@@ -237,7 +237,9 @@ class Visits(MethodView):
         user = api_user()
         zone = user_zone(user)
         first, days = _period(args, zone)
-        stmt = work_log.work_log_visits(user, monday=first, zone=zone, days=days, **_people(args))
+        stmt = work_log.work_log_visits(
+            user, monday=first, zone=zone, days=days, with_names=False, **_people(args)
+        )
         return paginate(stmt, ORDER, limit=args["limit"], cursor=args["cursor"])
 
     @blp.creates

@@ -27,6 +27,8 @@ class Page:
     # List pages (rows of one kind, like the floor's) are held to the floor ratio;
     # the customer page and the homes are dashboards of many figures, held to p95 only.
     is_list: bool = True
+    # A JSON API endpoint (scripts/benchmark/api_pages.py): a token, not a session cookie.
+    api: bool = False
 
 
 # Add a page here by name; the context (see context()) holds the ids a URL may need.
@@ -192,6 +194,7 @@ def run_pages(app: Flask, counter, *, names=None, warmup: int = 3, runs: int = 2
     # (and Flask-Login's cached user) between requests.
     with app.app_context():
         ctx = context()
+        ctx.update(api_pages.ids(ctx))
         clients = {role: signed_in(app, user) for role, user in ctx["users"].items()}
         db.session.remove()
     results = {
@@ -207,7 +210,9 @@ def run_pages(app: Flask, counter, *, names=None, warmup: int = 3, runs: int = 2
     for name, page in PAGES.items():
         if names and name not in names:
             continue
-        result = measure(clients[page.role], page.url(ctx), counter, warmup=warmup, runs=runs)
+        client = api_pages.token_client(app, ctx["users"][page.role]) if page.api else None
+        client = client or clients[page.role]
+        result = measure(client, page.url(ctx), counter, warmup=warmup, runs=runs)
         if not result.get("error"):
             result["floor_ratio"] = round(result["median_ms"] / floor, 1)
             result["verdict"] = verdict(page, result)
@@ -238,7 +243,9 @@ def profile_page(app: Flask, name: str, *, runs: int = 10) -> str:
     page = PAGES[name]
     with app.app_context():
         ctx = context()
-        client = signed_in(app, ctx["users"][page.role])
+        ctx.update(api_pages.ids(ctx))
+        user = ctx["users"][page.role]
+        client = api_pages.token_client(app, user) if page.api else signed_in(app, user)
         db.session.remove()
     url = page.url(ctx)
     client.get(url)
@@ -248,3 +255,9 @@ def profile_page(app: Flask, name: str, *, runs: int = 10) -> str:
         client.get(url)
     profiler.stop()
     return profiler.output_text(unicode=True, color=False)
+
+
+# The JSON API's lists and records (issue 17): scripts/benchmark/api_pages.py.
+from scripts.benchmark import api_pages  # noqa: E402
+
+PAGES.update(api_pages.API_PAGES)

@@ -85,25 +85,35 @@ def work_log_visits(
     member_id: int | None = None,
     team_id: int | None = None,
     days: int = 7,
+    with_names: bool = True,
 ) -> Select:
-    """SELECT of one week's visits in the viewer's work log, newest first, rows eager-loaded."""
+    """SELECT of one week's visits in the viewer's work log, newest first, rows eager-loaded.
+
+    `with_names`: the names a work-log line shows (person, opportunity, contacts); the API
+    shows their ids, and loading the names cost as much as its visits.
+    """
     conditions = _work_log_filter(
         viewer, monday=monday, zone=zone, member_id=member_id, team_id=team_id, days=days
     )
-    return (
-        visible_visits(viewer)
-        .where(*conditions)
-        .options(
-            # Only what a work-log line shows of them: whole customer rows cost more
-            # to load than the visits themselves.
-            # The site places the check-in badge.
-            contains_eager(Visit.customer).load_only(
-                Customer.name, Customer.owner_id, Customer.site_lat, Customer.site_lng
-            ),
+    # Only what a work-log line shows of them: whole customer rows cost more to load than
+    # the visits themselves. The site places the check-in badge.
+    options = [
+        contains_eager(Visit.customer).load_only(
+            Customer.name, Customer.owner_id, Customer.site_lat, Customer.site_lng
+        )
+    ]
+    if with_names:
+        options += [
             joinedload(Visit.user).load_only(User.display_name),
             joinedload(Visit.opportunity).load_only(Opportunity.title),
             selectinload(Visit.contacts).load_only(Contact.name),
-        )
+        ]
+    else:
+        options.append(selectinload(Visit.contacts).load_only(Contact.id))
+    return (
+        visible_visits(viewer)
+        .where(*conditions)
+        .options(*options)
         .order_by(Visit.occurred_at.desc(), Visit.id.desc())
     )
 

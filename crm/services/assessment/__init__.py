@@ -7,7 +7,6 @@
 - `weights`: weight sets per level and period kind, versioned; the one in force.
 - `targets`: targets per manager and period (set, standing, level default); CSV import.
 - `tasks`: temporary tasks (临时任务), set and scored with a comment by the supervisor.
-- `assessing`: a supervisor's changes (targets, tasks, scores), each refreshing the drafts.
 - `inputs`: the figures a period's sheet needs, for many managers at once (set-based).
 - `scoring`: the cards: each line's actual, target and points, and the total.
 - `store`: drafts recomputed, publications frozen; what the pages read.
