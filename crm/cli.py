@@ -175,3 +175,30 @@ def import_csv(kind, path, username, encoding, dry_run):
     if counts.added or counts.changed:
         # The scheduler's health pass notices new figures itself; `crm health` runs it now.
         click.echo("The scheduler's next health pass scores the customers with these figures.")
+
+
+@crm_cli.command("assessment")
+@click.option(
+    "--period",
+    "keys",
+    multiple=True,
+    help="A month (2026-03) or a quarter (2026-Q1); repeat for more. Default: the open ones.",
+)
+def assessment(keys):
+    """Compute every manager's assessment drafts (what the scheduler does hourly)."""
+    import time
+
+    from crm.services.assessment import job, periods, store
+
+    chosen = [periods.parse(key) for key in keys]
+    if None in chosen:
+        raise click.ClickException("A period is a month (2026-03) or a quarter (2026-Q1).")
+    if not chosen:
+        counts = job.refresh()
+        click.echo(" ".join(f"{key}: {n} cards" for key, n in counts.items()))
+        return
+    for period in chosen:
+        started = time.perf_counter()
+        count = store.refresh(period)
+        db.session.commit()
+        click.echo(f"{period.key}: {count} cards in {time.perf_counter() - started:.1f} s")

@@ -18,6 +18,7 @@ from flask import Flask, current_app
 from crm.delivery import DeliveryReport, deliver_due
 from crm.extensions import db
 from crm.mail import transport_from_config
+from crm.services.assessment import job as assessment_job
 from crm.services.documents import cleanup as document_cleanup
 from crm.services.followups import notifications
 from crm.services.followups.scheduler_state import TICK_JOB_ID, record_heartbeat
@@ -90,6 +91,16 @@ def run_document_cleanup(app: Flask) -> None:
             log.exception("document cleanup failed")
 
 
+def run_assessment(app: Flask) -> None:
+    """Every manager's assessment drafts of the open periods, hourly (services/assessment/job)."""
+    with app.app_context():
+        try:
+            assessment_job.run_if_due()
+        except Exception:  # noqa: BLE001 - logged; the next hour tries again
+            db.session.rollback()
+            log.exception("assessment drafts failed")
+
+
 def build_scheduler(app: Flask) -> BlockingScheduler:
     """Jobs with fixed ids: the tick every minute, the stage snapshot every quarter hour.
 
@@ -131,5 +142,17 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         coalesce=True,
         max_instances=1,
         misfire_grace_time=None,
+    )
+    scheduler.add_job(
+        run_assessment,
+        IntervalTrigger(minutes=assessment_job.JOB_MINUTES),
+        args=[app],
+        id=assessment_job.JOB_ID,
+        name="compute every manager's assessment drafts of the open periods",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=None,
+        next_run_time=datetime.now().astimezone(),
     )
     return scheduler

@@ -2,7 +2,7 @@
 
 Information for the supervisor, never a change: a manager is listed when they were in
 the top share of their level's managers (default 20 %) two quarters running and are not
-senior yet, or when their total stayed below a threshold (default 60) two quarters
+senior yet, or when their total stayed below a threshold (default 50) two quarters
 running. Totals are the stored quarter cards (the published ones where published); the
 top share is counted among every manager of the level in the organisation, so a team
 of three does not make its best "top 20 %" by itself.
@@ -40,12 +40,20 @@ FLOOR = settings.declare(
     settings.Setting(
         "assessment.review_floor",
         _l("Level review: total below which a manager is listed"),
-        60,
+        50,
         settings.whole_number(0, 100),
         help=_l("Two quarters running below it lists the manager for a talk about their level."),
         area=_l("Assessment"),
     )
 )
+
+
+def top_share() -> int:
+    return settings.value(TOP_SHARE.key)
+
+
+def floor() -> int:
+    return settings.value(FLOOR.key)
 
 
 class Suggestion(enum.StrEnum):
@@ -89,7 +97,7 @@ def level_review(quarter: AssessmentPeriod, viewer: User) -> list[ReviewLine]:
     before = quarter.previous()
     now_totals, before_totals = store.stored_totals(quarter), store.stored_totals(before)
     now_places, before_places = _places(now_totals), _places(before_totals)
-    share, floor = settings.value(TOP_SHARE.key), Decimal(settings.value(FLOOR.key))
+    share, threshold = top_share(), Decimal(floor())
     managers = db.session.scalars(
         select(User)
         .where(
@@ -107,6 +115,6 @@ def level_review(quarter: AssessmentPeriod, viewer: User) -> list[ReviewLine]:
         totals = (then.total, now.total)
         if manager.level is not Level.SENIOR and all(_in_top(p, share) for p in places):
             lines.append(ReviewLine(manager, Suggestion.UP, totals, places))
-        elif now.total < floor and then.total < floor:
+        elif now.total < threshold and then.total < threshold:
             lines.append(ReviewLine(manager, Suggestion.BELOW, totals, places))
     return lines

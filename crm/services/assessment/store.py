@@ -37,9 +37,6 @@ from models import (
 )
 from models.base import utcnow
 
-JOB_ID = "assessment-drafts"
-JOB_MINUTES = 60
-
 
 def assessed_managers(team_id: int | None = None) -> list[User]:
     """The active account managers (of one team): who is assessed."""

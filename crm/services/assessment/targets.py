@@ -187,11 +187,12 @@ def _check(values: dict[Key, TargetValue], manager: User) -> None:
                 )
             shares += value.share
     if shares and shares != HUNDRED:
+        total = f"{shares.normalize():f}"
         raise DomainError(
             _l(
                 "%(name)s: the business count's shares add up to %(total)s %%, not 100 %%.",
                 name=manager.display_name,
-                total=f"{shares.normalize():f}",
+                total=total,
             )
         )
 

@@ -92,6 +92,12 @@ def versions(level: Level, kind: PeriodKind) -> list[AssessmentWeightSet]:
     )
 
 
+def version(set_id: int) -> AssessmentWeightSet | None:
+    return db.session.get(
+        AssessmentWeightSet, set_id, options=[selectinload(AssessmentWeightSet.weights)]
+    )
+
+
 def all_versions() -> list[AssessmentWeightSet]:
     return list(
         db.session.scalars(
@@ -179,7 +185,7 @@ def check(spec: SetSpec) -> None:
         line = spec.lines.get(code)
         if line is None:
             raise DomainError(_l("Every indicator needs a line."))
-        field = f"w{code}-weight"
+        field = f"w{code}_weight"
         if not Decimal(0) <= line.weight <= HUNDRED:
             raise DomainError(_l("A weight is from 0 to 100."), field=field)
         if line.assessed and line.weight == 0:
@@ -189,21 +195,22 @@ def check(spec: SetSpec) -> None:
             )
         if not (MIN_FLOOR <= line.floor <= line.cap <= MAX_CAP):
             raise DomainError(
-                _l("The floor is from −100 %% to the cap, the cap at most 500 %%."),
-                field=f"w{code}-cap",
+                _l("Floor from −100 up to the cap, cap at most 500 (percent of the weight)."),
+                field=f"w{code}_cap",
             )
         if line.method is ScoringMethod.RANKING and code != catalog.CHURN:
-            raise DomainError(_l("Only churn can be scored by ranking."), field=f"w{code}-method")
+            raise DomainError(_l("Only churn can be scored by ranking."), field=f"w{code}_method")
         if line.default_target is not None and not Decimal(0) <= line.default_target <= MAX_TARGET:
-            raise DomainError(_l("A target cannot be negative."), field=f"w{code}-default_target")
+            raise DomainError(_l("A target cannot be negative."), field=f"w{code}_default_target")
         if line.per_unit is not None and not Decimal(0) <= line.per_unit <= HUNDRED:
-            raise DomainError(_l("From 0 to 100 points."), field=f"w{code}-per_unit")
+            raise DomainError(_l("From 0 to 100 points."), field=f"w{code}_per_unit")
     total = spec.kpi_weight + spec.task_weight
     if total != HUNDRED:
+        written = f"{total.normalize():f}"
         raise DomainError(
             _l(
                 "The weights add up to %(total)s: the indicators and the temporary tasks "
                 "together must make 100.",
-                total=f"{total.normalize():f}",
+                total=written,
             )
         )
