@@ -117,6 +117,8 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     # Imported here: blueprints import models, and models import crm.extensions.
     from blueprints.admin import bp as admin_bp
+    from blueprints.assessment import admin_bp as assessment_admin_bp
+    from blueprints.assessment import bp as assessment_bp
     from blueprints.auth import bp as auth_bp
     from blueprints.competitors import bp as competitors_bp
     from blueprints.contacts import bp as contacts_bp
@@ -163,6 +165,9 @@ def register_blueprints(app: Flask) -> None:
     # Its routes carry full paths: /documents/..., and uploads under /customers/<id>/... too.
     app.register_blueprint(documents_bp)
     app.register_blueprint(document_kinds_bp, url_prefix="/admin")
+    # Performance assessment: /assessment/... (full paths); its weights under /admin.
+    app.register_blueprint(assessment_bp)
+    app.register_blueprint(assessment_admin_bp, url_prefix="/admin")
     # The JSON API (/api/v1/): flask-smorest blueprints, token-authenticated, problem+json.
     from blueprints.api import register_api
 

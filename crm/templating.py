@@ -182,10 +182,19 @@ SETTINGS = (
     ("stages.index", _l("Stages")),
     ("cadences.edit", _l("Visit cadences")),
     ("outbox_admin.index", _l("Outbox")),
+    ("assessment_admin.index", _l("Assessment weights")),
     ("admin.settings", _l("System settings")),
 )
 SETTINGS_BLUEPRINTS = frozenset(
-    {"admin", "reference", "stages", "cadences", "outbox_admin", "document_kinds"}
+    {
+        "admin",
+        "reference",
+        "stages",
+        "cadences",
+        "outbox_admin",
+        "document_kinds",
+        "assessment_admin",
+    }
 )
 
 

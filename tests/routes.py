@@ -1208,3 +1208,15 @@ API_SCOPED.update(_api_resources.API_SCOPED)
 API_EFFECTS.update(_api_resources.API_EFFECTS)
 API_ID_FIELDS.update(_api_resources.API_ID_FIELDS)
 API_ALLOWED = _api_resources.API_ALLOWED
+
+
+# The assessment (issue 15): its builders and effects live in tests/routes_assessment.py.
+from tests import routes_assessment as _assessment  # noqa: E402
+
+TEAM_LED = _assessment.TEAM_LED
+TEAM_LED_ALLOWED = _assessment.TEAM_LED_ALLOWED
+CUSTOMER_SCOPED.update(_assessment.CUSTOMER_SCOPED)
+ADMIN_ONLY.update(_assessment.ADMIN_ONLY)
+NOT_RECORDS |= _assessment.NOT_RECORDS
+POST_EFFECTS.update(_assessment.POST_EFFECTS)
+QUERY_PARAMS.update(_assessment.QUERY_PARAMS)

@@ -24,6 +24,8 @@ from tests.routes import (
     OWN_ROWS_ALLOWED,
     PERSONAS,
     POST_EFFECTS,
+    TEAM_LED,
+    TEAM_LED_ALLOWED,
     World,
     persona_user,
     reloaded,
@@ -45,6 +47,7 @@ ID_RULES = _id_rules()
 
 def test_every_id_route_is_classified():
     classified = set(CUSTOMER_SCOPED) | set(ADMIN_ONLY) | set(OWN_ROWS) | NOT_RECORDS
+    classified |= set(TEAM_LED)  # team sheets: their supervisor's and the admins'
     classified |= set(API_SCOPED)  # tried with tokens: tests/test_api_access.py
     missing = sorted({endpoint for endpoint, _ in ID_RULES} - classified)
     assert not missing, f"routes with ids but no scope rule in tests/routes.py: {missing}"
@@ -63,6 +66,8 @@ def test_access(request, app, client, login, endpoint, method, persona):
     world = World.build(request)
     if endpoint in CUSTOMER_SCOPED:
         kwargs, allowed, refusal = CUSTOMER_SCOPED[endpoint](world), CUSTOMER_SCOPE_ALLOWED, 404
+    elif endpoint in TEAM_LED:
+        kwargs, allowed, refusal = TEAM_LED[endpoint](world), TEAM_LED_ALLOWED, 404
     elif endpoint in OWN_ROWS:
         kwargs, allowed, refusal = OWN_ROWS[endpoint](world), OWN_ROWS_ALLOWED, 404
     else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 import pytest
+from flask_babel import force_locale
 
 from crm.extensions import db
 from crm.services.assessment import scoring, store, targets
@@ -16,6 +17,17 @@ from crm.services.assessment.targets import TargetValue
 from crm.services.reporting.targets import set_target
 from models import Level, OpportunityStatus, PeriodKind, Tier
 from tests.assessment_world import closed_deal, complaint, figure, last_month, near_end, visits
+
+
+@pytest.fixture(autouse=True)
+def english(app, org):
+    """Messages and pages in English (the users' and the app's default is Chinese)."""
+    for user in org.values():
+        if hasattr(user, "locale"):
+            user.locale = "en"
+    db.session.commit()
+    with force_locale("en"):
+        yield
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 """The demo organisation for trying the app.
 
+- `assessment`: Two years of business figures, targets, temporary tasks, published
+  months and quarters; last month and last quarter left to publish.
 - `archive`: The demo customer archive: fictional Chinese customers, contacts and competitor
   profiles.
 - `check_ins`: Demo check-ins: customer sites and the recent on-site visits checked in near them.

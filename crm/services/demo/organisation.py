@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from crm.extensions import db
 from crm.services.demo import archive as demo_archive
+from crm.services.demo import assessment as demo_assessment
 from crm.services.demo import check_ins as demo_check_ins
 from crm.services.demo import pipeline as demo_pipeline
 from crm.services.demo import plans as demo_plans
@@ -47,6 +48,8 @@ def load_demo() -> str:
     opportunities = demo_pipeline.ensure_pipeline()
     plans = demo_plans.ensure_plans()
     demo_check_ins.ensure_check_ins()
+    demo_assessment.ensure_figures()  # two years of business figures
+    demo_assessment.ensure_assessment()  # after every step: the sheets count them all
     tickets = demo_service.ensure_service()
     return (
         f"Demo organisation ready: {len(users)} users, {len(DEMO_TEAMS)} teams, "
