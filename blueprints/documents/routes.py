@@ -9,11 +9,7 @@ the preview was asked for (?inline=1).
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Iterator
-from urllib.parse import quote
-
-from flask import Response, abort, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -23,9 +19,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from blueprints.common import confirm_or_ask, write
 from blueprints.documents import bp
 from blueprints.documents.forms import ConfirmForm, DocumentForm, UploadForm, VersionForm
+from blueprints.documents.serving import file_response
 from crm.permissions import get_in_scope_or_404
 from crm.services.documents import library, sniffing
-from crm.services.documents.storage import CHUNK, StoreError
+from crm.services.documents.storage import StoreError
 from models import Customer, Document, DocumentVersion, Opportunity, Visit
 
 DOCUMENT_PAGE = (
@@ -44,8 +41,6 @@ UPLOAD_ENDPOINTS = frozenset(
         "documents.new_version",
     }
 )
-# The sandbox a served file runs in, should a browser ever render one as a page.
-FILE_CSP = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
 
 
 def _locale() -> str:
@@ -269,46 +264,15 @@ def delete(document_id: int):
 # The bytes ---------------------------------------------------------------------------
 
 
-def _chunks(stream) -> Iterator[bytes]:
-    """The object in chunks; the stream is closed when done, or when the client leaves."""
-    try:
-        while chunk := stream.read(CHUNK):
-            yield chunk
-    finally:
-        stream.close()
-
-
-def _disposition(response: Response, *, inline: bool, name: str) -> None:
-    """RFC 6266: a plain ASCII name for old clients, the UTF-8 name (RFC 5987) for the rest."""
-    try:
-        name.encode("ascii")
-        names = {"filename": name}
-    except UnicodeEncodeError:
-        simple = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-        names = {
-            "filename": simple.strip() or "download",
-            "filename*": "UTF-8''" + quote(name, safe="!#$&+-.^_`|~"),
-        }
-    response.headers.set("Content-Disposition", "inline" if inline else "attachment", **names)
-
-
 def _serve(key: str, content_type: str, *, inline: bool, name: str, size: int | None = None):
     try:
-        stream = library.open_bytes(key)
+        return file_response(key, content_type, inline=inline, name=name, size=size)
     except StoreError:
         return render_template(
             "documents/problem.html",
             status=503,
             message=_("The document store cannot be reached. Try again later."),
         ), 503
-    response = Response(_chunks(stream), mimetype=content_type, direct_passthrough=True)
-    if size is not None:
-        response.content_length = size
-    _disposition(response, inline=inline, name=name)
-    response.headers["Content-Security-Policy"] = FILE_CSP
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 @bp.get("/documents/<int:document_id>/file/<int:number>")

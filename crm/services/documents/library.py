@@ -16,7 +16,7 @@ from typing import IO
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, exists, func, select
+from sqlalchemy import Select, event, exists, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from crm.extensions import db
@@ -399,16 +399,19 @@ def _listed(viewer: User):
     )
 
 
-def documents_on(record: Customer | Opportunity | Visit, *, viewer: User) -> list[Document]:
-    """The documents on a customer (all of its own), an opportunity or a visit."""
+def documents_on_query(record: Customer | Opportunity | Visit, *, viewer: User) -> Select:
+    """The SELECT of the documents on a record, newest first (the API pages through it)."""
     stmt = _listed(viewer)
     if isinstance(record, Customer):
-        stmt = stmt.where(Document.customer_id == record.id)
-    elif isinstance(record, Opportunity):
-        stmt = stmt.where(Document.opportunity_id == record.id)
-    else:
-        stmt = stmt.where(Document.visit_id == record.id)
-    return list(db.session.scalars(stmt).unique())
+        return stmt.where(Document.customer_id == record.id)
+    if isinstance(record, Opportunity):
+        return stmt.where(Document.opportunity_id == record.id)
+    return stmt.where(Document.visit_id == record.id)
+
+
+def documents_on(record: Customer | Opportunity | Visit, *, viewer: User) -> list[Document]:
+    """The documents on a customer (all of its own), an opportunity or a visit."""
+    return list(db.session.scalars(documents_on_query(record, viewer=viewer)).unique())
 
 
 def version_of(document: Document, number: int) -> DocumentVersion | None:
