@@ -168,6 +168,7 @@ def _pages(app, world: World) -> list[str]:
             url_for("reminders.new", customer_id=customer),
             url_for("handovers.new", ids=customer, q="客户"),
             url_for("handovers.new_request", customer=customer),
+            url_for("service.new", customer_id=customer),
         ]
     return urls
 
@@ -252,6 +253,7 @@ def test_every_text_input_refuses_control_characters(request, app, client, login
         "POST /handovers/new [sel_q]",  # a filter carried in a form, read without one
         "POST /handovers/requests/new [note]",
         "POST /account/password [pw-current_password]",
+        "POST /service/new [title]",  # a service ticket's subject
     ):
         assert expected in tried, expected
     assert len(tried) > 80

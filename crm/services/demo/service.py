@@ -1,8 +1,8 @@
 """Demo service tickets (售后服务): a year of complaints and requests, most closed after the
 revisit with the customer's satisfaction, and the ones still on the managers' desks.
 
-Every manager has a ticket resolved weeks ago whose revisit is still to do (its follow-up
-overdue), one open past its due time, one in progress and one just opened. Customers a
+Every manager has a ticket resolved weeks ago whose revisit is still to do (the customer
+wanted to be sure it holds: its follow-up is in a few days), one open past its due time, one in progress and one just opened. Customers a
 competitor threatens most (a high-threat profile) are sliding: repeated network and
 service complaints, low scores at the revisits, and one complaint left overdue. Its own
 random stream, so the other demo data stay as they were. Skipped when any ticket exists.
@@ -272,7 +272,7 @@ class _Demo:
         )
 
     def resolved(self, customer, *, days_ago: int) -> None:
-        """Resolved weeks ago; the revisit that would close it is still to do (overdue)."""
+        """Resolved weeks ago; the revisit that would close it is coming up."""
         opened = self.now - timedelta(days=days_ago)
         ticket, resolution = self._ticket(customer, opened)
         self._start(ticket, opened + timedelta(hours=1))
@@ -281,9 +281,10 @@ class _Demo:
         ticket.updated_at = resolved
         owner = customer.owner
         db.session.flush()
+        # The customer asked for a few days to be sure it holds: the revisit is coming up.
         reminder = schedule_follow_up(
             customer,
-            on=today_in(user_zone(owner), resolved) + timedelta(days=sla.revisit_days()),
+            on=today_in(user_zone(owner), self.now) + timedelta(days=self.rng.randint(2, 6)),
             note=f"#{ticket.id} {ticket.title}",
             source=ReminderSource.SERVICE,
             actor=owner,
