@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import encode_multipart
+
 from crm.extensions import db
 from crm.services.people import tokens
 from models import TokenScope
@@ -34,3 +39,32 @@ def problem_of(response, status: int) -> dict:
     body = response.get_json(force=True)
     assert body["status"] == status and body["title"] and body["type"]
     return body
+
+
+class Multipart(dict):
+    """A multipart/form-data body: text values, and files as (filename, bytes) or a list
+    of them."""
+
+
+def send(client, method: str, url: str, headers: dict[str, str], body=None):
+    """One API request: a dict body as JSON, a Multipart body as multipart/form-data.
+
+    Encoded here, in memory: the test client spools a large body to a file it never closes.
+    """
+    if not isinstance(body, Multipart):
+        return client.open(url, method=method, headers=headers, json=body)
+    fields = MultiDict()
+    for name, value in body.items():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, tuple):
+                filename, content = item
+                item = FileStorage(io.BytesIO(content), filename=filename)
+            fields.add(name, item)
+    boundary, data = encode_multipart(fields)
+    return client.open(
+        url,
+        method=method,
+        headers=headers,
+        data=data,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )

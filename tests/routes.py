@@ -1045,6 +1045,8 @@ WHOLE_QUERY_READS = {
     ("blueprints/reports/routes.py", "request.args.items()"),  # the CSV link keeps the filters
     ("crm/app.py", "sources = [request.args, request.form]"),  # control characters in any value
     ("blueprints/common.py", "request.form.items(multi=True)"),  # the confirm page re-posts all
+    # An API upload's fields, hashed for its Idempotency-Key (the files are read in chunks).
+    ("blueprints/api/uploads.py", "request.form.items(multi=True)"),
     ("blueprints/outbox_admin/routes.py", "args = request.args"),  # then args.get("status")
 }
 
@@ -1220,3 +1222,10 @@ ADMIN_ONLY.update(_assessment.ADMIN_ONLY)
 NOT_RECORDS |= _assessment.NOT_RECORDS
 POST_EFFECTS.update(_assessment.POST_EFFECTS)
 QUERY_PARAMS.update(_assessment.QUERY_PARAMS)
+
+# The API's documents, service tickets and business figures: tests/routes_api_records.py.
+from tests import routes_api_records as _api_records  # noqa: E402
+
+API_SCOPED.update(_api_records.API_SCOPED)
+API_EFFECTS.update(_api_records.API_EFFECTS)
+API_ID_FIELDS.update(_api_records.API_ID_FIELDS)

@@ -2,7 +2,7 @@
 
 In scope a route works (a GET shows the record, a write changes it); out of scope it
 answers 404 and changes nothing; without a token 401. Ids in the query string and the JSON
-body are read from the OpenAPI document: each integer field is classified in
+(or multipart) body are read from the OpenAPI document: each integer field is classified in
 tests/routes.py (API_ID_FIELDS), and the other team's id is refused there too.
 """
 
@@ -14,8 +14,9 @@ from importlib import import_module
 import pytest
 
 from blueprints.api import RESOURCES
+from blueprints.api.uploads import MULTIPART
 from crm import create_app
-from tests.api_support import as_user, problem_of
+from tests.api_support import as_user, problem_of, send
 from tests.routes import (
     API_ALLOWED,
     API_EFFECTS,
@@ -80,7 +81,7 @@ def test_api_access(request, app, client, endpoint, method, persona):
     refused = effect is not None and effect.personas is not None and persona not in effect.personas
     before = _snapshot() if persona not in allowed or refused else None
 
-    response = client.open(url, method=method, headers=headers, json=body)
+    response = send(client, method, url, headers, body)
 
     if persona == "anonymous":
         problem_of(response, 401)
@@ -92,11 +93,14 @@ def test_api_access(request, app, client, endpoint, method, persona):
         assert _snapshot() == before, f"{persona} changed data through {method} {url}"
     elif method == "GET":
         assert response.status_code == 200, (persona, url, response.get_json())
+        if not response.is_json:  # a document's file: its bytes
+            assert world.shown in response.get_data(as_text=True)
+            return
         shown = response.get_json()
         # A record, or a page of the record's rows (a handover's customers).
         assert shown["items"] if "items" in shown else shown["id"] == world.record.id
     else:
-        assert response.status_code in (200, 204), (persona, url, response.get_json())
+        assert response.status_code in (200, 201, 204), (persona, url, response.get_json())
         assert effect.changed(reloaded(world.record)), (persona, method, url, "no change")
 
 
@@ -124,11 +128,13 @@ def _integer_fields() -> set[tuple[str, str, str]]:
                 if parameter["in"] == "query" and resolve(parameter["schema"])["type"] == "integer":
                     found.add((key, "query", parameter["name"]))
             content = operation.get("requestBody", {}).get("content", {})
-            if "application/json" in content:
-                body = resolve(content["application/json"]["schema"])
+            for media_type, where in (("application/json", "json"), (MULTIPART, "multipart")):
+                if media_type not in content:
+                    continue
+                body = resolve(content[media_type]["schema"])
                 for name, field in body.get("properties", {}).items():
                     if resolve(field).get("type") == "integer":
-                        found.add((key, "json", name))
+                        found.add((key, where, name))
     return found
 
 
@@ -159,13 +165,13 @@ def test_an_id_of_the_other_team_in_query_or_body_is_refused(client, org, two_te
 
     method, url, body = case.request(own, other)
     before = _snapshot()
-    response = client.open(url, method=method, headers=headers, json=body)
+    response = send(client, method, url, headers, body)
     problem = problem_of(response, case.refusal)
     assert other.customer.name not in str(problem) and other.contact.name not in str(problem)
     assert _snapshot() == before, f"{key}: the refused request changed data"
 
     method, url, body = case.request(own, own)
-    response = client.open(url, method=method, headers=headers, json=body)
+    response = send(client, method, url, headers, body)
     assert response.status_code < 300, (key, response.get_json())
     if method == "GET":
         names = {item.get("name") for item in response.get_json()["items"]}

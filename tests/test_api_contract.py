@@ -9,6 +9,8 @@ fixed seed (derandomized), so a run is repeatable and takes seconds, not minutes
 
 from __future__ import annotations
 
+import io
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -20,6 +22,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from crm.extensions import db
 from tests.api_support import bearer, token_for
 
 EXAMPLES = 10
@@ -46,7 +49,24 @@ def api_world(org, make_customer, make_contact, make_profile):
         customer = make_customer(owner)
         make_contact(customer)
         make_profile(customer)
+        _document_and_ticket(customer, owner)
     return {name: token_for(org[name]) for name in PERSONAS}
+
+
+def _document_and_ticket(customer, owner) -> None:
+    from crm.services.documents import library
+    from crm.services.tickets import lifecycle
+
+    library.upload(
+        customer=customer,
+        actor=owner,
+        uploads=[library.Upload(io.BytesIO(b"%PDF-1.4\n(contract)\n%%EOF\n"), "a.pdf")],
+        kind_id=library.kind_by_code("proposal").id,
+    )
+    lifecycle.open_ticket(
+        customer, actor=owner, kind="request", category="other", severity="low", title="工单"
+    )
+    db.session.commit()
 
 
 FUZZ = settings(
@@ -87,6 +107,8 @@ STATUSES_REACHED = {
     "409": "tests/test_api_conventions.py::test_a_stale_version_answers_409_with_...",
     "422": "tests/test_api_conventions.py::test_refused_input_is_a_problem_with_...",
     "429": "tests/test_api_conventions.py::TestRateLimit",
+    "413": "tests/test_api_documents.py::test_a_file_over_the_size_limit_answers_413_...",
+    "503": "tests/test_api_documents.py::test_a_lost_object_answers_503_not_a_server_error",
     "default": "any other refusal, as a problem document (405, 413 ...)",
 }
 

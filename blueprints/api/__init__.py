@@ -60,6 +60,8 @@ RESOURCES = (
     "blueprints.api.follow_ups",
     "blueprints.api.handovers",
     "blueprints.api.people",
+    "blueprints.api.documents",
+    "blueprints.api.tickets",
 )
 
 

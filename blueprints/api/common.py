@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from blueprints.api import auth
 from blueprints.api.problems import Problem, problem, register_handlers
+from blueprints.api.uploads import MULTIPART, ApiParser, body_digest
 from crm.extensions import csrf, db, limiter
 from crm.permissions import get_in_scope_or_404
 from crm.services import idempotency
@@ -46,6 +47,13 @@ IDEMPOTENCY_PARAMETER = {
 
 class ApiBlueprint(Blueprint):
     """A flask-smorest blueprint of the API, authenticated, limited and answering problems."""
+
+    # `location="multipart"`: an upload's files and fields in one body (uploads.py).
+    ARGUMENTS_PARSER = ApiParser()
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
+        **Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+        "multipart": MULTIPART,
+    }
 
     def __init__(self, name: str, import_name: str, **kwargs: Any) -> None:
         super().__init__(name, import_name, **kwargs)
@@ -119,7 +127,7 @@ def _idempotent(func: Callable[..., Response]) -> Callable[..., Response]:
             return response
         _check_key(key)
         user = auth.api_user()
-        fingerprint = idempotency.fingerprint(request.method, request.path, request.get_data())
+        fingerprint = idempotency.fingerprint(request.method, request.path, body_digest())
         stored = idempotency.stored_answer(user, key)
         if stored is not None:
             return _replay(stored, fingerprint)
