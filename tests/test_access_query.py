@@ -98,9 +98,14 @@ def scan_query_reads() -> tuple[set, set, set, set]:
 def _readers(tree: ast.Module, rel: str) -> set[int]:
     """Ids of the `args` names that hold a query string: in views and in from_args helpers.
 
-    Elsewhere in services `args` and `values` are plain dicts of keyword arguments.
+    Elsewhere in services `args` and `values` are plain dicts of keyword arguments. The
+    JSON API's views get theirs from webargs, validated by the OpenAPI document's schemas;
+    every integer field of that document is classified in tests/routes.py API_ID_FIELDS
+    (tests/test_api_access.py), so they are not query reads of this scan.
     """
     names: set[int] = set()
+    if rel.startswith("blueprints/api/"):
+        return names
     for function in ast.walk(tree):
         if isinstance(function, ast.FunctionDef) and (
             rel.startswith("blueprints/") or "from_args" in function.name
