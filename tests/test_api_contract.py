@@ -123,3 +123,20 @@ def test_every_documented_status_is_reached_or_explained(app):
         for status in operation["responses"]
     }
     assert documented <= set(STATUSES_REACHED), sorted(documented - set(STATUSES_REACHED))
+
+
+def test_every_operation_is_grouped_under_a_readable_tag_with_its_description(app):
+    """The docs page groups operations by tag: "Customers", not the blueprint's api_customers."""
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    described = {tag["name"]: tag["description"] for tag in spec["tags"]}
+    used = {
+        tag
+        for operations in spec["paths"].values()
+        for method, operation in operations.items()
+        if method != "parameters"
+        for tag in operation["tags"]
+    }
+    assert used == set(described)
+    assert all(described.values())
+    assert not [name for name in described if name.startswith("api_") or "_" in name]
+    assert {"Customers", "Follow-ups", "Documents", "Service tickets"} <= used

@@ -74,6 +74,15 @@ class CrmApi(Api):
 
     ERROR_SCHEMA = ProblemSchema
 
+    def register_blueprint(self, blp, *, parameters=None, **options) -> None:
+        """flask-smorest's, with the blueprint's readable tag and description in the tag
+        list (its own lists the blueprint's name, which the operations no longer carry)."""
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        blp.register_views_in_doc(self, self._app, self.spec, name=name, parameters=parameters)
+        self.spec.tag({"name": getattr(blp, "tag", name), "description": blp.description})
+
     def _register_error_handlers(self) -> None:
         self._app.extensions[OTHER_FORMAT] = answer_error
 

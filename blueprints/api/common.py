@@ -45,6 +45,21 @@ IDEMPOTENCY_PARAMETER = {
 }
 
 
+# What the docs page calls each resource (flask-smorest would show the blueprint's name,
+# "api_follow_ups"); a new resource names its own with `tag=`.
+TAGS = {
+    "api_customers": "Customers",
+    "api_contacts": "Contacts",
+    "api_competitors": "Competitor profiles",
+    "api_stages": "Stages",
+    "api_opportunities": "Opportunities",
+    "api_visits": "Visits",
+    "api_follow_ups": "Follow-ups",
+    "api_handovers": "Handovers",
+    "api_people": "Users and teams",
+}
+
+
 class ApiBlueprint(Blueprint):
     """A flask-smorest blueprint of the API, authenticated, limited and answering problems."""
 
@@ -55,8 +70,10 @@ class ApiBlueprint(Blueprint):
         "multipart": MULTIPART,
     }
 
-    def __init__(self, name: str, import_name: str, **kwargs: Any) -> None:
+    def __init__(self, name: str, import_name: str, *, tag: str | None = None, **kwargs: Any):
         super().__init__(name, import_name, **kwargs)
+        # The group the docs page shows its operations under (register_api lists it).
+        self.tag = tag or TAGS.get(name) or name.removeprefix("api_").replace("_", " ").title()
         self.before_request(auth.authenticate)
         register_handlers(self)
         csrf.exempt(self)
@@ -66,6 +83,10 @@ class ApiBlueprint(Blueprint):
             scope="api",
             key_func=auth.rate_limit_key,
         )(self)
+
+    def add_url_rule(self, rule, endpoint=None, view_func=None, *args, tags=None, **options):
+        """Every operation under the blueprint's readable tag, unless a route names its own."""
+        super().add_url_rule(rule, endpoint, view_func, *args, tags=tags or [self.tag], **options)
 
     # Documentation of the refusals every route shares ---------------------------------
 

@@ -57,6 +57,7 @@ blp = ApiBlueprint(
     "api_tickets",
     __name__,
     url_prefix="/api/v1/tickets",
+    tag="Service tickets",
     description=(
         "Service tickets (售后服务): complaints and service requests of the customers in "
         "your scope, with their SLA, handler, history and the customer's satisfaction."
