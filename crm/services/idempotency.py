@@ -12,10 +12,11 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 
 from crm.extensions import db
-from models import IdempotencyKey, User
+from crm.services.followups.scheduler_state import state_row
+from models import IdempotencyKey, SchedulerState, User
 
 # How long an answer is kept: retries come within minutes; a day covers a night's batch.
 KEPT_FOR = timedelta(hours=24)
@@ -87,3 +88,38 @@ def forget_old_answers(now: datetime | None = None) -> int:
     cutoff = (now or datetime.now(UTC)) - KEPT_FOR
     result = db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff))
     return result.rowcount or 0
+
+
+# The scheduler's daily maintenance (crm/scheduler.py) --------------------------------------
+
+JOB_ID = "crm-idempotency-keys"
+JOB_HOURS = 24
+# A run claimed this long ago is over: the next day's may start (a little early is fine).
+CLAIM = timedelta(hours=JOB_HOURS) - timedelta(minutes=30)
+
+
+def forget_if_due(now: datetime | None = None) -> int | None:
+    """Forget the answers past KEPT_FOR, once a day however many schedulers ask.
+
+    Answers past KEPT_FOR are never replayed (stored_answer ignores them); this keeps the
+    table to about a day of POSTs. The first scheduler to move the job's row claims the
+    run (as the assessment job does); the others find it claimed. None: not due.
+    """
+    now = now or datetime.now(UTC)
+    state_row(JOB_ID)
+    db.session.commit()
+    claimed = db.session.execute(
+        update(SchedulerState)
+        .where(
+            SchedulerState.name == JOB_ID,
+            or_(SchedulerState.last_run_at.is_(None), SchedulerState.last_run_at < now - CLAIM),
+        )
+        .values(last_run_at=now)
+    ).rowcount
+    db.session.commit()
+    if not claimed:
+        return None
+    forgotten = forget_old_answers(now)
+    state_row(JOB_ID).info = {"forgotten": forgotten}
+    db.session.commit()
+    return forgotten
