@@ -327,3 +327,25 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def prepare_pages() -> float:
+    """For scripts/bench: last month's drafts of every manager (the scheduler's hourly job),
+    and the month published for the first manager's team, so its manager has a scorecard."""
+    from crm.services.assessment import periods, store
+    from models import PeriodKind, Role, Team, User
+
+    started = time.perf_counter()
+    month = periods.current(PeriodKind.MONTH).previous()
+    store.refresh(month)
+    manager = db.session.scalar(
+        select(User).where(User.role == Role.MANAGER).order_by(User.id).limit(1)
+    )
+    team = db.session.get(Team, manager.team_id) if manager and manager.team_id else None
+    if team is not None and team.supervisor and not store.publications(month, team.id):
+        store.publish(month, team, reason=None, actor=team.supervisor)
+    db.session.commit()
+    seconds = round(time.perf_counter() - started, 2)
+    print(f"    assessment drafts of {month.key} (the scheduler's job) in {seconds} s")
+    db.session.remove()
+    return seconds
