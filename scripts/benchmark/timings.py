@@ -213,6 +213,7 @@ def run_pages(app: Flask, counter, *, names=None, warmup: int = 3, runs: int = 2
     with app.app_context():
         ctx = context()
         ctx.update(api_pages.ids(ctx))
+        ctx.update(api_records.ids(ctx))
         clients = {role: signed_in(app, user) for role, user in ctx["users"].items()}
         db.session.remove()
     results = {
@@ -262,6 +263,7 @@ def profile_page(app: Flask, name: str, *, runs: int = 10) -> str:
     with app.app_context():
         ctx = context()
         ctx.update(api_pages.ids(ctx))
+        ctx.update(api_records.ids(ctx))
         user = ctx["users"][page.role]
         client = api_pages.token_client(app, user) if page.api else signed_in(app, user)
         db.session.remove()
@@ -279,3 +281,8 @@ def profile_page(app: Flask, name: str, *, runs: int = 10) -> str:
 from scripts.benchmark import api_pages  # noqa: E402
 
 PAGES.update(api_pages.API_PAGES)
+
+# Customers, contacts, service tickets and documents over the API: api_records.py.
+from scripts.benchmark import api_records  # noqa: E402
+
+PAGES.update(api_records.API_PAGES)
