@@ -125,6 +125,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.customers import bp as customers_bp
     from blueprints.documents import bp as documents_bp
     from blueprints.documents import kinds_bp as document_kinds_bp
+    from blueprints.figures import bp as figures_bp
     from blueprints.handovers import bp as handovers_bp
     from blueprints.imports import bp as imports_bp
     from blueprints.main import bp as main_bp
@@ -165,6 +166,8 @@ def register_blueprints(app: Flask) -> None:
     # Its routes carry full paths: /documents/..., and uploads under /customers/<id>/... too.
     app.register_blueprint(documents_bp)
     app.register_blueprint(document_kinds_bp, url_prefix="/admin")
+    # Full path: /customers/<id>/figures.
+    app.register_blueprint(figures_bp)
     # Performance assessment: /assessment/... (full paths); its weights under /admin.
     app.register_blueprint(assessment_bp)
     app.register_blueprint(assessment_admin_bp, url_prefix="/admin")

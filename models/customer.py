@@ -14,7 +14,7 @@ from crm.extensions import db
 from models.base import TimestampMixin, UTCDateTime, str_enum
 
 if TYPE_CHECKING:
-    from models.competitor import CompetitorProfile
+    from models.competitor import Competitor, CompetitorProfile
     from models.contact import Contact
     from models.user import User
 
@@ -129,6 +129,7 @@ class Customer(TimestampMixin, db.Model):
         back_populates="customer", order_by="Contact.name"
     )
     competitor_profiles: Mapped[list[CompetitorProfile]] = relationship(back_populates="customer")
+    lost_to: Mapped[Competitor | None] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (

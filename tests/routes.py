@@ -411,6 +411,8 @@ CUSTOMER_SCOPED: dict[str, Callable[[World], dict]] = {
     "competitors.delete_profile": _profile,
     "customers.show": _customer,
     "customers.timeline": _customer,
+    "customers.mark_lost": _customer,
+    "figures.show": _customer,
     # Work plans are scoped by their manager as customers are: own, team's, everyone's.
     "plans.goals": _month_plan,
     "plans.add_key_customer": _month_plan,
@@ -708,6 +710,9 @@ POST_EFFECTS: dict[str, Effect] = {
         lambda w: {"note": "No"}, _status("declined"), personas=DECIDERS
     ),
     "customers.delete": Effect(lambda w: {}, lambda c: c is None),
+    "customers.mark_lost": Effect(
+        lambda w: {**_version(w), "reason": "moved", "competitor_id": 0}, _status("lost")
+    ),
     "customers.set_site": Effect(
         lambda w: {"site_lat": "31.230416", "site_lng": "121.473701"},
         lambda c: c.site_lat == 31.230416 and c.site_lng == 121.473701,
@@ -869,6 +874,7 @@ QUERY_PARAMS: dict[tuple[str, str], QueryCase | str] = {
             "status",
             "no_decision_maker",
             "silent",
+            "trend",
             "sort",
         )
     },

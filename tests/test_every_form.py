@@ -31,7 +31,7 @@ from crm.services.followups.outbox import enqueue, failed_values, message_row
 from crm.services.followups.reminders import create_reminder
 from crm.services.handover.requests import request_handover
 from crm.services.handover.transfer import HandoverOptions, Selection, hand_over
-from crm.services.imports.exports import COLUMNS
+from crm.services.imports.batch import COLUMNS
 from crm.services.people import users as user_service
 from models import Customer, Level, MessageKind, OutboxMessage, Role, User
 from tests.crawler import DataText, crawl_as

@@ -428,4 +428,4 @@ def test_cli_import_checks_then_imports_and_says_what_changed(runner, org, custo
     assert figures_of(customers["a"]).revenue == 100
 
     as_manager = runner.invoke(args=["crm", "import", "figures", str(path), "--as", "m1"])
-    assert as_manager.exit_code == 1 and "Only an administrator" in as_manager.output
+    assert as_manager.exit_code == 1 and "只有系统管理员可以导入经营数据" in as_manager.output

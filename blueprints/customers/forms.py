@@ -29,7 +29,7 @@ from blueprints.common import ConfirmForm  # noqa: F401  (used by this blueprint
 from blueprints.forms_base import CrmForm
 from crm.labels import choices, options
 from crm.services.archive.identity import normalise_credit_code
-from models import Customer, CustomerStatus, Industry, Strategy, Tier, User
+from models import Customer, CustomerStatus, Industry, LossReason, Strategy, Tier, User
 
 MONEY_MAX = Decimal("99999999999999")
 CENT = Decimal("0.01")
@@ -141,3 +141,26 @@ class CustomerEditForm(CustomerForm):
 
 def _cents(amount: Decimal | None) -> Decimal | None:
     return amount.quantize(CENT) if amount is not None else None
+
+
+class LostCustomerForm(CrmForm):
+    """Why the customer left and to whom: what the supervisor's "lost this quarter" reads."""
+
+    reason = SelectField(_l("Why was the customer lost?"), validators=[DataRequired()])
+    competitor_id = SelectField(
+        _l("Went to competitor"),
+        coerce=int,
+        default=0,
+        description=_l("Required when the reason is a competitor."),
+    )
+    note = TextAreaField(
+        _l("What happened"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("What the customer said, and what could have kept them."),
+    )
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+
+    def __init__(self, *args: Any, competitors: list = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reason.choices = options([("", "—")]) + choices(LossReason)
+        self.competitor_id.choices = options([(0, "—")] + [(c.id, c.name) for c in competitors])

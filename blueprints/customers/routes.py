@@ -31,6 +31,7 @@ from crm.services.archive import search as customer_search
 from crm.services.archive.groups import group_tree
 from crm.services.archive.search import CustomerFilters, search_customers
 from crm.services.errors import DomainError
+from crm.services.figures.trend import TREND_BANDS
 from models import (
     BuyingRole,
     CompetitorProfile,
@@ -57,6 +58,7 @@ LIST_COLUMNS = (
     Customer.owner_id,
     Customer.annual_spend,
     Customer.contract_expiry,
+    Customer.revenue_trend,
 )
 
 
@@ -83,6 +85,7 @@ def index():
         owners=customer_search.owner_filter_choices(viewer=current_user) if sees_owners else [],
         filtered=bool(set(filters.as_args()) - {"sort"}),
         tiers=list(Tier),
+        trend_bands=TREND_BANDS,
         strategies=list(Strategy),
         statuses=list(CustomerStatus),
         locale=_locale(),

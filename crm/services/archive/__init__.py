@@ -10,6 +10,7 @@
   follow-ups, and the contacts and opportunities its forms offer.
 - `identity`: Telling customers apart: the unified social credit code and normalised names.
 - `lock`: The customer row lock that writes share with handovers.
+- `loss`: Losing a customer: why, to which competitor, and when; and winning it back.
 - `merge`: Merging a duplicate customer into the one that survives (administrators only).
 - `picker`: Finding a customer by name for a form that starts without one (a visit, a
   follow-up).

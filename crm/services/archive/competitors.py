@@ -165,6 +165,18 @@ def delete_competitor(competitor: Competitor, *, actor: User) -> None:
                 n=on_opportunities,
             )
         )
+    lost_to_it = db.session.scalar(
+        select(func.count()).select_from(Customer).where(Customer.lost_to_id == competitor.id)
+    )
+    if lost_to_it:
+        raise DomainError(
+            _l(
+                "%(n)d lost customers went to %(name)s, so it cannot be deleted; retire it "
+                "instead.",
+                name=competitor.name,
+                n=lost_to_it,
+            )
+        )
     audit.record(
         AuditAction.DELETE,
         competitor,

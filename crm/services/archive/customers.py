@@ -17,6 +17,7 @@ from crm.permissions import (
     visible_customers,
 )
 from crm.services import audit
+from crm.services.archive import loss
 from crm.services.archive.groups import ancestor_ids
 from crm.services.archive.identity import (
     credit_code_problem,
@@ -262,6 +263,8 @@ def create_customer(*, actor: User, confirm_duplicate: bool = False, **fields: A
     values = _clean(fields)
     if not values.get("name"):
         raise DomainError(_l("A customer needs a name."), field="name")
+    if values.get("status") is CustomerStatus.LOST:
+        raise _lost_needs_a_reason()
     values["owner_id"] = values.get("owner_id") or actor.id
     _check_credit_code(values.get("credit_code"), exclude_id=None, actor=actor)
     _check_owner(values["owner_id"], actor)
@@ -302,6 +305,10 @@ def update_customer(
     check_customer_in_scope(customer, actor=actor)
     check_version(customer, version)
     values = _clean(fields)
+    status = values.get("status", customer.status)
+    if status is CustomerStatus.LOST and customer.status is not CustomerStatus.LOST:
+        raise _lost_needs_a_reason()
+    won_back = customer.status is CustomerStatus.LOST and status is not CustomerStatus.LOST
     if "credit_code" in values and values["credit_code"] != customer.credit_code:
         _check_credit_code(values.get("credit_code"), exclude_id=customer.id, actor=actor)
     if values.get("owner_id", customer.owner_id) != customer.owner_id:
@@ -318,10 +325,14 @@ def update_customer(
             raise SimilarNames(similar)
 
     before = audit.snapshot(customer, PROFILE_FIELDS)
+    lost_before = audit.snapshot(customer, loss.LOSS_FIELDS)
     for name, value in values.items():
         setattr(customer, name, value)
     customer.name_key = new_key
+    if won_back:
+        loss.clear_loss(customer)
     changes = audit.diff(before, audit.snapshot(customer, PROFILE_FIELDS))
+    changes |= audit.diff(lost_before, audit.snapshot(customer, loss.LOSS_FIELDS))
     if changes:
         customer.updated_by_id = actor.id
         audit.record(
@@ -339,6 +350,16 @@ def update_customer(
             current=customer,
         )
     return customer
+
+
+def _lost_needs_a_reason() -> DomainError:
+    return DomainError(
+        _l(
+            "To mark the customer lost, use “Mark as lost” on its page: it asks why the "
+            "customer left and to whom."
+        ),
+        field="status",
+    )
 
 
 def delete_customer(customer: Customer, *, actor: User) -> None:

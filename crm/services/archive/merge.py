@@ -18,6 +18,7 @@ from crm.extensions import db
 from crm.services import audit
 from crm.services.archive.search import CustomerFilters, search_customers
 from crm.services.errors import DomainError, NotAllowed
+from crm.services.figures import merge as figures_merge
 from models import (
     AuditAction,
     AuditEntry,
@@ -27,6 +28,7 @@ from models import (
     Document,
     HandoverCustomer,
     HandoverRequest,
+    MonthlyFigure,
     Opportunity,
     PlanKeyCustomer,
     PlannedVisit,
@@ -54,8 +56,12 @@ CUSTOMER_LINKS: tuple[tuple[type, Any], ...] = (
     (PlanKeyCustomer, PlanKeyCustomer.customer_id),
     (ServiceTicket, ServiceTicket.customer_id),  # complaints and requests, their history too
 )
-# Moved by their own rule: one profile per competitor and customer.
-SPECIAL_LINKS: tuple[tuple[type, Any], ...] = ((CompetitorProfile, CompetitorProfile.customer_id),)
+# Moved by their own rule: one profile per competitor and customer; one month of business
+# figures per customer (months both have are added up first: crm/services/figures/merge.py).
+SPECIAL_LINKS: tuple[tuple[type, Any], ...] = (
+    (CompetitorProfile, CompetitorProfile.customer_id),
+    (MonthlyFigure, MonthlyFigure.customer_id),
+)
 # Filled on the survivor from the duplicate when the survivor's is empty.
 FILLED_FIELDS = (
     "credit_code",
@@ -235,6 +241,7 @@ def merge_customers(survivor: Customer, duplicate: Customer, *, actor: User) -> 
             folded.append(audit.snapshot(profile, ("competitor_id", *PROFILE_FIELDS)))
             _fold_profile(kept[competitor_id], profile, source, actor)
     db.session.flush()
+    figure_months = figures_merge.fold_shared_months(survivor.id, duplicate.id)
 
     moved = {
         link_name(model, column): _move(model, column, duplicate.id, survivor.id)
@@ -246,6 +253,7 @@ def merge_customers(survivor: Customer, duplicate: Customer, *, actor: User) -> 
     db.session.expunge(duplicate)
     # Loaded contacts, profiles and subsidiaries still name the duplicate: reload them.
     db.session.expire_all()
+    figures_merge.refresh_survivor_trend(survivor.id)
 
     before = audit.snapshot(survivor, (*FILLED_FIELDS, *APPENDED_FIELDS, "parent_id"))
     for name in FILLED_FIELDS:
@@ -263,6 +271,7 @@ def merge_customers(survivor: Customer, duplicate: Customer, *, actor: User) -> 
         "moved": moved,
         "changed": audit.diff(before, audit.snapshot(survivor, tuple(before))),
         "folded_profiles": folded,
+        "figure_months_added_up": figure_months,
     }
     audit.record(AuditAction.MERGE, survivor, actor=actor, customer_id=survivor.id, changes=record)
     db.session.flush()

@@ -11,6 +11,7 @@ from crm.extensions import db
 from crm.permissions import assignable_owners, customer_scope, visible_customers
 from crm.services.activity.cadence import silent_rule
 from crm.services.archive.identity import is_record_id, normalise_credit_code, normalise_name
+from crm.services.figures.trend import BANDS_BY_KEY, trend_condition
 from models import (
     BuyingRole,
     Contact,
@@ -31,6 +32,8 @@ SORTS = {
     "updated": (Customer.updated_at.desc(), Customer.id.desc()),
     "expiry": (Customer.contract_expiry, Customer.id),
     "spend": (Customer.annual_spend.desc(), Customer.id),
+    # The steepest fall first; customers without a trend last.
+    "trend": (Customer.revenue_trend.asc().nulls_last(), Customer.id),
 }
 
 # The same order by name, spelled so that no index on name can deliver it. A
@@ -59,6 +62,7 @@ class CustomerFilters:
     owner: str = ""
     no_decision_maker: str = ""
     silent: str = ""
+    trend: str = ""  # a revenue trend band (crm/services/figures/trend.py)
     sort: str = "name"
 
     @classmethod
@@ -76,6 +80,8 @@ class CustomerFilters:
             filters.industry = ""
         if not is_record_id(filters.owner):
             filters.owner = ""
+        if filters.trend not in BANDS_BY_KEY:
+            filters.trend = ""
         if filters.sort not in SORTS:
             filters.sort = "name"
         filters.no_decision_maker = "1" if filters.no_decision_maker in {"1", "on", "y"} else ""
@@ -134,6 +140,8 @@ def search_customers(user: User, filters: CustomerFilters) -> Select:
         stmt = stmt.where(~has_decision_maker())
     if filters.silent:
         stmt = stmt.where(silent_rule(user).filter())
+    if filters.trend:
+        stmt = stmt.where(trend_condition(filters.trend))
     sorts = OWNER_LIST_SORTS if user.is_supervisor and not filters.owner else SORTS
     return stmt.order_by(*sorts[filters.sort])
 

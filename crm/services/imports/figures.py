@@ -162,7 +162,7 @@ class FigureChecker(Checker):
                 line,
                 _l(
                     "the figures of this customer for %(month)s are also on line %(other)d",
-                    month=f"{month:%Y-%m}",
+                    month=month.strftime("%Y-%m"),
                     other=other,
                 ),
             )
@@ -187,10 +187,14 @@ class FigureChecker(Checker):
                 ),
             )
         elif month > self.this_month:
-            self.refuse(line, _l("the month %(month)s has not begun", month=f"{month:%Y-%m}"))
+            self.refuse(
+                line, _l("the month %(month)s has not begun", month=month.strftime("%Y-%m"))
+            )
             return None
         elif month < EARLIEST:
-            self.refuse(line, _l("the month %(month)s is before 2000", month=f"{month:%Y-%m}"))
+            self.refuse(
+                line, _l("the month %(month)s is before 2000", month=month.strftime("%Y-%m"))
+            )
             return None
         return month
 
@@ -246,7 +250,7 @@ class FigureChecker(Checker):
                 _l(
                     "%(column)s must be an amount in yuan from 0 to %(limit)s, not %(value)s",
                     column=self.heading(column),
-                    limit=f"{limit:.0f}",
+                    limit=format(limit, ".0f"),
                     value=raw,
                 ),
             )
