@@ -19,7 +19,6 @@ from crm.extensions import db
 from crm.request_cache import per_request
 from models import (
     ApiToken,
-    AssessmentPublication,
     AssessmentTarget,
     CompetitorProfile,
     Contact,
@@ -315,21 +314,9 @@ def scorecard_scope(user: User) -> ColumnElement[bool]:
     return mine
 
 
-def publication_scope(user: User) -> ColumnElement[bool]:
-    """A team's publications: its supervisor's and admins'; its managers see their own team's."""
-    if _is_admin(user):
-        return true()
-    if not user.is_authenticated or not user.is_active:
-        return false()
-    if user.is_supervisor:
-        return AssessmentPublication.team_id.in_(led_team_ids(user))
-    return AssessmentPublication.team_id == user.team_id
-
-
 register_scope(Scorecard, scorecard_scope)
 register_scope(AssessmentTarget, lambda user: owner_scope(user, AssessmentTarget.user_id))
 register_scope(TemporaryTask, lambda user: owner_scope(user, TemporaryTask.user_id))
-register_scope(AssessmentPublication, publication_scope)
 
 
 def can_manage_users(user: User) -> bool:

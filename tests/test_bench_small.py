@@ -98,3 +98,15 @@ def test_every_page_answers_and_is_reported_against_the_floor(bench):
         assert pages[name]["status"] == 200, name
     # Pages other helpers are still building may fail; they are reported, never skipped.
     assert all(isinstance(page["status"], int) for page in pages.values())
+
+
+def test_the_apis_customers_contacts_tickets_and_documents_answer_with_a_token(bench):
+    from scripts.benchmark.api_records import API_PAGES
+
+    app, counter, report = bench
+    assert report["rows"]["service_tickets"] == 2 * SIZES["tiny"].customers
+    result = run_pages(app, counter, names=set(API_PAGES), warmup=1, runs=2)
+    for name in API_PAGES:
+        page = result["pages"][name]
+        assert page["status"] == 200, (name, page)
+        assert page["bytes"] > 100 and page["verdict"].startswith(("PASS", "MISS")), name

@@ -134,7 +134,7 @@ def generate(size: Size, *, seed: int = 8, log=print) -> dict:
             ("users", _users), ("customers", _customers), ("contacts", _contacts),
             ("competitors", _competitors), ("opportunities", _opportunities),
             ("visits", _visits), ("reminders", _reminders), ("plans", _plans),
-            ("documents", _documents),
+            ("documents", _documents), ("tickets", _tickets),
         ]  # fmt: skip
         ctx = {
             "rng": rng, "size": size, "w": w, "now": now, "today": today,
@@ -164,7 +164,7 @@ def generate(size: Size, *, seed: int = 8, log=print) -> dict:
                           "competitor_profiles", "opportunities", "opportunity_history",
                           "visits", "reminders", "work_plans", "plan_visits", "plan_tasks",
                           "plan_reviews", "plan_key_customers", "documents",
-                          "document_versions"):  # fmt: skip
+                          "document_versions", "service_tickets", "ticket_events"):  # fmt: skip
                 dbapi.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"(SELECT coalesce(max(id), 1) FROM {table}))"
@@ -510,6 +510,54 @@ def _documents(c: dict) -> None:
     w.insert("document_versions", ("id", "document_id", "number", "blob_key", "size",
                                    "content_type", "filename", "thumbnail_key",
                                    "uploaded_by_id", "uploaded_at"), versions)  # fmt: skip
+
+
+# After-sale tickets: two a customer over the last year (200,000 at province scale, as
+# issue 14 counts them); most closed, some still open, a few of those past their SLA.
+TICKETS_PER_CUSTOMER = 2
+TICKET_CATEGORIES = ("network_quality", "billing", "installation", "service_attitude",
+                     "product_fault", "other")  # fmt: skip
+TICKET_SLA_HOURS = {"critical": 4, "high": 24, "medium": 72, "low": 168}
+
+
+def _tickets(c: dict) -> None:
+    """Tickets with their opening event (and the closing one of the closed ones)."""
+    rng, size, w, now = c["rng"], c["size"], c["w"], c["now"]
+    owners = c["owners"]
+    severities = tuple(TICKET_SLA_HOURS)
+    tickets: list[tuple] = []
+    events: list[tuple] = []
+    for customer in range(1, size.customers + 1):
+        owner = owners[customer - 1]
+        for k in range(TICKETS_PER_CUSTOMER):
+            id_ = TICKETS_PER_CUSTOMER * (customer - 1) + k + 1
+            severity = rng.choice(severities)
+            opened = now - timedelta(minutes=int(365 * 1440 * rng.random() ** 1.5))
+            due = opened + timedelta(hours=TICKET_SLA_HOURS[severity])
+            roll = rng.random()
+            status = ("open" if roll < 0.06 else "in_progress" if roll < 0.1
+                      else "resolved" if roll < 0.2 else "closed")  # fmt: skip
+            resolved = opened + timedelta(hours=rng.randint(1, 200))
+            closed = resolved + timedelta(hours=rng.randint(24, 200))
+            done = status in ("resolved", "closed")
+            satisfaction = rng.choice((2, 3, 4, 4, 5, 5)) if status == "closed" else None
+            tickets.append((id_, customer, "complaint" if k == 0 else "request",
+                            rng.choice(TICKET_CATEGORIES), severity, f"工单{id_}", owner,
+                            owner if status != "open" else None, status, w.ts(opened),
+                            w.ts(due), "已处理" if done else None,
+                            w.ts(resolved) if done else None,
+                            w.ts(closed) if status == "closed" else None, 0, satisfaction, owner,
+                            1, w.ts(opened), w.ts(opened)))  # fmt: skip
+            events.append((2 * id_ - 1, id_, w.ts(opened), owner, None, "open"))
+            if status == "closed":
+                events.append((2 * id_, id_, w.ts(closed), owner, "resolved", "closed"))
+    w.insert("service_tickets", ("id", "customer_id", "kind", "category", "severity", "title",
+                                 "owner_id", "handler_id", "status", "opened_at", "due_at",
+                                 "resolution", "resolved_at", "closed_at", "reopened_count",
+                                 "satisfaction", "created_by_id", "version", "created_at",
+                                 "updated_at"), tickets)  # fmt: skip
+    w.insert("ticket_events", ("id", "ticket_id", "at", "actor_id", "from_status", "to_status"),
+             events)  # fmt: skip
 
 
 def local_monday(at: datetime) -> date:

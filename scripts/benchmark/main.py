@@ -59,6 +59,9 @@ def prepare(url: str, size_name: str, *, reuse: bool, fresh: bool) -> tuple:
         if db.engine.dialect.name == "postgresql":
             vacuum()
         snapshot_seconds = refresh_snapshot()
+        from scripts.benchmark import assessment as assessment_bench
+
+        assessment_bench.prepare_pages()  # drafts and a published month
     return app, counter, generation, snapshot_seconds
 
 

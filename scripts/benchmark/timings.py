@@ -70,6 +70,20 @@ PAGES: dict[str, Page] = {
     "review queue (supervisor)": Page("supervisor", lambda c: "/plans/reviews", 60, False),
     "review queue (admin)": Page("admin", lambda c: "/plans/reviews", 60, False),
     "plans report (supervisor)": Page("supervisor", lambda c: "/reports/plans", 60, False),
+    # Assessment (issue 15): last month's team sheet from the stored drafts, and the
+    # manager's published scorecard (scripts/benchmark/assessment.py prepares both).
+    "assessment team sheet (supervisor)": Page(
+        "supervisor",
+        lambda c: f"/assessment/{c['assessment_month']}/team/{c['team_id']}",
+        60,
+        False,
+    ),
+    "assessment scorecard (manager)": Page(
+        "manager",
+        lambda c: f"/assessment/{c['assessment_month']}/managers/{c['manager_id']}",
+        25,
+        False,
+    ),
 }
 MAX_STATEMENTS = 15
 FLOOR_RATIO = 8
@@ -138,6 +152,10 @@ def context() -> dict:
         "draft_plan_id": draft.id if draft else 0,
         "month_key": periods.month_key(periods.starts_on_for(PlanKind.MONTH, today)),
         "manager_id": manager.id,
+        "team_id": manager.team_id,
+        "assessment_month": periods.month_key(
+            periods.following(PlanKind.MONTH, periods.starts_on_for(PlanKind.MONTH, today), -1)
+        ),
         "manager_customers": count,
         "customer_id": customer.id,
         "document_id": document or 0,
@@ -195,6 +213,7 @@ def run_pages(app: Flask, counter, *, names=None, warmup: int = 3, runs: int = 2
     with app.app_context():
         ctx = context()
         ctx.update(api_pages.ids(ctx))
+        ctx.update(api_records.ids(ctx))
         clients = {role: signed_in(app, user) for role, user in ctx["users"].items()}
         db.session.remove()
     results = {
@@ -244,6 +263,7 @@ def profile_page(app: Flask, name: str, *, runs: int = 10) -> str:
     with app.app_context():
         ctx = context()
         ctx.update(api_pages.ids(ctx))
+        ctx.update(api_records.ids(ctx))
         user = ctx["users"][page.role]
         client = api_pages.token_client(app, user) if page.api else signed_in(app, user)
         db.session.remove()
@@ -261,3 +281,8 @@ def profile_page(app: Flask, name: str, *, runs: int = 10) -> str:
 from scripts.benchmark import api_pages  # noqa: E402
 
 PAGES.update(api_pages.API_PAGES)
+
+# Customers, contacts, service tickets and documents over the API: api_records.py.
+from scripts.benchmark import api_records  # noqa: E402
+
+PAGES.update(api_records.API_PAGES)

@@ -12,8 +12,9 @@ a year (the level review lists a senior below the threshold twice), a block of t
 and manager7 (junior) keeps outgrowing the other juniors (the level review lists them).
 
 Published: the finished months of the last year but the last (both teams), the quarters
-before the last; one month of team two was published again with its reason. A stored
-weight version (seniors' quarters weigh the solution share more) shows versioning.
+before the last (the last has one task still to score); one month of team two was
+published again with its reason. A stored weight version (seniors' quarters weigh the
+solution share more) shows versioning.
 Skipped when any scorecard exists. Set-based inserts for the figures.
 """
 
@@ -62,6 +63,7 @@ TASKS = (
 )
 STAR = "manager7"  # a junior whose sheet stands out quarter after quarter
 WEAK = "manager5"  # a senior whose last two quarters fell short
+WAITING = "manager1"  # a task of the last quarter still to be scored
 REPUBLISH_REASON = "补录计费系统更正后的收入数据，重新发布"
 
 
@@ -305,6 +307,18 @@ def _tasks(managers: list[User], last_quarter: AssessmentPeriod) -> None:
                     task, score=score, comment=comment, version=task.version, actor=supervisor
                 )
         quarter = quarter.previous()
+    # One task of the last quarter still waits for its score: the quarter cannot be
+    # published before the supervisor gives it.
+    waiting = next((m for m in managers if m.username == WAITING), None)
+    if waiting is not None and _supervisor(waiting) is not None:
+        tasks.add_task(
+            waiting,
+            last_quarter,
+            title="配合省公司年度审计资料准备",
+            description="整理重点客户合同、收入和欠费资料，按审计清单提交",
+            weight=1,
+            actor=_supervisor(waiting),
+        )
     this_quarter = last_quarter.following()
     for manager in managers:
         supervisor = _supervisor(manager)
