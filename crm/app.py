@@ -141,6 +141,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.stages import bp as stages_bp
     from blueprints.visits import bp as visits_bp
     from blueprints.visits import cadences_bp
+    from blueprints.webhooks_admin import bp as webhooks_admin_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -157,6 +158,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reminders_bp, url_prefix="/reminders")
     app.register_blueprint(calendar_bp)  # /calendar/<token>.ics and the link on /account
     app.register_blueprint(outbox_admin_bp, url_prefix="/admin/outbox")
+    app.register_blueprint(webhooks_admin_bp, url_prefix="/admin/webhooks")
     app.register_blueprint(visits_bp, url_prefix="/visits")
     app.register_blueprint(reports_bp, url_prefix="/reports")
     app.register_blueprint(cadences_bp, url_prefix="/admin")

@@ -83,9 +83,10 @@ def tick_once():
 @crm_cli.command("send-outbox")
 @click.option("--worker", default=None, help="Name of this sender in the outbox claims.")
 def send_outbox(worker):
-    """Send what the outbox holds, then exit (several may run at once)."""
+    """Send what the outbox holds (emails, then webhook calls) and exit; several may run at once."""
     from crm.delivery import deliver_due
     from crm.mail import transport_from_config
+    from crm.webhook_delivery import deliver_due_webhooks
 
     transport = transport_from_config(current_app.config)
     try:
@@ -93,6 +94,8 @@ def send_outbox(worker):
     finally:
         transport.close()
     click.echo(f"sent={report.sent} retried={report.retried} failed={report.failed}")
+    calls = deliver_due_webhooks(worker=worker)
+    click.echo(f"webhooks: sent={calls.sent} retried={calls.retried} failed={calls.failed}")
 
 
 @crm_cli.command("import")

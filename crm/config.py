@@ -77,6 +77,22 @@ ENV_SETTINGS: dict[str, tuple[str, Callable[[str], Any], str]] = {
         "an email the SMTP server keeps turning away for now (4xx, down, unreachable) is "
         "retried until it is this old, then marked failed; default 72",
     ),
+    "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": (
+        "WEBHOOK_ALLOW_PRIVATE_ADDRESSES",
+        _bool,
+        "let webhooks call receivers on private, loopback or link-local addresses "
+        "(an intranet's own systems); off by default",
+    ),
+    "WEBHOOK_TIMEOUT": (
+        "WEBHOOK_TIMEOUT",
+        float,
+        "seconds a webhook call waits to connect and for each answer, default 5",
+    ),
+    "WEBHOOK_MAX_ATTEMPTS": (
+        "WEBHOOK_MAX_ATTEMPTS",
+        int,
+        "attempts of a webhook call before it is marked failed, default 20 (about 7 hours)",
+    ),
     "LOG_LEVEL": ("LOG_LEVEL", str, "INFO by default"),
     "MAX_DOCUMENT_MB": ("MAX_DOCUMENT_MB", float, "largest document a user may upload, default 25"),
     "DOCUMENT_STORE": (
@@ -161,6 +177,12 @@ class Config:
     # A sender renews its claims every third of this while it sends: one that is killed
     # holds its messages back for at most this long.
     OUTBOX_LEASE_SECONDS = 60
+    # Webhooks (crm/services/webhooks): short calls; a receiver down for hours still gets
+    # the event (pauses double from 30 s to 30 min); receivers inside the network only
+    # when an admin of the deployment says so (the address check refuses them otherwise).
+    WEBHOOK_TIMEOUT = 5.0
+    WEBHOOK_MAX_ATTEMPTS = 20
+    WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
 
     # Documents: one file at most this large; the store is local (under DOCUMENT_DIR) or s3.
     MAX_DOCUMENT_MB = 25.0

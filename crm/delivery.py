@@ -9,6 +9,9 @@ reply. The only way to send a message twice is a crash between the server's
 Claims are short (OUTBOX_LEASE_SECONDS, a minute) and renewed while a batch is being
 sent, every third of the lease: a sender that is killed holds its claims for at most
 a minute, after which the next sender takes them.
+
+`drain` is that loop for any queue of deliveries (models/outbox.py Deliverable): the
+emails here, the webhook calls in crm/webhook_delivery.py.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Any, Protocol
 
 from flask import current_app
 from sqlalchemy import select
@@ -28,6 +33,7 @@ from crm.mail import PermanentError, TransientError, Transport, build_email
 from crm.services.followups import outbox
 from models import MessageStatus, OutboxMessage
 from models.base import utcnow
+from models.outbox import Deliverable
 
 
 @dataclass
@@ -42,24 +48,47 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+class Claimed(Protocol):
+    id: int
+
+
+# Sends one claimed delivery and records its outcome: (item, worker, report, clock).
+Send = Callable[[Any, str, DeliveryReport, Callable[[], datetime]], None]
+
+
 def deliver_due(
     transport: Transport, *, worker: str | None = None, now: datetime | None = None
 ) -> DeliveryReport:
-    """Send everything that is due, batch by batch, until nothing is left to claim.
+    """Send every email that is due, batch by batch, until nothing is left to claim.
 
     `now` fixes the clock (tests move it forward instead of waiting); by default it runs.
     """
+    send = partial(_deliver_one, transport=transport)
+    return drain(OutboxMessage, _load, send, worker=worker, now=now)
+
+
+def drain(
+    queue: type[Deliverable],
+    load: Callable[[list[int]], list[Claimed]],
+    send: Send,
+    *,
+    worker: str | None = None,
+    now: datetime | None = None,
+) -> DeliveryReport:
+    """Claim what is due in `queue`, `load` each batch, `send` each item, until none is left."""
     config = current_app.config
     worker = worker or worker_name()
     lease = timedelta(seconds=config["OUTBOX_LEASE_SECONDS"])
     clock: Callable[[], datetime] = (lambda: now) if now is not None else utcnow
     report = DeliveryReport()
     while True:
-        ids = outbox.claim(worker, limit=config["OUTBOX_BATCH"], lease=lease, now=clock())
+        ids = outbox.claim(
+            worker, limit=config["OUTBOX_BATCH"], lease=lease, now=clock(), queue=queue
+        )
         db.session.commit()
         if not ids:
             return report
-        _deliver_batch(_load(ids), transport, worker, lease, report, clock)
+        _send_batch(queue, load(ids), send, worker, lease, report, clock)
 
 
 @dataclass(frozen=True)
@@ -101,22 +130,25 @@ def _load(ids: list[int]) -> list[_Claimed]:
     return claimed
 
 
-def _deliver_batch(batch: list[_Claimed], transport, worker, lease, report, clock) -> None:
+def _send_batch(queue, batch: list[Claimed], send: Send, worker, lease, report, clock) -> None:
     """The claim's lease is renewed once, and again whenever a third of it has gone by."""
     renewed_at = None
     ours: set[int] = set()
-    for message in batch:
+    for item in batch:
         now = clock()
         if renewed_at is None or now - renewed_at > lease / 3:
             # Renew so a slow server cannot let another sender take the rest mid-send.
-            ours = outbox.renew_leases([m.id for m in batch], worker, until=now + lease)
+            ids = [i.id for i in batch]
+            ours = outbox.renew_leases(ids, worker, until=now + lease, queue=queue)
             db.session.commit()
             renewed_at = now
-        if message.id in ours:
-            _deliver_one(message, transport, worker, report, clock)
+        if item.id in ours:
+            send(item, worker, report, clock)
 
 
-def _deliver_one(message: _Claimed, transport, worker, report: DeliveryReport, clock) -> None:
+def _deliver_one(
+    message: _Claimed, worker, report: DeliveryReport, clock, *, transport: Transport
+) -> None:
     attempted = False
     if not message.recipient_active:
         outcome = outbox.failed_values("recipient is deactivated")

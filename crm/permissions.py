@@ -46,6 +46,8 @@ from models import (
     User,
     Visit,
     VisitComment,
+    WebhookDelivery,
+    WebhookSubscription,
     WorkPlan,
 )
 
@@ -235,6 +237,8 @@ register_scope(
 register_scope(HandoverRequest, handover_request_scope, via=(HandoverRequest.customer,))
 register_scope(Target, lambda user: owner_scope(user, Target.user_id))
 register_scope(OutboxMessage, admin_only)
+register_scope(WebhookSubscription, admin_only)
+register_scope(WebhookDelivery, admin_only)
 
 
 def plan_scope(user: User) -> ColumnElement[bool]:

@@ -21,9 +21,10 @@ from crm.mail import transport_from_config
 from crm.services import idempotency
 from crm.services.assessment import job as assessment_job
 from crm.services.documents import cleanup as document_cleanup
-from crm.services.followups import notifications
+from crm.services.followups import notifications, overdue
 from crm.services.followups.scheduler_state import TICK_JOB_ID, record_heartbeat
 from crm.services.reporting import snapshots
+from crm.webhook_delivery import deliver_due_webhooks
 from models.base import utcnow
 
 log = logging.getLogger("crm.scheduler")
@@ -39,13 +40,14 @@ def run_tick(app: Flask) -> None:
 
 
 def tick(now: datetime | None = None) -> DeliveryReport:
-    """Find what is due, write it to the outbox, send what the outbox holds."""
+    """Find what is due, write it to the outbox, send what the outbox holds (and the webhooks)."""
     app = current_app
     now = now or utcnow()
     try:
         written = notifications.enqueue_due_reminders(now)
         digests = notifications.enqueue_daily_digests(now)
         digests += notifications.enqueue_weekly_digests(now)
+        overdue_events = overdue.report_overdue(now)
         record_heartbeat(now, reminders=written, digests=digests)
         db.session.commit()
     except Exception:
@@ -56,13 +58,19 @@ def tick(now: datetime | None = None) -> DeliveryReport:
         report = deliver_due(transport)
     finally:
         transport.close()
+    calls = deliver_due_webhooks()
     log.info(
-        "tick: reminders=%s digests=%s sent=%s retried=%s failed=%s",
+        "tick: reminders=%s digests=%s sent=%s retried=%s failed=%s "
+        "webhooks: overdue=%s sent=%s retried=%s failed=%s",
         written,
         digests,
         report.sent,
         report.retried,
         report.failed,
+        overdue_events,
+        calls.sent,
+        calls.retried,
+        calls.failed,
     )
     return report
 

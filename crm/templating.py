@@ -182,6 +182,7 @@ SETTINGS = (
     ("stages.index", _l("Stages")),
     ("cadences.edit", _l("Visit cadences")),
     ("outbox_admin.index", _l("Outbox")),
+    ("webhooks_admin.index", _l("Webhooks")),
     ("assessment_admin.index", _l("Assessment weights")),
     ("admin.settings", _l("System settings")),
 )
@@ -194,6 +195,7 @@ SETTINGS_BLUEPRINTS = frozenset(
         "outbox_admin",
         "document_kinds",
         "assessment_admin",
+        "webhooks_admin",
     }
 )
 

@@ -76,6 +76,7 @@ from models.service import (
 from models.setting import AppSetting
 from models.target import Target
 from models.user import Level, Role, Team, User
+from models.webhook import PayloadFormat, WebhookDelivery, WebhookEvent, WebhookSubscription
 
 __all__ = [
     "Handover",
@@ -157,6 +158,10 @@ __all__ = [
     "ApiToken",
     "IdempotencyKey",
     "TokenScope",
+    "PayloadFormat",
+    "WebhookDelivery",
+    "WebhookEvent",
+    "WebhookSubscription",
     "AssessmentPublication",
     "AssessmentTarget",
     "AssessmentWeight",

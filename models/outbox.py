@@ -33,21 +33,14 @@ class MessageStatus(enum.StrEnum):
     CANCELLED = "cancelled"  # its reason went away before it was sent
 
 
-class OutboxMessage(db.Model):
-    __tablename__ = "outbox"
+class Deliverable:
+    """What every queue of outgoing deliveries keeps (emails here, webhook calls in
+    models/webhook.py), so that one sender loop claims, retries and records them all
+    (crm/services/followups/outbox.py, crm/delivery.py)."""
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    # kind + subject + due instant + recipient: writing the same message twice is a no-op.
+    id: Mapped[int] = mapped_column(primary_key=True, sort_order=-1)  # first, as elsewhere
+    # What the delivery is about: writing the same one twice is a no-op.
     key: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[MessageKind] = mapped_column(str_enum(MessageKind))
-    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    to_address: Mapped[str | None] = mapped_column(String(254))
-    subject: Mapped[str] = mapped_column(String(300), default="")
-    body_text: Mapped[str] = mapped_column(Text, default="")
-    body_html: Mapped[str] = mapped_column(Text, default="")
-    reminder_id: Mapped[int | None] = mapped_column(
-        ForeignKey("reminders.id", ondelete="SET NULL"), index=True
-    )
     status: Mapped[MessageStatus] = mapped_column(
         str_enum(MessageStatus), default=MessageStatus.PENDING
     )
@@ -58,6 +51,21 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class OutboxMessage(Deliverable, db.Model):
+    __tablename__ = "outbox"
+
+    # key: kind + subject + due instant + recipient.
+    kind: Mapped[MessageKind] = mapped_column(str_enum(MessageKind))
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    to_address: Mapped[str | None] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    reminder_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reminders.id", ondelete="SET NULL"), index=True
+    )
 
     recipient: Mapped[User | None] = relationship()
 

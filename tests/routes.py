@@ -164,6 +164,16 @@ def _message(w: World, eml: bool = False) -> dict:
     return w.builds(message, "Follow-up due", message_id=message.id)
 
 
+def _webhook_subscription(w: World) -> dict:
+    subscription = _failed_webhook_call(w).subscription
+    return w.builds(subscription, subscription.name, subscription_id=subscription.id)
+
+
+def _webhook_call(w: World) -> dict:
+    delivery = _failed_webhook_call(w)
+    return w.builds(delivery, delivery.subscription.name, delivery_id=delivery.id)
+
+
 def _new_industry(w: World) -> dict:
     industry = _industry()
     return w.builds(industry, industry.name_zh, industry_id=industry.id)
@@ -453,6 +463,13 @@ ADMIN_ONLY: dict[str, Callable[[World], dict]] = {
     "outbox_admin.show": _message,
     "outbox_admin.retry": _message,
     "outbox_admin.download": lambda w: _message(w, eml=True),
+    "webhooks_admin.show": _webhook_subscription,
+    "webhooks_admin.edit": _webhook_subscription,
+    "webhooks_admin.rotate_secret": _webhook_subscription,
+    "webhooks_admin.retry_failed": _webhook_subscription,
+    "webhooks_admin.delete": _webhook_subscription,
+    "webhooks_admin.delivery": _webhook_call,
+    "webhooks_admin.retry": _webhook_call,
     "stages.edit": _stage_in_use,
     "stages.move_up": _stage_in_use,
     "stages.move_down": _stage_in_use,
@@ -557,6 +574,34 @@ def _outbox_message(w: World, eml: bool = False):
         current_app.config["MAIL_DIR"] = str(folder)  # this test's app only
         (folder / eml_name(message.key)).write_bytes(b"Subject: Follow-up due\r\n\r\ntext\r\n")
     return message
+
+
+def _failed_webhook_call(w: World):
+    """A subscription (to a receiver that is never called) with one failed call."""
+    from crm.extensions import db
+    from models import MessageStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
+
+    number = db.session.query(WebhookSubscription).count() + 1
+    subscription = WebhookSubscription(
+        name=f"数据仓库{number}",
+        url="https://hooks.example.com/crm",
+        events=[WebhookEvent.CUSTOMER_CREATED.value],
+        secret="whsec_matrix",
+    )
+    delivery = WebhookDelivery(
+        subscription=subscription,
+        key=f"webhook:matrix:{number}",
+        event=WebhookEvent.CUSTOMER_CREATED,
+        event_id=f"matrix-{number}",
+        body="{}",
+        status=MessageStatus.FAILED,
+        attempts=1,
+        response_code=404,
+        last_error="HTTP 404",
+    )
+    db.session.add(delivery)
+    db.session.commit()
+    return delivery
 
 
 def _handover(w: World):
@@ -718,6 +763,9 @@ POST_EFFECTS: dict[str, Effect] = {
         lambda c: c.site_lat == 31.230416 and c.site_lng == 121.473701,
     ),
     "outbox_admin.retry": Effect(lambda w: {}, _status("pending")),
+    "webhooks_admin.retry": Effect(lambda w: {}, _status("pending")),
+    "webhooks_admin.rotate_secret": Effect(lambda w: {}, lambda s: s.secret != "whsec_matrix"),
+    "webhooks_admin.delete": Effect(lambda w: {}, lambda s: s is None),
     "stages.retire": Effect(lambda w: {}, lambda s: not s.active),
     "reference.retire_industry": Effect(lambda w: {}, lambda i: not i.active),
     "reference.retire_competitor": Effect(lambda w: {}, lambda c: not c.active),
@@ -1011,6 +1059,7 @@ QUERY_PARAMS: dict[tuple[str, str], QueryCase | str] = {
         ("blueprints/outbox_admin/routes.py", key): NOT_AN_ID  # and the page is admin-only
         for key in ("status", "kind", "recipient", "since", "until")
     },
+    ("blueprints/webhooks_admin/routes.py", "status"): NOT_AN_ID,  # the log's filter; admins
     ("blueprints/common.py", "confirmed"): NOT_AN_ID,  # the answer to "are you sure?"
     ("blueprints/documents/routes.py", "inline"): NOT_AN_ID,  # preview in the browser's viewer
     # Service tickets: the list's filters, and the new ticket's customer.

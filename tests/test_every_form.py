@@ -33,7 +33,9 @@ from crm.services.handover.requests import request_handover
 from crm.services.handover.transfer import HandoverOptions, Selection, hand_over
 from crm.services.imports.batch import COLUMNS
 from crm.services.people import users as user_service
-from models import Customer, Level, MessageKind, OutboxMessage, Role, User
+from crm.services.webhooks import emit
+from crm.services.webhooks.subscriptions import create_subscription
+from models import Customer, Level, MessageKind, OutboxMessage, Role, User, WebhookDelivery
 from tests.crawler import DataText, crawl_as
 
 # Who crawls: (username, language), in this order, in one process.
@@ -145,6 +147,15 @@ def _build_demo() -> None:
         .where(OutboxMessage.key == "crawler:failed")
         .values(failed_values("550 mailbox unavailable"))
     )
+    # A webhook subscription with one failed call: its page, log and retry show only then.
+    create_subscription(
+        actor=users["admin"],
+        name="数据仓库",
+        url="https://hooks.example.com/crm",
+        events=["customer.created"],
+    )
+    emit("customer.created", {"customer": {"id": 0}}, key="crawler")
+    db.session.execute(update(WebhookDelivery).values(failed_values("HTTP 404: not found")))
     # A site photo on the crawling managers' customers (the crawl opens only some customer
     # pages): the document pages show then. The same bytes: stored once.
     photo = io.BytesIO()
@@ -258,6 +269,8 @@ MAY_MISS_AS = {
         "admin.reactivate_user": "shows once a user is deactivated",
         "outbox_admin.retry": "the message it opens is not the failed one",
         "outbox_admin.download": "the message it opens is not the failed one",
+        "webhooks_admin.retry": "the log's 'retry all' queues the demo's failed call first "
+        "(tests/test_webhooks_admin.py)",
         "reference.delete_competitor": "only unused ones can be deleted, and all are used",
         "reference.delete_industry": "only unused ones can be deleted, and all are used",
         "stages.delete": "only unused ones can be deleted, and all are used",
@@ -267,7 +280,15 @@ MAY_MISS_AS = {
         **_NO_PLANS_OF_THEIR_OWN,
     },
 }
-ADMIN_AREAS = ("admin.", "cadences.", "reference.", "stages.", "outbox_admin.", "document_kinds.")
+ADMIN_AREAS = (
+    "admin.",
+    "cadences.",
+    "reference.",
+    "stages.",
+    "outbox_admin.",
+    "webhooks_admin.",
+    "document_kinds.",
+)
 
 
 # The assessment (issue 15): team sheets, targets, publishing and temporary tasks are the

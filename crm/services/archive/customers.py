@@ -27,6 +27,7 @@ from crm.services.archive.identity import (
 )
 from crm.services.errors import DomainError, NotAllowed, StaleEdit, check_version
 from crm.services.scope import check_customer_in_scope
+from crm.services.webhooks import events as webhooks
 from models import (
     AuditAction,
     AuditEntry,
@@ -290,6 +291,7 @@ def create_customer(*, actor: User, confirm_duplicate: bool = False, **fields: A
         changes=audit.snapshot(customer, PROFILE_FIELDS),
     )
     db.session.flush()
+    webhooks.customer_created(customer, actor=actor)
     return customer
 
 

@@ -9,6 +9,10 @@ An attempt is counted when its outcome is recorded, not when it is claimed: a cl
 that expired because its sender died was no attempt. Temporary failures are retried,
 with pauses doubling from 30 seconds up to 30 minutes, until the message is older than
 the configured give-up age (MAIL_GIVE_UP_AFTER_HOURS); only then is it marked failed.
+
+The same functions serve every queue of outgoing deliveries (`queue=`: a model with
+models/outbox.py Deliverable's columns): the emails' table by default, and the webhook
+calls (crm/services/webhooks), which give up after a number of attempts instead.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from crm.services.errors import DomainError
 from crm.services.people.users import require_admin
 from models import MessageKind, MessageStatus, OutboxMessage, User
 from models.base import utcnow
+from models.outbox import Deliverable
 
 FIRST_RETRY_SECONDS = 30
 MAX_RETRY_SECONDS = 1800  # once the server is back, a waiting message goes within 30 minutes
@@ -37,7 +42,12 @@ def reminder_key(reminder_id: int, due_at: datetime, recipient_id: int) -> str:
     return f"reminder:{reminder_id}:{due_at:%Y%m%dT%H%M}Z:{recipient_id}"
 
 
-def enqueue(rows: list[dict[str, Any]], now: datetime | None = None) -> int:
+def enqueue(
+    rows: list[dict[str, Any]],
+    now: datetime | None = None,
+    *,
+    queue: type[Deliverable] = OutboxMessage,
+) -> int:
     """Write messages; a row whose key exists already is skipped, not duplicated.
 
     Returns how many rows were written: a concurrent writer's rows count there, not here.
@@ -53,9 +63,7 @@ def enqueue(rows: list[dict[str, Any]], now: datetime | None = None) -> int:
         row.setdefault("status", MessageStatus.PENDING)
         row.setdefault("attempts", 0)
     written = db.session.execute(
-        insert(OutboxMessage)
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(OutboxMessage.id),
+        insert(queue).on_conflict_do_nothing(index_elements=["key"]).returning(queue.id),
         rows,
     )
     return len(written.all())
@@ -100,26 +108,33 @@ def cancel_reminder_messages(reminder_id: int) -> None:
         )
 
 
-def claim(worker: str, *, limit: int, lease: timedelta, now: datetime | None = None) -> list[int]:
+def claim(
+    worker: str,
+    *,
+    limit: int,
+    lease: timedelta,
+    now: datetime | None = None,
+    queue: type[Deliverable] = OutboxMessage,
+) -> list[int]:
     """Take up to `limit` due messages for `worker`; returns their ids (commit right after)."""
     now = now or utcnow()
     due = or_(
-        and_(OutboxMessage.status == MessageStatus.PENDING, OutboxMessage.next_attempt_at <= now),
+        and_(queue.status == MessageStatus.PENDING, queue.next_attempt_at <= now),
         # A sender that died mid-batch: its lease ran out, the message is up for grabs again.
-        and_(OutboxMessage.status == MessageStatus.SENDING, OutboxMessage.claimed_until < now),
+        and_(queue.status == MessageStatus.SENDING, queue.claimed_until < now),
     )
-    candidates = select(OutboxMessage.id).where(due).order_by(OutboxMessage.id).limit(limit)
+    candidates = select(queue.id).where(due).order_by(queue.id).limit(limit)
     if db.session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
     result = db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(candidates.scalar_subquery()))
+        update(queue)
+        .where(queue.id.in_(candidates.scalar_subquery()))
         .values(
             status=MessageStatus.SENDING,
             claimed_by=worker,
             claimed_until=now + lease,
         )
-        .returning(OutboxMessage.id),
+        .returning(queue.id),
         execution_options={"synchronize_session": False},
     )
     return sorted(result.scalars())
@@ -161,8 +176,16 @@ def retry_values(
     age = now - written_at
     if age >= give_up_after():
         hours = age.total_seconds() / 3600
-        tries = f"{attempts} attempt" + ("" if attempts == 1 else "s")
-        return failed_values(f"gave up after {tries} in {hours:.0f} hours: {reason}")
+        return failed_values(f"gave up after {tries(attempts)} in {hours:.0f} hours: {reason}")
+    return later_values(attempts, reason, now)
+
+
+def tries(attempts: int) -> str:
+    return f"{attempts} attempt" + ("" if attempts == 1 else "s")
+
+
+def later_values(attempts: int, reason: str, now: datetime) -> dict[str, Any]:
+    """Try again after the pause that follows failed attempt number `attempts`."""
     return {
         "status": MessageStatus.PENDING,
         "next_attempt_at": now + retry_pause(attempts),
@@ -172,20 +195,25 @@ def retry_values(
 
 
 def record_outcome(
-    message_id: int, worker: str, values: dict[str, Any], *, attempted: bool = True
+    message_id: int,
+    worker: str,
+    values: dict[str, Any],
+    *,
+    attempted: bool = True,
+    queue: type[Deliverable] = OutboxMessage,
 ) -> bool:
     """One UPDATE for a send's outcome, only while the claim is still this worker's.
 
     `attempted`: the message was handed to the transport, which counts as an attempt.
     """
     if attempted:
-        values = {**values, "attempts": OutboxMessage.attempts + 1}
+        values = {**values, "attempts": queue.attempts + 1}
     result = db.session.execute(
-        update(OutboxMessage)
+        update(queue)
         .where(
-            OutboxMessage.id == message_id,
-            OutboxMessage.claimed_by == worker,
-            OutboxMessage.status == MessageStatus.SENDING,
+            queue.id == message_id,
+            queue.claimed_by == worker,
+            queue.status == MessageStatus.SENDING,
         )
         .values(**values),
         execution_options={"synchronize_session": False},
@@ -193,19 +221,25 @@ def record_outcome(
     return result.rowcount == 1
 
 
-def renew_leases(message_ids: list[int], worker: str, *, until: datetime) -> set[int]:
+def renew_leases(
+    message_ids: list[int],
+    worker: str,
+    *,
+    until: datetime,
+    queue: type[Deliverable] = OutboxMessage,
+) -> set[int]:
     """Extend a batch's claims at once; returns the ids that are still this worker's."""
     if not message_ids:
         return set()
     result = db.session.execute(
-        update(OutboxMessage)
+        update(queue)
         .where(
-            OutboxMessage.id.in_(message_ids),
-            OutboxMessage.claimed_by == worker,
-            OutboxMessage.status == MessageStatus.SENDING,
+            queue.id.in_(message_ids),
+            queue.claimed_by == worker,
+            queue.status == MessageStatus.SENDING,
         )
         .values(claimed_until=until)
-        .returning(OutboxMessage.id),
+        .returning(queue.id),
         execution_options={"synchronize_session": False},
     )
     return set(result.scalars())
@@ -218,8 +252,8 @@ def mark_retry(message: OutboxMessage, reason: str, now: datetime | None = None)
         setattr(message, name, value)
 
 
-def retry_message(message: OutboxMessage, *, actor: User) -> None:
-    """An admin sends a failed message again."""
+def retry_message(message: Deliverable, *, actor: User) -> None:
+    """An admin sends a failed message (or webhook call) again."""
     require_admin(actor)
     if message.status is not MessageStatus.FAILED:
         raise DomainError(_l("Only a failed message can be retried."))

@@ -21,6 +21,7 @@ from crm.permissions import owner_scope, scoped
 from crm.services.archive.search import CustomerFilters, search_customers
 from crm.services.errors import DomainError, NotAllowed
 from crm.services.handover.notices import enqueue_handover_notices
+from crm.services.webhooks import events as webhooks
 from models import (
     Contact,
     Customer,
@@ -416,4 +417,5 @@ def move_selection(
     # Objects already in the session must not show their old owners.
     db.session.expire_all()
     enqueue_handover_notices(handover)
+    webhooks.customers_handed_over(handover)
     return handover

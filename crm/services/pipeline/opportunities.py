@@ -43,6 +43,7 @@ from crm.services.followups import outbox
 from crm.services.followups import reminders as reminder_service
 from crm.services.pipeline.document_rules import require_documents
 from crm.services.pipeline.stages import first_pre_sale_stage
+from crm.services.webhooks import events as webhooks
 from models import (
     AuditAction,
     Competitor,
@@ -410,6 +411,7 @@ def move_to_stage(
     opportunity.stage_entered_at = moment
     _append_history(opportunity, before, actor, moment)
     _flush(opportunity)
+    webhooks.opportunity_stage_changed(opportunity, before["stage_id"], actor=actor, at=moment)
     return opportunity
 
 
@@ -447,6 +449,7 @@ def mark_won(
     opportunity.closed_at = moment
     _append_history(opportunity, before, actor, moment)
     _flush(opportunity)
+    webhooks.opportunity_won(opportunity, actor=actor, at=moment)
     return opportunity
 
 
@@ -487,6 +490,7 @@ def mark_lost(
     _append_history(opportunity, before, actor, moment)
     _flush(opportunity)
     _dismiss_next_step(opportunity, moment)
+    webhooks.opportunity_lost(opportunity, actor=actor, at=moment)
     return opportunity
 
 
