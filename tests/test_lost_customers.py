@@ -82,6 +82,11 @@ def test_marking_lost_asks_why_and_to_whom(client, login, en, make_customer, mak
     shown = client.get(done.location).get_data(as_text=True)
     assert 'id="customer-lost"' in shown and "went to 联通政企" in shown
     assert 'id="mark-lost"' not in shown
+    timeline = " ".join(
+        client.get(f"/customers/{customer.id}/timeline").get_data(as_text=True).split()
+    )
+    assert "Why was the customer lost?:</span> — → Competitor</li>" in timeline
+    assert "Went to competitor:</span> — → 联通政企</li>" in timeline
 
 
 def test_correcting_the_reason_keeps_the_day_it_was_lost(en, make_customer):

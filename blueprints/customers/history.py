@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -12,7 +13,7 @@ from flask_babel import lazy_pgettext
 
 from crm.labels import label
 from crm.services import audit
-from crm.templating import money
+from crm.templating import local_datetime, money
 from models import (
     Attitude,
     AuditAction,
@@ -24,6 +25,7 @@ from models import (
     CustomerStatus,
     Industry,
     InfoSource,
+    LossReason,
     Strategy,
     ThreatLevel,
     Tier,
@@ -67,6 +69,11 @@ FIELD_LABELS: dict[str, object] = {
     "threat": _l("Threat level"),
     "source": _l("Source"),
     "confirmed_on": _l("Last confirmed"),
+    # Marking a customer lost (crm/services/archive/loss.py).
+    "lost_reason": _l("Why was the customer lost?"),
+    "lost_to_id": _l("Went to competitor"),
+    "lost_note": _l("What happened"),
+    "lost_at": _l("Lost on"),
 }
 ENTITY_LABELS: dict[str, object] = {
     "customers": _l("Customer"),
@@ -81,6 +88,7 @@ _ENUM_FIELDS: dict[str, type[enum.Enum]] = {
     "attitude": Attitude,
     "threat": ThreatLevel,
     "source": InfoSource,
+    "lost_reason": LossReason,
 }
 _MONEY_FIELDS = {"annual_revenue", "annual_spend"}
 # field -> (model, column shown instead of the id)
@@ -90,6 +98,7 @@ _REFERENCES: dict[str, tuple[Any, Any]] = {
     "industry_id": (Industry, Industry.name_zh),
     "reports_to_id": (Contact, Contact.name),
     "competitor_id": (Competitor, Competitor.name),
+    "lost_to_id": (Competitor, Competitor.name),
 }
 
 
@@ -167,6 +176,8 @@ def _value(name: str, value: Any, names: dict[str, dict[int, str]]) -> str:
             return label(_ENUM_FIELDS[name](value))
         except ValueError:
             return str(value)
+    if name == "lost_at" and isinstance(value, str):
+        return local_datetime(datetime.fromisoformat(value))
     if name in _MONEY_FIELDS:
         try:
             return money(Decimal(str(value)))
