@@ -127,6 +127,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.documents import kinds_bp as document_kinds_bp
     from blueprints.figures import bp as figures_bp
     from blueprints.handovers import bp as handovers_bp
+    from blueprints.health import bp as health_bp
     from blueprints.imports import bp as imports_bp
     from blueprints.main import bp as main_bp
     from blueprints.notices import bp as notices_bp
@@ -168,6 +169,8 @@ def register_blueprints(app: Flask) -> None:
     # Its routes carry full paths: /documents/..., and uploads under /customers/<id>/... too.
     app.register_blueprint(documents_bp)
     app.register_blueprint(document_kinds_bp, url_prefix="/admin")
+    # Full paths: /customers/at-risk and /customers/<id>/health.
+    app.register_blueprint(health_bp)
     # Full path: /customers/<id>/figures.
     app.register_blueprint(figures_bp)
     # Performance assessment: /assessment/... (full paths); its weights under /admin.

@@ -80,6 +80,20 @@ def tick_once():
     click.echo(f"sent={report.sent} retried={report.retried} failed={report.failed}")
 
 
+@crm_cli.command("health")
+def health_pass():
+    """Score customer health now (the scheduler does it nightly and after an import)."""
+    from crm.services.health import job
+
+    report = job.run_if_due(force=True)
+    if report is None:
+        raise click.ClickException("Another health pass is running; try again when it ends.")
+    click.echo(
+        f"assessed={report.assessed} changed={report.changed} "
+        f"entered_at_risk={len(report.entered)} left_at_risk={report.left}"
+    )
+
+
 @crm_cli.command("send-outbox")
 @click.option("--worker", default=None, help="Name of this sender in the outbox claims.")
 def send_outbox(worker):

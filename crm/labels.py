@@ -15,6 +15,7 @@ from models import (
     BuyingRole,
     CustomerStatus,
     DocumentRule,
+    HealthBand,
     InfoSource,
     KeyCustomerAim,
     Level,
@@ -157,6 +158,9 @@ _LABELLED: tuple[tuple[enum.Enum, object], ...] = (
     (DocumentRule.OFF, lazy_pgettext("document rule", "Off")),
     (DocumentRule.REQUIRE, lazy_pgettext("document rule", "Require a document")),
     (DocumentRule.SUGGEST, lazy_pgettext("document rule", "Suggest a document")),
+    (HealthBand.HEALTHY, lazy_pgettext("health band", "Healthy")),
+    (HealthBand.WATCH, lazy_pgettext("health band", "Watch")),
+    (HealthBand.AT_RISK, lazy_pgettext("health band", "At risk")),
     (TokenScope.READ, _l("Read only")),
     (TokenScope.READ_WRITE, _l("Read and write")),
 )

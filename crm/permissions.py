@@ -23,11 +23,13 @@ from models import (
     CompetitorProfile,
     Contact,
     Customer,
+    CustomerHealth,
     Document,
     DocumentVersion,
     Handover,
     HandoverCustomer,
     HandoverRequest,
+    HealthSnapshot,
     MonthlyFigure,
     Notice,
     Opportunity,
@@ -305,6 +307,9 @@ register_scope(Team, team_scope)
 # Documents follow their customer: after a handover the new owner has them, the old one not.
 register_scope(Document, customer_scope, via=(Document.customer,))
 register_scope(DocumentVersion, customer_scope, via=(DocumentVersion.document, Document.customer))
+# A customer's health and its history follow the customer, as its other records do.
+register_scope(CustomerHealth, customer_scope, via=(CustomerHealth.customer,))
+register_scope(HealthSnapshot, customer_scope, via=(HealthSnapshot.customer,))
 # A customer's monthly business figures follow the customer.
 register_scope(MonthlyFigure, customer_scope, via=(MonthlyFigure.customer,))
 

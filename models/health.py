@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Date, ForeignKey, Index, SmallInteger
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.extensions import db
 from models.base import UTCDateTime, str_enum
+
+if TYPE_CHECKING:
+    from models.customer import Customer
 
 
 class HealthBand(enum.StrEnum):
@@ -37,6 +40,8 @@ class CustomerHealth(db.Model):
     # goes once per entry, not every night.
     at_risk_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
+    customer: Mapped[Customer] = relationship()
+
     __table_args__ = (Index("ix_customer_health_band_score", "band", "score"),)
 
 
@@ -52,6 +57,8 @@ class HealthSnapshot(db.Model):
     band: Mapped[HealthBand] = mapped_column(str_enum(HealthBand))
     # The codes of the signals that fired that day: what a lost customer showed before.
     signals: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    customer: Mapped[Customer] = relationship()
 
     __table_args__ = (
         Index("ix_customer_health_history_customer_id_day", "customer_id", "day", unique=True),

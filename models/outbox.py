@@ -23,6 +23,7 @@ class MessageKind(enum.StrEnum):
     HANDOVER = "handover"
     PLAN_REVIEW = "plan_review"  # a plan reviewed or returned, to its manager
     VISIT_COMMENT = "visit_comment"  # a comment (点评) on a visit, to the thread's people
+    HEALTH_AT_RISK = "health_at_risk"  # a customer entered "at risk", to owner (and supervisor)
 
 
 class MessageStatus(enum.StrEnum):

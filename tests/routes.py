@@ -421,6 +421,7 @@ CUSTOMER_SCOPED: dict[str, Callable[[World], dict]] = {
     "competitors.delete_profile": _profile,
     "customers.show": _customer,
     "customers.timeline": _customer,
+    "health.customer_history": _customer,
     "customers.mark_lost": _customer,
     "figures.show": _customer,
     # Work plans are scoped by their manager as customers are: own, team's, everyone's.
@@ -926,6 +927,11 @@ QUERY_PARAMS: dict[tuple[str, str], QueryCase | str] = {
             "sort",
         )
     },
+    # The at-risk list: a supervisor's owner filter lists their team's managers only.
+    ("crm/services/health/at_risk.py", "owner"): QueryCase(
+        "user", ("/customers/at-risk?owner={id}",), "hidden", "selected", ("supervisor",)
+    ),
+    **{("crm/services/health/at_risk.py", key): NOT_AN_ID for key in ("band", "signal", "sort")},
     # Opportunity list and board.
     ("crm/services/pipeline/search.py", "owner"): QueryCase(
         "user", ("/opportunities/?owner={id}", "/opportunities/board?owner={id}"), "hidden"
@@ -1091,6 +1097,7 @@ DYNAMIC_READS = {
     ("crm/services/pipeline/search.py", "f.name"): "OpportunityFilters fields",
     ("crm/services/archive/contacts.py", "f.name"): "ContactFilters fields",
     ("crm/services/tickets/search.py", "f.name"): "TicketFilters fields",
+    ("crm/services/health/at_risk.py", "f.name"): "AtRiskFilters fields",
 }
 # Forms filled from the query string, and the keys their fields read.
 FORMS_FROM_QUERY = {"MergeChoiceForm": "blueprints/imports/forms.py"}

@@ -454,6 +454,7 @@ def test_days_in_stage_opens_the_opportunities_that_were_in_the_stage(
 def test_the_scheduler_runs_the_tick_and_the_snapshot_as_separate_jobs(app, org, histories):
     from crm.scheduler import TICK_JOB_ID, build_scheduler, run_snapshot
     from crm.services.documents import cleanup
+    from crm.services.health import job as health_job
 
     scheduler = build_scheduler(app)
     jobs = {job.id for job in scheduler.get_jobs()}
@@ -465,7 +466,7 @@ def test_the_scheduler_runs_the_tick_and_the_snapshot_as_separate_jobs(app, org,
 
     assert idempotency.JOB_ID in jobs  # tests/test_idempotency_job.py runs it
     jobs.discard(idempotency.JOB_ID)
-    assert jobs == {TICK_JOB_ID, snapshots.SNAPSHOT_JOB_ID, cleanup.JOB_ID}
+    assert jobs == {TICK_JOB_ID, snapshots.SNAPSHOT_JOB_ID, cleanup.JOB_ID, health_job.JOB_ID}
     assert snapshots.latest() is None
     run_snapshot(app)
     db.session.expire_all()

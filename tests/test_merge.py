@@ -11,7 +11,12 @@ from sqlalchemy import func, select
 from crm.extensions import db
 from crm.services import audit
 from crm.services.archive.identity import credit_code_check_char
-from crm.services.archive.merge import CUSTOMER_LINKS, SPECIAL_LINKS, merge_customers
+from crm.services.archive.merge import (
+    CUSTOMER_LINKS,
+    DROPPED_LINKS,
+    SPECIAL_LINKS,
+    merge_customers,
+)
 from crm.services.errors import DomainError, NotAllowed
 from models import (
     AuditAction,
@@ -198,7 +203,8 @@ def test_a_subsidiary_of_the_duplicate_can_survive_only_the_other_way(org, make_
 
 def test_every_table_hanging_off_a_customer_is_moved_by_the_merge():
     """A new table with a foreign key to customers must be added to merge.CUSTOMER_LINKS."""
-    covered = {column.property.columns[0] for _model, column in (*CUSTOMER_LINKS, *SPECIAL_LINKS)}
+    links = (*CUSTOMER_LINKS, *SPECIAL_LINKS, *DROPPED_LINKS)
+    covered = {column.property.columns[0] for _model, column in links}
     for table in db.metadata.sorted_tables:
         for key in table.foreign_keys:
             if key.column.table.name == "customers":

@@ -28,6 +28,7 @@ def home():
     return render_template(
         "main/home.html",
         customer_count=customers.total,
+        at_risk_count=customers.at_risk,
         silent_by_tier=customers.silent_by_tier,
         follow_ups=pending_reminders_for(current_user),
         opportunities_url=homes.opportunities_url,

@@ -21,6 +21,7 @@ KIND_LABELS = {
     MessageKind.HANDOVER: _l("Handover"),
     MessageKind.PLAN_REVIEW: _l("Plan review"),
     MessageKind.VISIT_COMMENT: _l("Comment on a visit"),
+    MessageKind.HEALTH_AT_RISK: _l("Customer at risk"),
 }
 STATUS_BADGES = {
     MessageStatus.PENDING: "text-bg-info",

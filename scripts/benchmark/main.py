@@ -59,6 +59,7 @@ def prepare(url: str, size_name: str, *, reuse: bool, fresh: bool) -> tuple:
         if db.engine.dialect.name == "postgresql":
             vacuum()
         snapshot_seconds = refresh_snapshot()
+        refresh_health()
         from scripts.benchmark import assessment as assessment_bench
 
         assessment_bench.prepare_pages()  # drafts and a published month
@@ -81,6 +82,20 @@ def refresh_snapshot() -> float:
     db.session.commit()
     seconds = round(time.perf_counter() - started, 2)
     print(f"    stage snapshot (the scheduler's job) in {seconds} s")
+    db.session.remove()
+    return seconds
+
+
+def refresh_health() -> float:
+    """What the scheduler does nightly: score every customer (the at-risk list reads it);
+    scripts/bench-health times it at scale with figures and tickets."""
+    from crm.services.health import job
+
+    started = time.perf_counter()
+    job.run_pass(notify=False)
+    db.session.commit()
+    seconds = round(time.perf_counter() - started, 2)
+    print(f"    customer health pass (the scheduler's job) in {seconds} s")
     db.session.remove()
     return seconds
 

@@ -25,9 +25,11 @@ from models import (
     CompetitorProfile,
     Contact,
     Customer,
+    CustomerHealth,
     Document,
     HandoverCustomer,
     HandoverRequest,
+    HealthSnapshot,
     MonthlyFigure,
     Opportunity,
     PlanKeyCustomer,
@@ -61,6 +63,12 @@ CUSTOMER_LINKS: tuple[tuple[type, Any], ...] = (
 SPECIAL_LINKS: tuple[tuple[type, Any], ...] = (
     (CompetitorProfile, CompetitorProfile.customer_id),
     (MonthlyFigure, MonthlyFigure.customer_id),
+)
+# Go with the duplicate: its health is derived from its records, which move, so the next
+# health pass scores the survivor with them; the survivor's own history stands.
+DROPPED_LINKS: tuple[tuple[type, Any], ...] = (
+    (CustomerHealth, CustomerHealth.customer_id),
+    (HealthSnapshot, HealthSnapshot.customer_id),
 )
 # Filled on the survivor from the duplicate when the survivor's is empty.
 FILLED_FIELDS = (
@@ -247,6 +255,10 @@ def merge_customers(survivor: Customer, duplicate: Customer, *, actor: User) -> 
         link_name(model, column): _move(model, column, duplicate.id, survivor.id)
         for model, column in (*CUSTOMER_LINKS, *SPECIAL_LINKS)
     }
+    for model, column in DROPPED_LINKS:
+        db.session.execute(
+            delete(model).where(column == gone_id).execution_options(synchronize_session=False)
+        )
     db.session.execute(
         delete(Customer).where(Customer.id == gone_id).execution_options(synchronize_session=False)
     )

@@ -5,6 +5,7 @@
 - `archive`: The demo customer archive: fictional Chinese customers, contacts and competitor
   profiles.
 - `check_ins`: Demo check-ins: customer sites and the recent on-site visits checked in near them.
+- `health`: Demo customer health: the pass run once over the finished demo (its last step).
 - `organisation`: The demo organisation: fictional people and companies for trying the app.
 - `service`: A year of service tickets: most closed after the revisit with a score, some
   still open, overdue or waiting for the revisit; sliding customers complain again and again.

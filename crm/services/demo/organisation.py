@@ -8,6 +8,7 @@ from crm.extensions import db
 from crm.services.demo import archive as demo_archive
 from crm.services.demo import assessment as demo_assessment
 from crm.services.demo import check_ins as demo_check_ins
+from crm.services.demo import health as demo_health
 from crm.services.demo import pipeline as demo_pipeline
 from crm.services.demo import plans as demo_plans
 from crm.services.demo import service as demo_service
@@ -49,6 +50,7 @@ def load_demo() -> str:
     plans = demo_plans.ensure_plans()
     demo_check_ins.ensure_check_ins()
     demo_assessment.ensure_figures()  # two years of business figures
+    demo_health.assess()  # last: it reads everything the steps above wrote
     demo_assessment.ensure_assessment()  # after every step: the sheets count them all
     tickets = demo_service.ensure_service()
     return (

@@ -20,6 +20,7 @@ from crm import emails, permissions
 from crm.extensions import db
 from crm.services.activity import cadence
 from crm.services.followups import outbox
+from crm.services.health import history as health_history
 from crm.services.plans import nudges, periods
 from models import (
     Customer,
@@ -201,6 +202,8 @@ class WeeklyDigest:
     plans_missing: list[tuple[User, list[nudges.MissingPlan]]] = field(default_factory=list)
     plans_returned: list[WorkPlan] = field(default_factory=list)
     plans_awaiting: list[WorkPlan] = field(default_factory=list)
+    # The team's customers whose health score fell during the week (band falls first).
+    worsened: list[health_history.Worsened] = field(default_factory=list)
 
     @property
     def plans_missing_count(self) -> int:
@@ -217,6 +220,7 @@ class WeeklyDigest:
             or self.plans_missing
             or self.plans_returned
             or self.plans_awaiting
+            or self.worsened
         )
 
 
@@ -288,6 +292,7 @@ def weekly_digest_for(supervisor: User, monday: date, now: datetime) -> WeeklyDi
         plans_missing=[(m, plans[m.id].overdue) for m in members if plans[m.id].overdue],
         plans_returned=[p for m in members for p in plans[m.id].returned],
         plans_awaiting=[p for m in members for p in plans[m.id].awaiting_review],
+        worsened=health_history.worsened_since(team, monday - timedelta(days=7)),
     )
 
 

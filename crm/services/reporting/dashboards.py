@@ -20,10 +20,13 @@ from crm.permissions import customer_scope, owner_scope
 from crm.services.activity.cadence import silent_rule
 from crm.services.archive.search import CustomerFilters, count_statement, search_customers
 from crm.services.followups.scheduler_state import last_tick
+from crm.services.health.at_risk import in_band
 from crm.services.reporting import metrics
 from crm.services.tickets import summary as ticket_summary
 from models import (
     Customer,
+    CustomerHealth,
+    HealthBand,
     MessageStatus,
     Opportunity,
     OpportunityStatus,
@@ -192,6 +195,7 @@ class CustomerFigures:
     """Customers per owner and tier over the viewer's whole scope, with the silent ones."""
 
     by_owner: dict[int, dict[Tier, tuple[int, int]]]  # owner -> tier -> (customers, silent)
+    at_risk: int = 0  # customers whose health band is "at risk" (the homes link the list)
 
     @property
     def total(self) -> int:
@@ -211,18 +215,23 @@ def customer_figures(viewer: User, *, now: datetime | None = None) -> CustomerFi
     every manager's customers by tier come from the same rows."""
     rule = silent_rule(viewer, now=now)
     by_owner: dict[int, dict[Tier, tuple[int, int]]] = {}
+    at_risk = 0
     for row in db.session.execute(
         select(
             Customer.owner_id,
             Customer.tier,
             func.count().label("customers"),
             metrics.count_where(rule.filter()).label("silent"),
+            metrics.count_where(in_band(HealthBand.AT_RISK)).label("at_risk"),
         )
+        # The health row rides along on its primary key: no statement of its own.
+        .outerjoin(CustomerHealth, CustomerHealth.customer_id == Customer.id)
         .where(customer_scope(viewer))
         .group_by(Customer.owner_id, Customer.tier)
     ):
         by_owner.setdefault(row.owner_id, {})[row.tier] = (row.customers, int(row.silent))
-    return CustomerFigures(by_owner)
+        at_risk += int(row.at_risk)
+    return CustomerFigures(by_owner, at_risk)
 
 
 def team_table(
