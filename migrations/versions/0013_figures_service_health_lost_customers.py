@@ -106,6 +106,7 @@ def upgrade():
     )
     with op.batch_alter_table('service_tickets', schema=None) as batch_op:
         batch_op.create_index('ix_service_tickets_customer_id_status', ['customer_id', 'status'], unique=False)
+        batch_op.create_index('ix_service_tickets_due_at', ['due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_service_tickets_handler_id'), ['handler_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_service_tickets_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_service_tickets_raised_by_id'), ['raised_by_id'], unique=False)
@@ -159,6 +160,7 @@ def downgrade():
     op.drop_table('ticket_events')
     with op.batch_alter_table('service_tickets', schema=None) as batch_op:
         batch_op.drop_index('ix_service_tickets_status_due_at')
+        batch_op.drop_index('ix_service_tickets_due_at')
         batch_op.drop_index(batch_op.f('ix_service_tickets_raised_by_id'))
         batch_op.drop_index(batch_op.f('ix_service_tickets_owner_id'))
         batch_op.drop_index(batch_op.f('ix_service_tickets_handler_id'))

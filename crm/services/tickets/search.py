@@ -105,6 +105,19 @@ def search_tickets(viewer: User, filters: TicketFilters, *, now: datetime | None
         # The owner is the customer's manager now: a handed-over customer's tickets go along.
         stmt = stmt.where(Customer.owner_id == int(filters.owner))
     return stmt.options(
+        # What a line shows: no descriptions, resolutions or comments.
+        load_only(
+            ServiceTicket.title,
+            ServiceTicket.kind,
+            ServiceTicket.category,
+            ServiceTicket.severity,
+            ServiceTicket.status,
+            ServiceTicket.opened_at,
+            ServiceTicket.due_at,
+            ServiceTicket.reopened_count,
+            ServiceTicket.customer_id,
+            ServiceTicket.handler_id,
+        ),
         # What a line shows of the customer (already joined) and its manager.
         contains_eager(ServiceTicket.customer)
         .load_only(Customer.name, Customer.owner_id)
