@@ -17,6 +17,7 @@ from tests.routes import (
     ApiIdCase,
     Effect,
     World,
+    _customer,
     _document,
     _document_file,
     _status,
@@ -36,6 +37,7 @@ API_SCOPED: dict[str, Callable[[World], dict]] = {
     "api_tickets.TicketClose": lambda w: _ticket(w, "resolved"),
     "api_tickets.TicketReopen": lambda w: _ticket(w, "closed"),
     "api_tickets.TicketHandler": _ticket,
+    "api_figures.CustomerFigures": _customer,
 }
 
 API_EFFECTS: dict[tuple[str, str], Effect] = {

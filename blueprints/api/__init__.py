@@ -62,6 +62,7 @@ RESOURCES = (
     "blueprints.api.people",
     "blueprints.api.documents",
     "blueprints.api.tickets",
+    "blueprints.api.figures",
 )
 
 

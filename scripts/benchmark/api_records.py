@@ -1,6 +1,7 @@
 """More of the JSON API in the page timings (issue 17): customers, contacts, service tickets
-and documents, lists of 100 and records (scripts/benchmark/api_pages.py has the pipeline's,
-the work log's, the follow-ups' and the people's).
+and documents, lists of 100 and records, and a customer's 13 months of figures
+(scripts/benchmark/api_pages.py has the pipeline's, the work log's, the follow-ups' and the
+people's).
 
 The same targets and statement ceiling as the pages; each page with a token of its role in
 the Authorization header (api_pages.token_client). A customer holds two documents in the
@@ -47,6 +48,9 @@ API_PAGES: dict[str, Page] = {
         "manager", lambda c: f"/api/v1/documents/?customer_id={c['customer_id']}&limit={LIST}", 25
     ),
     "API document": _page("manager", lambda c: f"/api/v1/documents/{c['document_id']}", 25, False),
+    "API customer's figures, 13 months": _page(
+        "manager", lambda c: f"/api/v1/customers/{c['customer_id']}/figures", 25, False
+    ),
 }
 
 
