@@ -190,3 +190,28 @@ def test_the_weekly_email_names_who_worsened(smtp, team, stages):
     )
     assert f"{BASE_URL}/customers/{mine.id}" in text
 
+
+def test_entering_at_risk_emits_the_webhook_event_once_per_entry(smtp, team, stages):
+    import json
+
+    from models import WebhookDelivery, WebhookSubscription
+
+    db.session.add(
+        WebhookSubscription(
+            name="风险预警群",
+            url="https://hooks.example.cn/crm",
+            events=["customer.at_risk"],
+            secret="s" * 32,
+        )
+    )
+    customer = quiet_customer(team["m1"], name="预警客户有限公司")
+    nightly(0)
+    make_at_risk(customer, stages)
+    nightly(1)
+    nightly(2)
+    (delivery,) = db.session.scalars(select(WebhookDelivery)).all()
+    body = json.loads(delivery.body)
+    assert body["event"] == "customer.at_risk"
+    assert body["data"]["customer"]["name"] == "预警客户有限公司"
+    assert set(body["data"]["signals"]) == set(AT_RISK) and body["data"]["score"] == 45
+    assert len(body["data"]["reasons"]) == 3

@@ -3,7 +3,8 @@
 The owner is told of every customer; the owner's supervisor too for the key accounts
 (A+ and A). The outbox key carries the moment the customer entered (at_risk_since),
 so a pass that runs again writes nothing new, a customer staying at risk sends nothing
-more, and one that leaves and comes back is told of again.
+more, and one that leaves and comes back is told of again. The webhook event
+"customer entered at risk" goes out under the same fact.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from crm import emails
 from crm.extensions import db
 from crm.services.followups import outbox
 from crm.services.health import explain
-from models import Customer, CustomerHealth, MessageKind, Team, Tier, User
+from crm.services.webhooks import events as webhook_events
+from crm.services.webhooks import outgoing as webhooks
+from models import Customer, CustomerHealth, MessageKind, Team, Tier, User, WebhookEvent
 
 KEY_ACCOUNTS = (Tier.A_PLUS, Tier.A)
 CHUNK = 500
@@ -51,12 +54,13 @@ class Told:
 
 
 def tell_entered(customer_ids: Iterable[int]) -> int:
-    """Write the emails for customers that just entered "at risk".
+    """Write the emails (and webhook events) for customers that just entered "at risk".
 
     Returns how many emails were written. Reads the customers in chunks: after a big
     import hundreds may enter at once. A customer's reasons are worded once per language.
     """
     ids = list(customer_ids)
+    hooked = bool(webhooks.listeners(WebhookEvent.CUSTOMER_AT_RISK))
     written = 0
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
@@ -77,6 +81,16 @@ def tell_entered(customer_ids: Iterable[int]) -> int:
                     worded[recipient.locale] = _worded(health, recipient.locale)
                 told = worded[recipient.locale]
                 messages.append(_message(customer, health, recipient, as_supervisor, key, told))
+            if hooked:
+                # In the organisation's default language: a chat group reads the words.
+                webhook_events.customer_entered_at_risk(
+                    customer,
+                    reasons=[r.text for r in explain.reasons(health.factors, customer.id)],
+                    key=key,
+                    signals=[factor["signal"] for factor in health.factors],
+                    score=health.score,
+                    at_risk_since=health.at_risk_since,
+                )
         written += outbox.enqueue(messages)
     return written
 
