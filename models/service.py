@@ -98,8 +98,9 @@ class ServiceTicket(TimestampMixin, db.Model):
     __table_args__ = (
         # A customer's tickets, open ones first (customer page, health signals).
         Index("ix_service_tickets_customer_id_status", "customer_id", "status"),
-        # Overdue counts on the homes: unresolved tickets by due time.
-        Index("ix_service_tickets_status_due_at", "status", "due_at"),
+        # Overdue counts on the homes: unresolved tickets by due time, with their customer
+        # (the count per customer owner reads no ticket row).
+        Index("ix_service_tickets_status_due_at", "status", "due_at", "customer_id"),
         # The ticket list's default order (due first) over several statuses: read in due
         # order and stopped at a page, instead of sorting every ticket still being worked on.
         Index("ix_service_tickets_due_at", "due_at"),

@@ -110,7 +110,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_service_tickets_handler_id'), ['handler_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_service_tickets_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_service_tickets_raised_by_id'), ['raised_by_id'], unique=False)
-        batch_op.create_index('ix_service_tickets_status_due_at', ['status', 'due_at'], unique=False)
+        batch_op.create_index('ix_service_tickets_status_due_at', ['status', 'due_at', 'customer_id'], unique=False)
 
     op.create_table('ticket_events',
     sa.Column('id', sa.Integer(), nullable=False),
