@@ -14,8 +14,8 @@ from sqlalchemy import select
 from crm.extensions import db
 from crm.services.errors import DomainError
 from crm.services.handover.transfer import HandoverOptions, Selection, hand_over
-from crm.services.plans import lifecycle, matching
-from models import PlanKind, PlannedVisit, PlanTask, Rating, VisitMatch, WorkPlan
+from crm.services.plans import lifecycle, matching, periods
+from models import PlanKind, PlannedVisit, PlanTask, Rating, Visit, VisitMatch, WorkPlan
 
 NOW = datetime(2026, 12, 2, 4, 0, tzinfo=UTC)  # Wednesday 2 December, 12:00 in Shanghai
 MONDAY = date(2026, 12, 7)
@@ -248,3 +248,52 @@ def test_a_supervisors_visit_to_a_team_members_customer_is_not_handed_over(org, 
     assert not outcome.handed_over
     assert (result.completion.planned, result.completion.handed_over) == (1, 0)
     assert matching.completion_for([plan])[plan.id] == result.completion
+
+
+@pytest.mark.parametrize("terms", [matching.MAX_WEEK_TERMS, 1])
+def test_completion_for_reads_only_the_visits_of_the_plans_weeks(
+    org, make_customer, make_visit, count_queries, monkeypatch, terms
+):
+    """An admin's review queue, oldest first, may put a week of last year beside this
+    week's: the visits between them are not read (past MAX_WEEK_TERMS ranges, the span
+    from the first week to the last is, and the figures are the same)."""
+    monkeypatch.setattr(matching, "MAX_WEEK_TERMS", terms)
+    year_ago, half_year_ago = MONDAY - timedelta(days=364), MONDAY - timedelta(days=182)
+    plans = [  # m1's week after MONDAY's touches it: the two are read as one range
+        lifecycle.start_plan(PlanKind.WEEK, monday, actor=org[name], now=shanghai(monday, 12))
+        for name, monday in (
+            ("m1", MONDAY),
+            ("m1", year_ago),
+            ("m2", half_year_ago),
+            ("m1", MONDAY + timedelta(days=7)),
+        )
+    ]
+    between = []
+    for manager in (org["m1"], org["m2"]):
+        customer = make_customer(manager)
+        for plan in plans:
+            if plan.owner_id == manager.id:
+                plan_visit(plan, customer, plan.starts_on)
+        for monday in (MONDAY, year_ago, half_year_ago, MONDAY + timedelta(days=7)):
+            make_visit(customer, occurred_at=shanghai(monday + timedelta(days=1), 9))
+        for weeks in (10, 30, 40):  # in none of the plans' weeks
+            between.append(
+                make_visit(customer, occurred_at=shanghai(MONDAY - timedelta(weeks=weeks), 9))
+            )
+    db.session.commit()
+    ids = [p.id for p in plans]
+    plans = db.session.scalars(select(WorkPlan).where(WorkPlan.id.in_(ids))).all()
+
+    with count_queries() as statements:
+        result = matching.completion_for(plans)
+
+    assert len(statements) <= 4
+    for plan in plans:
+        assert result[plan.id] == matching.plan_vs_actual(plan).completion
+        assert (result[plan.id].planned, result[plan.id].done) == (1, 1)
+    weeks = {p.id: periods.period_of(p) for p in plans}
+    read = set(db.session.scalars(select(Visit.id).where(matching._in_plan_weeks(plans, weeks))))
+    if terms > 1:
+        assert read and not read & {v.id for v in between}
+    else:
+        assert {v.id for v in between if v.user_id == org["m1"].id} <= read

@@ -26,9 +26,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import chain
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from crm.extensions import db
@@ -37,6 +38,7 @@ from crm.permissions import MAX_RECORD_ID
 from crm.services.errors import DomainError
 from crm.services.plans import lifecycle, periods
 from crm.services.plans.week import CHANGE_MATCH
+from crm.services.reporting.metrics import Period
 from models import (
     Customer,
     HandoverCustomer,
@@ -264,7 +266,7 @@ def completion_for(plans: Iterable[WorkPlan]) -> dict[int, Completion]:
 
     Four queries whatever the number of plans: the owners (for their time zones), the
     planned visits (and whether a handover took each customer away), the task counts,
-    and the owners' visits from the first week's start to the last week's end. Call it
+    and the owners' visits in their plans' weeks (`_in_plan_weeks`). Call it
     with the plans a page shows (the supervisor's home: last week's plans of the team;
     the review queue).
     """
@@ -299,11 +301,9 @@ def completion_for(plans: Iterable[WorkPlan]) -> dict[int, Completion]:
         .group_by(PlanTask.plan_id)
     ).all()
     weeks = {p.id: periods.period(p.kind, p.starts_on, owners[p.owner_id]) for p in weekly}
-    start = min(w.start for w in weeks.values())
-    end = max(w.end for w in weeks.values())
     visit_rows = db.session.execute(
         select(Visit.id, Visit.user_id, Visit.customer_id, Visit.occurred_at).where(
-            Visit.user_id.in_(owner_ids), Visit.occurred_at >= start, Visit.occurred_at < end
+            _in_plan_weeks(weekly, weeks)
         )
     ).all()
 
@@ -332,6 +332,57 @@ def completion_for(plans: Iterable[WorkPlan]) -> dict[int, Completion]:
         matched = match_visits(planned, logged)
         result[plan.id] = completion_of(planned, matched, len(logged), tasks.get(plan.id, (0, 0)))
     return result
+
+
+# An OR of more ranges than this is read as one span: SQLite parses a chain of ORs as a
+# tree a thousand deep at most, and a page's plans (the review queue) need far fewer.
+MAX_WEEK_TERMS = 100
+
+
+def _in_plan_weeks(plans: list[WorkPlan], weeks: dict[int, Period]) -> ColumnElement[bool]:
+    """SQL: a visit of a plan's manager in that plan's week, and no other.
+
+    Not one range from the first week to the last: an admin's review queue, oldest first,
+    may hold a week of last year beside this week's, and every visit of every manager
+    between them was read. Each manager's weeks are merged where they touch (a report's
+    run of weeks is one range), and managers with the same ranges share one IN list.
+    """
+    spans: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for plan in plans:
+        spans[plan.owner_id].append((weeks[plan.id].start, weeks[plan.id].end))
+    owners_of: dict[tuple, list[int]] = defaultdict(list)
+    for owner_id, ranges in spans.items():
+        owners_of[tuple(_merged(ranges))].append(owner_id)
+    if sum(len(ranges) for ranges in owners_of) > MAX_WEEK_TERMS:
+        # Too many to spell out (a report over many managers who each missed other
+        # weeks): the span from the first week to the last, as before.
+        return and_(
+            Visit.user_id.in_(sorted(spans)),
+            Visit.occurred_at >= min(start for start, _ in chain(*spans.values())),
+            Visit.occurred_at < max(end for _, end in chain(*spans.values())),
+        )
+    return or_(
+        *(
+            and_(
+                Visit.user_id.in_(sorted(owner_ids)),
+                Visit.occurred_at >= start,
+                Visit.occurred_at < end,
+            )
+            for ranges, owner_ids in owners_of.items()
+            for start, end in ranges
+        )
+    )
+
+
+def _merged(ranges: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """Half-open ranges, sorted, those that touch or overlap joined into one."""
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(ranges):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 # Linking by hand ------------------------------------------------------------------
