@@ -212,8 +212,15 @@ class Scorecard(db.Model):
     publication: Mapped[AssessmentPublication | None] = relationship()
 
     __table_args__ = (
-        # A period's drafts or a publication's cards, replaced or read all at once.
-        Index("ix_assessment_scorecards_period_publication_id", "period", "publication_id"),
+        # A period's drafts, of everyone or of a team's managers (replaced, read).
+        Index(
+            "ix_assessment_scorecards_period_publication_id_user_id",
+            "period",
+            "publication_id",
+            "user_id",
+        ),
+        # A publication's cards (the published team sheet).
+        Index("ix_assessment_scorecards_publication_id", "publication_id"),
         # One manager's cards over the periods (the scorecard page, the level review).
         Index("ix_assessment_scorecards_user_id_period", "user_id", "period"),
     )

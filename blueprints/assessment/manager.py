@@ -53,7 +53,7 @@ def _page(
         if stored is not None and stored.publication_id and manager.team_id
         else []
     )
-    previous = store.stored_totals(period.previous(), [manager.id]).get(manager.id)
+    previous = store.stored_totals(period.previous(), [manager.id], points=False).get(manager.id)
     return (
         render_template(
             "assessment/scorecard.html",

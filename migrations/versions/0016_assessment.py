@@ -110,7 +110,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_assessment_scorecards'))
     )
     with op.batch_alter_table('assessment_scorecards', schema=None) as batch_op:
-        batch_op.create_index('ix_assessment_scorecards_period_publication_id', ['period', 'publication_id'], unique=False)
+        batch_op.create_index('ix_assessment_scorecards_period_publication_id_user_id', ['period', 'publication_id', 'user_id'], unique=False)
+        batch_op.create_index('ix_assessment_scorecards_publication_id', ['publication_id'], unique=False)
         batch_op.create_index('ix_assessment_scorecards_user_id_period', ['user_id', 'period'], unique=False)
 
     op.create_table('assessment_weights',
@@ -134,7 +135,8 @@ def downgrade():
     op.drop_table('assessment_weights')
     with op.batch_alter_table('assessment_scorecards', schema=None) as batch_op:
         batch_op.drop_index('ix_assessment_scorecards_user_id_period')
-        batch_op.drop_index('ix_assessment_scorecards_period_publication_id')
+        batch_op.drop_index('ix_assessment_scorecards_publication_id')
+        batch_op.drop_index('ix_assessment_scorecards_period_publication_id_user_id')
 
     op.drop_table('assessment_scorecards')
     op.drop_table('assessment_weight_sets')

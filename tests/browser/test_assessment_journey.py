@@ -100,3 +100,24 @@ def test_supervisor_publishes_the_month_manager_follows_a_figure_to_its_records(
     expect(page.locator("#no-records")).to_have_count(0)
     visits.first.get_by_role("link").click()
     expect(page).to_have_url(re.compile(r"/visits/\d+$"))
+
+
+def _pdf_pages(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
+
+
+def test_a_printed_scorecard_is_one_page(page: Page, last_periods: tuple[str, str]):
+    """The print stylesheet: navigation, forms and buttons left out, the sheet on one page."""
+    month, _quarter = last_periods
+    published = periods.parse(month).previous().key  # the demo publishes the month before
+    sign_in(page, SUPERVISOR)
+    page.locator("#home-assessment").click()
+    page.goto(page.url.replace("/assessment/", f"/assessment/{published}"))
+    page.locator("#department").get_by_role("link", name=TEAM).click()
+    page.get_by_role("link", name=MANAGER_NAME).first.click()
+    expect(page.locator("#published-badge")).to_be_visible()
+    expect(page.locator("#add-task")).to_be_visible()  # the supervisor's forms, on screen
+    page.emulate_media(media="print")
+    expect(page.locator("#add-task")).to_be_hidden()
+    expect(page.locator("nav.navbar")).to_be_hidden()
+    assert _pdf_pages(page.pdf(prefer_css_page_size=True)) == 1

@@ -15,7 +15,6 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import joinedload
 
 from crm.extensions import db
 from crm.permissions import customer_scope, scoped
@@ -109,7 +108,7 @@ def portfolio(period: AssessmentPeriod, manager: User, viewer: User) -> list[dic
             {
                 **values,
                 "customer": row.name,
-                "link": ("customers.show", {"customer_id": row.id}),
+                "link": ("customers.show", "customer_id", row.id),
                 "arpu_now": _ratio(values["arpu_lines_now"], values["arpu_base_now"]),
                 "arpu_last": _ratio(values["arpu_lines_last"], values["arpu_base_last"]),
                 "revenue_change": _change(values["revenue_now"], values["revenue_last"]),
@@ -147,29 +146,27 @@ def _figures_records(columns: list[Column], key: str, *, reverse: bool = False):
 def _opportunities(period: AssessmentPeriod, manager: User, viewer: User, *, which: str) -> Records:
     days = period.days()
     O = Opportunity  # noqa: E741
-    stmt = (
-        scoped(Opportunity, viewer)
-        .options(joinedload(Opportunity.customer))
-        .where(O.owner_id == manager.id)
+    at = O.created_at if which == "created" else O.closed_at
+    stmt = scoped(Opportunity, viewer).with_only_columns(
+        O.id, O.title, O.status, O.amount, at.label("at"), Customer.name
     )
+    stmt = stmt.where(O.owner_id == manager.id)
     if which == "created":
-        stmt = stmt.where(days.contains(O.created_at)).order_by(O.created_at)
+        stmt = stmt.where(days.contains(O.created_at))
     else:
-        statuses = (
-            (OpportunityStatus.WON,)
-            if which == "won"
-            else tuple((OpportunityStatus.WON, OpportunityStatus.LOST))
-        )
-        stmt = stmt.where(O.status.in_(statuses), days.contains(O.closed_at)).order_by(O.closed_at)
-    found = db.session.scalars(stmt.limit(LIMIT + 1)).all()
+        statuses = (OpportunityStatus.WON,)
+        if which == "closed":
+            statuses = (OpportunityStatus.WON, OpportunityStatus.LOST)
+        stmt = stmt.where(O.status.in_(statuses), days.contains(O.closed_at))
+    found = db.session.execute(stmt.order_by(at).limit(LIMIT + 1)).all()
     rows = [
         {
             "title": o.title,
-            "customer": o.customer.name,
+            "customer": o.name,
             "status": o.status,
             "amount": o.amount,
-            "at": o.created_at if which == "created" else o.closed_at,
-            "link": ("opportunities.show", {"opportunity_id": o.id}),
+            "at": o.at,
+            "link": ("opportunities.show", "opportunity_id", o.id),
         }
         for o in found[:LIMIT]
     ]
@@ -203,7 +200,7 @@ def _complaints(period: AssessmentPeriod, manager: User, viewer: User) -> Record
             "customer": row.name,
             "at": row.opened_at,
             "status": row.status,
-            "link": ("customers.show", {"customer_id": row.customer_id}),
+            "link": ("customers.show", "customer_id", row.customer_id),
         }
         for row in found[:LIMIT]
     ]
@@ -217,9 +214,9 @@ def _complaints(period: AssessmentPeriod, manager: User, viewer: User) -> Record
 
 
 def _visits(period: AssessmentPeriod, manager: User, viewer: User) -> Records:
-    found = db.session.scalars(
+    found = db.session.execute(
         scoped(Visit, viewer)
-        .options(joinedload(Visit.customer))
+        .with_only_columns(Visit.id, Visit.occurred_at, Visit.kind, Visit.purpose, Customer.name)
         .where(Visit.user_id == manager.id, period.days().contains(Visit.occurred_at))
         .order_by(Visit.occurred_at)
         .limit(LIMIT + 1)
@@ -227,10 +224,10 @@ def _visits(period: AssessmentPeriod, manager: User, viewer: User) -> Records:
     rows = [
         {
             "at": v.occurred_at,
-            "customer": v.customer.name,
+            "customer": v.name,
             "kind": v.kind,
             "purpose": v.purpose,
-            "link": ("visits.show", {"visit_id": v.id}),
+            "link": ("visits.show", "visit_id", v.id),
         }
         for v in found[:LIMIT]
     ]
@@ -277,7 +274,7 @@ def _coverage(period: AssessmentPeriod, manager: User, viewer: User) -> Records:
                 "tier": row.tier,
                 "last_visit": row.last_visit,
                 "covered": since is not None and since <= cadences[row.tier],
-                "link": ("customers.show", {"customer_id": row.id}),
+                "link": ("customers.show", "customer_id", row.id),
             }
         )
     columns = [
@@ -311,7 +308,7 @@ def _plans(period: AssessmentPeriod, manager: User, viewer: User) -> Records:
                 "submitted": plan.first_submitted_at,
                 "planned": done.planned if done else 0,
                 "done": done.done if done else 0,
-                "link": ("plans.show", {"plan_id": plan.id}),
+                "link": ("plans.show", "plan_id", plan.id),
             }
         )
     columns = [

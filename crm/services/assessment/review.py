@@ -95,7 +95,8 @@ def level_review(quarter: AssessmentPeriod, viewer: User) -> list[ReviewLine]:
     if quarter.kind is not PeriodKind.QUARTER:
         return []
     before = quarter.previous()
-    now_totals, before_totals = store.stored_totals(quarter), store.stored_totals(before)
+    now_totals = store.stored_totals(quarter, points=False)
+    before_totals = store.stored_totals(before, points=False)
     now_places, before_places = _places(now_totals), _places(before_totals)
     share, threshold = top_share(), Decimal(floor())
     managers = db.session.scalars(

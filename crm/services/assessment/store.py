@@ -277,25 +277,37 @@ class StoredTotal:
 
 
 def stored_totals(
-    period: AssessmentPeriod, user_ids: list[int] | None = None
+    period: AssessmentPeriod, user_ids: list[int] | None = None, *, points: bool = True
 ) -> dict[int, StoredTotal]:
-    """Per manager, the stored total and points per indicator of the period: the latest
-    publication's where one exists, else the draft (for changes and the level review)."""
-    stmt = select(Scorecard).where(Scorecard.period == period.key)
+    """Per manager, the stored total (and with `points` each indicator's points) of the
+    period: the latest publication's where one exists, else the draft (for the changes
+    against the last period and the level review). Without `points` the sheets are not read."""
+    columns = [
+        Scorecard.user_id,
+        Scorecard.publication_id,
+        Scorecard.total,
+        Scorecard.task_points,
+        Scorecard.level,
+        Scorecard.team_id,
+    ]
+    if points:
+        columns.append(Scorecard.sheet)
+    stmt = select(*columns).where(Scorecard.period == period.key)
     if user_ids is not None:
         if not user_ids:
             return {}
         stmt = stmt.where(Scorecard.user_id.in_(user_ids))
     found: dict[int, tuple[int, StoredTotal]] = {}
-    for row in db.session.scalars(stmt):
+    for row in db.session.execute(stmt):
         rank = row.publication_id or 0  # a publication beats the draft, a later one the earlier
         if row.user_id in found and found[row.user_id][0] >= rank:
             continue
-        points = {line["code"]: Decimal(line["points"]) for line in row.sheet.get("lines", [])}
-        points["T"] = row.task_points
+        lines = row.sheet.get("lines", []) if points else []
+        by_code = {line["code"]: Decimal(line["points"]) for line in lines}
+        by_code["T"] = row.task_points
         found[row.user_id] = (
             rank,
-            StoredTotal(row.total, points, row.level, row.team_id, row.publication_id is not None),
+            StoredTotal(row.total, by_code, row.level, row.team_id, row.publication_id is not None),
         )
     return {user_id: total for user_id, (_rank, total) in found.items()}
 
