@@ -94,7 +94,8 @@ class TicketEventSchema(ApiSchema):
 
 
 class TicketSchema(ApiSchema):
-    """A ticket as the list shows it."""
+    """A ticket as the list shows it (what the /service/ list's lines load); the record adds
+    the description, the resolution, the revisit and the history."""
 
     id = Int(dump_only=True)
     customer_id = Int()
@@ -102,18 +103,32 @@ class TicketSchema(ApiSchema):
     category = choice(TicketCategory)
     severity = choice(TicketSeverity)
     title = Str()
-    description = Str(allow_none=True)
-    raised_by_id = Int(allow_none=True, metadata={"description": "The customer's contact."})
-    owner_id = Int(metadata={"description": "The customer's manager."})
     handler_id = Int(allow_none=True)
     status = choice(TicketStatus)
     opened_at = Timestamp()
     due_at = Timestamp(metadata={"description": "By the severity's SLA, on the owner's clock."})
     overdue = _Computed(sla.is_overdue, Bool(), metadata={"type": "boolean"})
+    reopened_count = Int()
+    allowed_actions = _Computed(
+        lambda ticket: sorted(lifecycle.allowed_actions(ticket)),
+        ma.fields.List(Str()),
+        metadata={
+            "type": "array",
+            "items": {"type": "string", "enum": sorted(lifecycle.ACTIONS)},
+            "description": "The changes its status allows now (assign: /handler).",
+        },
+    )
+
+
+class TicketRecordSchema(TicketSchema):
+    """One ticket with all it holds and its history, oldest change first."""
+
+    description = Str(allow_none=True)
+    raised_by_id = Int(allow_none=True, metadata={"description": "The customer's contact."})
+    owner_id = Int(metadata={"description": "The customer's manager."})
     resolution = Str(allow_none=True)
     resolved_at = Timestamp(allow_none=True)
     closed_at = Timestamp(allow_none=True)
-    reopened_count = Int()
     satisfaction = Int(allow_none=True, metadata={"description": "1 to 5, at the revisit."})
     satisfaction_comment = Str(allow_none=True)
     revisit_follow_up_id = Int(
@@ -121,24 +136,10 @@ class TicketSchema(ApiSchema):
         allow_none=True,
         metadata={"description": "The owner's revisit follow-up (/api/v1/follow-ups)."},
     )
-    allowed_actions = _Computed(
-        lambda ticket: sorted(lifecycle.allowed_actions(ticket)),
-        ma.fields.List(Str()),
-        metadata={
-            "type": "array",
-            "items": {"type": "string", "enum": sorted(lifecycle.ACTIONS)},
-            "description": "The changes its status allows now.",
-        },
-    )
     created_by_id = Int(allow_none=True)
     created_at = Timestamp()
     updated_at = Timestamp()
     version = Int(metadata={"description": "Send it back with a change (409 when stale)."})
-
-
-class TicketRecordSchema(TicketSchema):
-    """One ticket with its history, oldest change first."""
-
     events = ma.fields.List(ma.fields.Nested(TicketEventSchema))
 
 
