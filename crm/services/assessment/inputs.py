@@ -102,9 +102,12 @@ def gather(
     *,
     everyone: bool = False,
     now: datetime | None = None,
+    plans_of: set[int] | None = None,
 ) -> dict[int, Inputs]:
     """Each manager's inputs. `everyone`: the managers are every manager there is, so the
-    statements need no id list (the scheduler's computation of the whole organisation)."""
+    statements need no id list (the scheduler's computation of the whole organisation).
+    `plans_of`: the managers whose weekly plans count (their level assesses them; matching
+    plans to visits is the costliest part); None: everyone's."""
     found = {m.id: Inputs() for m in managers}
     if not found:
         return found
@@ -117,7 +120,9 @@ def gather(
     for row in reports.tier_coverage(managers, days):
         found[row.manager.id].key_customers = row.key_customers
         found[row.manager.id].covered = row.covered
-    _plans(days, managers, found, now or utcnow())
+    planners = managers if plans_of is None else [m for m in managers if m.id in plans_of]
+    if planners:
+        _plans(days, planners, found, now or utcnow())
     return found
 
 

@@ -23,6 +23,7 @@ from crm.services.assessment.targets import Resolved
 from models import AssessmentTarget, Level, Marking, ScoringMethod, Target, TemporaryTask, User
 
 ZERO = Decimal(0)
+PLAN_LINES = ("C6", "C7")  # what the weekly plans feed
 
 
 @dataclass
@@ -278,7 +279,10 @@ def compute(
         return []
     ids = [m.id for m in managers]
     in_force = weights.in_force(period.kind, period.first)
-    gathered = inputs.gather(period, managers, everyone=everyone, now=now)
+    plans_of = {
+        m.id for m in managers if any(in_force[m.level].spec.lines[c].assessed for c in PLAN_LINES)
+    }
+    gathered = inputs.gather(period, managers, everyone=everyone, now=now, plans_of=plans_of)
     set_targets = targets.all_targets_for(period) if everyone else targets.targets_for(period, ids)
     standing = targets.standing_targets(ids)
     period_tasks = tasks.tasks_for(period, None if everyone else ids)
