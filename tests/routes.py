@@ -508,6 +508,25 @@ OWN_ROWS: dict[str, Callable[[World], dict]] = {
     "notices.read": _notice,
 }
 
+# A user's own rows that an administrator may also act on (API tokens: revoked by their
+# user on the account page or by an admin on the user's page); anyone else gets 404.
+OWN_OR_ADMIN_ALLOWED = {"owner", "admin"}
+
+
+def _api_token(w: World) -> dict:
+    """A read-only token of the owner (m1)."""
+    from crm.extensions import db
+    from crm.services.people import tokens
+
+    made = tokens.create_token(actor=w.owner, name="矩阵令牌", scope="read", lifetime_days=30)
+    db.session.commit()
+    return w.builds(made.token, None, token_id=made.token.id)
+
+
+OWN_OR_ADMIN: dict[str, Callable[[World], dict]] = {
+    "auth.revoke_token": _api_token,
+}
+
 # Routes with arguments that are not record ids.
 NOT_RECORDS: set[str] = {
     "calendar.feed",  # a secret token (tests/test_calendar_feed.py)
@@ -829,6 +848,7 @@ POST_EFFECTS: dict[str, Effect] = {
         lambda w: {"body": "矩阵点评"}, lambda v: _visit_comment_count(v) == 1, personas=DECIDERS
     ),
     "notices.read": Effect(lambda w: {}, lambda n: n.read_at is not None),
+    "auth.revoke_token": Effect(lambda w: {}, lambda t: t.revoked_at is not None),
     "documents.delete": Effect(lambda w: {}, lambda d: d.deleted_at is not None),
     "documents.edit": Effect(
         lambda w: {"title": "改名", "kind_id": w.record.kind_id, **_version(w)},

@@ -20,6 +20,8 @@ from tests.routes import (
     CUSTOMER_SCOPE_ALLOWED,
     CUSTOMER_SCOPED,
     NOT_RECORDS,
+    OWN_OR_ADMIN,
+    OWN_OR_ADMIN_ALLOWED,
     OWN_ROWS,
     OWN_ROWS_ALLOWED,
     PERSONAS,
@@ -47,6 +49,7 @@ ID_RULES = _id_rules()
 
 def test_every_id_route_is_classified():
     classified = set(CUSTOMER_SCOPED) | set(ADMIN_ONLY) | set(OWN_ROWS) | NOT_RECORDS
+    classified |= set(OWN_OR_ADMIN)  # API tokens: their user's and the admins'
     classified |= set(TEAM_LED)  # team sheets: their supervisor's and the admins'
     classified |= set(API_SCOPED)  # tried with tokens: tests/test_api_access.py
     missing = sorted({endpoint for endpoint, _ in ID_RULES} - classified)
@@ -70,6 +73,8 @@ def test_access(request, app, client, login, endpoint, method, persona):
         kwargs, allowed, refusal = TEAM_LED[endpoint](world), TEAM_LED_ALLOWED, 404
     elif endpoint in OWN_ROWS:
         kwargs, allowed, refusal = OWN_ROWS[endpoint](world), OWN_ROWS_ALLOWED, 404
+    elif endpoint in OWN_OR_ADMIN:
+        kwargs, allowed, refusal = OWN_OR_ADMIN[endpoint](world), OWN_OR_ADMIN_ALLOWED, 404
     else:
         kwargs, allowed, refusal = ADMIN_ONLY[endpoint](world), ADMIN_ALLOWED, 403
     with app.test_request_context():

@@ -15,6 +15,7 @@ from tests.routes import (
     ADMIN_ONLY,
     CUSTOMER_SCOPED,
     NOT_RECORD_ARGS,
+    OWN_OR_ADMIN,
     OWN_ROWS,
     TEAM_LED,
     World,
@@ -47,6 +48,7 @@ def test_post_without_token_is_refused(request, app, client, org, login, endpoin
         CUSTOMER_SCOPED.get(endpoint)
         or ADMIN_ONLY.get(endpoint)
         or OWN_ROWS.get(endpoint)
+        or OWN_OR_ADMIN.get(endpoint)
         or NOT_RECORD_ARGS.get(endpoint)
         or TEAM_LED.get(endpoint)
     )
