@@ -14,6 +14,8 @@ NOT_FOUND = [
     f"/visits/?member={HUGE}",
     f"/reminders/?owner={HUGE}",
     f"/?team={HUGE}",
+    f"/service/{HUGE}",
+    f"/service/new?customer_id={HUGE}",
 ]
 # List filters drop a value they cannot use, as they drop any other unknown value.
 DROPPED = [
@@ -24,6 +26,7 @@ DROPPED = [
     f"/opportunities/?stage={HUGE}&lost_to={HUGE}",
     f"/opportunities/board?customer={HUGE}",
     f"/competitors/?competitor={HUGE}",
+    f"/service/?customer={HUGE}&owner={HUGE}&page={HUGE}",
 ]
 
 
