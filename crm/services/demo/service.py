@@ -2,10 +2,11 @@
 revisit with the customer's satisfaction, and the ones still on the managers' desks.
 
 Every manager has a ticket resolved weeks ago whose revisit is still to do (the customer
-wanted to be sure it holds: its follow-up is in a few days), one open past its due time, one in progress and one just opened. Customers a
-competitor threatens most (a high-threat profile) are sliding: repeated network and
-service complaints, low scores at the revisits, and one complaint left overdue. Its own
-random stream, so the other demo data stay as they were. Skipped when any ticket exists.
+wanted to be sure the fix holds: its follow-up is in a few days), one open past its due
+time, one in progress and one just opened. Customers a competitor threatens most (a
+high-threat profile) are sliding: repeated network and service complaints, low scores at
+the revisits, and one complaint left overdue. Its own random stream, so the other demo
+data stay as they were. Skipped when any ticket exists.
 """
 
 from __future__ import annotations
