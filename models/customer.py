@@ -16,6 +16,7 @@ from models.base import TimestampMixin, UTCDateTime, str_enum
 if TYPE_CHECKING:
     from models.competitor import Competitor, CompetitorProfile
     from models.contact import Contact
+    from models.health import CustomerHealth
     from models.user import User
 
 
@@ -129,6 +130,8 @@ class Customer(TimestampMixin, db.Model):
         back_populates="customer", order_by="Contact.name"
     )
     competitor_profiles: Mapped[list[CompetitorProfile]] = relationship(back_populates="customer")
+    # The stored health the last pass left (customer page: joined to the customer's row).
+    health: Mapped[CustomerHealth | None] = relationship(viewonly=True, uselist=False)
     lost_to: Mapped[Competitor | None] = relationship()
 
     __mapper_args__ = {"version_id_col": version}

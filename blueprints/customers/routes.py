@@ -105,6 +105,7 @@ CUSTOMER_PAGE = (
     # few dozen contacts and a handful of competitors, so their product stays small.
     joinedload(Customer.contacts).joinedload(Contact.reports_to),
     joinedload(Customer.competitor_profiles).joinedload(CompetitorProfile.competitor),
+    joinedload(Customer.health),  # the health panel's one row
 )
 
 

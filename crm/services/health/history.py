@@ -33,7 +33,13 @@ def customer_history(customer: Customer, *, viewer: User) -> list[HealthSnapshot
 
 
 def current_health(customer: Customer, *, viewer: User) -> CustomerHealth | None:
-    """The customer's health as the last pass left it (one statement: the page's panel)."""
+    """The customer's health as the last pass left it.
+
+    The customer page loads it with the customer (in scope, so its health is too): no
+    statement then; otherwise one.
+    """
+    if "health" in customer.__dict__:
+        return customer.health
     return db.session.scalar(
         scoped(CustomerHealth, viewer).where(CustomerHealth.customer_id == customer.id)
     )
