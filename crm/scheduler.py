@@ -133,28 +133,6 @@ def run_health(app: Flask) -> None:
             log.exception("health pass failed")
 
 
-def run_assessment(app: Flask) -> None:
-    """Every manager's assessment drafts of the open periods, hourly (services/assessment/job)."""
-    with app.app_context():
-        try:
-            assessment_job.run_if_due()
-        except Exception:  # noqa: BLE001 - logged; the next hour tries again
-            db.session.rollback()
-            log.exception("assessment drafts failed")
-
-
-def run_forget_idempotency_keys(app: Flask) -> None:
-    """Daily: forget the API's kept answers past their 24 hours (services/idempotency)."""
-    with app.app_context():
-        try:
-            forgotten = idempotency.forget_if_due()
-            if forgotten is not None:
-                log.info("idempotency keys: forgotten=%s", forgotten)
-        except Exception:  # noqa: BLE001 - logged; the next run tries again
-            db.session.rollback()
-            log.exception("forgetting idempotency keys failed")
-
-
 def build_scheduler(app: Flask) -> BlockingScheduler:
     """Jobs with fixed ids: the tick every minute, the stage snapshot every quarter hour.
 
@@ -227,30 +205,6 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         args=[app],
         id=health_job.JOB_ID,
         name="score customer health: nightly, and after a figures import",
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
-        next_run_time=datetime.now().astimezone(),
-    )
-    scheduler.add_job(
-        run_assessment,
-        IntervalTrigger(minutes=assessment_job.JOB_MINUTES),
-        args=[app],
-        id=assessment_job.JOB_ID,
-        name="compute every manager's assessment drafts of the open periods",
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
-        next_run_time=datetime.now().astimezone(),
-    )
-    scheduler.add_job(
-        run_forget_idempotency_keys,
-        IntervalTrigger(hours=1),  # asks hourly; runs once a day (the job's row is claimed)
-        args=[app],
-        id=idempotency.JOB_ID,
-        name="forget the API's kept answers to Idempotency-Keys past 24 hours",
         replace_existing=True,
         coalesce=True,
         max_instances=1,

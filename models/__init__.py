@@ -26,9 +26,8 @@ from models.audit import AuditAction, AuditEntry
 from models.competitor import Competitor, CompetitorProfile, InfoSource, ThreatLevel
 from models.contact import Attitude, BuyingRole, Contact
 from models.customer import Customer, CustomerStatus, Industry, LossReason, Strategy, Tier
-from models.figures import MonthlyFigure
-from models.health import CustomerHealth, HealthBand, HealthSnapshot
 from models.document import Document, DocumentKind, DocumentVersion
+from models.figures import MonthlyFigure
 from models.handover import (
     Handover,
     HandoverCustomer,
@@ -36,6 +35,7 @@ from models.handover import (
     HandoverRequestStatus,
     HandoverStatus,
 )
+from models.health import CustomerHealth, HealthBand, HealthSnapshot
 from models.notice import Notice, NoticeKind
 from models.outbox import MessageKind, MessageStatus, OutboxMessage, SchedulerState
 from models.pipeline import (
@@ -64,7 +64,6 @@ from models.plan import (
     WorkPlan,
     plan_visit_contacts,
 )
-from models.session import UserSession
 from models.service import (
     ServiceTicket,
     TicketCategory,
@@ -73,6 +72,7 @@ from models.service import (
     TicketSeverity,
     TicketStatus,
 )
+from models.session import UserSession
 from models.setting import AppSetting
 from models.target import Target
 from models.user import Level, Role, Team, User

@@ -1136,9 +1136,10 @@ WHOLE_QUERY_READS = {
 # The JSON API's ids in query and body -------------------------------------------------------
 # Ids in an API request's query or JSON body: every integer field of the OpenAPI document is
 # classified here (tests/test_api_access.py reads the document). Keys: ("METHOD /path",
-# "query" or "json", field), or "*" for the method and path: that field everywhere. A record id has an ApiIdCase: the request naming the other
-# team's record is refused (404, or 422 where the web form refuses it as a field error)
-# and changes nothing; the same request naming one's own works.
+# "query" or "json", field), or "*" for the method and path: that field everywhere. A
+# record id has an ApiIdCase: the request naming the other team's record is refused (404,
+# or 422 where the web form refuses it as a field error) and changes nothing; the same
+# request naming one's own works.
 
 
 @dataclass(frozen=True)

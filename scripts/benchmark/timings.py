@@ -90,20 +90,6 @@ PAGES: dict[str, Page] = {
     "at-risk list (admin, by reason)": Page(
         "admin", lambda c: "/customers/at-risk?signal=silent", 25
     ),
-    # Assessment (issue 15): last month's team sheet from the stored drafts, and the
-    # manager's published scorecard (scripts/benchmark/assessment.py prepares both).
-    "assessment team sheet (supervisor)": Page(
-        "supervisor",
-        lambda c: f"/assessment/{c['assessment_month']}/team/{c['team_id']}",
-        60,
-        False,
-    ),
-    "assessment scorecard (manager)": Page(
-        "manager",
-        lambda c: f"/assessment/{c['assessment_month']}/managers/{c['manager_id']}",
-        25,
-        False,
-    ),
 }
 MAX_STATEMENTS = 15
 FLOOR_RATIO = 8
