@@ -355,13 +355,14 @@ def test_the_import_refreshes_the_revenue_trend_without_touching_the_version(org
         lines.append(f"{month:%Y-%m},{code(1)},{revenue}")
     for month in months[1:]:  # five months only: no trend
         lines.append(f"{month:%Y-%m},{code(2)},100")
-    version = a.version
+    version, changed_at = a.version, a.updated_at
 
     assert run(csv_text(*lines), org["admin"]).ok
     db.session.commit()
 
     db.session.expire_all()
-    assert a.revenue_trend == Decimal("-20.00") and a.version == version
+    assert a.revenue_trend == Decimal("-20.00")
+    assert a.version == version and a.updated_at == changed_at  # derived, not an edit
     assert b.revenue_trend is None and customers["c"].revenue_trend is None
 
     # The latest month re-imported higher: the trend follows (80 + 80 + 170 against 300).

@@ -31,22 +31,18 @@ def refresh_revenue_trends(customer_ids: Select, *, month: date | None = None) -
 
     The window ends at each customer's latest month with figures. A customer without
     all six months, or without revenue in the earlier three, has no trend (None). The
-    UPDATE is a core one: the trend is derived data, so the customer's version (what
-    someone editing the profile started from) does not move.
+    UPDATE is a core one: the trend is derived data, so neither the customer's version
+    (what someone editing the profile started from) nor its "last changed" moves; and a
+    customer whose trend stays the same is not written at all (a corrected month).
 
     `month`: every customer named has figures for this month (a month's import). When no
     customer has a later one (the usual import: the month just billed), it is everyone's
     latest and one UPDATE does, without looking up each customer's latest month.
     """
-    figures = MonthlyFigure.__table__.c
     if month is not None and not _any_month_after(month):
-        db.session.execute(
-            update(Customer)
-            .where(Customer.id.in_(customer_ids))
-            .values(revenue_trend=_trend_over(month))
-            .execution_options(synchronize_session=False)
-        )
+        _update(customer_ids, month, each_latest=False)
         return
+    figures = MonthlyFigure.__table__.c
     latest_of_each = (
         select(func.max(figures.month).label("latest"))
         .where(figures.customer_id.in_(customer_ids))
@@ -54,12 +50,38 @@ def refresh_revenue_trends(customer_ids: Select, *, month: date | None = None) -
         .subquery()
     )
     for latest in db.session.scalars(select(latest_of_each.c.latest).distinct()).all():
-        db.session.execute(
-            update(Customer)
-            .where(Customer.id.in_(customer_ids), _latest_month() == latest)
-            .values(revenue_trend=_trend_over(latest))
-            .execution_options(synchronize_session=False)
+        _update(customer_ids, latest, each_latest=True)
+
+
+def _update(customer_ids: Select, latest: date, *, each_latest: bool) -> None:
+    """UPDATE ... FROM the trends of the six months ending with `latest`, one grouped read.
+
+    `each_latest`: only the customers whose own latest month is `latest`.
+    """
+    figures = MonthlyFigure.__table__.c
+    trends = (
+        select(figures.customer_id, _trend(latest).label("trend"))
+        .where(
+            figures.customer_id.in_(customer_ids),
+            figures.month >= add_months(latest, 1 - 2 * TREND_MONTHS),
+            figures.month <= latest,
         )
+        .group_by(figures.customer_id)
+        .subquery()
+    )
+    stmt = (
+        update(Customer)
+        .where(
+            Customer.id == trends.c.customer_id,
+            Customer.revenue_trend.is_distinct_from(trends.c.trend),
+        )
+        # Set to itself: the column's onupdate would otherwise stamp every customer changed.
+        .values(revenue_trend=trends.c.trend, updated_at=Customer.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    if each_latest:
+        stmt = stmt.where(_latest_month() == latest)
+    db.session.execute(stmt)
 
 
 def _any_month_after(month: date) -> bool:
@@ -75,31 +97,22 @@ def _latest_month() -> ColumnElement:
     )
 
 
-def _trend_over(latest: date) -> ColumnElement:
-    """SQL: the customer's trend in the six months ending with `latest` (None if unknown)."""
+def _trend(latest: date) -> ColumnElement:
+    """SQL over one customer's rows of the six months ending with `latest`: the trend in
+    percent, or NULL when it is unknown."""
     figures = MonthlyFigure.__table__.c
     recent_from = add_months(latest, 1 - TREND_MONTHS)
-    window_from = add_months(latest, 1 - 2 * TREND_MONTHS)
     recent = func.sum(case((figures.month >= recent_from, figures.revenue), else_=0))
     before = func.sum(case((figures.month < recent_from, figures.revenue), else_=0))
     # 100.0: a numeric literal in PostgreSQL, a real one in SQLite, whose sums of whole
     # amounts are integers and would otherwise divide as integers.
     percent = func.round((recent - before) * literal_column("100.0") / before, 2)
-    trend = case(
+    return case(
         (
             and_(func.count(figures.month) == 2 * TREND_MONTHS, before > 0),
             case((percent > TREND_CEILING, TREND_CEILING), else_=percent),
         ),
         else_=None,
-    )
-    return (
-        select(trend)
-        .where(
-            figures.customer_id == Customer.id,
-            figures.month >= window_from,
-            figures.month <= latest,
-        )
-        .scalar_subquery()
     )
 
 
