@@ -10,7 +10,9 @@ Adding a resource (a guide for the next module; docs/api.md says the same for cl
 1. A module here, e.g. `blueprints/api/visits.py`:
 
        blp = ApiBlueprint("api_visits", __name__, url_prefix="/api/v1/visits",
-                          description="Visits (the work log).")
+                          tag="Visits", description="Visits (the work log).")
+
+   `tag` is the group the docs page shows its operations under, `description` its text.
 
    `ApiBlueprint` (common.py) authenticates the bearer token before every view, refuses
    writes with a read-only token (403), answers every error as problem+json, exempts
@@ -18,7 +20,9 @@ Adding a resource (a guide for the next module; docs/api.md says the same for cl
 2. Schemas from `fields.py`: `ApiSchema` (unknown fields refused), `Str` (refuses
    control characters; `multiline=True` for notes), `Int`, `Id`, `Money` (decimal
    string), `Day`, `Timestamp` (UTC, RFC 3339), `choice(Enum)`, `max_length(n)`.
-   A representation includes `version` when the record has one.
+   A representation includes `version` when the record has one. Files come as
+   multipart/form-data: `@blp.arguments(Schema, location="multipart")` with `File()`
+   fields (uploads.py) reads the form's fields and files as one body.
 3. Lists: `ListArgs` + the web list's filters as query fields; `paginate(stmt, ORDER,
    limit=..., cursor=...)` (pagination.py) over the SAME scoped query the web list uses
    (a service's search function); `page_of(ItemSchema, "VisitPage")` for the response.
