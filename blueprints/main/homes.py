@@ -9,7 +9,7 @@ from crm.labels import label
 from crm.services.activity.work_log import iso_week
 from crm.services.pipeline import funnel
 from crm.services.plans import team_columns
-from crm.services.reporting import dashboards, metrics, snapshots
+from crm.services.reporting import dashboards, lost, metrics, snapshots
 from crm.templating import list_url
 from models import MessageStatus, User
 from models.base import utcnow
@@ -86,6 +86,10 @@ def team_context(
         "by_reason": by_reason,
         "by_competitor": by_competitor,
         "expiring": funnel.expiring_contracts(viewer, ids, p.today),
+        # The supervisor's (issue 14); the admin home is held to its statements already.
+        "lost_customers": (
+            lost.lost_in(p.quarter, viewer=viewer, owner_ids=ids) if viewer.is_supervisor else None
+        ),
         "team_id": team_id,
         "visits_chart": {
             "type": "bar",

@@ -5,6 +5,8 @@
 - `archive`: The demo customer archive: fictional Chinese customers, contacts and competitor
   profiles.
 - `check_ins`: Demo check-ins: customer sites and the recent on-site visits checked in near them.
+- `figures`: Demo business figures' story: every customer's revenue trend, and why each lost
+  customer left, with the warning signs its health history showed before.
 - `health`: Demo customer health: the pass run once over the finished demo (its last step).
 - `organisation`: The demo organisation: fictional people and companies for trying the app.
 - `service`: A year of service tickets: most closed after the revisit with a score, some

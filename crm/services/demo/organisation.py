@@ -8,6 +8,7 @@ from crm.extensions import db
 from crm.services.demo import archive as demo_archive
 from crm.services.demo import assessment as demo_assessment
 from crm.services.demo import check_ins as demo_check_ins
+from crm.services.demo import figures as demo_figures
 from crm.services.demo import health as demo_health
 from crm.services.demo import pipeline as demo_pipeline
 from crm.services.demo import plans as demo_plans
@@ -50,6 +51,7 @@ def load_demo() -> str:
     plans = demo_plans.ensure_plans()
     demo_check_ins.ensure_check_ins()
     demo_assessment.ensure_figures()  # two years of business figures
+    demo_figures.ensure_story()  # revenue trends; why the lost customers left
     demo_health.assess()  # last: it reads everything the steps above wrote
     demo_assessment.ensure_assessment()  # after every step: the sheets count them all
     tickets = demo_service.ensure_service()

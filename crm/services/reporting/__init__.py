@@ -4,6 +4,8 @@
   figure.
 - `health`: What /healthz reports: whether the database answers and when the scheduler last
   ticked.
+- `lost`: Customers lost in a period, with the warning signals they showed in the six months
+  before (the supervisor's home).
 - `metrics`: Periods in the viewer's time zone, and the SQL pieces dashboards and reports share.
 - `plans`: The plans report: per manager and week or month, plan submitted on time, late or
   missing, its completion and tasks; the ratings (优/良/中/差) per month. CSV rows too.
