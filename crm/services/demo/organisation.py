@@ -52,9 +52,9 @@ def load_demo() -> str:
     demo_check_ins.ensure_check_ins()
     demo_assessment.ensure_figures()  # two years of business figures
     demo_figures.ensure_story()  # revenue trends; why the lost customers left
+    tickets = demo_service.ensure_service()
     demo_health.assess()  # last: it reads everything the steps above wrote
     demo_assessment.ensure_assessment()  # after every step: the sheets count them all
-    tickets = demo_service.ensure_service()
     return (
         f"Demo organisation ready: {len(users)} users, {len(DEMO_TEAMS)} teams, "
         f"{customers} customers and {opportunities} opportunities with a year of visits, "
