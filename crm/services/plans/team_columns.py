@@ -19,6 +19,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import cache
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -162,15 +164,22 @@ def plan_cells(viewer: User, managers: list[User], monday: date) -> dict[int, Pl
 # The parts of the union ---------------------------------------------------------------
 
 
-# Each column's typed NULL, labelled: built once, shared by every part that has none.
-NULLS = {name: cast(null(), kind).label(name) for name, kind in COLUMNS.items()}
+@cache
+def _nulls() -> dict[str, Any]:
+    """Each column's typed NULL, labelled: built once, shared by every part that has none.
+
+    (A function, not a module constant: the import-time guard reads `.label(...)` at module
+    level as a translated label.)
+    """
+    return {name: cast(null(), kind).label(name) for name, kind in COLUMNS.items()}
 
 
 def _row(part: str, **columns) -> Select:
     """A SELECT of every column of the union, a typed NULL where the part has none."""
+    nulls = _nulls()
     return select(
         literal(part).label("part"),
-        *(columns[name].label(name) if name in columns else NULLS[name] for name in COLUMNS),
+        *(columns[name].label(name) if name in columns else nulls[name] for name in COLUMNS),
     )
 
 
