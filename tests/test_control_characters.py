@@ -24,7 +24,7 @@ from crm.extensions import db
 from crm.services.control_characters import code_point, find_control_character
 from crm.services.imports import batch as imports
 from models import Customer
-from tests.routes import ADMIN_ONLY, CUSTOMER_SCOPED, World
+from tests.routes import ADMIN_ONLY, CUSTOMER_SCOPED, TEAM_LED, World
 
 NUL_MESSAGE = "invisible control character (U+0000)"
 OTHER_CONTROLS = ("\x01", "\x0b", "\x1b", "\x7f", "\x85", "\x9f")  # C0, DEL, C1
@@ -148,7 +148,7 @@ class _Forms(HTMLParser):
 
 def _pages(app, world: World) -> list[str]:
     """Every page an admin can GET: routes without arguments, and those with a record."""
-    builders = {**CUSTOMER_SCOPED, **ADMIN_ONLY}
+    builders = {**CUSTOMER_SCOPED, **ADMIN_ONLY, **TEAM_LED}
     urls = []
     with app.test_request_context():
         from flask import url_for

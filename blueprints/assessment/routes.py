@@ -8,7 +8,6 @@ from decimal import Decimal
 from flask import (
     Response,
     abort,
-    flash,
     redirect,
     render_template,
     request,
@@ -107,19 +106,23 @@ def period_view(period: str):
 @login_required
 def team(period: str, team_id: int):
     chosen = period_or_404(period)
-    found = team_or_404(team_id)
-    sort = request.args.get("sort", sheets.TOTAL)
-    sheet = sheets.team_sheet(chosen, found, sort=sort)
-    return render_template(
-        "assessment/team.html",
-        sheet=sheet,
-        period=chosen,
-        team=found,
-        indicators=catalog.INDICATORS,
-        publish_form=PublishForm(formdata=None),
-        recompute_form=ConfirmForm(formdata=None),
-        may_publish=store.may_publish(current_user, found) and chosen.is_over(),
-        sort_keys=sheets.sort_keys(),
+    return _team_page(chosen, team_or_404(team_id), sort=request.args.get("sort", sheets.TOTAL))
+
+
+def _team_page(chosen: AssessmentPeriod, found: Team, *, sort=sheets.TOTAL, form=None, status=200):
+    return (
+        render_template(
+            "assessment/team.html",
+            sheet=sheets.team_sheet(chosen, found, sort=sort),
+            period=chosen,
+            team=found,
+            indicators=catalog.INDICATORS,
+            publish_form=form or PublishForm(formdata=None),
+            recompute_form=ConfirmForm(formdata=None),
+            may_publish=store.may_publish(current_user, found) and chosen.is_over(),
+            sort_keys=sheets.sort_keys(),
+        ),
+        status,
     )
 
 
@@ -145,21 +148,18 @@ def publish(period: str, team_id: int):
     chosen = period_or_404(period)
     found = team_or_404(team_id)
     form = PublishForm()
-    back = url_for("assessment.team", period=chosen.key, team_id=found.id)
-    if not form.validate_on_submit():
-        if form.errors.get("csrf_token"):
-            abort(400)
-        for error in form.reason.errors:
-            flash(str(error), "danger")
-        return redirect(back)
-    return write(
-        lambda: store.publish(chosen, found, reason=form.reason.data, actor=current_user),
-        done=lambda publication: _(
-            "%(period)s is published for %(team)s.", period=chosen.key, team=found.name
-        ),
-        to=back,
-        back=back,
-    ).response
+    if form.validate_on_submit():
+        outcome = write(
+            lambda: store.publish(chosen, found, reason=form.reason.data, actor=current_user),
+            done=lambda publication: _(
+                "%(period)s is published for %(team)s.", period=chosen.key, team=found.name
+            ),
+            to=url_for("assessment.team", period=chosen.key, team_id=found.id),
+            form=form,
+        )
+        if outcome.response is not None:
+            return outcome.response
+    return _team_page(chosen, found, form=form, status=400)
 
 
 @bp.route("/assessment/<period>/team/<int:team_id>/recompute", methods=["POST"])
