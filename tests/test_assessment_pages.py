@@ -248,3 +248,13 @@ def test_the_level_review_page(client, login, org, period, world):
     _get(client, login, org["sup1"], f"/assessment/{period.key}/review", 404)  # a month
     page = _get(client, login, org["sup1"], f"/assessment/{quarter.key}/review")
     assert 'id="level-review"' in page
+
+
+def test_the_complaints_that_cost_points_link_to_their_tickets(client, login, org, period, world):
+    from tests.assessment_world import complaint, near_end
+
+    ticket = complaint(world["fell"], near_end(period), title="专线中断投诉")
+    store.publish(period, org["team1"], reason=None, actor=org["sup1"])
+    db.session.commit()
+    page = _get(client, login, org["m1"], f"/assessment/{period.key}/managers/{org['m1'].id}/07")
+    assert f'href="/service/{ticket.id}"' in page and "专线中断投诉" in page

@@ -200,7 +200,7 @@ def _complaints(period: AssessmentPeriod, manager: User, viewer: User) -> Record
             "customer": row.name,
             "at": row.opened_at,
             "status": row.status,
-            "link": ("customers.show", "customer_id", row.customer_id),
+            "link": ("service.show", "ticket_id", row.id),
         }
         for row in found[:LIMIT]
     ]
