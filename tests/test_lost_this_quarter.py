@@ -9,7 +9,8 @@ import pytest
 
 from crm.extensions import db
 from crm.services.archive import loss
-from crm.services.reporting.lost import months_before, signals_before
+from crm.services.reporting.dashboards import periods_for
+from crm.services.reporting.lost import lost_in, months_before, signals_before
 from models import HealthBand, HealthSnapshot
 
 NOW = datetime.now(UTC)
@@ -92,3 +93,21 @@ def test_signals_before_a_loss():
 def test_the_home_shows_when_nobody_was_lost(client, login, en):
     login(client, en["sup1"])
     assert 'id="no-lost"' in client.get("/").get_data(as_text=True)
+
+
+def test_the_lost_list_keeps_to_the_viewers_scope_whatever_owners_it_is_asked_for(
+    en, make_customer
+):
+    theirs = make_customer(en["m3"], name="别队流失有限公司")
+    loss.mark_lost(theirs, actor=en["m3"], reason="price", version=theirs.version)
+    ours = make_customer(en["m1"], name="本队流失有限公司")
+    loss.mark_lost(ours, actor=en["m1"], reason="price", version=ours.version)
+    db.session.commit()
+    quarter = periods_for(en["sup1"]).quarter
+
+    asked_for_everyone = lost_in(quarter, viewer=en["sup1"], owner_ids=None)
+    asked_for_theirs = lost_in(quarter, viewer=en["sup1"], owner_ids=[en["m3"].id])
+
+    assert [line.name for line in asked_for_everyone.customers] == ["本队流失有限公司"]
+    assert asked_for_theirs.customers == []
+    assert len(lost_in(quarter, viewer=en["admin"]).customers) == 2
