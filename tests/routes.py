@@ -1129,6 +1129,8 @@ WHOLE_QUERY_READS = {
     ("blueprints/common.py", "request.form.items(multi=True)"),  # the confirm page re-posts all
     # An API upload's fields, hashed for its Idempotency-Key (the files are read in chunks).
     ("blueprints/api/uploads.py", "request.form.items(multi=True)"),
+    # A token put in the URL is refused (400): the check looks for its keys, reads no value.
+    ("blueprints/api/auth.py", "key in request.args for key in TOKEN_QUERY_KEYS"),
     ("blueprints/outbox_admin/routes.py", "args = request.args"),  # then args.get("status")
 }
 
