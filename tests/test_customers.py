@@ -11,6 +11,7 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from crm.extensions import db
+from crm.services.activity import timeline
 from crm.services.archive import customers as customer_service
 from crm.services.archive.identity import credit_code_check_char, normalise_name
 from crm.services.errors import DomainError, NotAllowed, StaleEdit
@@ -436,7 +437,7 @@ def test_create_and_change_are_recorded_and_shown(m1_client, org):
     assert "C → A" in history and "¥5" in history and "M1" in history
 
 
-def test_the_history_shows_the_latest_twenty_with_a_link_to_more(m1_client, org):
+def test_the_history_shows_the_latest_few_with_a_link_to_more(m1_client, org):
     customer = customer_service.create_customer(actor=org["m1"], name="甲")
     for number in range(55):
         customer_service.update_customer(
@@ -444,10 +445,10 @@ def test_the_history_shows_the_latest_twenty_with_a_link_to_more(m1_client, org)
         )
     db.session.commit()
     page = m1_client.get(f"/customers/{customer.id}").get_data(as_text=True)
-    assert page.count("history-entry") == 20 and 'id="timeline-older"' not in page
+    assert page.count("history-entry") == timeline.LATEST and 'id="timeline-older"' not in page
     more = re.search(r'href="([^"]+)#history" id="timeline-more"', page).group(1)
     rest = m1_client.get(html.unescape(more)).get_data(as_text=True)
-    assert rest.count("history-entry") == 36 and 'id="timeline-older"' not in rest
+    assert rest.count("history-entry") == 56 - timeline.LATEST and 'id="timeline-older"' not in rest
 
 
 def test_the_page_flags_a_customer_without_a_decision_maker(

@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from crm.services.activity import timeline
 from tests.browser.conftest import PHONE, demo_customer_id
 from tests.browser.test_shell import sign_in
 
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.browser
 CUSTOMER = (
     "北辰能源集团有限公司"  # manager1's busiest account in the demo: 5 contacts, a long history
 )
-# The page ends within this many phone screens (about 5.8 now; it took 11 before).
+# The page ends within this many phone screens (about 5.5 now; it took 11 before).
 MAX_SCREENS = 6.5
 
 
@@ -44,7 +45,8 @@ def test_the_customer_page_reads_on_a_phone(phone_page: Page, customer_id: int):
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     height = page.evaluate("document.documentElement.scrollHeight")
     assert height <= MAX_SCREENS * PHONE["height"], f"{height / PHONE['height']:.1f} screens"
-    assert page.locator("#timeline > li").count() == 20
+    # The newest few, and any more sharing the oldest one's instant (the demo logs some together).
+    assert page.locator("#timeline > li").count() >= timeline.LATEST
 
     # The rest of the timeline is one tap away; the hub's buttons are there too.
     expect(page.locator("#new-opportunity")).to_be_visible()

@@ -33,8 +33,9 @@ from models import AuditEntry, Customer, OpportunityHistory, Reminder, ReminderS
 
 # Newest items per page of the full timeline; "older" pages go on from the oldest one shown.
 PAGE_SIZE = 50
-# The customer page shows only the newest few (a phone screen or two); "more" opens the rest.
-LATEST = 20
+# The customer page shows only the newest few (about two phone screens: the page above them
+# grew with the health, service and figures panels); "more" opens the rest.
+LATEST = 12
 # The audit entries that are archive changes (visits, opportunities and reminders have their
 # own sources, so their audit entries would show the same thing twice).
 ARCHIVE_ENTITIES = ("customers", "contacts", "competitor_profiles")
