@@ -8,11 +8,15 @@ claims nothing already claimed).
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from apscheduler.util import undefined
 from flask import Flask, current_app
 
 from crm.delivery import DeliveryReport, deliver_due
@@ -31,13 +35,29 @@ from models.base import utcnow
 log = logging.getLogger("crm.scheduler")
 
 
-def run_tick(app: Flask) -> None:
-    """The scheduled job: one tick in its own app context; a failure waits for the next."""
-    with app.app_context():
-        try:
-            tick()
-        except Exception:  # noqa: BLE001 - logged; the scheduler must keep ticking
-            log.exception("tick failed")
+def job(failure: str) -> Callable[[Callable[[], object]], Callable[[Flask], None]]:
+    """A scheduled job's body, run in its own app context. A failure is rolled back and
+    logged, never raised: the scheduler must keep running, and the next run tries again."""
+
+    def wrap(work: Callable[[], object]) -> Callable[[Flask], None]:
+        @functools.wraps(work)
+        def run(app: Flask) -> None:
+            with app.app_context():
+                try:
+                    work()
+                except Exception:  # noqa: BLE001 - logged; the next run tries again
+                    db.session.rollback()
+                    log.exception(failure)
+
+        return run
+
+    return wrap
+
+
+@job("tick failed")
+def run_tick() -> None:
+    """Every minute: one tick (below)."""
+    tick()
 
 
 def tick(now: datetime | None = None) -> DeliveryReport:
@@ -76,139 +96,106 @@ def tick(now: datetime | None = None) -> DeliveryReport:
     return report
 
 
-def run_snapshot(app: Flask) -> None:
+@job("stage snapshot failed")
+def run_snapshot() -> None:
     """The organisation-wide funnel and days in stage (see crm/services/reporting/snapshots.py)."""
-    with app.app_context():
-        try:
-            snapshots.refresh()
-            db.session.commit()
-        except Exception:  # noqa: BLE001 - logged; the next run tries again
-            db.session.rollback()
-            log.exception("stage snapshot failed")
+    snapshots.refresh()
+    db.session.commit()
 
 
-def run_document_cleanup(app: Flask) -> None:
+@job("document cleanup failed")
+def run_document_cleanup() -> None:
     """Purge deleted documents past retention, then remove objects no row names."""
-    with app.app_context():
-        try:
-            now = utcnow()
-            purged = document_cleanup.purge_deleted(now)
-            db.session.commit()
-            removed = document_cleanup.remove_orphans(now)
-            log.info("documents: purged=%s orphans removed=%s", purged, removed)
-        except Exception:  # noqa: BLE001 - logged; the next run tries again
-            db.session.rollback()
-            log.exception("document cleanup failed")
+    now = utcnow()
+    purged = document_cleanup.purge_deleted(now)
+    db.session.commit()
+    removed = document_cleanup.remove_orphans(now)
+    log.info("documents: purged=%s orphans removed=%s", purged, removed)
 
 
-def run_assessment(app: Flask) -> None:
+@job("assessment drafts failed")
+def run_assessment() -> None:
     """Every manager's assessment drafts of the open periods, hourly (services/assessment/job)."""
-    with app.app_context():
-        try:
-            assessment_job.run_if_due()
-        except Exception:  # noqa: BLE001 - logged; the next hour tries again
-            db.session.rollback()
-            log.exception("assessment drafts failed")
+    assessment_job.run_if_due()
 
 
-def run_forget_idempotency_keys(app: Flask) -> None:
+@job("forgetting idempotency keys failed")
+def run_forget_idempotency_keys() -> None:
     """Daily: forget the API's kept answers past their 24 hours (services/idempotency)."""
-    with app.app_context():
-        try:
-            forgotten = idempotency.forget_if_due()
-            if forgotten is not None:
-                log.info("idempotency keys: forgotten=%s", forgotten)
-        except Exception:  # noqa: BLE001 - logged; the next run tries again
-            db.session.rollback()
-            log.exception("forgetting idempotency keys failed")
+    forgotten = idempotency.forget_if_due()
+    if forgotten is not None:
+        log.info("idempotency keys: forgotten=%s", forgotten)
 
 
-def run_health(app: Flask) -> None:
-    """Customer health when due: nightly, and after a figures import (services/health/job)."""
-    with app.app_context():
-        try:
-            health_job.run_if_due()
-        except Exception:  # noqa: BLE001 - logged; the lease is given back, the next run tries
-            db.session.rollback()
-            log.exception("health pass failed")
+@job("health pass failed")
+def run_health() -> None:
+    """Customer health when due: nightly, and after a figures import (services/health/job).
+    A failed pass gives its lease back, so the next run tries again."""
+    health_job.run_if_due()
+
+
+@dataclass(frozen=True)
+class Job:
+    run: Callable[[Flask], None]
+    every: dict[str, int]  # IntervalTrigger's arguments
+    id: str
+    name: str
+    at_start: bool = True  # also run once when the scheduler starts (catch up after downtime)
+
+
+# Separate jobs, so a slow snapshot or health pass never delays an email. Jobs that must run
+# once a day or after an event ask often and claim their turn in the database (a row each).
+JOBS = (
+    Job(
+        run_snapshot,
+        {"minutes": snapshots.SNAPSHOT_MINUTES},
+        snapshots.SNAPSHOT_JOB_ID,
+        "count the organisation-wide funnel and days in stage",
+    ),
+    Job(run_tick, {"minutes": 1}, TICK_JOB_ID, "find due reminders and digests, send the outbox"),
+    Job(
+        run_document_cleanup,
+        {"minutes": document_cleanup.JOB_MINUTES},
+        document_cleanup.JOB_ID,
+        "purge deleted documents past retention, remove orphaned files",
+        at_start=False,
+    ),
+    Job(
+        run_assessment,
+        {"minutes": assessment_job.JOB_MINUTES},
+        assessment_job.JOB_ID,
+        "compute every manager's assessment drafts of the open periods",
+    ),
+    Job(
+        run_forget_idempotency_keys,
+        {"hours": 1},
+        idempotency.JOB_ID,
+        "forget the API's kept answers to Idempotency-Keys past 24 hours",
+    ),
+    Job(
+        run_health,
+        {"minutes": health_job.JOB_MINUTES},
+        health_job.JOB_ID,
+        "score customer health: nightly, and after a figures import",
+    ),
+)
 
 
 def build_scheduler(app: Flask) -> BlockingScheduler:
-    """Jobs with fixed ids: the tick every minute, the stage snapshot every quarter hour.
-
-    Both also run at start: the tick to catch up after downtime, the snapshot so the
-    admin's home has one. Separate jobs, so a slow snapshot never delays an email.
-    """
+    """Every job of JOBS under its fixed id."""
     scheduler = BlockingScheduler(timezone="UTC")
-    scheduler.add_job(
-        run_snapshot,
-        IntervalTrigger(minutes=snapshots.SNAPSHOT_MINUTES),
-        args=[app],
-        id=snapshots.SNAPSHOT_JOB_ID,
-        name="count the organisation-wide funnel and days in stage",
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
-        next_run_time=datetime.now().astimezone(),
-    )
-    scheduler.add_job(
-        run_tick,
-        IntervalTrigger(minutes=1),
-        args=[app],
-        id=TICK_JOB_ID,
-        name="find due reminders and digests, send the outbox",
-        replace_existing=True,
-        coalesce=True,  # after a pause, one catch-up run, not one per missed minute
-        max_instances=1,
-        misfire_grace_time=None,
-        next_run_time=datetime.now().astimezone(),
-    )
-    scheduler.add_job(
-        run_document_cleanup,
-        IntervalTrigger(minutes=document_cleanup.JOB_MINUTES),
-        args=[app],
-        id=document_cleanup.JOB_ID,
-        name="purge deleted documents past retention, remove orphaned files",
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
-    )
-    scheduler.add_job(
-        run_assessment,
-        IntervalTrigger(minutes=assessment_job.JOB_MINUTES),
-        args=[app],
-        id=assessment_job.JOB_ID,
-        name="compute every manager's assessment drafts of the open periods",
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
-        next_run_time=datetime.now().astimezone(),
-    )
-    scheduler.add_job(
-        run_forget_idempotency_keys,
-        IntervalTrigger(hours=1),  # asks hourly; runs once a day (the job's row is claimed)
-        args=[app],
-        id=idempotency.JOB_ID,
-        name="forget the API's kept answers to Idempotency-Keys past 24 hours",
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
-        next_run_time=datetime.now().astimezone(),
-    )
-    scheduler.add_job(
-        run_health,
-        IntervalTrigger(minutes=health_job.JOB_MINUTES),
-        args=[app],
-        id=health_job.JOB_ID,
-        name="score customer health: nightly, and after a figures import",
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=None,
-        next_run_time=datetime.now().astimezone(),
-    )
+    for each in JOBS:
+        scheduler.add_job(
+            each.run,
+            IntervalTrigger(**each.every),
+            args=[app],
+            id=each.id,
+            name=each.name,
+            replace_existing=True,
+            coalesce=True,  # after a pause, one catch-up run, not one per missed interval
+            max_instances=1,
+            misfire_grace_time=None,
+            # None would add the job paused; `undefined` lets the trigger set its first run.
+            next_run_time=datetime.now().astimezone() if each.at_start else undefined,
+        )
     return scheduler
