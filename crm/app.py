@@ -36,6 +36,7 @@ def create_app(config: str | type | None = None, **overrides: Any) -> Flask:
     register_blueprints(app)
     register_request_hooks(app)
     register_favicon(app)
+    register_static_files(app)
     register_error_pages(app)
     register_template_helpers(app)
     register_cli(app)
@@ -133,6 +134,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints.notices import bp as notices_bp
     from blueprints.opportunities import bp as opportunities_bp
     from blueprints.outbox_admin import bp as outbox_admin_bp
+    from blueprints.people import bp as people_bp
     from blueprints.plans import bp as plans_bp
     from blueprints.reference import bp as reference_bp
     from blueprints.reminders import bp as reminders_bp
@@ -165,6 +167,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(cadences_bp, url_prefix="/admin")
     app.register_blueprint(plans_bp, url_prefix="/plans")
     app.register_blueprint(notices_bp, url_prefix="/notices")
+    app.register_blueprint(people_bp, url_prefix="/people")  # the people pickers' JSON
     app.register_blueprint(service_bp, url_prefix="/service")
     # Its routes carry full paths: /documents/..., and uploads under /customers/<id>/... too.
     app.register_blueprint(documents_bp)
@@ -249,6 +252,12 @@ def register_favicon(app: Flask) -> None:
         return send_from_directory(
             app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400
         )
+
+
+def register_static_files(app: Flask) -> None:
+    from crm import static_files
+
+    static_files.init_app(app)  # fingerprinted names, a year in the browser's cache
 
 
 def register_error_pages(app: Flask) -> None:
