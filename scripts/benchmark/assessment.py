@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -47,48 +46,12 @@ MONTHS = 24
 
 def build(size: base.Size, *, seed: int = 15, log=print) -> dict:
     """The province with a year of work and two years of business figures."""
-    started = time.perf_counter()
-    rng = random.Random(seed)
-    engine = db.engine
-    dialect = engine.dialect.name
-    now = datetime.now(UTC).replace(tzinfo=None)
-    raw = engine.raw_connection()
-    try:
-        dbapi = raw.driver_connection
-        if dialect == "sqlite":
-            dbapi.execute("PRAGMA synchronous=OFF")
-            dbapi.execute("PRAGMA foreign_keys=OFF")
-        w = base.Writer(dbapi, dialect)
-        stages = list(dbapi.execute(
-            "SELECT id, probability, is_contract, position FROM stages ORDER BY position"
-        ).fetchall())  # fmt: skip
-        industries = [r[0] for r in dbapi.execute("SELECT id FROM industries").fetchall()]
-        ctx = {
-            "rng": rng, "size": size, "w": w, "now": now, "today": now.date(),
-            "stages": stages, "industries": industries,
-        }  # fmt: skip
-        steps = [
-            ("users", base._users), ("customers", base._customers),
-            ("opportunities", base._opportunities), ("visits", base._visits),
-            ("plans", base._plans), ("tickets", health_bench._tickets), ("figures", _figures),
-        ]  # fmt: skip
-        for name, step in steps:
-            t0 = time.perf_counter()
-            step(ctx)
-            dbapi.commit()
-            log(f"  {name:<14} {time.perf_counter() - t0:6.1f} s")
-        if dialect == "sqlite":
-            dbapi.execute("PRAGMA foreign_keys=ON")
-            dbapi.execute("ANALYZE")
-        else:
-            dbapi.commit()
-            dbapi.autocommit = True
-            dbapi.execute("VACUUM ANALYZE")
-            dbapi.autocommit = False
-        dbapi.commit()
-    finally:
-        raw.close()
-    return {"seconds": round(time.perf_counter() - started, 1), "rows": w.counts}
+    steps = [
+        ("users", base._users), ("customers", base._customers),
+        ("opportunities", base._opportunities), ("visits", base._visits),
+        ("plans", base._plans), ("tickets", health_bench._tickets), ("figures", _figures),
+    ]  # fmt: skip
+    return base.fill(size, steps, seed=seed, log=log)
 
 
 def _figures(c: dict) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -113,12 +114,28 @@ class Writer:
 
 def generate(size: Size, *, seed: int = 8, log=print) -> dict:
     """Fill an empty schema (reference data seeded) with `size` rows; returns counts and time."""
+    steps = [
+        ("users", _users), ("customers", _customers), ("contacts", _contacts),
+        ("competitors", _competitors), ("opportunities", _opportunities),
+        ("visits", _visits), ("reminders", _reminders), ("plans", _plans),
+        ("documents", _documents), ("tickets", _tickets),
+    ]  # fmt: skip
+    return fill(size, steps, seed=seed, log=log)
+
+
+Step = tuple[str, Callable[[dict], None]]
+
+
+def fill(size: Size, steps: list[Step], *, seed: int, log=print) -> dict:
+    """Run each (name, step) on one raw connection, committing after each, then ready the
+    database for timing; every bench's dataset is built this way (the steps differ).
+
+    A step gets the context dict: rng, size, w (the Writer), now, today, stages, industries.
+    """
     started = time.perf_counter()
-    rng = random.Random(seed)
     engine = db.engine
     dialect = engine.dialect.name
     now = datetime.now(UTC).replace(tzinfo=None)
-    today = now.date()
     raw = engine.raw_connection()
     try:
         dbapi = raw.driver_connection
@@ -130,14 +147,8 @@ def generate(size: Size, *, seed: int = 8, log=print) -> dict:
             "SELECT id, probability, is_contract, position FROM stages ORDER BY position"
         ).fetchall())  # fmt: skip
         industries = [r[0] for r in dbapi.execute("SELECT id FROM industries").fetchall()]
-        steps = [
-            ("users", _users), ("customers", _customers), ("contacts", _contacts),
-            ("competitors", _competitors), ("opportunities", _opportunities),
-            ("visits", _visits), ("reminders", _reminders), ("plans", _plans),
-            ("documents", _documents), ("tickets", _tickets),
-        ]  # fmt: skip
         ctx = {
-            "rng": rng, "size": size, "w": w, "now": now, "today": today,
+            "rng": random.Random(seed), "size": size, "w": w, "now": now, "today": now.date(),
             "stages": stages, "industries": industries,
         }  # fmt: skip
         for name, step in steps:
@@ -149,30 +160,39 @@ def generate(size: Size, *, seed: int = 8, log=print) -> dict:
             dbapi.execute("PRAGMA foreign_keys=ON")
             dbapi.execute("ANALYZE")
         else:
-            # VACUUM (outside a transaction) also sets the visibility map, without which
-            # PostgreSQL's index-only scans fetch every row from the table anyway; a
-            # freshly bulk-loaded table would otherwise wait for autovacuum.
-            dbapi.commit()
-            dbapi.autocommit = True
-            dbapi.execute("VACUUM ANALYZE")
-            # As the README's deployment section advises for SSDs: with the default 4,
-            # PostgreSQL prefers scanning every opportunity to a thousand index lookups.
-            database = dbapi.info.dbname
-            dbapi.execute(f'ALTER DATABASE "{database}" SET random_page_cost = 1.1')
-            dbapi.autocommit = False
-            for table in ("users", "teams", "customers", "contacts", "competitors",
-                          "competitor_profiles", "opportunities", "opportunity_history",
-                          "visits", "reminders", "work_plans", "plan_visits", "plan_tasks",
-                          "plan_reviews", "plan_key_customers", "documents",
-                          "document_versions", "service_tickets", "ticket_events"):  # fmt: skip
-                dbapi.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"(SELECT coalesce(max(id), 1) FROM {table}))"
-                )
+            _ready_postgresql(dbapi, written=set(w.counts))
         dbapi.commit()
     finally:
         raw.close()
     return {"seconds": round(time.perf_counter() - started, 1), "rows": w.counts}
+
+
+def _ready_postgresql(dbapi, *, written: set[str]) -> None:
+    # VACUUM (outside a transaction) also sets the visibility map, without which
+    # PostgreSQL's index-only scans fetch every row from the table anyway; a
+    # freshly bulk-loaded table would otherwise wait for autovacuum.
+    dbapi.commit()
+    dbapi.autocommit = True
+    dbapi.execute("VACUUM ANALYZE")
+    # As the README's deployment section advises for SSDs: with the default 4,
+    # PostgreSQL prefers scanning every opportunity to a thousand index lookups.
+    database = dbapi.info.dbname
+    dbapi.execute(f'ALTER DATABASE "{database}" SET random_page_cost = 1.1')
+    dbapi.autocommit = False
+    # Rows came with their ids: each written table's id sequence goes on after them, so
+    # the pages and operations timed next can insert.
+    serial = {
+        row[0]
+        for row in dbapi.execute(
+            "SELECT table_name FROM information_schema.columns WHERE column_name = 'id' "
+            "AND column_default LIKE 'nextval%' AND table_schema = current_schema()"
+        ).fetchall()
+    }
+    for table in sorted(written & serial):
+        dbapi.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+            f"(SELECT coalesce(max(id), 1) FROM {table}))"
+        )
 
 
 def _users(c: dict) -> None:

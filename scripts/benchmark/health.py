@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -51,56 +50,13 @@ def add_months(month: date, count: int) -> date:
 
 def build(size: base.Size, *, seed: int = 14, log=print) -> dict:
     """The province's archive and pipeline (no visit log), figures, tickets, last visits."""
-    started = time.perf_counter()
-    rng = random.Random(seed)
-    engine = db.engine
-    dialect = engine.dialect.name
-    now = datetime.now(UTC).replace(tzinfo=None)
-    raw = engine.raw_connection()
-    try:
-        dbapi = raw.driver_connection
-        if dialect == "sqlite":
-            dbapi.execute("PRAGMA synchronous=OFF")
-            dbapi.execute("PRAGMA foreign_keys=OFF")
-        w = base.Writer(dbapi, dialect)
-        stages = list(dbapi.execute(
-            "SELECT id, probability, is_contract, position FROM stages ORDER BY position"
-        ).fetchall())  # fmt: skip
-        industries = [r[0] for r in dbapi.execute("SELECT id FROM industries").fetchall()]
-        ctx = {
-            "rng": rng, "size": size, "w": w, "now": now, "today": now.date(),
-            "stages": stages, "industries": industries,
-        }  # fmt: skip
-        steps = [
-            ("users", base._users), ("customers", base._customers),
-            ("contacts", base._contacts), ("competitors", base._competitors),
-            ("opportunities", base._opportunities), ("last visits", _last_visits),
-            ("figures", _figures), ("tickets", _tickets),
-        ]  # fmt: skip
-        for name, step in steps:
-            t0 = time.perf_counter()
-            step(ctx)
-            dbapi.commit()
-            log(f"  {name:<14} {time.perf_counter() - t0:6.1f} s")
-        if dialect == "sqlite":
-            dbapi.execute("PRAGMA foreign_keys=ON")
-            dbapi.execute("ANALYZE")
-        else:
-            dbapi.commit()
-            dbapi.autocommit = True
-            dbapi.execute("VACUUM ANALYZE")
-            dbapi.autocommit = False
-            for table in ("users", "teams", "customers", "contacts", "competitors",
-                          "competitor_profiles", "opportunities", "opportunity_history",
-                          "monthly_figures", "service_tickets"):  # fmt: skip
-                dbapi.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"(SELECT coalesce(max(id), 1) FROM {table}))"
-                )
-        dbapi.commit()
-    finally:
-        raw.close()
-    return {"seconds": round(time.perf_counter() - started, 1), "rows": w.counts}
+    steps = [
+        ("users", base._users), ("customers", base._customers),
+        ("contacts", base._contacts), ("competitors", base._competitors),
+        ("opportunities", base._opportunities), ("last visits", _last_visits),
+        ("figures", _figures), ("tickets", _tickets),
+    ]  # fmt: skip
+    return base.fill(size, steps, seed=seed, log=log)
 
 
 def _last_visits(c: dict) -> None:
