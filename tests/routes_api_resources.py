@@ -24,6 +24,8 @@ from tests.routes import (
     _handover_page,
     _lost_opportunity,
     _opportunity,
+    _opportunity_with_competitor,
+    _opportunity_with_contact,
     _reminder,
     _status,
     _team,
@@ -32,12 +34,54 @@ from tests.routes import (
     _visit,
 )
 
+
+def _with_link(builder: Callable[[World], dict], name: str, link_id: Callable[[Any], int]):
+    """The builder's opportunity and, as `name`, the id of the contact or competitor on it
+    (the record stays the opportunity: a write's effect is read from it)."""
+
+    def build(w: World) -> dict:
+        return {**builder(w), name: link_id(w.record)}
+
+    return build
+
+
+def _opportunity_with_history(w: World) -> dict:
+    """An opportunity with its first history row (as creating it through the service writes)."""
+    from crm.extensions import db
+    from models import OpportunityHistory
+
+    kwargs = _opportunity(w)
+    opportunity = w.record
+    db.session.add(
+        OpportunityHistory(
+            opportunity=opportunity,
+            actor_id=w.owner.id,
+            stage_id=opportunity.stage_id,
+            status=opportunity.status,
+            probability=opportunity.probability,
+            changes={},
+        )
+    )
+    db.session.commit()
+    return kwargs
+
+
 API_SCOPED: dict[str, Callable[[World], dict]] = {
     "api_opportunities.OpportunityRecord": _opportunity,
     "api_opportunities.OpportunityStage": _opportunity,
     "api_opportunities.OpportunityWon": _contract_opportunity,
     "api_opportunities.OpportunityLost": _opportunity,
     "api_opportunities.OpportunityReopen": _lost_opportunity,
+    # Pages of the opportunity's parts: one contact, one competitor, one history row on it.
+    "api_opportunities.OpportunityContacts": _opportunity_with_contact,
+    "api_opportunities.OpportunityContactLink": _with_link(
+        _opportunity_with_contact, "contact_id", lambda o: o.contacts[0].contact_id
+    ),
+    "api_opportunities.OpportunityCompetitors": _opportunity_with_competitor,
+    "api_opportunities.OpportunityCompetitorLink": _with_link(
+        _opportunity_with_competitor, "competitor_id", lambda o: o.competitors[0].competitor_id
+    ),
+    "api_opportunities.OpportunityHistoryRows": _opportunity_with_history,
     "api_visits.VisitRecord": _visit,
     "api_follow_ups.FollowUpRecord": _reminder,
     "api_follow_ups.FollowUpDone": _reminder,
@@ -85,6 +129,20 @@ API_EFFECTS: dict[tuple[str, str], Effect] = {
         lambda w: {**_version(w), "reason": "price"}, _status("lost")
     ),
     ("api_opportunities.OpportunityReopen", "POST"): Effect(_version, _status("open")),
+    ("api_opportunities.OpportunityContacts", "POST"): Effect(
+        lambda w: {"contact_id": w.make_contact(w.record.customer).id, "role": "influencer"},
+        lambda o: len(o.contacts) == 2,
+    ),
+    ("api_opportunities.OpportunityContactLink", "DELETE"): Effect(
+        lambda w: {}, lambda o: not o.contacts
+    ),
+    ("api_opportunities.OpportunityCompetitors", "POST"): Effect(
+        lambda w: {"competitor_id": w.make_competitor().id, "offer": "矩阵"},
+        lambda o: len(o.competitors) == 2,
+    ),
+    ("api_opportunities.OpportunityCompetitorLink", "DELETE"): Effect(
+        lambda w: {}, lambda o: not o.competitors
+    ),
     ("api_visits.VisitRecord", "PATCH"): Effect(
         lambda w: {**_version(w), "outcome": "矩阵"}, lambda v: v.outcome == "矩阵"
     ),
@@ -212,6 +270,18 @@ API_ID_FIELDS: dict[tuple[str, str, str], ApiIdCase | str] = {
     ("PATCH /api/v1/opportunities/{opportunity_id}", "json", "probability"): NOT_AN_ID,
     ("POST /api/v1/opportunities/{opportunity_id}/stage", "json", "stage_id"): REFERENCE,
     ("POST /api/v1/opportunities/{opportunity_id}/lost", "json", "competitor_id"): REFERENCE,
+    # Another team's contact is not found; one of another customer in scope is the
+    # service's refusal (422, tests/test_api_opportunity_links.py).
+    ("POST /api/v1/opportunities/{opportunity_id}/contacts", "json", "contact_id"): ApiIdCase(
+        lambda own, named: (
+            "POST",
+            f"/api/v1/opportunities/{own.opportunity.id}/contacts",
+            {"contact_id": named.contact.id},
+        )
+    ),
+    ("POST /api/v1/opportunities/{opportunity_id}/competitors", "json", "competitor_id"): (
+        REFERENCE
+    ),
     # Visits.
     ("GET /api/v1/visits/", "query", "member"): ApiIdCase(
         lambda own, named: ("GET", f"/api/v1/visits/?member={named.user.id}", None)

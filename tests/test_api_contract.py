@@ -50,7 +50,21 @@ def api_world(org, make_customer, make_contact, make_profile):
         make_contact(customer)
         make_profile(customer)
         _document_and_ticket(customer, owner)
+        _opportunity_with_parts(customer, owner)
     return {name: token_for(org[name]) for name in PERSONAS}
+
+
+def _opportunity_with_parts(customer, owner) -> None:
+    """An opportunity with a contact, a competitor and history rows, made as the web does."""
+    from crm.services.archive.competitors import active_competitors
+    from crm.services.pipeline import links
+    from crm.services.pipeline import opportunities as pipeline
+
+    opportunity = pipeline.create_opportunity(customer, actor=owner, title="商机", amount=100)
+    pipeline.update_opportunity(opportunity, actor=owner, version=opportunity.version, amount=200)
+    links.add_contact(opportunity, customer.contacts[0], actor=owner, is_primary=True)
+    links.add_competitor(opportunity, active_competitors()[0], actor=owner, offer="八折")
+    db.session.commit()
 
 
 def _document_and_ticket(customer, owner) -> None:

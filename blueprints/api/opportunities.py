@@ -375,3 +375,7 @@ class OpportunityReopen(MethodView):
         """Reopen a lost one in the stage it was lost at."""
         opportunity = load(Opportunity, opportunity_id)
         return pipeline.reopen(opportunity, actor=api_user(), version=_version(data))
+
+
+# The opportunity's contacts, competitors and stage history: routes of this blueprint too.
+from blueprints.api import opportunity_links  # noqa: E402,F401  (registers its views)

@@ -170,7 +170,11 @@ def domain_problem(error: DomainError) -> Response:
     extra: dict[str, Any] = {}
     if error.field:
         extra["errors"] = [
-            {"field": error.field, "location": "json", "message": str(error.message)}
+            {
+                "field": error.field,
+                "location": getattr(error, "location", "json"),  # refusals.in_path: "path"
+                "message": str(error.message),
+            }
         ]
     return problem(status, str(error.message), kind="rule", **extra)
 

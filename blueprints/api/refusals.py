@@ -28,6 +28,18 @@ def body_names(**names: str) -> Iterator[None]:
         raise
 
 
+@contextmanager
+def in_path(*fields: str) -> Iterator[None]:
+    """Within the block, a DomainError on one of `fields` names the path as its location
+    (DELETE .../contacts/{contact_id}: the id the service refuses came in the URL)."""
+    try:
+        yield
+    except DomainError as error:
+        if error.field in fields:
+            error.location = "path"
+        raise
+
+
 def refuse_query(field: str, message: str) -> None:
     """Answer 422 for a query parameter the token user may not use this way."""
     raise Problem(

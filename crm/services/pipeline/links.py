@@ -4,7 +4,8 @@ and the competitors bidding for it with their offer."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.orm import contains_eager
 
 from crm.extensions import db
 from crm.services import audit
@@ -29,6 +30,17 @@ def sorted_contacts(opportunity: Opportunity) -> list[OpportunityContact]:
     return sorted(
         opportunity.contacts,
         key=lambda link: (not link.is_primary, ROLE_ORDER[link.role], link.contact.name),
+    )
+
+
+def contacts_on(opportunity: Opportunity) -> Select:
+    """SELECT of the links of the opportunity's contacts, each with its contact (the API
+    pages it in the page's order: see sorted_contacts)."""
+    return (
+        select(OpportunityContact)
+        .join(OpportunityContact.contact)
+        .where(OpportunityContact.opportunity_id == opportunity.id)
+        .options(contains_eager(OpportunityContact.contact))
     )
 
 
@@ -104,6 +116,16 @@ def remove_contact(opportunity: Opportunity, contact_id: int, *, actor: User) ->
     )
     opportunity.contacts.remove(link)
     db.session.flush()
+
+
+def competitors_on(opportunity: Opportunity) -> Select:
+    """SELECT of the competitors bidding on the opportunity, each with its registry entry."""
+    return (
+        select(OpportunityCompetitor)
+        .join(OpportunityCompetitor.competitor)
+        .where(OpportunityCompetitor.opportunity_id == opportunity.id)
+        .options(contains_eager(OpportunityCompetitor.competitor))
+    )
 
 
 def addable_competitors(opportunity: Opportunity) -> list[Competitor]:

@@ -109,6 +109,11 @@ def customer_stage_history(customer_id: int) -> Select:
     )
 
 
+def history_rows(opportunity: Opportunity) -> Select:
+    """SELECT of the opportunity's history rows (the API pages them, newest first)."""
+    return select(OpportunityHistory).where(OpportunityHistory.opportunity_id == opportunity.id)
+
+
 def history_with_actors(opportunity: Opportunity) -> list[OpportunityHistory]:
     """The opportunity's history rows, oldest first, each with its actor (one query)."""
     return list(
