@@ -29,6 +29,7 @@ from crm.services.imports.customers import CustomerChecker
 from crm.services.imports.exports import COLUMNS as EXPORTED_COLUMNS
 from crm.services.imports.exports import alias_key, unguard_cell
 from crm.services.imports.rules import MULTILINE_COLUMNS, RowPlan
+from crm.services.webhooks import events as webhooks
 from models import AuditAction, AuditEntry, Contact, Customer, User
 from models.base import utcnow
 
@@ -381,6 +382,8 @@ def run_import(
             progress(report.rows)
     elif parsed.kind == "customers":
         report.imported = _write(Customer, checker.plans, actor, progress, "parent_id")
+        # Told as a customer made on the form is, in this transaction (one event each).
+        webhooks.customers_created([plan.values["id"] for plan in checker.plans], actor=actor)
     else:
         report.imported = _write(Contact, checker.plans, actor, progress, "reports_to_id")
     return report
