@@ -50,7 +50,15 @@ PROVINCE = Size(
     pending=20_000,
     due=1_000,
 )
-SIZES = {"province": PROVINCE, "small": PROVINCE.scaled(100), "tiny": PROVINCE.scaled(1000)}
+# "tenth" is the province's shape at a tenth (10 teams, 100 managers, 10,000 customers): a
+# page's cost from it to the province shows whether it grows with the data (issue 18's
+# growth check: at most 1.5x for the same viewer).
+SIZES = {
+    "province": PROVINCE,
+    "tenth": PROVINCE.scaled(10),
+    "small": PROVINCE.scaled(100),
+    "tiny": PROVINCE.scaled(1000),
+}
 
 REGIONS = ("武汉", "宜昌", "襄阳", "荆州", "黄石", "十堰", "孝感", "荆门", "鄂州", "黄冈",
            "咸宁", "随州", "恩施", "仙桃", "天门", "潜江")  # fmt: skip
