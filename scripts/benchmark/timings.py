@@ -46,6 +46,10 @@ PAGES: dict[str, Page] = {
     ),
     "board (manager)": Page("manager", lambda c: "/opportunities/board", 60),
     "board (supervisor)": Page("supervisor", lambda c: "/opportunities/board", 60),
+    # An admin's list and board over every team (issue 18): the newest changed first, and
+    # the first cards of each column, whatever the number of opportunities behind them.
+    "opportunity list (admin)": Page("admin", lambda c: "/opportunities/", 25),
+    "board (admin)": Page("admin", lambda c: "/opportunities/board", 60),
     "visit log (manager)": Page("manager", lambda c: "/visits/", 25),
     "my follow-ups": Page("manager", lambda c: "/reminders/", 25),
     "manager home": Page("manager", lambda c: "/", 25, False),
