@@ -102,14 +102,16 @@ def refresh_health() -> float:
 
 def print_table(pages: dict, operations: dict) -> None:
     print()
-    print(f"{'page':<38}{'median':>9}{'p95':>9}{'SQL':>5}{'×floor':>8}{'target':>8}  verdict")
+    head = f"{'page':<38}{'median':>9}{'p95':>9}{'CPU':>8}{'SQL':>5}{'×floor':>8}{'target':>8}"
+    print(f"{head}  verdict")
     for name, r in pages.items():
         if r.get("error"):
             print(f"{name:<38}  HTTP {r['status']}  {r['url']}  MISS")
             continue
         target = r.get("target_p95_ms") or ""
         print(
-            f"{name:<38}{r['median_ms']:>7.1f}ms{r['p95_ms']:>7.1f}ms{r['statements']:>5}"
+            f"{name:<38}{r['median_ms']:>7.1f}ms{r['p95_ms']:>7.1f}ms{r['cpu_median_ms']:>6.1f}ms"
+            f"{r['statements']:>5}"
             f"{r.get('floor_ratio', 1.0):>8}{target:>8}  {r.get('verdict', '')}"
         )
     print()
