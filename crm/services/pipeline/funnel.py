@@ -94,7 +94,7 @@ def funnel(
         )
     }
     if reached is None:
-        reached = reached_counts(viewer, owner_ids, cohort)
+        reached, _ = history_figures(viewer, owner_ids, cohort, utcnow())
     steps = [
         FunnelStep(
             stage,
@@ -112,23 +112,37 @@ def funnel(
     return steps
 
 
-def _reached_select(
-    viewer: User | None, owner_ids: list[int] | None, cohort: metrics.Period
-) -> Select:
-    """(stage id, opportunities of the cohort that reached it) per pre-sale stage."""
-    furthest = (
+def _spans(viewer: User | None, owner_ids: list[int] | None, cohort: metrics.Period, now: datetime):
+    """The cohort's stage-history rows, each with when it ended (the next row of its
+    opportunity, or now): what both the funnel and the days in stage are counted from."""
+    H = OpportunityHistory
+    return (
         _within(
             select(
-                OpportunityHistory.opportunity_id.label("opportunity_id"),
-                func.max(Stage.position).label("position"),
-            )
-            .join(Stage, Stage.id == OpportunityHistory.stage_id)
-            .join(Opportunity, Opportunity.id == OpportunityHistory.opportunity_id),
+                H.opportunity_id,
+                H.stage_id,
+                H.status,
+                H.at,
+                func.coalesce(
+                    func.lead(H.at).over(partition_by=H.opportunity_id, order_by=(H.at, H.id)),
+                    metrics.utc_literal(now),
+                ).label("until"),
+            ).join(Opportunity, Opportunity.id == H.opportunity_id),
             viewer,
             owner_ids,
         )
-        .where(cohort.contains(Opportunity.created_at), Stage.phase == Phase.PRE_SALE)
-        .group_by(OpportunityHistory.opportunity_id)
+        .where(cohort.contains(Opportunity.created_at))
+        .cte("spans")
+    )
+
+
+def _reached_select(spans) -> Select:
+    """(stage id, opportunities of the cohort that reached it) per pre-sale stage."""
+    furthest = (
+        select(spans.c.opportunity_id, func.max(Stage.position).label("position"))
+        .join(Stage, Stage.id == spans.c.stage_id)
+        .where(Stage.phase == Phase.PRE_SALE)
+        .group_by(spans.c.opportunity_id)
         .subquery()
     )
     return (
@@ -139,23 +153,32 @@ def _reached_select(
     )
 
 
-def reached_counts(
-    viewer: User | None, owner_ids: list[int] | None, cohort: metrics.Period
-) -> dict[int, int]:
-    """Of the opportunities created in the cohort, how many reached each pre-sale stage."""
-    return dict(db.session.execute(_reached_select(viewer, owner_ids, cohort)).all())
+def _days_select(spans) -> Select:
+    """(stage id, opportunities that were in it, their total days there) per stage;
+    rows while lost do not count."""
+    return (
+        select(
+            spans.c.stage_id.label("stage_id"),
+            func.count(func.distinct(spans.c.opportunity_id)).label("count"),
+            func.sum(metrics.days_between(spans.c.at, spans.c.until)).label("total_days"),
+        )
+        .where(spans.c.status != OpportunityStatus.LOST)
+        .group_by(spans.c.stage_id)
+    )
 
 
 def history_figures(
     viewer: User | None, owner_ids: list[int] | None, cohort: metrics.Period, now: datetime
 ) -> tuple[dict[int, int], dict[int, tuple[int, float]]]:
-    """reached_counts and day_totals in one statement (UNION ALL), for pages counting both."""
-    reached = _reached_select(viewer, owner_ids, cohort)
+    """Of the cohort, how many reached each pre-sale stage, and per stage the opportunities
+    that were in it and their total days there: one statement, the history read once (a
+    CTE both parts use)."""
+    spans = _spans(viewer, owner_ids, cohort, now)
     # A UNION's columns are named by its first part: reached's, with the days' total.
-    reached = reached.add_columns(
+    reached = _reached_select(spans).add_columns(
         literal(None).label("total_days"), literal("reached").label("kind")
     )
-    days = _days_select(viewer, owner_ids, cohort, now).add_columns(literal("days"))
+    days = _days_select(spans).add_columns(literal("days"))
     counts: dict[int, int] = {}
     totals: dict[int, tuple[int, float]] = {}
     for row in db.session.execute(union_all(reached, days)):
@@ -183,7 +206,7 @@ def days_in_stage(
 ) -> list[StageDays]:
     """Average days per stage over the cohort's history (`totals` as day_totals gives)."""
     if totals is None:
-        totals = day_totals(viewer, owner_ids, cohort, now or utcnow())
+        _, totals = history_figures(viewer, owner_ids, cohort, now or utcnow())
     return [
         StageDays(
             stage,
@@ -193,48 +216,6 @@ def days_in_stage(
         for stage in all_stages()
         if stage.id in totals and totals[stage.id][0]
     ]
-
-
-def _days_select(
-    viewer: User | None, owner_ids: list[int] | None, cohort: metrics.Period, now: datetime
-) -> Select:
-    """(stage id, opportunities that were in it, their total days there) per stage."""
-    H = OpportunityHistory
-    spans = (
-        _within(
-            select(
-                H.opportunity_id,
-                H.stage_id,
-                H.status,
-                H.at,
-                func.lead(H.at)
-                .over(partition_by=H.opportunity_id, order_by=(H.at, H.id))
-                .label("until"),
-            ).join(Opportunity, Opportunity.id == H.opportunity_id),
-            viewer,
-            owner_ids,
-        )
-        .where(cohort.contains(Opportunity.created_at))
-        .subquery()
-    )
-    until = func.coalesce(spans.c.until, metrics.utc_literal(now))
-    return (
-        select(
-            spans.c.stage_id.label("stage_id"),
-            func.count(func.distinct(spans.c.opportunity_id)).label("count"),
-            func.sum(metrics.days_between(spans.c.at, until)).label("total_days"),
-        )
-        .where(spans.c.status != OpportunityStatus.LOST)
-        .group_by(spans.c.stage_id)
-    )
-
-
-def day_totals(
-    viewer: User | None, owner_ids: list[int] | None, cohort: metrics.Period, now: datetime
-) -> dict[int, tuple[int, float]]:
-    """Per stage: the opportunities that were in it and their total days there."""
-    rows = db.session.execute(_days_select(viewer, owner_ids, cohort, now))
-    return {row.stage_id: (row.count, float(row.total_days or 0)) for row in rows}
 
 
 @dataclass
