@@ -320,6 +320,17 @@ def test_parents_may_be_anywhere_in_the_file_but_never_loop(org):
     assert branch.parent.name == "华东集团"
 
 
+def test_a_line_marking_a_customer_lost_is_refused_as_the_form_refuses_it(org):
+    # Lost needs its reason and competitor ("Mark as lost"); a file carries neither.
+    text = csv_text("name,status", "流失公司,流失客户", "正常公司,lost", "合作公司,活跃客户")
+    report = imports.run_import(imports.parse_file("customers", text.encode()), actor=org["m1"])
+
+    messages = english(report.errors)
+    assert sorted(messages) == [2, 3]
+    assert all("Mark as lost" in message for message in messages.values())
+    assert report.imported == 0 and count(Customer) == 0
+
+
 def test_credit_codes_are_read_as_the_form_reads_them(org, make_customer):
     full_width = code(41).translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)})
     make_customer(org["m1"], name="本队集团", credit_code=code(44))

@@ -25,7 +25,10 @@ from crm.services.archive.identity import (
     normalise_name,
     without_format_characters,
 )
+from crm.services.archive.picker import customer_shortlist
 from crm.services.errors import DomainError, NotAllowed, StaleEdit, check_version
+from crm.services.people.picker import people_shortlist
+from crm.services.pickers import Shortlist
 from crm.services.scope import check_customer_in_scope
 from crm.services.webhooks import events as webhooks
 from models import (
@@ -354,14 +357,16 @@ def update_customer(
     return customer
 
 
+# Why "lost" is never set as a plain status (the form, the API, the CSV import): the
+# supervisor's "lost this quarter" reads the reason and the competitor.
+LOST_NEEDS_A_REASON = _l(
+    "To mark the customer lost, use “Mark as lost” on its page: it asks why the "
+    "customer left and to whom."
+)
+
+
 def _lost_needs_a_reason() -> DomainError:
-    return DomainError(
-        _l(
-            "To mark the customer lost, use “Mark as lost” on its page: it asks why the "
-            "customer left and to whom."
-        ),
-        field="status",
-    )
+    return DomainError(LOST_NEEDS_A_REASON, field="status")
 
 
 def delete_customer(customer: Customer, *, actor: User) -> None:
@@ -427,24 +432,25 @@ def history(customer_id: int, limit: int | None = None) -> list[AuditEntry]:
     return list(db.session.scalars(stmt))
 
 
-def parent_choices(customer: Customer | None, *, actor: User) -> list[Customer]:
-    """The customers the actor may choose as parent (group), by name; its current one stays."""
-    parents = list(
-        db.session.scalars(
-            visible_customers(actor)
-            .where(Customer.id != (customer.id if customer else 0))
-            .order_by(Customer.name, Customer.id)
-        )
+def parent_choices(
+    customer: Customer | None, *, actor: User, chosen: int | None = None
+) -> Shortlist:
+    """The customers the actor may choose as parent (group), as the form's picker shows them:
+    the first by name and `chosen`; the current parent stays even outside the actor's scope."""
+    parents = customer_shortlist(
+        actor, chosen=chosen, leave_out=customer.id if customer is not None else None
     )
-    # The current parent stays selectable even when it lies outside the actor's scope.
-    if customer is not None and customer.parent_id not in {None, *(c.id for c in parents)}:
-        parents.insert(0, customer.parent)
+    if customer is not None and customer.parent_id not in {None, *parents.ids()}:
+        parents = parents.keeping(customer.parent_id, customer.parent.name)
     return parents
 
 
-def owner_choices(customer: Customer | None, *, actor: User) -> list[User]:
-    """The users the actor may make owner; the customer's current owner stays selectable."""
-    owners = list(db.session.scalars(assignable_owners(actor)))
-    if customer is not None and customer.owner_id not in {u.id for u in owners}:
-        owners.append(customer.owner)
+def owner_choices(
+    customer: Customer | None, *, actor: User, chosen: int | None = None
+) -> Shortlist:
+    """The users the actor may make owner, as the form's picker shows them (the first by name
+    and `chosen`); the customer's current owner stays selectable."""
+    owners = people_shortlist(actor, chosen=chosen)
+    if customer is not None and customer.owner_id not in owners.ids():
+        owners = owners.keeping(customer.owner_id, customer.owner.display_name)
     return owners

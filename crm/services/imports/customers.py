@@ -10,7 +10,7 @@ from sqlalchemy import case, select
 from crm.extensions import db
 from crm.permissions import assignable_owners, customer_scope
 from crm.services.archive.customers import PROFILE_FIELDS as CUSTOMER_FIELDS
-from crm.services.archive.customers import owning_team
+from crm.services.archive.customers import LOST_NEEDS_A_REASON, owning_team
 from crm.services.archive.identity import (
     credit_code_problem,
     normalise_credit_code,
@@ -125,6 +125,8 @@ class CustomerChecker(Checker):
             },
             CUSTOMER_FIELDS,
         )
+        if plan.values["status"] is CustomerStatus.LOST:
+            self.refuse(line, LOST_NEEDS_A_REASON)
         if name:
             self._similar_names(line, name, plan.values["name_key"])
             self.file_names[name] = 0 if name in self.file_names else line
