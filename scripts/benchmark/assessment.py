@@ -57,8 +57,7 @@ def build(size: base.Size, *, seed: int = 15, log=print) -> dict:
 def _figures(c: dict) -> None:
     """24 finished months per customer: a drift, noise, one in ten sliding for half a year."""
     rng, w, now, size = c["rng"], c["w"], c["now"], c["size"]
-    last = health_bench.latest_full_month(c["today"])
-    months = [health_bench.add_months(last, offset) for offset in range(1 - MONTHS, 1)]
+    months = base.months_ending(base.latest_full_month(c["today"]), MONTHS)
     imported = w.ts(now - timedelta(days=3))
     columns = ("id", "customer_id", "month", "revenue", "arpu", "active_lines",
                "key_solution_revenue", "arrears", "arrears_recovered", "lines_lost",

@@ -12,6 +12,7 @@ from werkzeug.security import generate_password_hash
 
 from crm.extensions import db
 from crm.services.archive.identity import normalise_name
+from crm.services.figures.months import add_months
 
 PASSWORD = "bench-pass"  # every generated user shares it (one scrypt hash, computed once)
 DUE_NOTE = "bench: due at the tick"
@@ -126,7 +127,7 @@ def generate(size: Size, *, seed: int = 8, log=print) -> dict:
         ("users", _users), ("customers", _customers), ("contacts", _contacts),
         ("competitors", _competitors), ("opportunities", _opportunities),
         ("visits", _visits), ("reminders", _reminders), ("plans", _plans),
-        ("documents", _documents), ("tickets", _tickets),
+        ("documents", _documents), ("tickets", _tickets), ("figures", _figures),
     ]  # fmt: skip
     return fill(size, steps, seed=seed, log=log)
 
@@ -676,3 +677,53 @@ def _plans(c: dict) -> None:
     w.insert("plan_reviews", ("plan_id", "reviewer_id", "at", "verdict", "rating", "comment"),
              rows.reviews)  # fmt: skip
     w.insert("plan_key_customers", ("plan_id", "customer_id", "aim_kind", "aim"), rows.keys)
+
+
+# Business figures ---------------------------------------------------------------------
+
+FIGURE_MONTHS = 13
+
+
+def latest_full_month(today: date) -> date:
+    return add_months(today.replace(day=1), -1)
+
+
+def months_ending(last: date, count: int) -> list[date]:
+    return [add_months(last, offset) for offset in range(1 - count, 1)]
+
+
+def _figures(c: dict) -> None:
+    """13 finished months per customer (1.3 million rows at province): what the customer
+    page's figures panel, the health pass and the at-risk list read."""
+    write_figures(c, months_ending(latest_full_month(c["today"]), FIGURE_MONTHS))
+
+
+def write_figures(c: dict, months: list[date]) -> None:
+    """`months` of figures per customer: most steady, one in ten sliding over the last
+    five, one in seventeen losing lines over the last three, one in 23 owing more each month."""
+    rng, w, now, size = c["rng"], c["w"], c["now"], c["size"]
+    imported = w.ts(now - timedelta(days=20))
+    columns = ("id", "customer_id", "month", "revenue", "arpu", "active_lines",
+               "key_solution_revenue", "arrears", "arrears_recovered", "lines_lost",
+               "source", "imported_at")  # fmt: skip
+
+    def rows():
+        id_ = 0
+        for customer in range(1, size.customers + 1):
+            base_revenue = rng.randint(5, 500) * 1000
+            lines = rng.randint(10, 3000)
+            sliding = customer % 10 == 0
+            losing = customer % 17 == 0
+            owing = customer % 23 == 0
+            for index, month in enumerate(months):
+                id_ += 1
+                decline = 0.93 ** max(0, index - len(months) + 5) if sliding else 1.0
+                revenue = base_revenue * decline * rng.uniform(0.97, 1.03)
+                lost = rng.randint(0, lines // 20) if losing and index >= len(months) - 3 else 0
+                lines -= lost
+                arrears = (index + 1) * 2000 if owing else rng.choice((0, 0, 0, 500))
+                yield (id_, customer, month.isoformat(), f"{revenue:.2f}",
+                       f"{revenue / max(lines, 1):.2f}", lines, f"{revenue * 0.2:.2f}",
+                       f"{arrears}.00", "0.00", lost, "bench.csv", imported)  # fmt: skip
+
+    w.insert("monthly_figures", columns, rows())

@@ -21,7 +21,7 @@ import argparse
 import json
 import sys
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,11 +41,6 @@ CATEGORIES = ("network_quality", "billing", "installation", "service_attitude",
               "product_fault", "other")  # fmt: skip
 SEVERITIES = ("critical", "high", "medium", "low")
 SLA_HOURS = {"critical": 4, "high": 24, "medium": 72, "low": 168}
-
-
-def add_months(month: date, count: int) -> date:
-    index = month.year * 12 + month.month - 1 + count
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def build(size: base.Size, *, seed: int = 14, log=print) -> dict:
@@ -86,42 +81,12 @@ def _last_visits(c: dict) -> None:
     cursor.close()
 
 
-def latest_full_month(today: date) -> date:
-    return add_months(today.replace(day=1), -1)
-
-
 def _figures(c: dict) -> None:
-    """13 months per customer: most steady, one in ten sliding, some losing lines or owing."""
-    rng, w, now, size = c["rng"], c["w"], c["now"], c["size"]
-    # The last month is left out here: the timed "import" brings it.
-    last = add_months(latest_full_month(c["today"]), -1)
-    months = [add_months(last, offset) for offset in range(1 - MONTHS + 1, 1)]
-    imported = w.ts(now - timedelta(days=20))
-    columns = ("id", "customer_id", "month", "revenue", "arpu", "active_lines",
-               "key_solution_revenue", "arrears", "arrears_recovered", "lines_lost",
-               "source", "imported_at")  # fmt: skip
-
-    def rows():
-        id_ = 0
-        for customer in range(1, size.customers + 1):
-            base_revenue = rng.randint(5, 500) * 1000
-            lines = rng.randint(10, 3000)
-            sliding = customer % 10 == 0
-            losing = customer % 17 == 0
-            owing = customer % 23 == 0
-            for index, month in enumerate(months):
-                id_ += 1
-                decline = 0.93 ** max(0, index - len(months) + 5) if sliding else 1.0
-                revenue = base_revenue * decline * rng.uniform(0.97, 1.03)
-                lost = rng.randint(0, lines // 20) if losing and index >= len(months) - 3 else 0
-                lines -= lost
-                arrears = (index + 1) * 2000 if owing else rng.choice((0, 0, 0, 500))
-                yield (id_, customer, month.isoformat(), f"{revenue:.2f}",
-                       f"{revenue / max(lines, 1):.2f}", lines, f"{revenue * 0.2:.2f}",
-                       f"{arrears}.00", "0.00", lost, "bench.csv", imported)  # fmt: skip
-
-    w.insert("monthly_figures", columns, rows())
-    c["figures_next_id"] = size.customers * len(months) + 1
+    """13 months per customer, the last one left out here: the timed "import" brings it."""
+    last = base.add_months(base.latest_full_month(c["today"]), -1)
+    months = base.months_ending(last, MONTHS - 1)
+    base.write_figures(c, months)
+    c["figures_next_id"] = c["size"].customers * len(months) + 1
 
 
 def _tickets(c: dict) -> None:
@@ -159,7 +124,7 @@ def import_month(now: datetime) -> int:
 
     dialect = db.engine.dialect.name
     latest = db.session.scalar(select(func.max(MonthlyFigure.month)))
-    month = add_months(latest, 1)
+    month = base.add_months(latest, 1)
     stamp = now.replace(tzinfo=None).isoformat(sep=" ")
     if dialect != "sqlite":
         stamp += "+00:00"

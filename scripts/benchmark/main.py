@@ -55,6 +55,7 @@ def prepare(url: str, size_name: str, *, reuse: bool, fresh: bool) -> tuple:
             generation = generate(SIZES[size_name])
             total = sum(generation["rows"].values())
             print(f"    {total:,} rows in {generation['seconds']} s")
+            refresh_trends()
         db.session.remove()
         if db.engine.dialect.name == "postgresql":
             vacuum()
@@ -71,6 +72,21 @@ def vacuum() -> None:
     operations PostgreSQL's index-only scans would fetch every updated row's page."""
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("VACUUM ANALYZE")
+
+
+def refresh_trends() -> None:
+    """What a figures import does after writing: each customer's revenue trend (the lists'
+    trend column and the health pass read it)."""
+    from sqlalchemy import select
+
+    from crm.services.figures.trend import refresh_revenue_trends
+    from models import Customer
+
+    started = time.perf_counter()
+    refresh_revenue_trends(select(Customer.id))
+    db.session.commit()
+    print(f"    revenue trends (as after an import) in {time.perf_counter() - started:.2f} s")
+    db.session.remove()
 
 
 def refresh_snapshot() -> float:
