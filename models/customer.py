@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Date, ForeignKey, Index, Numeric, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from crm.extensions import db
 from models.base import TimestampMixin, UTCDateTime, str_enum
@@ -117,6 +117,12 @@ class Customer(TimestampMixin, db.Model):
     lost_note: Mapped[str | None] = mapped_column(Text)
     lost_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     version: Mapped[int] = mapped_column()
+    # The customer page's figures line, read with the customer's own statement (None unless
+    # loaded: crm/services/figures/panels.py SUMMARY): the newest month billed, the one before.
+    figures_month: Mapped[date | None] = query_expression()
+    figures_revenue: Mapped[Decimal | None] = query_expression()
+    figures_month_before: Mapped[date | None] = query_expression()
+    figures_revenue_before: Mapped[Decimal | None] = query_expression()
 
     owner: Mapped[User] = relationship(foreign_keys=[owner_id])
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])

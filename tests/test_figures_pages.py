@@ -11,8 +11,10 @@ from decimal import Decimal
 import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
+from werkzeug.exceptions import NotFound
 
 from crm.extensions import db
+from crm.permissions import get_in_scope_or_404
 from crm.services.archive import customers as customer_service
 from crm.services.archive.merge import merge_customers
 from crm.services.errors import DomainError
@@ -187,7 +189,13 @@ def test_the_figures_service_reads_nothing_out_of_scope(en, make_customer):
     """Called with another team's customer (a view that forgot its loader), they show none."""
     customer = make_customer(en["m1"])
     add_figures(customer, {0: 100, 1: 90})
-    assert panels.customer_summary(customer, viewer=en["m1"]).revenue == 100
-    assert panels.customer_summary(customer, viewer=en["m3"]) is None
+    db.session.expire_all()
+    loaded = get_in_scope_or_404(Customer, customer.id, en["m1"], *panels.SUMMARY)
+    summary = panels.customer_summary(loaded)
+    assert (summary.revenue, summary.change) == (100, Decimal("11.1"))
+    with pytest.raises(NotFound):  # the summary rides in the customer's own, scoped, row
+        get_in_scope_or_404(Customer, customer.id, en["m3"], *panels.SUMMARY)
+    db.session.expire_all()
+    assert panels.customer_summary(db.session.get(Customer, customer.id)) is None  # not loaded
     assert not panels.customer_figures(customer, viewer=en["m3"]).any
     assert panels.customer_figures(customer, viewer=en["sup1"]).any

@@ -31,6 +31,7 @@ from crm.services.archive import search as customer_search
 from crm.services.archive.groups import group_tree
 from crm.services.archive.search import CustomerFilters, search_customers
 from crm.services.errors import DomainError
+from crm.services.figures import panels as figures_panels
 from crm.services.figures.trend import TREND_BANDS
 from models import (
     BuyingRole,
@@ -106,6 +107,7 @@ CUSTOMER_PAGE = (
     joinedload(Customer.contacts).joinedload(Contact.reports_to),
     joinedload(Customer.competitor_profiles).joinedload(CompetitorProfile.competitor),
     joinedload(Customer.health),  # the health panel's one row
+    *figures_panels.SUMMARY,  # the figures line's two months
 )
 
 

@@ -52,6 +52,6 @@ def figures_summary_helper() -> dict:
     """templates/customers/_figures_panel.html asks for the customer page's summary line."""
 
     def figures_summary(customer: Customer) -> panels.FigureSummary | None:
-        return panels.customer_summary(customer, viewer=current_user)
+        return panels.customer_summary(customer)
 
     return {"figures_summary": figures_summary}

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased, with_expression
 
 from crm.extensions import db
 from crm.i18n import today_in, user_zone
@@ -35,23 +36,43 @@ class FigureSummary:
     trend: Decimal | None  # Customer.revenue_trend: three months against the three before
 
 
-def customer_summary(customer: Customer, *, viewer: User) -> FigureSummary | None:
-    """The customer's last two months of revenue (one statement), or None without figures."""
-    rows = db.session.execute(
-        scoped(MonthlyFigure, viewer)
-        .with_only_columns(MonthlyFigure.month, MonthlyFigure.revenue)
-        .where(MonthlyFigure.customer_id == customer.id)
-        .order_by(MonthlyFigure.month.desc())
-        .limit(2)
-    ).all()
-    if not rows:
+def _newest(column, skip: int):
+    """The customer's `column` of its newest month but `skip` (a correlated subquery)."""
+    figure = aliased(MonthlyFigure)
+    return (
+        select(getattr(figure, column))
+        .where(figure.customer_id == Customer.id)
+        .order_by(figure.month.desc())
+        .offset(skip)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+# Loader options for the customer page's statement: the summary rides in the customer's
+# row (a page at the statement ceiling has none to spare), through the (customer, month) key.
+SUMMARY = (
+    with_expression(Customer.figures_month, _newest("month", 0)),
+    with_expression(Customer.figures_revenue, _newest("revenue", 0)),
+    with_expression(Customer.figures_month_before, _newest("month", 1)),
+    with_expression(Customer.figures_revenue_before, _newest("revenue", 1)),
+)
+
+
+def customer_summary(customer: Customer) -> FigureSummary | None:
+    """The last month billed against the one before, as loaded with SUMMARY (the customer
+    was loaded in scope; its own figures are too); None without figures or without SUMMARY."""
+    if customer.figures_month is None or customer.figures_revenue is None:
         return None
-    last = rows[0]
-    before = rows[1] if len(rows) > 1 and rows[1].month == add_months(last.month, -1) else None
+    before = (
+        customer.figures_revenue_before
+        if customer.figures_month_before == add_months(customer.figures_month, -1)
+        else None
+    )
     return FigureSummary(
-        last.month,
-        last.revenue,
-        change_percent(last.revenue, before.revenue if before else None),
+        customer.figures_month,
+        customer.figures_revenue,
+        change_percent(customer.figures_revenue, before),
         customer.revenue_trend,
     )
 
