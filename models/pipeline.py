@@ -140,7 +140,12 @@ class Opportunity(TimestampMixin, db.Model):
             "amount",
             "probability",
         ),
-        Index("ix_opportunities_stage_id_status", "stage_id", "status"),
+        # The board ranks each column per status from the index: the first cards of a
+        # stage and status are the first entries, however many the column holds.
+        Index("ix_opportunities_stage_board", "stage_id", "status", "updated_at", "id"),
+        # The list's default order (most recently changed first), from the index: an
+        # admin's first page reads 50 entries, not every open opportunity sorted.
+        Index("ix_opportunities_updated_at_id", "updated_at", "id"),
         # A customer's opportunities; and the board, whose scope joins through the
         # customer, reads its cards' stage, order and amounts from the index alone.
         Index(
