@@ -26,6 +26,7 @@ from models import (
     Industry,
     InfoSource,
     LossReason,
+    Stage,
     Strategy,
     ThreatLevel,
     Tier,
@@ -99,7 +100,10 @@ _REFERENCES: dict[str, tuple[Any, Any]] = {
     "reports_to_id": (Contact, Contact.name),
     "competitor_id": (Competitor, Competitor.name),
     "lost_to_id": (Competitor, Competitor.name),
+    "stage_id": (Stage, Stage.name_zh),  # an opportunity's, on the customer timeline
 }
+# What the references show in English.
+_ENGLISH = {Industry: Industry.name_en, Stage: Stage.name_en}
 
 
 @dataclass
@@ -124,9 +128,13 @@ class Comparison:
     differs: bool
 
 
-def describe(entries: list[AuditEntry], locale: str) -> list[HistoryRow]:
-    """Entries with field names and values in words; one lookup per kind of referenced id."""
-    names = _referenced_names([entry.changes for entry in entries], locale)
+def describe(
+    entries: list[AuditEntry], locale: str, names: dict[str, dict[int, str]] | None = None
+) -> list[HistoryRow]:
+    """Entries with field names and values in words; the names of the ids they refer to
+    come from `names` (referenced_names) or are looked up now, in one statement."""
+    if names is None:
+        names = referenced_names([entry.changes for entry in entries], locale)
     rows = []
     for entry in entries:
         changes = []
@@ -148,7 +156,7 @@ def side_by_side(
     stored: dict[str, Any], submitted: dict[str, Any], locale: str
 ) -> list[Comparison]:
     """Two snapshots of a record (what is saved, what the user sent), field by field."""
-    names = _referenced_names(
+    names = referenced_names(
         [{name: [value, submitted.get(name)] for name, value in stored.items()}], locale
     )
     return [
@@ -188,17 +196,18 @@ def _value(name: str, value: Any, names: dict[str, dict[int, str]]) -> str:
     return str(value)
 
 
-def _referenced_names(change_sets: list[dict[str, Any]], locale: str) -> dict[str, dict[int, str]]:
+def referenced_names(change_sets: list[dict[str, Any]], locale: str) -> dict[str, dict[int, str]]:
+    """{field: {id: name}} for every id the change sets ({field: value or [old, new]}) refer
+    to, in one statement."""
     wanted: dict[str, set[int]] = {name: set() for name in _REFERENCES}
     for changes in change_sets:
         for name, value in changes.items():
             if name in wanted:
                 values = value if isinstance(value, list) else [value]
                 wanted[name].update(v for v in values if isinstance(v, int))
-    names: dict[str, dict[int, str]] = {}
+    english = not locale.startswith("zh")
+    columns = {}
     for name, ids in wanted.items():
         model, column = _REFERENCES[name]
-        if model is Industry and not locale.startswith("zh"):
-            column = Industry.name_en
-        names[name] = audit.names_by_id(column, ids)
-    return names
+        columns[name] = (_ENGLISH.get(model, column) if english else column, ids)
+    return audit.names_by_id(columns)

@@ -47,37 +47,46 @@ def timeline_page(customer: Customer, *, limit: int) -> TimelinePage:
         limit=limit,
     )
     locale = _locale()
-    # Archive changes in words, as the History section showed them (one lookup per kind of id).
     archive = [item for item in page.items if item.kind == "archive"]
-    for item, row in zip(
-        archive, history.describe([item.record for item in archive], locale), strict=True
-    ):
+    stage = [item for item in page.items if item.kind == "stage"]
+    # The names of every id the archive changes and the opportunity changes refer to (owners,
+    # contacts, stages...): one statement for the page.
+    names = history.referenced_names(
+        [item.record.changes or {} for item in archive + stage], locale
+    )
+    # Archive changes in words, as the History section showed them.
+    rows = history.describe([item.record for item in archive], locale, names)
+    for item, row in zip(archive, rows, strict=True):
         item.title = f"{label(row.entry.action)} {row.entity} {row.entry.entity_label}"
         item.detail = [(change.field, change.old, change.new) for change in row.changes]
-    for item in page.items:
-        if item.kind == "stage":
-            item.detail = _stage_detail(item, locale)
+    for item in stage:
+        item.detail = _stage_detail(item, locale, names["stage_id"])
     return page
 
 
-def _stage_detail(item: TimelineItem, locale: str) -> list[tuple[str, str | None, str]]:
-    """An opportunity change's (field, old, new) values in words; an opening shows no old."""
+def _stage_detail(
+    item: TimelineItem, locale: str, stages: dict[int, str]
+) -> list[tuple[str, str | None, str]]:
+    """An opportunity change's (field, old, new) values in words; an opening shows no old.
+    `stages` names the stage ids of changes (an opening carries its Stage)."""
     opened = not item.record.changes
     return [
         (
             str(STAGE_FIELDS.get(name, name)),
-            None if opened else _stage_value(name, old, locale),
-            _stage_value(name, new, locale),
+            None if opened else _stage_value(name, old, locale, stages),
+            _stage_value(name, new, locale, stages),
         )
         for name, old, new in item.detail
     ]
 
 
-def _stage_value(name: str, value: Any, locale: str) -> str:
+def _stage_value(name: str, value: Any, locale: str, stages: dict[int, str]) -> str:
     if value is None:
         return "—"
     if isinstance(value, Stage):
         return value.name_for(locale)
+    if name == "stage_id":
+        return stages.get(value, f"#{value}")
     if name == "amount":
         return money(value)
     if name == "probability":

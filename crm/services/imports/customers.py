@@ -9,8 +9,8 @@ from sqlalchemy import case, select
 
 from crm.extensions import db
 from crm.permissions import assignable_owners, customer_scope
-from crm.services.archive.customers import PROFILE_FIELDS as CUSTOMER_FIELDS
 from crm.services.archive.customers import LOST_NEEDS_A_REASON, owning_team
+from crm.services.archive.customers import PROFILE_FIELDS as CUSTOMER_FIELDS
 from crm.services.archive.identity import (
     credit_code_problem,
     normalise_credit_code,

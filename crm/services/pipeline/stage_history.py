@@ -65,12 +65,13 @@ def days_in_stages(opportunity: Opportunity, now: datetime | None = None) -> lis
 # What a history row changed ------------------------------------------------------
 
 
-def _value(field: str, raw: Any, stages: dict[int, Stage]) -> Any:
-    """A history value as the thing it stands for (Stage, status, Decimal, date)."""
+def _value(field: str, raw: Any, stages: dict[int, Stage] | None) -> Any:
+    """A history value as the thing it stands for (Stage, status, Decimal, date); without
+    `stages` a stage stays its id, for the caller to name."""
     if raw is None:
         return None
     if field == "stage_id":
-        return stages.get(raw)
+        return raw if stages is None else stages.get(raw)
     if field == "status":
         return OpportunityStatus(raw)
     if field == "amount":
@@ -81,17 +82,13 @@ def _value(field: str, raw: Any, stages: dict[int, Stage]) -> Any:
 
 
 def history_changes(
-    row: OpportunityHistory, stages: dict[int, Stage]
+    row: OpportunityHistory, stages: dict[int, Stage] | None
 ) -> list[tuple[str, Any, Any]]:
-    """[(field, old, new)] of one history row, values typed for display."""
+    """[(field, old, new)] of one history row, values typed for display (stages: see _value)."""
     return [
         (field, _value(field, old, stages), _value(field, new, stages))
         for field, (old, new) in (row.changes or {}).items()
     ]
-
-
-def stages_by_id() -> dict[int, Stage]:
-    return {stage.id: stage for stage in db.session.scalars(select(Stage))}
 
 
 def customer_stage_history(customer_id: int) -> Select:
