@@ -1106,6 +1106,10 @@ QUERY_PARAMS: dict[tuple[str, str], QueryCase | str] = {
     ("blueprints/service/routes.py", "page"): NOT_AN_ID,
     ("blueprints/auth/routes.py", "next"): NOT_AN_ID,
     ("blueprints/auth/routes.py", "username"): NOT_AN_ID,  # the sign-in form's field
+    # The pickers' type-ahead (/customers/pick.json, /people/pick.json): a typed term, how
+    # many answers, the roles asked for; what they list is scoped (tests/test_pickers.py).
+    **{("blueprints/pickers.py", key): NOT_AN_ID for key in ("q", "limit")},
+    ("blueprints/people/routes.py", "role"): NOT_AN_ID,
 }
 
 # Reads whose key is not a literal, with where the keys come from.

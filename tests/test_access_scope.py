@@ -7,6 +7,7 @@ Each test here guards at least one condition that scripts/scope_mutations remove
 # ruff: noqa: F811  (the two_teams fixture is imported, then requested by name)
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -126,6 +127,13 @@ def test_the_work_log_filter_offers_only_people_in_scope(client, login, org, two
     page = _page(client, login, org["sup1"], "/visits/")
     assert two_teams["other"].user.display_name not in page and ">Sup2" not in page
     assert two_teams["own"].user.display_name in page
+
+
+def test_the_team_plans_list_only_people_in_scope(client, login, org, two_teams):
+    page = _page(client, login, org["sup1"], "/plans/")
+    rows = re.search(r'<table[^>]*id="team-plans".*?</table>', page, re.S).group(0)
+    assert two_teams["own"].user.display_name in rows
+    assert two_teams["other"].user.display_name not in rows and "Sup2" not in rows
 
 
 # Lists and pickers -------------------------------------------------------------------------

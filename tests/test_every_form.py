@@ -202,6 +202,8 @@ MAY_MISS = {
     "plans.link_visit": "shows once a visit to a planned customer is logged in the plan's week "
     "(tests/test_plan_matching.py, tests/routes.py)",
     "documents.thumbnail": "an image's src, not a link (tests/test_documents.py)",
+    "customers.pick": "a picker's JSON, fetched by static/js/picker.js (tests/test_pickers.py)",
+    "people.pick": "a picker's JSON, fetched by static/js/picker.js (tests/test_pickers.py)",
     "auth.revoke_token": "shows once a token is made; the crawl sends the token form as it "
     "finds it, without a name (tests/test_api_tokens.py)",
 }

@@ -4,8 +4,10 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from blueprints.common import ConfirmForm  # noqa: F401  (used by this blueprint's views)
 from blueprints.forms_base import CrmForm
+from blueprints.pickers import picker_attrs
 from crm.i18n import COMMON_TIMEZONES, LANGUAGE_NAMES
 from crm.labels import choices, options
+from crm.services.pickers import Shortlist
 from models import Level, Role
 
 
@@ -49,23 +51,22 @@ class PasswordResetForm(CrmForm):
 
 class TeamForm(CrmForm):
     name = StringField(_l("Team name"), validators=[DataRequired(), Length(max=100)])
-    supervisor_id = SelectField(_l("Supervisor"), coerce=int)
+    # Pickers (crm/services/pickers.py): a short list on the page, the services judge the id.
+    supervisor_id = SelectField(_l("Supervisor"), coerce=int, validate_choice=False)
 
-    def __init__(self, *args, supervisors=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.supervisor_id.choices = options(
-            [(0, "—")] + [(u.id, f"{u.display_name} ({u.username})") for u in supervisors]
-        )
+    def offer_supervisors(self, supervisors: Shortlist, url: str) -> None:
+        self.supervisor_id.choices = options([(0, "—"), *supervisors.options])
+        self.supervisor_id.render_kw = picker_attrs(url, supervisors)
 
 
 class MoveMemberForm(CrmForm):
-    user_id = SelectField(_l("User"), coerce=int)
+    user_id = SelectField(
+        _l("User"), coerce=int, validate_choice=False, validators=[DataRequired()]
+    )
 
-    def __init__(self, *args, candidates=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user_id.choices = options(
-            (u.id, f"{u.display_name} ({u.username})") for u in candidates
-        )
+    def offer_people(self, people: Shortlist, url: str) -> None:
+        self.user_id.choices = options(people.options)
+        self.user_id.render_kw = picker_attrs(url, people)
 
 
 class SettingForm(CrmForm):

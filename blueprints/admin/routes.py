@@ -17,7 +17,8 @@ from blueprints.admin.forms import (
 )
 from blueprints.common import confirm_or_ask, write
 from crm.extensions import db
-from crm.permissions import admin_required
+from crm.permissions import MAX_RECORD_ID, admin_required
+from crm.services.people import picker as people_picker
 from crm.services.people import teams as team_service
 from crm.services.people import tokens
 from crm.services.people import users as user_service
@@ -167,10 +168,26 @@ def teams():
     return render_template("admin/teams.html", teams=rows)
 
 
+def _offer_supervisors(form: TeamForm, team: Team | None = None) -> None:
+    """The supervisor picker's short list: the first by name, the chosen one, and the team's
+    supervisor even once deactivated (a team keeps its leader until the admin changes it)."""
+    supervisors = people_picker.people_shortlist(
+        current_user,
+        chosen=form.supervisor_id.data,
+        roles=(Role.SUPERVISOR,),
+        with_username=True,
+    )
+    if team is not None and team.supervisor is not None:
+        leader = team.supervisor
+        supervisors = supervisors.keeping(leader.id, f"{leader.display_name} ({leader.username})")
+    form.offer_supervisors(supervisors, url_for("people.pick", role=Role.SUPERVISOR))
+
+
 @bp.route("/teams/new", methods=["GET", "POST"])
 @admin_required
 def new_team():
-    form = TeamForm(supervisors=team_service.supervisor_choices())
+    form = TeamForm()
+    _offer_supervisors(form)
     if form.validate_on_submit():
         outcome = write(
             lambda: team_service.create_team(
@@ -193,9 +210,10 @@ def new_team():
 @admin_required
 def edit_team(team_id: int):
     team = db.get_or_404(Team, team_id)
-    form = TeamForm(obj=team, supervisors=team_service.supervisor_choices())
+    form = TeamForm(obj=team)
     if not form.is_submitted():
         form.supervisor_id.data = team.supervisor_id or 0
+    _offer_supervisors(form, team)
     if form.validate_on_submit():
         outcome = write(
             lambda: team_service.update_team(
@@ -210,12 +228,15 @@ def edit_team(team_id: int):
         )
         if outcome.response is not None:
             return outcome.response
-    candidates = team_service.member_candidates(team)
+    move_form = MoveMemberForm(formdata=None)
+    move_form.offer_people(
+        people_picker.people_shortlist(current_user, with_username=True), url_for("people.pick")
+    )
     return render_template(
         "admin/team_form.html",
         form=form,
         team=team,
-        move_form=MoveMemberForm(candidates=candidates, formdata=None),
+        move_form=move_form,
         confirm_form=ConfirmForm(),
     ), 400 if form.errors else 200
 
@@ -224,12 +245,16 @@ def edit_team(team_id: int):
 @admin_required
 def add_member(team_id: int):
     team = db.get_or_404(Team, team_id)
-    form = MoveMemberForm(candidates=user_service.active_users())
+    form = MoveMemberForm()  # any user's id: the picker offers every active one
     page = url_for("admin.edit_team", team_id=team.id)
     if not form.validate_on_submit():
         flash(_("Choose a user to move."), "danger")
         return redirect(page)
-    user = db.get_or_404(User, form.user_id.data)
+    user = (
+        user_service.user_by_id(form.user_id.data) if form.user_id.data <= MAX_RECORD_ID else None
+    )
+    if user is None:
+        abort(404)
     return write(
         lambda: team_service.move_member(user, actor=current_user, team=team),
         done=lambda _result: _(

@@ -27,9 +27,11 @@ from wtforms.widgets import HiddenInput
 
 from blueprints.common import ConfirmForm  # noqa: F401  (used by this blueprint's views)
 from blueprints.forms_base import CrmForm
+from blueprints.pickers import picker_attrs
 from crm.labels import choices, options
 from crm.services.archive.identity import normalise_credit_code
-from models import Customer, CustomerStatus, Industry, LossReason, Strategy, Tier, User
+from crm.services.pickers import Shortlist
+from models import Customer, CustomerStatus, Industry, LossReason, Strategy, Tier
 
 MONEY_MAX = Decimal("99999999999999")
 CENT = Decimal("0.01")
@@ -58,7 +60,9 @@ class CustomerForm(CrmForm):
         validators=[Optional(), Length(max=30)],
         description=_l("18 characters."),
     )
-    parent_id = SelectField(_l("Parent customer (group)"), coerce=int)
+    # Pickers (crm/services/pickers.py): the page holds a short list, the server takes any
+    # id in scope (the customer service checks it) whatever the page showed.
+    parent_id = SelectField(_l("Parent customer (group)"), coerce=int, validate_choice=False)
     industry_id = SelectField(_l("Industry"), coerce=int)
     region = StringField(_l("Region / city"), validators=[Optional(), Length(max=50)])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
@@ -74,29 +78,32 @@ class CustomerForm(CrmForm):
         _l("Products and services in use"), validators=[Optional(), Length(max=2000)]
     )
     contract_expiry = DateField(_l("Main contract expiry"), validators=[Optional()])
-    owner_id = SelectField(_l("Owner (account manager)"), coerce=int)
+    owner_id = SelectField(_l("Owner (account manager)"), coerce=int, validate_choice=False)
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
     confirm_duplicate = BooleanField(_l("This is a different customer: save it anyway."))
 
     def __init__(
         self,
         *args: Any,
-        parents: list[Customer] = (),
         industries: list[Industry] = (),
-        owners: list[User] = (),
         locale: str = "zh_CN",
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.parent_id.choices = options([(0, "—")] + [(c.id, c.name) for c in parents])
         self.industry_id.choices = options(
             [(0, "—")] + [(i.id, i.name_for(locale)) for i in industries]
         )
         self.tier.choices = choices(Tier)
         self.strategy.choices = options([("", "—")]) + choices(Strategy)
         self.status.choices = choices(CustomerStatus)
-        if len(owners) > 1:
-            self.owner_id.choices = options((u.id, u.display_name) for u in owners)
+
+    def offer(self, *, parents: Shortlist, owners: Shortlist, urls: dict[str, str]) -> None:
+        """The pickers' short lists; `urls`: where each field's type-ahead searches."""
+        self.parent_id.choices = options([(0, "—"), *parents.options])
+        self.parent_id.render_kw = picker_attrs(urls["parent_id"], parents)
+        if len(owners.options) > 1 or owners.more:
+            self.owner_id.choices = options(owners.options)
+            self.owner_id.render_kw = picker_attrs(urls["owner_id"], owners)
         else:
             del self.owner_id  # a manager owns what they create: nothing to choose
 

@@ -83,7 +83,11 @@ def index():
         with_decision_maker=customer_search.with_decision_maker(ids),
         industries=reference_service.all_industries(),
         regions=customer_search.regions_in_scope(viewer=current_user),
-        owners=customer_search.owner_filter_choices(viewer=current_user) if sees_owners else [],
+        owners=(
+            customer_search.owner_filter_choices(viewer=current_user, chosen=filters.owner)
+            if sees_owners
+            else None
+        ),
         filtered=bool(set(filters.as_args()) - {"sort"}),
         tiers=list(Tier),
         trend_bands=TREND_BANDS,
@@ -161,16 +165,31 @@ def timeline(customer_id: int):
 # Creating and editing -------------------------------------------------------
 
 
-def _form(form_cls, customer: Customer | None = None, **kwargs):
-    return form_cls(
-        parents=customer_service.parent_choices(customer, actor=current_user),
+def _form(form_cls, customer: Customer | None = None, *, parent: int | None = None, **kwargs):
+    """The customer form with its pickers' short lists, which hold the chosen parent and owner:
+    submitted, asked for (`parent`), the record's, or (a new customer's owner) the user."""
+    form = form_cls(
         industries=reference_service.selectable_industries(
             customer.industry_id if customer else None
         ),
-        owners=customer_service.owner_choices(customer, actor=current_user),
         locale=_locale(),
         **kwargs,
     )
+    if form.is_submitted():
+        parent, owner = form.parent_id.data, form.owner_id.data
+    elif customer is not None:
+        parent, owner = customer.parent_id, customer.owner_id
+    else:
+        owner = current_user.id
+    form.offer(
+        parents=customer_service.parent_choices(customer, actor=current_user, chosen=parent),
+        owners=customer_service.owner_choices(customer, actor=current_user, chosen=owner),
+        urls={
+            "parent_id": url_for("customers.pick"),
+            "owner_id": url_for("people.pick"),
+        },
+    )
+    return form
 
 
 def _refusal_context(error: DomainError | None) -> dict:
@@ -188,15 +207,15 @@ def _refusal_context(error: DomainError | None) -> dict:
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
-    form = _form(CustomerForm)
+    parent = request.args.get("parent", type=int)
+    form = _form(CustomerForm, parent=parent)
     context: dict = {}
     if not form.is_submitted():
         form.tier.data, form.status.data = "C", "prospect"
         if "owner_id" in form:
             form.owner_id.data = current_user.id
-        parent = request.args.get("parent", type=int)
         if parent in {choice[0] for choice in form.parent_id.iter_choices()}:
-            form.parent_id.data = parent
+            form.parent_id.data = parent  # in the short list: the parent is in scope
     if form.validate_on_submit():
         outcome = write(
             lambda: customer_service.create_customer(

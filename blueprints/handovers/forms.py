@@ -8,13 +8,17 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from blueprints.common import ConfirmForm  # noqa: F401  (used by this blueprint's views)
 from blueprints.forms_base import CrmForm
+from blueprints.pickers import picker_attrs
 from crm.labels import options
+from crm.services.pickers import Shortlist
 
 
 class HandoverForm(CrmForm):
     """The new owner, what moves along, and the note; the selection travels as sel_* inputs."""
 
-    to_owner = SelectField(_l("New owner"), coerce=int)
+    # A picker (crm/services/pickers.py): a short list on the page; the handover service
+    # checks whatever id arrives (crm/services/handover/transfer.py check_target).
+    to_owner = SelectField(_l("New owner"), coerce=int, validate_choice=False)
     open_opportunities = BooleanField(_l("Move open opportunities"), default=True)
     pending_reminders = BooleanField(_l("Move pending follow-ups"), default=True)
     closed_opportunities = BooleanField(
@@ -39,11 +43,10 @@ class HandoverForm(CrmForm):
     preview = SubmitField(_l("Preview"))
     commit = SubmitField(_l("Hand over"))
 
-    def __init__(self, *args, owners=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.to_owner.choices = options(
-            [(0, "—")] + [(u.id, f"{u.display_name} ({u.username})") for u in owners]
-        )
+    def offer_owners(self, owners: Shortlist, url: str) -> None:
+        """The new owner picker's short list; `url`: where its type-ahead searches."""
+        self.to_owner.choices = options([(0, "—"), *owners.options])
+        self.to_owner.render_kw = picker_attrs(url, owners)
 
 
 class RequestForm(CrmForm):

@@ -66,8 +66,7 @@ def index():
 @login_required
 def new():
     _require_hand_over()
-    owners = handover_lists.owners_to_hand_to(viewer=current_user)
-    form = HandoverForm(owners=owners)
+    form = HandoverForm()
     if request.method == "POST":
         selection = _selection(request.form, SELECTION_PREFIX)
         pending = handover_lists.pending_request(form.request_id.data, viewer=current_user)
@@ -81,6 +80,16 @@ def new():
             form.request_id.data = str(pending.id)
         elif request.args.get("to", "").isdigit():
             form.to_owner.data = int(request.args["to"])
+    # The pickers' short lists hold the chosen new owner and the filter's current owner.
+    owner_picker = url_for("people.pick", role=handover_lists.TARGET_ROLES)
+    form.offer_owners(
+        handover_lists.owners_to_hand_to(viewer=current_user, chosen=form.to_owner.data),
+        owner_picker,
+    )
+    owners = handover_lists.owners_to_hand_to(
+        viewer=current_user,
+        chosen=int(selection.filters.owner) if selection.filters.owner else None,
+    )
     result, status = None, 200
     if form.validate_on_submit():
         to_owner = user_service.user_by_id(form.to_owner.data)
@@ -122,6 +131,7 @@ def new():
         page=page,
         total=handover_lists.selected_customer_count(selection, viewer=current_user),
         owners=owners,
+        owner_picker=owner_picker,
         result=result,
         pending=pending,
     ), status

@@ -67,7 +67,11 @@ def at_risk_list():
         signal_labels={signal.code: str(signal.label) for signal in signals.SIGNALS},
         signals=signals.SIGNALS,
         bands=at_risk.BANDS,
-        owners=customer_search.owner_filter_choices(viewer=current_user) if sees_owners else [],
+        owners=(
+            customer_search.owner_filter_choices(viewer=current_user, chosen=filters.owner)
+            if sees_owners
+            else None
+        ),
         at_risk_band=HealthBand.AT_RISK,
     )
 

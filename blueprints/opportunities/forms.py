@@ -27,8 +27,10 @@ from wtforms.validators import (
 
 from blueprints.common import ConfirmForm  # noqa: F401  (used by this blueprint's views)
 from blueprints.forms_base import CrmForm
+from blueprints.pickers import picker_attrs
 from crm.labels import choices, options
-from models import BuyingRole, Competitor, Contact, LostReason, Stage, User
+from crm.services.pickers import Shortlist
+from models import BuyingRole, Competitor, Contact, LostReason, Stage
 
 # Display names of the fields, shared by the forms and the history table.
 FIELD_LABELS = {
@@ -59,18 +61,21 @@ def stage_options(stages: Iterable[Stage]) -> list:
     return options((s.id, s.name_for(locale)) for s in stages)
 
 
-def owner_options(owners: Iterable[User]) -> list:
-    return options((u.id, u.display_name) for u in owners)
-
-
 class _DetailFields(CrmForm):
     title = StringField(FIELD_LABELS["title"], validators=[DataRequired(), Length(max=200)])
     solution = TextAreaField(FIELD_LABELS["solution"], validators=[Optional(), Length(max=5000)])
     amount = DecimalField(FIELD_LABELS["amount"], places=2, validators=[Optional(), AMOUNT_RANGE])
     expected_close = DateField(FIELD_LABELS["expected_close"], validators=[Optional()])
-    owner_id = SelectField(FIELD_LABELS["owner_id"], coerce=int)
+    # A picker (crm/services/pickers.py): the page holds a short list, the service checks
+    # whatever id arrives.
+    owner_id = SelectField(FIELD_LABELS["owner_id"], coerce=int, validate_choice=False)
     next_step = StringField(FIELD_LABELS["next_step"], validators=[Optional(), Length(max=300)])
     next_step_on = DateField(FIELD_LABELS["next_step_on"], validators=[Optional()])
+
+    def offer_owners(self, owners: Shortlist, url: str) -> None:
+        """The owner picker's short list; `url`: where its type-ahead searches."""
+        self.owner_id.choices = options(owners.options)
+        self.owner_id.render_kw = picker_attrs(url, owners)
 
     def detail_fields(self) -> dict:
         return {
@@ -91,10 +96,9 @@ class NewOpportunityForm(_DetailFields):
         description=_l("Leave empty for the stage's default."),
     )
 
-    def __init__(self, *args, stages: Iterable[Stage] = (), owners: Iterable[User] = (), **kw):
+    def __init__(self, *args, stages: Iterable[Stage] = (), **kw):
         super().__init__(*args, **kw)
         self.stage_id.choices = stage_options(stages)
-        self.owner_id.choices = owner_options(owners)
 
 
 class EditOpportunityForm(_DetailFields):
@@ -102,10 +106,6 @@ class EditOpportunityForm(_DetailFields):
         FIELD_LABELS["probability"], validators=[InputRequired(), NumberRange(min=0, max=100)]
     )
     version = HiddenField()
-
-    def __init__(self, *args, owners: Iterable[User] = (), **kw):
-        super().__init__(*args, **kw)
-        self.owner_id.choices = owner_options(owners)
 
 
 class MoveForm(CrmForm):

@@ -40,7 +40,7 @@ from models import LostReason, Phase, Tier
 def _filter_context(filters: search.OpportunityFilters) -> dict:
     return {
         "filters": filters,
-        "owners": search.owner_choices(current_user),
+        "owners": search.owner_choices(current_user, chosen=filters.owner),
         "teams": search.team_choices(current_user) if current_user.is_admin else [],
         "tiers": list(Tier),
         "phase_choices": list(Phase),
@@ -109,10 +109,8 @@ def new():
         return _choose_customer()
     customer = get_customer_or_404(customer_id, current_user)
     stages = [s for s in active_stages() if s.phase is Phase.PRE_SALE]
-    form = NewOpportunityForm(
-        stages=stages,
-        owners=pipeline.assignable_owner_choices(viewer=current_user, keep=customer.owner),
-    )
+    form = NewOpportunityForm(stages=stages)
+    _offer_owners(form, keep=customer.owner)
     if not form.is_submitted():
         first = first_pre_sale_stage()
         form.stage_id.data = first.id if first else None
@@ -138,6 +136,16 @@ def new():
     return render_template(
         "opportunities/form.html", form=form, customer=customer, opportunity=None, current=None
     ), 400 if form.errors else 200
+
+
+def _offer_owners(form, *, keep) -> None:
+    """The owner picker's short list, holding the submitted owner and `keep` (the current
+    owner, or the customer's for a new opportunity)."""
+    chosen = form.owner_id.data if form.is_submitted() else None
+    form.offer_owners(
+        pipeline.assignable_owner_choices(viewer=current_user, keep=keep, chosen=chosen),
+        url_for("people.pick"),
+    )
 
 
 def _choose_customer():
@@ -168,10 +176,8 @@ def _current_values(opportunity) -> list[tuple[str, str]]:
 @login_required
 def edit(opportunity_id: int):
     opportunity = get_opportunity_or_404(opportunity_id, current_user)
-    form = EditOpportunityForm(
-        obj=opportunity,
-        owners=pipeline.assignable_owner_choices(viewer=current_user, keep=opportunity.owner),
-    )
+    form = EditOpportunityForm(obj=opportunity)
+    _offer_owners(form, keep=opportunity.owner)
     if not form.is_submitted():
         form.version.data = opportunity.version
     current = None

@@ -31,7 +31,9 @@ from crm.services.archive import hub as customer_hub
 from crm.services.archive import picker as customer_picker
 from crm.services.followups import completion as follow_up_completion
 from crm.services.followups import reminders as reminder_service
+from crm.services.people import picker as people_picker
 from crm.services.people import users as user_service
+from crm.services.pickers import Shortlist
 from models import (
     Reminder,
     User,
@@ -84,11 +86,13 @@ def _whose_list() -> User:
     return owner
 
 
-def _switchable_owners() -> list[User]:
-    """Whose lists a supervisor (their team) or an admin (everybody) may open."""
+def _switchable_owners(owner: User) -> Shortlist | None:
+    """Whose lists a supervisor (their team) or an admin (everybody) may open, as the
+    switch's picker shows them (the first by name and the one shown)."""
     if current_user.is_manager:
-        return []
-    return user_service.people_in_scope(viewer=current_user, active_only=True)
+        return None
+    shortlist = people_picker.people_shortlist(current_user, chosen=owner.id)
+    return shortlist.keeping(owner.id, owner.display_name)  # one who left is still shown
 
 
 @bp.route("/")
@@ -112,7 +116,7 @@ def index():
     return render_template(
         "reminders/index.html",
         owner=owner,
-        owners=_switchable_owners(),
+        owners=_switchable_owners(owner),
         follow_ups=follow_ups,
         page=page,
         later=later,

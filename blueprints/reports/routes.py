@@ -14,23 +14,25 @@ from blueprints.reports.charts import reports_charts
 from blueprints.reports.forms import TargetForm
 from crm.i18n import user_zone
 from crm.permissions import refuse
+from crm.services import pickers
 from crm.services.imports import exports
 from crm.services.reporting import dashboards, metrics, reports, targets
 from crm.services.reporting import plans as plan_reports
-from models import PlanKind
+from models import PlanKind, Role
 
 CSV_REPORTS = ("visits", "won", "movement", "coverage", "plans", "ratings")
 
 
 def _selection():
-    """The period, and the managers in view narrowed by ?team= (admins) and ?manager=."""
+    """The period, the managers in view narrowed by ?team= (admins) and ?manager=, and the
+    manager filter's picker (a short list of those in view: an admin's are a thousand)."""
     period = metrics.period_from_args(request.args, user_zone(current_user))
     team_id = request.args.get("team", type=int) if current_user.is_admin else None
-    managers = dashboards.managers_in_view(current_user, team_id)
+    in_view = dashboards.managers_in_view(current_user, team_id)
     manager_id = request.args.get("manager", type=int)
-    if manager_id:
-        managers = [m for m in managers if m.id == manager_id]
-    return period, team_id, manager_id, managers
+    managers = [m for m in in_view if m.id == manager_id] if manager_id else in_view
+    choices = pickers.shortlist_of([(m.id, m.display_name) for m in in_view], chosen=manager_id)
+    return period, team_id, manager_id, managers, choices
 
 
 def _plan_kind() -> PlanKind:
@@ -41,7 +43,7 @@ def _plan_kind() -> PlanKind:
 @bp.route("/")
 @login_required
 def index():
-    period, team_id, manager_id, managers = _selection()
+    period, team_id, manager_id, managers, manager_choices = _selection()
     visits = reports.visits_over_time(managers, period)
     won = reports.won_over_time(managers, period)
     movement = reports.pipeline_movement(managers, period)
@@ -52,7 +54,8 @@ def index():
         team_id=team_id,
         manager_id=manager_id,
         managers=managers,
-        all_managers=dashboards.managers_in_view(current_user, team_id),
+        all_managers=manager_choices,
+        manager_picker=url_for("people.pick", role=Role.MANAGER),
         teams=dashboards.teams() if current_user.is_admin else [],
         visits=visits,
         won=won,
@@ -68,7 +71,7 @@ def index():
 @login_required
 def plans():
     """Plans submitted on time, late or not at all, their completion, and the ratings."""
-    period, team_id, manager_id, managers = _selection()
+    period, team_id, manager_id, managers, manager_choices = _selection()
     kind = _plan_kind()
     return render_template(
         "reports/plans.html",
@@ -76,9 +79,8 @@ def plans():
         kind=kind,
         team_id=team_id,
         manager_id=manager_id,
-        all_managers=(
-            dashboards.managers_in_view(current_user, team_id) if manager_id else managers
-        ),
+        all_managers=manager_choices,
+        manager_picker=url_for("people.pick", role=Role.MANAGER),
         teams=dashboards.teams() if current_user.is_admin else [],
         report=plan_reports.plan_report(managers, period, kind),
         ratings=plan_reports.ratings_over_time(managers, period),
@@ -99,7 +101,7 @@ def export():
     report = request.args.get("report", "")
     if report not in CSV_REPORTS:
         refuse(404, f"report {report}", current_user)
-    period, _team, _manager, managers = _selection()
+    period, _team, _manager, managers, _choices = _selection()
     if report == "visits":
         rows = reports.series_rows(reports.visits_over_time(managers, period), "visits")
     elif report == "won":

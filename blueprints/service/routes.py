@@ -81,7 +81,11 @@ def index():
         filters=filters,
         now=utcnow(),
         customer=customer_in_filter(filters, viewer=current_user),
-        owners=customer_search.owner_filter_choices(viewer=current_user) if sees_owners else [],
+        owners=(
+            customer_search.owner_filter_choices(viewer=current_user, chosen=filters.owner)
+            if sees_owners
+            else None
+        ),
         statuses=list(TicketStatus),
         kinds=list(TicketKind),
         categories=list(TicketCategory),

@@ -20,6 +20,7 @@ from crm.extensions import db
 from crm.i18n import today_in, user_zone
 from crm.labels import label
 from crm.permissions import (
+    MAX_RECORD_ID,
     get_customer_or_404,
     get_in_scope_or_404,
 )
@@ -30,15 +31,16 @@ from crm.services.activity.work_log import iso_week, week_monday
 from crm.services.archive import hub as customer_hub
 from crm.services.archive import picker as customer_picker
 from crm.services.followups import reminders as reminder_service
+from crm.services.people import picker as people_picker
 from crm.services.people import teams as team_service
 from crm.services.people import users as user_service
+from crm.services.pickers import Shortlist
 from crm.templating import local_date, local_datetime, ui_language
 from models import (
     Contact,
     Customer,
     Opportunity,
     Team,
-    User,
     Visit,
     VisitKind,
 )
@@ -46,8 +48,7 @@ from models import (
 # The check-in badge (templates/visits/_check_in.html) on any page that lists visits.
 bp.add_app_template_global(check_in_service.check_in_of, "check_in_of")
 
-# The customer picker offers at most this many names.
-PICK_LIMIT = 500
+# The customer search shows at most this many matches.
 MATCH_LIMIT = 30
 
 
@@ -97,8 +98,7 @@ def _pick_customer():
         "visits/pick.html",
         q=q,
         matches=matches,
-        names=customer_picker.customer_names(viewer=current_user, limit=PICK_LIMIT),
-        own=customer_picker.own_customers(viewer=current_user, limit=PICK_LIMIT),
+        own=customer_picker.own_shortlist(viewer=current_user),
     )
 
 
@@ -242,11 +242,17 @@ def delete(visit_id: int):
 # The work log ---------------------------------------------------------------
 
 
-def _people_and_teams() -> tuple[list[User], list[Team]]:
-    """Whose work logs the current user may filter by, and (admins) which teams."""
+def _people_and_teams(member_id: int | None) -> tuple[Shortlist | None, list[Team]]:
+    """Whose work logs the current user may filter by (as the filter's picker shows them),
+    and (admins) which teams."""
     if current_user.is_manager:
-        return [], []
-    people = user_service.people_in_scope(viewer=current_user)
+        return None, []
+    people = people_picker.people_shortlist(current_user, chosen=member_id)
+    if member_id and 0 < member_id <= MAX_RECORD_ID and member_id not in people.ids():
+        # One who has left: their log stays open to those who saw it.
+        member = user_service.person_in_scope(member_id, viewer=current_user)
+        if member is not None:
+            people = people.keeping(member.id, member.display_name)
     teams = []
     if current_user.is_admin:
         teams = team_service.teams_by_name()
@@ -261,8 +267,9 @@ def index():
     # ?from=&to= (e.g. a month, from a home-page figure) replaces the week when valid.
     chosen = work_log.date_range(request.args.get("from"), request.args.get("to"))
     first, days = chosen or (monday, 7)
-    people, teams = _people_and_teams()
-    member_id = request.args.get("member", type=int) if people else None
+    member_id = request.args.get("member", type=int)
+    people, teams = _people_and_teams(member_id)
+    member_id = member_id if people else None
     team_id = request.args.get("team", type=int) if teams else None
     scope = {
         "monday": first,
@@ -288,6 +295,7 @@ def index():
         by_day=by_day,
         totals=totals,
         people=people,
+        member_totals=user_service.names_by_id(totals.by_user) if people else [],
         teams=teams,
         member_id=member_id,
         team_id=team_id,

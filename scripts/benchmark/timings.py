@@ -94,6 +94,19 @@ PAGES: dict[str, Page] = {
     "at-risk list (admin, by reason)": Page(
         "admin", lambda c: "/customers/at-risk?signal=silent", 25
     ),
+    # Searchable pickers (issue 18): the customer form renders short lists whatever the
+    # scope; the type-ahead's JSON lists are searched with two characters of a name.
+    "customer form (manager)": Page("manager", lambda c: "/customers/new", 25, False),
+    "customer form (admin)": Page("admin", lambda c: "/customers/new", 25, False),
+    "customer picker (manager, 2 characters)": Page(
+        "manager", lambda c: f"/customers/pick.json?q={c['q']}", 25
+    ),
+    "customer picker (admin, 2 characters)": Page(
+        "admin", lambda c: f"/customers/pick.json?q={c['q']}", 25
+    ),
+    "people picker (admin, 2 characters)": Page(
+        "admin", lambda c: f"/people/pick.json?q={c['person_q']}", 25
+    ),
 }
 MAX_STATEMENTS = 15
 FLOOR_RATIO = 8
@@ -171,6 +184,7 @@ def context() -> dict:
         "document_id": document or 0,
         "region": customer.region,
         "q": customer.name[2:4],
+        "person_q": manager.display_name[:2],  # two characters, as a picker is typed into
     }
 
 

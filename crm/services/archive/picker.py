@@ -1,11 +1,13 @@
-"""Finding a customer by name for a form that starts without one (a visit, a follow-up)."""
+"""Finding a customer by name: for a form that starts without one (a visit, a follow-up),
+and for the searchable customer pickers (crm/services/pickers.py)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, Select, select
 
 from crm.extensions import db
 from crm.permissions import customer_scope
+from crm.services import pickers
 from models import Customer, User
 
 
@@ -21,15 +23,6 @@ def customers_matching(text: str, *, viewer: User, limit: int) -> list[Customer]
     )
 
 
-def customer_names(*, viewer: User, limit: int) -> list[str]:
-    """The names of the customers in the viewer's scope, by name: what the picker suggests."""
-    return list(
-        db.session.scalars(
-            select(Customer.name).where(customer_scope(viewer)).order_by(Customer.name).limit(limit)
-        )
-    )
-
-
 def own_customers(*, viewer: User, limit: int) -> list[Row]:
     """(id, name) of the customers the viewer owns, by name: the picker's quick choice."""
     return list(
@@ -40,3 +33,46 @@ def own_customers(*, viewer: User, limit: int) -> list[Row]:
             .limit(limit)
         )
     )
+
+
+def _customer_choices(viewer: User) -> Select:
+    """(id, name, region) of the customers in the viewer's scope, by name."""
+    return (
+        select(Customer.id, Customer.name, Customer.region)
+        .where(customer_scope(viewer))
+        .order_by(Customer.name, Customer.id)
+    )
+
+
+def customers_named(text: str, *, viewer: User, limit: int) -> list[dict]:
+    """The customer picker's answer: up to `limit` + 1 customers in the viewer's scope whose
+    name contains `text` (any customer when it is empty), as {id, label, detail: region}.
+
+    LIKE over the name, ordered by name: the name index serves the order and LIMIT stops
+    the read early (crm/services/pickers.py); 2-character Chinese terms match as any other.
+    """
+    stmt = _customer_choices(viewer)
+    if text:
+        stmt = stmt.where(Customer.name.icontains(text, autoescape=True))
+    return pickers.found(stmt, limit=limit + 1)
+
+
+def customer_shortlist(
+    viewer: User, *, chosen: int | None = None, leave_out: int | None = None
+) -> pickers.Shortlist:
+    """The customers a picker's page renders: the first by name and `chosen` (if in scope);
+    `leave_out`: a customer that may not choose itself (a parent's own record)."""
+    stmt = _customer_choices(viewer).with_only_columns(Customer.id, Customer.name)
+    if leave_out is not None:
+        stmt = stmt.where(Customer.id != leave_out)
+    return pickers.shortlist(stmt, chosen=chosen)
+
+
+def own_shortlist(*, viewer: User) -> pickers.Shortlist:
+    """The customers the viewer owns as a picker's page renders them: the first by name."""
+    stmt = (
+        select(Customer.id, Customer.name)
+        .where(Customer.owner_id == viewer.id)
+        .order_by(Customer.name, Customer.id)
+    )
+    return pickers.shortlist(stmt)

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, case, exists, func, or_, select
+from sqlalchemy import Select, and_, case, exists, func, or_, select
 
 from crm.extensions import db
-from crm.permissions import assignable_owners, customer_scope, visible_customers
+from crm.permissions import customer_scope, visible_customers
 from crm.services.activity.cadence import silent_rule
 from crm.services.archive.identity import is_record_id, normalise_credit_code, normalise_name
 from crm.services.figures.trend import BANDS_BY_KEY, trend_condition
+from crm.services.people.picker import people_shortlist
+from crm.services.pickers import Shortlist
 from models import (
     BuyingRole,
     Contact,
@@ -190,9 +192,7 @@ def regions_in_scope(*, viewer: User) -> list[str]:
     return list(db.session.scalars(stmt))
 
 
-def owner_filter_choices(*, viewer: User) -> list[Row]:
-    """(id, display_name) of the owners the list's filter offers (an admin's: every user)."""
-    # At province scale an admin's list offers ~1100 users: loading them as whole User
-    # objects cost more than the rest of the page. The filter needs two columns.
-    stmt = assignable_owners(viewer).with_only_columns(User.id, User.display_name)
-    return list(db.session.execute(stmt))
+def owner_filter_choices(*, viewer: User, chosen: str = "") -> Shortlist:
+    """The owners a list's filter offers, as its picker shows them: the first by name and the
+    chosen one; an admin's list has every user (~1,100 at province scale) to type for."""
+    return people_shortlist(viewer, chosen=int(chosen) if is_record_id(chosen) else None)

@@ -9,7 +9,9 @@ from crm.extensions import db
 from crm.services.archive.search import count_statement, search_customers
 from crm.services.handover.requests import visible_requests
 from crm.services.handover.scope import visible_customer_rows
-from crm.services.handover.transfer import Selection, target_owners, visible_handovers
+from crm.services.handover.transfer import Selection, visible_handovers
+from crm.services.people.picker import people_shortlist
+from crm.services.pickers import Shortlist
 from models import (
     Customer,
     Handover,
@@ -87,9 +89,15 @@ def ownership_history(customer: Customer) -> list[HandoverCustomer]:
     )
 
 
-def owners_to_hand_to(*, viewer: User) -> list[User]:
-    """The active users the viewer may hand customers to."""
-    return list(db.session.scalars(target_owners(viewer)))
+# Who may receive customers (crm/services/handover/transfer.py target_owners): the pickers
+# of the handover page ask the people picker for these roles.
+TARGET_ROLES = (Role.MANAGER, Role.SUPERVISOR)
+
+
+def owners_to_hand_to(*, viewer: User, chosen: int | None = None) -> Shortlist:
+    """The active users the viewer may hand customers to, as the page's pickers show them:
+    the first by name and `chosen` (check_target judges whatever id arrives)."""
+    return people_shortlist(viewer, chosen=chosen, roles=TARGET_ROLES, with_username=True)
 
 
 def selected_customers(selection: Selection, *, viewer: User) -> Select:

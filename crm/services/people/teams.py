@@ -10,7 +10,7 @@ from crm.extensions import db
 from crm.permissions import scoped
 from crm.services.errors import DomainError
 from crm.services.people.users import require_admin
-from models import Role, Team, User
+from models import Team, User
 
 
 def _check_name(name: str, team: Team | None = None) -> str:
@@ -57,6 +57,9 @@ def update_team(team: Team, *, actor: User, name: str, supervisor: User | None) 
 def move_member(user: User, *, actor: User, team: Team | None) -> None:
     """Put a user in another team (or none); their customers move with them in scope."""
     require_admin(actor)
+    if team is not None and not user.active:
+        # The team page's picker offers active users; an id typed in by hand gets this.
+        raise DomainError(_l("Only an active user can join a team."), field="user_id")
     user.team = team
     db.session.flush()
 
@@ -79,28 +82,6 @@ def teams_with_members(*, viewer: User) -> list[Team]:
             select(Team)
             .options(selectinload(Team.supervisor), selectinload(Team.members))
             .order_by(Team.name)
-        )
-    )
-
-
-def supervisor_choices() -> list[User]:
-    """Active supervisors by name: who may lead a team."""
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(User.role == Role.SUPERVISOR, User.active.is_(True))
-            .order_by(User.display_name)
-        )
-    )
-
-
-def member_candidates(team: Team) -> list[User]:
-    """Active users outside this team: whom the admin may move into it."""
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(User.active.is_(True), (User.team_id != team.id) | User.team_id.is_(None))
-            .order_by(User.display_name)
         )
     )
 

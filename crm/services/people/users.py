@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from flask import current_app
@@ -266,6 +267,18 @@ def people_in_scope(*, viewer: User, active_only: bool = False) -> list[User]:
     if active_only:
         stmt = stmt.where(User.active.is_(True))
     return list(db.session.scalars(stmt.order_by(User.display_name, User.id)))
+
+
+def names_by_id(user_ids: Iterable[int]) -> list[tuple[int, str]]:
+    """(id, display name) of these users, by name: a list's people without whole User rows."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return []
+    stmt = select(User.id, User.display_name).where(User.id.in_(ids))
+    return [
+        (row.id, row.display_name)
+        for row in db.session.execute(stmt.order_by(User.display_name, User.id))
+    ]
 
 
 def person_in_scope(user_id: int, *, viewer: User) -> User | None:

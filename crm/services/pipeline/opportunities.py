@@ -35,12 +35,14 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from crm.extensions import db
-from crm.permissions import assignable_owners, owner_scope
+from crm.permissions import owner_scope
 from crm.services import audit
 from crm.services.archive.lock import lock_customer_for_write
 from crm.services.errors import DomainError, StaleEdit, check_version
 from crm.services.followups import outbox
 from crm.services.followups import reminders as reminder_service
+from crm.services.people.picker import people_shortlist
+from crm.services.pickers import Shortlist
 from crm.services.pipeline.document_rules import require_documents
 from crm.services.pipeline.stages import first_pre_sale_stage
 from crm.services.webhooks import events as webhooks
@@ -522,9 +524,10 @@ def reopen(
     return opportunity
 
 
-def assignable_owner_choices(*, viewer: User, keep: User | None = None) -> list[User]:
-    """Whom the viewer may make an opportunity's owner, plus `keep` (its current owner)."""
-    owners = list(db.session.scalars(assignable_owners(viewer)))
-    if keep is not None and keep not in owners:
-        owners.append(keep)
-    return owners
+def assignable_owner_choices(
+    *, viewer: User, keep: User | None = None, chosen: int | None = None
+) -> Shortlist:
+    """Whom the viewer may make an opportunity's owner, as the form's picker shows them (the
+    first by name and `chosen`), plus `keep` (its current owner)."""
+    owners = people_shortlist(viewer, chosen=chosen)
+    return owners.keeping(keep.id, keep.display_name) if keep is not None else owners
