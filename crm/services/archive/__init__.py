@@ -12,8 +12,8 @@
 - `lock`: The customer row lock that writes share with handovers.
 - `loss`: Losing a customer: why, to which competitor, and when; and winning it back.
 - `merge`: Merging a duplicate customer into the one that survives (administrators only).
-- `picker`: Finding a customer by name for a form that starts without one (a visit, a
-  follow-up).
+- `picker`: Finding a customer by name: for a form that starts without one (a visit, a
+  follow-up), and for the searchable customer pickers (crm/services/pickers.py).
 - `reference`: Admin-editable reference data: the industries customers are classified by.
 - `search`: The customer list's search, filters and sort, shared by the list page and the
   export.

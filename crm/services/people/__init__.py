@@ -1,5 +1,7 @@
 """Users, teams and sign-in sessions..
 
+- `picker`: The people pickers (crm/services/pickers.py): owners, new owners, members,
+  managers.
 - `sessions`: Sign-ins as rows: each browser's sign-in has its own key, and signing out deletes
   it.
 - `tokens`: Personal access tokens of the JSON API: made once, kept hashed, revocable.
