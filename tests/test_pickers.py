@@ -368,3 +368,28 @@ def test_another_teams_owner_is_not_put_in_a_supervisors_filter(client, login, o
     page = client.get(f"/customers/?owner={org['m3'].id}").get_data(as_text=True)
 
     assert org["m3"].display_name not in _select(page, "owner")
+
+
+def test_a_managers_own_customer_pickers_hold_a_short_list(client, login, org):
+    """The log-a-visit page and the week and month plans' add forms: a portfolio of hundreds."""
+    from datetime import UTC, datetime
+
+    from crm.services.plans import lifecycle, periods
+    from models import PlanKind
+
+    m1 = org["m1"]
+    _many_customers(m1, SHOWN + 20)
+    today = datetime.now(UTC).date()
+    week = lifecycle.start_plan(
+        PlanKind.WEEK, periods.starts_on_for(PlanKind.WEEK, periods.today_for(m1)), actor=m1
+    )
+    month = lifecycle.start_plan(
+        PlanKind.MONTH, periods.starts_on_for(PlanKind.MONTH, today), actor=m1
+    )
+    db.session.commit()
+    login(client, m1)
+
+    for url in ("/visits/new", f"/plans/{week.id}", f"/plans/{month.id}"):
+        html = _select(client.get(url).get_data(as_text=True), "customer_id")
+        assert html.count("<option") <= SHOWN + 1, (url, html.count("<option"))
+        assert 'data-picker="/customers/pick.json"' in html, url

@@ -120,15 +120,13 @@ def test_the_customer_pickers_render_as_wtforms_select_does(app):
     from wtforms.widgets import Select
 
     from blueprints.plans.forms import ManySelect, PlannedVisitForm
+    from crm.labels import options
 
-    class Customer:
-        def __init__(self, id_, name):
-            self.id, self.name = id_, name
-
-    customers = [Customer(1, "甲&乙银行"), Customer(2, '"引号" <公司>'), Customer(3, "丙")]
+    customers = [(1, "甲&乙银行"), (2, '"引号" <公司>'), (3, "丙")]
     with app.test_request_context():
-        form = PlannedVisitForm(formdata=None, customers=customers, customer_id=2)
+        form = PlannedVisitForm(formdata=None, customer_id=2)
         field = form.customer_id
+        field.choices = [*field.choices, *options(customers)]  # as offer_own_customers does
         assert isinstance(field.widget, ManySelect)
         assert str(field(class_="form-select")) == str(Select()(field, class_="form-select"))
         assert '<option selected value="2">&#34;引号&#34; &lt;公司&gt;</option>' in str(field())

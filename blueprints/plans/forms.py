@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
+from flask import url_for
 from flask_babel import format_date, get_locale
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
@@ -13,10 +14,12 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget, Select
 
 from blueprints.forms_base import CrmForm
+from blueprints.pickers import picker_attrs
 from crm.labels import options
 from crm.request_cache import per_request
+from crm.services.archive import picker as customer_picker
 from crm.services.plans import week as week_plan
-from models import Contact, Opportunity
+from models import Contact, Opportunity, User
 
 
 def iso_day(value) -> date | None:
@@ -57,6 +60,15 @@ class ManySelect(Select):
         return f'<option {selected}value="{escape(value)}">{label}</option>'
 
 
+def offer_own_customers(form: CrmForm, *, viewer: User) -> None:
+    """A plan form's customer picker: the manager's own customers as a short list holding the
+    one submitted (crm/services/pickers.py), after the form's own first choice if it has one;
+    the type-ahead finds the rest, and the plan service judges whatever id arrives."""
+    customers = customer_picker.own_shortlist(viewer=viewer, chosen=form.customer_id.data or None)
+    form.customer_id.choices = [*(form.customer_id.choices or []), *options(customers.options)]
+    form.customer_id.render_kw = picker_attrs(url_for("customers.pick"), customers)
+
+
 class CheckboxesField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
@@ -82,11 +94,9 @@ class PlannedVisitForm(CrmForm):
         _l("Opportunity"), coerce=int, validate_choice=False, validators=[Optional()]
     )
 
-    def __init__(self, *args, customers: Iterable = (), days: Iterable[date] = (), **kwargs):
+    def __init__(self, *args, days: Iterable[date] = (), **kwargs):
         super().__init__(*args, **kwargs)
-        self.customer_id.choices = options(
-            [(0, _l("— choose a customer —"))] + [(c.id, c.name) for c in customers]
-        )
+        self.customer_id.choices = options([(0, _l("— choose a customer —"))])
         self.day.choices = day_options(days, empty=False)
         self.opportunity_id.choices = options([(0, _l("— none —"))])
 

@@ -13,17 +13,15 @@ from sqlalchemy.orm import joinedload
 from blueprints.common import ConfirmForm, confirm_or_ask, require_confirmation, write
 from blueprints.main import homes
 from blueprints.plans import bp
+from blueprints.plans.forms import offer_own_customers
 from blueprints.plans.month_forms import GoalsForm, KeyCustomerForm
 from crm.permissions import get_in_scope_or_404
-from crm.services.archive import picker as customer_picker
 from crm.services.plans import lifecycle, month_actuals, periods
 from crm.services.plans import month as month_plan
 from models import PlanKind, WorkPlan
 
 # The monthly plan page's records, loaded with the plan.
 MONTH_PAGE = (joinedload(WorkPlan.owner),)  # the key customers: month_page reads them
-# The add-a-key-customer picker offers at most this many of the manager's customers.
-PICK_LIMIT = 500
 
 
 def months_around(first) -> dict[str, str]:
@@ -56,14 +54,12 @@ def month_page(plan: WorkPlan, *, forms: dict | None = None, status: int = 200):
     loaded the plan."""
     reachable = month_plan.key_customers_in_view(plan, current_user)
     editable = month_plan.may_edit(plan, current_user)
+    key_customer_form = KeyCustomerForm(formdata=None)
+    if editable:
+        offer_own_customers(key_customer_form, viewer=current_user)
     shown = {
         "goals": GoalsForm(formdata=None, **_goal_values(plan)),
-        "key_customer": KeyCustomerForm(
-            formdata=None,
-            customers=customer_picker.own_customers(viewer=current_user, limit=PICK_LIMIT)
-            if editable
-            else (),
-        ),
+        "key_customer": key_customer_form,
         "confirm": ConfirmForm(formdata=None),
     }
     shown.update(forms or {})
@@ -160,9 +156,8 @@ def goals(plan_id: int):
 @login_required
 def add_key_customer(plan_id: int):
     plan = _month_or_404(plan_id)
-    form = KeyCustomerForm(
-        customers=customer_picker.own_customers(viewer=current_user, limit=PICK_LIMIT)
-    )
+    form = KeyCustomerForm()
+    offer_own_customers(form, viewer=current_user)
     if form.validate_on_submit():
         outcome = write(
             lambda: month_plan.add_key_customer(

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from flask_babel import lazy_gettext as _l
 from wtforms import DecimalField, HiddenField, IntegerField, RadioField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from blueprints.forms_base import CrmForm
 from blueprints.plans.forms import ManySelect
-from crm.labels import choices, options
+from crm.labels import choices
 from crm.services.plans import month as month_plan
 from models import KeyCustomerAim
 
@@ -59,7 +57,7 @@ class KeyCustomerForm(CrmForm):
         description=_l("E.g. meet the decision maker; proposal accepted; first order."),
     )
 
-    def __init__(self, *args, customers: Iterable = (), **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.customer_id.choices = options((row.id, row.name) for row in customers)
+        self.customer_id.choices = []  # blueprints/plans/forms.py offer_own_customers
         self.aim_kind.choices = choices(KeyCustomerAim)

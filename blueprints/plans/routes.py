@@ -19,11 +19,11 @@ from blueprints.plans.forms import (
     PlannedVisitEditForm,
     PlannedVisitForm,
     TaskForm,
+    offer_own_customers,
 )
 from blueprints.plans.month import month_page
-from blueprints.plans.week_page import PICK_LIMIT, WEEK_PAGE, plan_url, week_page
+from blueprints.plans.week_page import WEEK_PAGE, plan_url, week_page
 from crm.permissions import get_in_scope_or_404
-from crm.services.archive import picker as customer_picker
 from crm.services.plans import lifecycle, matching, overview, periods
 from crm.services.plans import week as week_plan
 from models import PlanKind, PlannedVisit, PlanTask, WorkPlan
@@ -122,10 +122,8 @@ def _form_refused(form, plan: WorkPlan):
 @login_required
 def add_visit(plan_id: int):
     plan = _week_or_404(plan_id)
-    form = PlannedVisitForm(
-        customers=customer_picker.own_customers(viewer=current_user, limit=PICK_LIMIT),
-        days=week_plan.week_days(plan),
-    )
+    form = PlannedVisitForm(days=week_plan.week_days(plan))
+    offer_own_customers(form, viewer=current_user)
     if form.validate_on_submit():
         outcome = write(
             lambda: week_plan.add_planned_visit(

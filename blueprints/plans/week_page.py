@@ -13,9 +13,9 @@ from blueprints.plans.forms import (
     PlannedVisitForm,
     TaskForm,
     day_names,
+    offer_own_customers,
 )
 from crm.i18n import user_zone
-from crm.services.archive import picker as customer_picker
 from crm.services.plans import matching, periods, suggestions
 from crm.services.plans import week as week_plan
 from models import Customer, PlannedVisit, PlanStatus, WorkPlan
@@ -31,8 +31,6 @@ WEEK_PAGE = (
     # a plan that was submitted (crm/services/plans/reviews.py: review_panel).
 )
 BUILDING = (PlanStatus.DRAFT, PlanStatus.RETURNED)
-# The add-a-visit picker offers at most this many of the manager's customers.
-PICK_LIMIT = 500
 
 
 def plan_url(plan: WorkPlan) -> str:
@@ -47,14 +45,11 @@ def week_page(plan: WorkPlan, *, forms: dict | None = None, status: int = 200):
     today = periods.today_for(plan.owner)
     started = today >= plan.starts_on
     actual = matching.plan_vs_actual(plan) if started else None
+    visit_form = PlannedVisitForm(formdata=None, days=days)
+    if editable:
+        offer_own_customers(visit_form, viewer=current_user)
     shown = {
-        "visit": PlannedVisitForm(
-            formdata=None,
-            customers=customer_picker.own_customers(viewer=current_user, limit=PICK_LIMIT)
-            if editable
-            else (),
-            days=days,
-        ),
+        "visit": visit_form,
         "task": TaskForm(formdata=None, days=days),
         "focus": FocusForm(formdata=None, focus=plan.focus),
         "confirm": ConfirmForm(formdata=None),

@@ -3,7 +3,7 @@ and for the searchable customer pickers (crm/services/pickers.py)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Row, Select, select
+from sqlalchemy import Select, select
 
 from crm.extensions import db
 from crm.permissions import customer_scope
@@ -17,18 +17,6 @@ def customers_matching(text: str, *, viewer: User, limit: int) -> list[Customer]
         db.session.scalars(
             select(Customer)
             .where(customer_scope(viewer), Customer.name.contains(text, autoescape=True))
-            .order_by(Customer.name, Customer.id)
-            .limit(limit)
-        )
-    )
-
-
-def own_customers(*, viewer: User, limit: int) -> list[Row]:
-    """(id, name) of the customers the viewer owns, by name: the picker's quick choice."""
-    return list(
-        db.session.execute(
-            select(Customer.id, Customer.name)
-            .where(Customer.owner_id == viewer.id)
             .order_by(Customer.name, Customer.id)
             .limit(limit)
         )
@@ -68,11 +56,12 @@ def customer_shortlist(
     return pickers.shortlist(stmt, chosen=chosen)
 
 
-def own_shortlist(*, viewer: User) -> pickers.Shortlist:
-    """The customers the viewer owns as a picker's page renders them: the first by name."""
+def own_shortlist(*, viewer: User, chosen: int | None = None) -> pickers.Shortlist:
+    """The customers the viewer owns as a picker's page renders them: the first by name and
+    `chosen` (if theirs)."""
     stmt = (
         select(Customer.id, Customer.name)
         .where(Customer.owner_id == viewer.id)
         .order_by(Customer.name, Customer.id)
     )
-    return pickers.shortlist(stmt)
+    return pickers.shortlist(stmt, chosen=chosen)
