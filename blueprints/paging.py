@@ -13,8 +13,7 @@ from typing import Any
 
 from flask import current_app
 from flask_sqlalchemy.pagination import SelectPagination
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import lazyload
+from sqlalchemy import Select, func, literal, select
 
 from crm.extensions import db
 
@@ -30,7 +29,14 @@ class BoundedPagination(SelectPagination):
     def _query_count(self) -> int:
         bound = self._query_offset + COUNT_AHEAD
         stmt: Select = self._query_args["select"]
-        rows = stmt.options(lazyload("*")).order_by(None).limit(bound + 1).subquery()
+        # A constant, not the rows' columns: the joins decide which rows count, and the
+        # database reads no row it needs no column of (a third of the count's time).
+        rows = (
+            stmt.with_only_columns(literal(1), maintain_column_froms=True)
+            .order_by(None)
+            .limit(bound + 1)
+            .subquery()
+        )
         counted = self._query_args["session"].execute(select(func.count()).select_from(rows))
         total = counted.scalar_one()
         self.more = total > bound
@@ -38,7 +44,11 @@ class BoundedPagination(SelectPagination):
 
 
 def paginate_up_to_a_bound(stmt: Select, **options: Any) -> BoundedPagination:
-    """`db.paginate` for a list that can be long, counting up to a bound past the page."""
+    """`db.paginate` for a list that can be long, counting up to a bound past the page.
+
+    `stmt` selects the list's rows, one per row shown (neither DISTINCT nor grouped: the
+    count replaces its columns with a constant).
+    """
     options.setdefault("per_page", current_app.config["PAGE_SIZE"])
     options.setdefault("error_out", False)
     options.setdefault("max_per_page", None)

@@ -28,6 +28,7 @@ from crm.services.documents import cleanup as document_cleanup
 from crm.services.followups import notifications, overdue
 from crm.services.followups.scheduler_state import TICK_JOB_ID, record_heartbeat
 from crm.services.health import job as health_job
+from crm.services.pipeline import totals
 from crm.services.reporting import snapshots
 from crm.webhook_delivery import deliver_due_webhooks
 from models.base import utcnow
@@ -103,6 +104,13 @@ def run_snapshot() -> None:
     db.session.commit()
 
 
+@job("folding the stage totals failed")
+def run_fold_stage_totals() -> None:
+    """The organisation's totals per stage and status back to a row each (pipeline/totals)."""
+    totals.fold()
+    db.session.commit()
+
+
 @job("document cleanup failed")
 def run_document_cleanup() -> None:
     """Purge deleted documents past retention, then remove objects no row names."""
@@ -153,6 +161,12 @@ JOBS = (
         "count the organisation-wide funnel and days in stage",
     ),
     Job(run_tick, {"minutes": 1}, TICK_JOB_ID, "find due reminders and digests, send the outbox"),
+    Job(
+        run_fold_stage_totals,
+        {"minutes": totals.FOLD_MINUTES},
+        totals.FOLD_JOB_ID,
+        "fold the rows the triggers add to the totals per stage and status",
+    ),
     Job(
         run_document_cleanup,
         {"minutes": document_cleanup.JOB_MINUTES},

@@ -74,6 +74,7 @@ from models.service import (
 )
 from models.session import UserSession
 from models.setting import AppSetting
+from models.stage_totals import StageTotal
 from models.target import Target
 from models.user import Level, Role, Team, User
 from models.webhook import PayloadFormat, WebhookDelivery, WebhookEvent, WebhookSubscription
@@ -99,6 +100,7 @@ __all__ = [
     "ReminderSource",
     "ReminderStatus",
     "Stage",
+    "StageTotal",
     "TierCadence",
     "Visit",
     "VisitKind",

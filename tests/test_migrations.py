@@ -48,3 +48,42 @@ def test_upgrade_gives_the_models_schema(empty_database_url):
         with db.engine.connect() as conn:
             assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
         db.engine.dispose()
+
+
+def test_the_stage_totals_start_with_the_opportunities_there_are(empty_database_url):
+    """0018 counts what is there, then its triggers count each write; downgrading drops them."""
+    from decimal import Decimal
+
+    from crm.services.pipeline import totals
+    from models import Customer, Opportunity, OpportunityStatus, Role, Stage, User
+
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=empty_database_url)
+    with app.app_context():
+        upgrade(revision="0017")
+        stage = db.session.scalars(db.select(Stage).order_by(Stage.position)).first()
+        owner = User(username="m", display_name="M", email="m@example.com", role=Role.MANAGER)
+        owner.set_password("correct-horse-9")
+        customer = Customer(name="客户", owner=owner)
+        for amount in (Decimal("10.50"), None, Decimal("3")):
+            db.session.add(
+                Opportunity(customer=customer, owner=owner, title="T", stage=stage, amount=amount)
+            )
+        db.session.commit()
+
+        upgrade()
+        every = tuple(OpportunityStatus)
+        assert totals.stage_totals(every) == {stage.id: (3, Decimal("13.50"), Decimal("0.00"))}
+        db.session.add(Opportunity(customer=customer, owner=owner, title="U", stage=stage))
+        db.session.commit()
+        assert totals.stage_totals(every)[stage.id][0] == 4
+        db.session.commit()  # PostgreSQL: the read's lock would hold the drop back
+
+        downgrade(revision="0017")
+        db.session.add(Opportunity(customer=customer, owner=owner, title="V", stage=stage))
+        db.session.commit()  # no trigger left writing to a table that is gone
+        for model in (Opportunity, Customer, User):
+            db.session.execute(db.delete(model))
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="base")
+        db.engine.dispose()

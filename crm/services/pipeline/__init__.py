@@ -11,4 +11,6 @@
 - `stage_history`: Reading an opportunity's append-only history: time per stage and what each
   row changed.
 - `stages`: The admin-editable stages of the sales lifecycle and their order.
+- `totals`: The organisation's opportunities per stage and status, as triggers keep them (an
+  admin's board reads them instead of summing every opportunity).
 """

@@ -25,7 +25,8 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import aliased, contains_eager, joinedload
+from sqlalchemy.orm import aliased, contains_eager, joinedload, load_only
+from sqlalchemy.sql.util import find_tables
 
 from crm.extensions import db
 from crm.i18n import local_midnight_utc, user_zone
@@ -33,6 +34,7 @@ from crm.permissions import customer_scope, led_team_ids, visible_customers
 from crm.services.archive.identity import is_record_id
 from crm.services.people.picker import people_shortlist
 from crm.services.pickers import Shortlist
+from crm.services.pipeline import totals
 from crm.services.pipeline.stages import all_stages, needs_discovery_position
 from models import (
     BuyingRole,
@@ -59,6 +61,18 @@ SORTS = {
     "close": (Opportunity.expected_close.is_(None), Opportunity.expected_close, Opportunity.id),
     "stage": (Stage.position, Opportunity.updated_at.desc(), Opportunity.id.desc()),
 }
+# What the list shows of each opportunity (not its solution, notes and loss details).
+LIST_COLUMNS = (
+    Opportunity.title,
+    Opportunity.customer_id,
+    Opportunity.stage_id,
+    Opportunity.owner_id,
+    Opportunity.status,
+    Opportunity.amount,
+    Opportunity.probability,
+    Opportunity.expected_close,
+    Opportunity.updated_at,
+)
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 # Local-day bounds on timestamps (the viewer's zone), e.g. what a home-page figure counted.
 DATE_RANGES = ("closed_from", "closed_to", "created_from", "created_to")
@@ -177,6 +191,13 @@ class OpportunityFilters:
         return {name: value for name, value in values.items() if value}
 
     @property
+    def keeps_whole_stages(self) -> bool:
+        """Whether the board's matches are whole stages and statuses: nothing narrows them
+        but the status and the phase (the board ignores the stage and the sort)."""
+        ignored = {"status", "phase", "stage", "sort"}
+        return not any(getattr(self, f.name) for f in fields(self) if f.name not in ignored)
+
+    @property
     def ranges(self) -> dict[str, str]:
         """The set filters shown as removable chips (not in the form's fields)."""
         names = (*DATE_RANGES, "lost_reason", "lost_to", "been_in")
@@ -252,11 +273,31 @@ def _conditions(filters: OpportunityFilters, user: User, *, with_stage: bool = T
     return conditions
 
 
-def _scoped(stmt: Select, user: User, conditions: list, *, join_stage: bool = True) -> Select:
-    stmt = stmt.select_from(Opportunity).join(Opportunity.customer)
+def _scoped(
+    stmt: Select,
+    user: User,
+    conditions: list,
+    *,
+    join_stage: bool = True,
+    join_customer: bool = True,
+) -> Select:
+    """`stmt` over the opportunities in the user's scope that meet the conditions.
+
+    `join_customer=False`: join the customer only if the scope or a condition reads it (a
+    scope by owner, a tier, a name). An admin's board counts without it: reading 120,000
+    customers by key for nothing was most of its totals' time.
+    """
+    scope = customer_scope(user)
+    stmt = stmt.select_from(Opportunity)
+    if join_customer or _reads_customer(scope, *conditions):
+        stmt = stmt.join(Opportunity.customer)
     if join_stage:  # the list sorts by stage; the board needs no stage columns
         stmt = stmt.join(Opportunity.stage)
-    return stmt.where(customer_scope(user), *conditions)
+    return stmt.where(scope, *conditions)
+
+
+def _reads_customer(*clauses: ColumnElement) -> bool:
+    return any(Customer.__table__ in find_tables(c, check_columns=True) for c in clauses)
 
 
 def search_opportunities(
@@ -271,6 +312,7 @@ def search_opportunities(
     stmt = _scoped(select(Opportunity), user, _conditions(filters, user))
     if with_relations:
         stmt = stmt.options(
+            load_only(*LIST_COLUMNS),
             contains_eager(Opportunity.customer).load_only(Customer.name, Customer.tier),
             contains_eager(Opportunity.stage),
             joinedload(Opportunity.owner).load_only(User.display_name),
@@ -360,6 +402,11 @@ def _statuses(filters: OpportunityFilters) -> tuple[OpportunityStatus, ...]:
     return (OpportunityStatus.OPEN, OpportunityStatus.WON)  # the default: not lost
 
 
+def _stage_ids(filters: OpportunityFilters) -> list[int]:
+    """The board's columns: every stage, or the phase's."""
+    return [s.id for s in all_stages() if not filters.phase or s.phase.value == filters.phase]
+
+
 def _ranked_in_scope(user: User, filters: OpportunityFilters) -> Subquery:
     """Every match's place in its column (most recently changed first): one pass over
     the matches of a scope that is a set of customers (a manager's, a team's)."""
@@ -397,6 +444,7 @@ def _first_of_columns(
             user,
             [*conditions, Opportunity.stage_id == stage_id, Opportunity.status == status],
             join_stage=False,
+            join_customer=False,
         )
         .order_by(*latest_first)
         .limit(per_column)
@@ -420,6 +468,10 @@ def column_totals(
     user: User, filters: OpportunityFilters
 ) -> dict[int, tuple[int, Decimal, Decimal]]:
     """Every column's (count, total amount, weighted amount) over all matches."""
+    if user.is_admin and filters.keeps_whole_stages:
+        # Every opportunity of the stages and statuses shown (an admin's scope is every
+        # customer): the totals the database keeps, not a sum over the organisation.
+        return totals.stage_totals(_statuses(filters), _stage_ids(filters))
     stmt = _scoped(
         select(
             Opportunity.stage_id,
@@ -430,6 +482,7 @@ def column_totals(
         user,
         _conditions(filters, user, with_stage=False),
         join_stage=False,
+        join_customer=False,
     ).group_by(Opportunity.stage_id)
     return {
         row.stage_id: (
@@ -457,11 +510,7 @@ def board_cards(
         # matches grows with the organisation, reading each column's first entries does
         # not. A narrower scope is enumerated once instead: reading its customers again
         # for every column would cost a team's board a dozen passes.
-        stage_ids = [
-            stage.id
-            for stage in all_stages()
-            if not filters.phase or stage.phase.value == filters.phase
-        ]
+        stage_ids = _stage_ids(filters)
         if not stage_ids:  # a phase whose stages were all deleted
             return [], {}
         ranked = _first_of_columns(user, filters, stage_ids, per_column)
