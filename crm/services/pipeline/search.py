@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
     Subquery,
     and_,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    type_coerce,
     union_all,
 )
 from sqlalchemy.orm import aliased, contains_eager, joinedload, load_only
@@ -51,6 +53,7 @@ from models import (
     Tier,
     User,
 )
+from models.base import UTCDateTime
 
 CENT = Decimal("0.01")
 # "" is the default: the live pipeline, open ones and won ones in delivery (not lost).
@@ -436,19 +439,26 @@ def _first_of_columns(
     admin's board read all 150,000 opportunities to show 20 cards a column. A column's
     statuses are then merged and ranked again: a few dozen rows.
     """
-    conditions = _conditions(filters, user, with_stage=False)
-    latest_first = (Opportunity.updated_at.desc(), Opportunity.id.desc())
-    branches = [
+    matches = (
         _scoped(
-            select(Opportunity.id, Opportunity.stage_id, Opportunity.updated_at),
+            # Plain values, not the mapped columns: each of the 32 subqueries would copy
+            # them (the stage id with its foreign key), which cost more than the query.
+            select(
+                type_coerce(Opportunity.id, Integer).label("id"),
+                type_coerce(Opportunity.stage_id, Integer).label("stage_id"),
+                type_coerce(Opportunity.updated_at, UTCDateTime()).label("updated_at"),
+            ),
             user,
-            [*conditions, Opportunity.stage_id == stage_id, Opportunity.status == status],
+            _conditions(filters, user, with_stage=False),
             join_stage=False,
             join_customer=False,
         )
-        .order_by(*latest_first)
+        .order_by(Opportunity.updated_at.desc(), Opportunity.id.desc())
         .limit(per_column)
-        .subquery()  # a LIMIT inside UNION ALL needs its own SELECT on SQLite
+    )
+    # Each a subquery: a LIMIT inside UNION ALL needs its own SELECT on SQLite.
+    branches = [
+        matches.where(Opportunity.stage_id == stage_id, Opportunity.status == status).subquery()
         for stage_id in stage_ids
         for status in _statuses(filters)
     ]
