@@ -141,3 +141,38 @@ def test_a_fold_loses_no_change_committed_meanwhile(deals, org, stages, database
         other.commit()
     db.session.expire_all()
     assert totals.stage_totals(EVERY_STATUS) == _counted()
+
+
+def test_the_admins_funnel_counts_open_ones_from_the_kept_totals(deals, org, stages):
+    """Every team's "open now" (the admin home) is the kept totals' open column; a list of
+    owners is counted live: both the same."""
+    from zoneinfo import ZoneInfo
+
+    from crm.services.pipeline import funnel
+    from crm.services.reporting import metrics
+
+    a, b, c, d = deals
+    pipeline.mark_lost(b, actor=org["m1"], reason=LostReason.PRICE)
+    db.session.commit()
+    cohort = metrics.last_days(date(2026, 12, 1), ZoneInfo("Asia/Shanghai"), 365)
+    owners = [org[name].id for name in ("m1", "m2", "m3", "m4")]
+
+    def open_now(owner_ids):
+        steps = funnel.funnel(org["admin"], owner_ids, cohort, reached={})
+        return [(s.stage.id, s.open_count, s.open_amount) for s in steps]
+
+    kept = open_now(None)
+    assert kept == open_now(owners)
+    assert (stages["Initial contact"].id, 2, Decimal("1000.50")) in kept
+    assert (stages["Proposal"].id, 0, Decimal("0.00")) in kept  # b was lost
+
+
+def test_the_scheduler_folds_the_totals(app, deals, org, stages):
+    from crm.scheduler import run_fold_stage_totals
+
+    pipeline.move_to_stage(deals[0], stages["Proposal"], actor=org["m1"])
+    db.session.commit()
+    before = totals.stage_totals(EVERY_STATUS)
+    run_fold_stage_totals(app)
+    db.session.expire_all()
+    assert _rows() == 3 and totals.stage_totals(EVERY_STATUS) == before

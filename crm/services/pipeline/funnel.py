@@ -21,6 +21,7 @@ from sqlalchemy.sql.elements import True_
 
 from crm.extensions import db
 from crm.permissions import customer_scope
+from crm.services.pipeline import totals
 from crm.services.pipeline.stages import all_stages
 from crm.services.reporting import metrics
 from models import (
@@ -64,21 +65,14 @@ def _within(stmt: Select, viewer: User | None, owner_ids: list[int] | None) -> S
     return stmt.join(Opportunity.customer).where(scope)
 
 
-def funnel(
-    viewer: User,
-    owner_ids: list[int] | None,
-    cohort: metrics.Period,
-    *,
-    reached: dict[int, int] | None = None,
-) -> list[FunnelStep]:
-    """Pre-sale stages with today's open counts and amounts and the cohort's conversion.
-
-    `reached` may come from the scheduler's snapshot (the organisation-wide view,
-    too costly to count per request); otherwise it is counted here.
-    """
-    stages = [s for s in all_stages() if s.phase is Phase.PRE_SALE]
-    now_open = {
-        row.stage_id: row
+def _open_now(viewer: User, owner_ids: list[int] | None) -> dict[int, tuple[int, Decimal]]:
+    """Open opportunities per stage: (count, amount)."""
+    if owner_ids is None and isinstance(customer_scope(viewer), True_):
+        # Every opportunity (an admin's all-teams home): the totals the database keeps.
+        kept = totals.stage_totals([OpportunityStatus.OPEN])
+        return {stage_id: (count, amount) for stage_id, (count, amount, _) in kept.items()}
+    return {
+        row.stage_id: (row.count, row.amount)
         for row in db.session.execute(
             _within(
                 select(
@@ -93,13 +87,29 @@ def funnel(
             .group_by(Opportunity.stage_id)
         )
     }
+
+
+def funnel(
+    viewer: User,
+    owner_ids: list[int] | None,
+    cohort: metrics.Period,
+    *,
+    reached: dict[int, int] | None = None,
+) -> list[FunnelStep]:
+    """Pre-sale stages with today's open counts and amounts and the cohort's conversion.
+
+    `reached` may come from the scheduler's snapshot (the organisation-wide view,
+    too costly to count per request); otherwise it is counted here.
+    """
+    stages = [s for s in all_stages() if s.phase is Phase.PRE_SALE]
+    now_open = _open_now(viewer, owner_ids)
     if reached is None:
         reached, _ = history_figures(viewer, owner_ids, cohort, utcnow())
     steps = [
         FunnelStep(
             stage,
-            now_open[stage.id].count if stage.id in now_open else 0,
-            metrics.money(now_open[stage.id].amount if stage.id in now_open else 0),
+            now_open[stage.id][0] if stage.id in now_open else 0,
+            metrics.money(now_open[stage.id][1] if stage.id in now_open else 0),
             reached.get(stage.id, 0),
         )
         for stage in stages
