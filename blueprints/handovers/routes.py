@@ -89,6 +89,7 @@ def new():
     owners = handover_lists.owners_to_hand_to(
         viewer=current_user,
         chosen=int(selection.filters.owner) if selection.filters.owner else None,
+        with_username=False,  # the current-owner filter, as the lists' owner filters
     )
     result, status = None, 200
     if form.validate_on_submit():

@@ -94,10 +94,13 @@ def ownership_history(customer: Customer) -> list[HandoverCustomer]:
 TARGET_ROLES = (Role.MANAGER, Role.SUPERVISOR)
 
 
-def owners_to_hand_to(*, viewer: User, chosen: int | None = None) -> Shortlist:
+def owners_to_hand_to(
+    *, viewer: User, chosen: int | None = None, with_username: bool = True
+) -> Shortlist:
     """The active users the viewer may hand customers to, as the page's pickers show them:
-    the first by name and `chosen` (check_target judges whatever id arrives)."""
-    return people_shortlist(viewer, chosen=chosen, roles=TARGET_ROLES, with_username=True)
+    the first by name and `chosen` (check_target judges whatever id arrives); the new owner
+    labelled "name (username)", where two of a name must not mix."""
+    return people_shortlist(viewer, chosen=chosen, roles=TARGET_ROLES, with_username=with_username)
 
 
 def selected_customers(selection: Selection, *, viewer: User) -> Select:
