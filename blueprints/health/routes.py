@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.routing import BuildError
 
 from blueprints.health import bp
-from crm.extensions import db
+from blueprints.paging import paginate_up_to_a_bound
 from crm.permissions import get_in_scope_or_404
 from crm.services.archive import search as customer_search
 from crm.services.health import at_risk, explain, history, signals
@@ -53,11 +53,8 @@ def health_panel(customer: Customer) -> dict:
 @login_required
 def at_risk_list():
     filters = at_risk.AtRiskFilters.from_args(request.args)
-    page = db.paginate(
-        at_risk.at_risk_list(current_user, filters),
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
-    )
+    # An admin's list holds every customer at risk in the province: counted up to a bound.
+    page = paginate_up_to_a_bound(at_risk.at_risk_list(current_user, filters))
     sees_owners = not current_user.is_manager
     return render_template(
         "health/at_risk.html",
