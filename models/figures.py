@@ -45,4 +45,6 @@ class MonthlyFigure(db.Model):
         UniqueConstraint("customer_id", "month"),
         # A month's import replaces rows by month; the health pass reads months in a range.
         Index("ix_monthly_figures_month", "month"),
+        # The health job's five-minute check for new figures reads the newest import time.
+        Index("ix_monthly_figures_imported_at", "imported_at"),
     )
