@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from crm.extensions import db
+from crm.services.pipeline import board, search
 from crm.services.pipeline import opportunities as pipeline
-from crm.services.pipeline import search
 from models import (
     BuyingRole,
     LostReason,
@@ -80,7 +80,7 @@ def _text(element: str, html: str) -> str:
 
 
 def test_board_columns_show_count_total_and_weighted_amount(pipeline_data, m1, stages):
-    phases = search.board(m1, search.OpportunityFilters())
+    phases = board.board(m1, search.OpportunityFilters())
     columns = {c.stage.name_en: c for phase in phases for c in phase.columns}
     assert (columns["Initial contact"].count, columns["Initial contact"].total) == (3, 150000)
     assert columns["Initial contact"].weighted == Decimal("15000.00")
@@ -139,7 +139,7 @@ def test_board_filters_by_tier_and_status(client, login, pipeline_data, m1, stag
 
 
 def test_board_columns_show_a_limited_number_of_cards(pipeline_data, m1, stages):
-    phases = search.board(m1, search.OpportunityFilters(), per_column=2)
+    phases = board.board(m1, search.OpportunityFilters(), per_column=2)
     initial = phases[0].columns[0]
     assert (len(initial.cards), initial.count, initial.more) == (2, 3, 1)
 
@@ -194,7 +194,7 @@ def test_a_board_card_shows_the_opportunity_and_its_move_form(
 def test_board_phase_filter_keeps_the_phase_columns_and_totals(
     client, login, pipeline_data, m1, stages
 ):
-    phases = search.board(m1, search.OpportunityFilters(phase="in_sale"))
+    phases = board.board(m1, search.OpportunityFilters(phase="in_sale"))
     assert [p.phase.value for p in phases] == ["in_sale"]
     login(client, m1)
     html = client.get("/opportunities/board?phase=in_sale").get_data(as_text=True)

@@ -17,7 +17,7 @@ import pytest
 
 from blueprints import paging
 from crm.extensions import db
-from crm.services.pipeline import search
+from crm.services.pipeline import board, search
 from models import Opportunity, OpportunityStatus, Tier
 
 OPEN, WON, LOST = OpportunityStatus.OPEN, OpportunityStatus.WON, OpportunityStatus.LOST
@@ -130,7 +130,7 @@ def test_the_board_shows_each_columns_first_cards_by_its_order(spread, org, view
         args = {k: str(org[v].id) if v in org else v for k, v in args.items()}
         filters = search.OpportunityFilters.from_args(args, user)
         for per_column in (1, 3):
-            cards, totals = search.board_cards(user, filters, per_column)
+            cards, totals = board.board_cards(user, filters, per_column)
             shown = defaultdict(list)
             for card in cards:
                 shown[card.stage_id].append(card.id)
@@ -141,7 +141,7 @@ def test_the_board_shows_each_columns_first_cards_by_its_order(spread, org, view
 def test_a_column_merges_its_statuses_and_orders_ties_by_id(spread, org, stages):
     """The contract column holds open and won ones with equal times: one ranking."""
     contract = stages["Contract"].id
-    cards, _ = search.board_cards(org["admin"], search.OpportunityFilters(), per_column=50)
+    cards, _ = board.board_cards(org["admin"], search.OpportunityFilters(), per_column=50)
     column = [c for c in cards if c.stage_id == contract]
     assert {c.status for c in column} == {OPEN, WON}
     by_id = {o.id: o for o in spread}

@@ -18,7 +18,7 @@ from markupsafe import Markup
 
 from crm.labels import label
 from crm.services.pipeline import opportunities as pipeline
-from crm.services.pipeline import search
+from crm.services.pipeline.board import BoardCard
 from crm.templating import money_format, url_shape
 from models import OpportunityStatus, Stage
 
@@ -93,7 +93,7 @@ class CardViews:
         self._move_options = MoveOptions(stages)
         self._money = money_format()
 
-    def __call__(self, card: search.BoardCard) -> CardView:
+    def __call__(self, card: BoardCard) -> CardView:
         return CardView(
             id=card.id,
             title=card.title,

@@ -24,6 +24,7 @@ from crm.permissions import get_customer_or_404, get_opportunity_or_404
 from crm.services.archive import competitors as competitor_service
 from crm.services.errors import StaleEdit
 from crm.services.people import users as user_service
+from crm.services.pipeline import board as board_service
 from crm.services.pipeline import opportunities as pipeline
 from crm.services.pipeline import search
 from crm.services.pipeline.document_rules import DocumentMissing
@@ -73,7 +74,7 @@ BOARD_CARDS_PER_COLUMN = 20
 @login_required
 def board():
     filters = search.OpportunityFilters.from_args(request.args, current_user)
-    phases = search.board(current_user, filters, per_column=BOARD_CARDS_PER_COLUMN)
+    phases = board_service.board(current_user, filters, per_column=BOARD_CARDS_PER_COLUMN)
     return render_template(
         "opportunities/board.html",
         phases=phases,

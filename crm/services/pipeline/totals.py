@@ -44,7 +44,7 @@ def stage_totals(
         row.stage_id: (
             int(row.count),
             (Decimal(int(row.cents)) / 100).quantize(CENT),
-            # amount × probability / 100, in cents: as search.weighted rounds the live sum
+            # amount × probability / 100, in cents: as board.weighted rounds the live sum
             (Decimal(int(row.product)) / 10_000).quantize(CENT, ROUND_HALF_UP),
         )
         for row in db.session.execute(stmt)
