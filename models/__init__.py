@@ -64,6 +64,7 @@ from models.plan import (
     WorkPlan,
     plan_visit_contacts,
 )
+from models.search_grams import SearchGram
 from models.service import (
     ServiceTicket,
     TicketCategory,
@@ -101,6 +102,7 @@ __all__ = [
     "ReminderStatus",
     "Stage",
     "StageTotal",
+    "SearchGram",
     "TierCadence",
     "Visit",
     "VisitKind",

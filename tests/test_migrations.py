@@ -87,3 +87,41 @@ def test_the_stage_totals_start_with_the_opportunities_there_are(empty_database_
         db.session.remove()
         downgrade(revision="base")
         db.engine.dispose()
+
+
+def test_the_search_grams_start_with_the_customers_there_are(empty_database_url):
+    """0020 cuts the names there are into bigrams, then its triggers cut each write."""
+    from crm.services.archive.search import CustomerFilters, search_customers
+    from models import Contact, Customer, Role, SearchGram, User
+
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=empty_database_url)
+    with app.app_context():
+        upgrade(revision="0019")
+        admin = User(username="a", display_name="A", email="a@example.com", role=Role.ADMIN)
+        admin.set_password("correct-horse-9")
+        customer = Customer(name="中国人寿保险", name_key="中国人寿保险", owner=admin)
+        db.session.add(Contact(customer=customer, name="王小明", mobile="13800138000"))
+        db.session.commit()
+
+        upgrade()
+
+        def found(q: str) -> list[str]:
+            stmt = search_customers(admin, CustomerFilters(q=q))
+            return [c.name for c in db.session.scalars(stmt)]
+
+        assert found("人寿") == found("小明") == found("0013") == ["中国人寿保险"]
+        db.session.add(Customer(name="东湖人民医院", owner=admin))
+        db.session.commit()
+        assert found("医院") == ["东湖人民医院"]
+        db.session.commit()  # PostgreSQL: the read's lock would hold the drop back
+
+        downgrade(revision="0019")
+        db.session.add(Customer(name="西湖银行", owner=admin))
+        db.session.commit()  # no trigger left writing to a table that is gone
+        assert not inspect(db.engine).has_table(SearchGram.__tablename__)
+        for model in (Contact, Customer, User):
+            db.session.execute(db.delete(model))
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="base")
+        db.engine.dispose()

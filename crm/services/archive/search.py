@@ -10,6 +10,7 @@ from sqlalchemy import Select, and_, case, exists, func, or_, select
 from crm.extensions import db
 from crm.permissions import customer_scope, visible_customers
 from crm.services.activity.cadence import silent_rule
+from crm.services.archive import search_index
 from crm.services.archive.identity import is_record_id, normalise_credit_code, normalise_name
 from crm.services.figures.trend import BANDS_BY_KEY, trend_condition
 from crm.services.people.picker import people_shortlist
@@ -118,13 +119,16 @@ def search_customers(user: User, filters: CustomerFilters) -> Select:
                 or_(Contact.name.like(like), Contact.mobile.like(like)),
             )
         )
-        conditions = [
-            Customer.name.like(like),
-            Customer.credit_code == normalise_credit_code(filters.q),
-            contact_match,
-        ]
+        credit_code = normalise_credit_code(filters.q)
+        conditions = [Customer.name.like(like), Customer.credit_code == credit_code, contact_match]
         if key:
             conditions.append(Customer.name_key.like(f"%{key}%"))
+        # The LIKEs decide; the bigram index picks the customers they need to look at.
+        candidates = search_index.candidate_ids(
+            [filters.q, key] if key else [filters.q], credit_code
+        )
+        if candidates is not None:
+            stmt = stmt.where(Customer.id.in_(candidates))
         stmt = stmt.where(or_(*conditions))
     if filters.tier:
         stmt = stmt.where(Customer.tier == Tier(filters.tier))
