@@ -110,3 +110,37 @@ def test_the_apis_customers_contacts_tickets_and_documents_answer_with_a_token(b
         page = result["pages"][name]
         assert page["status"] == 200, (name, page)
         assert page["bytes"] > 100 and page["verdict"].startswith(("PASS", "MISS")), name
+
+
+def test_every_route_entry_answers_for_its_roles_and_only_for_them(bench):
+    """Each (GET endpoint, role) of scripts/benchmark/routes.py opened once: 200 for the roles
+    listed; any other role is refused (redirected to sign in, 403 or 404), so a role that may
+    open a route cannot be left untimed."""
+    from scripts.benchmark import api_pages
+    from scripts.benchmark import assessment as assessment_bench
+    from scripts.benchmark.routes import OPEN_TO_ANY, ROLES, ROUTES, endpoint_of
+    from scripts.benchmark.timings import all_pages, full_context, signed_in
+
+    app, _, _ = bench
+    with app.app_context():
+        assessment_bench.prepare_pages()  # a published month, as scripts/bench prepares it
+    ctx = full_context(app)
+    with app.app_context():
+        users = {role: ctx["users"][role] for role in ("manager", "supervisor", "admin")}
+        clients = {role: signed_in(app, user) for role, user in users.items()}
+        tokens = {role: api_pages.token_client(app, user) for role, user in users.items()}
+        bench_app.db.session.remove()
+    clients["anonymous"] = tokens["anonymous"] = app.test_client()
+    pages = all_pages(app)
+    wrong = []
+    for endpoint, route in ROUTES.items():
+        url = route.url(ctx)
+        assert endpoint_of(app.url_map, url) == endpoint, (endpoint, url)
+        for role in ROLES:
+            if role not in route.roles and endpoint in OPEN_TO_ANY:
+                continue
+            status = (tokens if url.startswith("/api/") else clients)[role].get(url).status_code
+            if (status == 200) != (role in route.roles):
+                wrong.append((endpoint, role, status))
+    assert not wrong, f"(endpoint, role, status) against the roles listed: {wrong}"
+    assert len(pages) > 300  # every route's entries beside the named pages

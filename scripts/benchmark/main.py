@@ -18,7 +18,7 @@ from crm.extensions import db  # noqa: E402
 from scripts.benchmark import app as bench_app  # noqa: E402
 from scripts.benchmark.generate import SIZES, generate  # noqa: E402
 from scripts.benchmark.operations import OPERATIONS, run_operations  # noqa: E402
-from scripts.benchmark.timings import PAGES, run_pages  # noqa: E402
+from scripts.benchmark.timings import PAGES, all_pages, run_pages  # noqa: E402
 
 
 def machine() -> dict:
@@ -130,15 +130,16 @@ def refresh_health() -> float:
 
 def print_table(pages: dict, operations: dict) -> None:
     print()
-    head = f"{'page':<38}{'median':>9}{'p95':>9}{'CPU':>8}{'SQL':>5}{'×floor':>8}{'target':>8}"
+    width = max([38, *(len(name) + 1 for name in pages)])
+    head = f"{'page':<{width}}{'median':>9}{'p95':>9}{'CPU':>8}{'SQL':>5}{'×floor':>8}{'target':>8}"
     print(f"{head}  verdict")
     for name, r in pages.items():
         if r.get("error"):
-            print(f"{name:<38}  HTTP {r['status']}  {r['url']}  MISS")
+            print(f"{name:<{width}}  HTTP {r['status']}  {r['url']}  MISS")
             continue
         target = r.get("target_p95_ms") or ""
         print(
-            f"{name:<38}{r['median_ms']:>7.1f}ms{r['p95_ms']:>7.1f}ms{r['cpu_median_ms']:>6.1f}ms"
+            f"{name:<{width}}{r['median_ms']:>7.1f}ms{r['p95_ms']:>7.1f}ms{r['cpu_median_ms']:>6.1f}ms"
             f"{r['statements']:>5}"
             f"{r.get('floor_ratio', 1.0):>8}{target:>8}  {r.get('verdict', '')}"
         )
@@ -163,15 +164,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", action="store_true", help="keep a dataset already there")
     parser.add_argument("--fresh", action="store_true", help="drop and regenerate a database")
     parser.add_argument("--runs", type=int, default=25, help="timed requests per page")
-    parser.add_argument("--page", action="append", choices=sorted(PAGES), help="only these")
+    parser.add_argument("--page", action="append", help="only these (names as in the table)")
+    parser.add_argument(
+        "--all-routes",
+        action="store_true",
+        help="every GET route for every role that may open it, not only the named pages",
+    )
+    parser.add_argument(
+        "--growth",
+        action="store_true",
+        help="every route at --size tenth and province (datasets kept); the cost ratio",
+    )
     parser.add_argument("--operation", action="append", choices=sorted(OPERATIONS))
     parser.add_argument("--no-pages", action="store_true")
     parser.add_argument("--no-operations", action="store_true")
     parser.add_argument("--generate-only", action="store_true")
-    parser.add_argument("--profile", choices=sorted(PAGES), help="pyinstrument tree of a page")
+    parser.add_argument("--profile", help="pyinstrument tree of a page (by its name)")
     parser.add_argument("--http", action="store_true", help="also gunicorn throughput")
     parser.add_argument("--http-seconds", type=float, default=10.0)
     args = parser.parse_args(argv)
+    if args.growth:
+        from scripts.benchmark.growth import run_growth
+
+        return run_growth(args, prepare=prepare, machine=machine)
 
     url = args.database_url or bench_app.default_url(args.size)
     app, counter, generation, snapshot_seconds = prepare(
@@ -185,6 +200,12 @@ def main(argv: list[str] | None = None) -> int:
         "generation": generation,
         "stage_snapshot_s": snapshot_seconds,
     }
+    pages = all_pages(app) if args.all_routes else PAGES
+    unknown = sorted(set(args.page or ()) - set(pages) - set(all_pages(app)))
+    if unknown:
+        sys.exit(f"no such page: {unknown} (see the table's names; --all-routes lists more)")
+    if args.page:
+        pages = {name: page for name, page in all_pages(app).items() if name in args.page}
     if args.profile:
         from scripts.benchmark.timings import profile_page
 
@@ -192,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.generate_only:
         if not args.no_pages:
-            result.update(run_pages(app, counter, names=args.page, runs=args.runs))
+            result.update(run_pages(app, counter, runs=args.runs, pages=pages))
         if not args.no_operations:
             result["operations"] = run_operations(app, SIZES[args.size], args.operation)
         print_table(result.get("pages", {}), result.get("operations", {}))

@@ -205,8 +205,9 @@ def signed_in(app: Flask, user) -> object:
 
 def measure(client, url: str, counter, *, warmup: int, runs: int) -> dict:
     """Median and p95 of `runs` GETs after `warmup`; statements of the last one."""
+    # buffered: a streamed answer (the CSV exports) is read to its end inside the timing.
     for _ in range(warmup):
-        response = client.get(url)
+        response = client.get(url, buffered=True)
         if response.status_code != 200:
             return {"url": url, "status": response.status_code, "error": True}
     times, cpu = [], []
@@ -214,7 +215,7 @@ def measure(client, url: str, counter, *, warmup: int, runs: int) -> dict:
     for _ in range(runs):
         before = counter.count
         started, cpu_started = time.perf_counter(), time.process_time()
-        response = client.get(url)
+        response = client.get(url, buffered=True)
         times.append((time.perf_counter() - started) * 1000)
         # This process's CPU time: on a busy machine the wall time waits for a core, the CPU
         # time hardly moves (the database runs in-process on SQLite, elsewhere on PostgreSQL).
@@ -234,15 +235,28 @@ def measure(client, url: str, counter, *, warmup: int, runs: int) -> dict:
     }
 
 
-def run_pages(app: Flask, counter, *, names=None, warmup: int = 3, runs: int = 25) -> dict:
-    """Time the floor and every named page; each page gets its ratio to the floor."""
-    # Requests run outside any app context: one pushed around them would share `g`
-    # (and Flask-Login's cached user) between requests.
+def full_context(app: Flask) -> dict:
+    """The context with the ids of the API's and every route's entries (routes.py)."""
     with app.app_context():
+        routes.prepare_rows()
         ctx = context()
         ctx.update(api_pages.ids(ctx))
         ctx.update(api_records.ids(ctx))
+        ctx.update(routes.ids(ctx))
+        db.session.remove()
+    return ctx
+
+
+def run_pages(
+    app: Flask, counter, *, names=None, warmup: int = 3, runs: int = 25, pages=None
+) -> dict:
+    """Time the floor and every named page (or `pages`); each gets its ratio to the floor."""
+    # Requests run outside any app context: one pushed around them would share `g`
+    # (and Flask-Login's cached user) between requests.
+    ctx = full_context(app)
+    with app.app_context():
         clients = {role: signed_in(app, user) for role, user in ctx["users"].items()}
+        clients["anonymous"] = app.test_client()  # the sign-in page, the calendar feed
         db.session.remove()
     results = {
         "floor": measure(
@@ -254,7 +268,7 @@ def run_pages(app: Flask, counter, *, names=None, warmup: int = 3, runs: int = 2
         )
     }
     floor = results["floor"]["median_ms"]
-    for name, page in PAGES.items():
+    for name, page in (PAGES if pages is None else pages).items():
         if names and name not in names:
             continue
         client = api_pages.token_client(app, ctx["users"][page.role]) if page.api else None
@@ -284,16 +298,17 @@ def verdict(page: Page, result: dict) -> str:
 
 
 def profile_page(app: Flask, name: str, *, runs: int = 10) -> str:
-    """pyinstrument's call tree of `runs` requests of one named page (after a warm-up)."""
+    """pyinstrument's call tree of `runs` requests of one page (after a warm-up)."""
     from pyinstrument import Profiler
 
-    page = PAGES[name]
+    page = all_pages(app)[name]
+    ctx = full_context(app)
     with app.app_context():
-        ctx = context()
-        ctx.update(api_pages.ids(ctx))
-        ctx.update(api_records.ids(ctx))
-        user = ctx["users"][page.role]
-        client = api_pages.token_client(app, user) if page.api else signed_in(app, user)
+        user = ctx["users"].get(page.role)
+        if page.api:
+            client = api_pages.token_client(app, user)
+        else:
+            client = signed_in(app, user) if user else app.test_client()
         db.session.remove()
     url = page.url(ctx)
     client.get(url)
@@ -314,3 +329,11 @@ PAGES.update(api_pages.API_PAGES)
 from scripts.benchmark import api_records  # noqa: E402
 
 PAGES.update(api_records.API_PAGES)
+
+# Every GET route of the URL map for every role that may open it: scripts/benchmark/routes.py.
+from scripts.benchmark import routes  # noqa: E402
+
+
+def all_pages(app: Flask) -> dict[str, Page]:
+    """The named pages and an entry for each (GET endpoint, role) they leave out."""
+    return {**PAGES, **routes.route_pages(PAGES, app.url_map)}
