@@ -4,7 +4,7 @@ Issue 18: a page whose cost grows more than 1.5x with 10x the data, for the same
 scope, is a miss whatever its absolute time. The tenth dataset is the province's shape at
 a tenth (generate.SIZES: 10 teams of 10 managers, each manager with the same portfolio as
 in the province), so a manager's and a supervisor's scope are the same at both sizes and
-only an admin's grows tenfold. An admin's export of everything (routes.Route.whole_scope)
+only an admin's grows tenfold. An admin's export of everything (timings.Page.whole_scope)
 grows with the data by design: reported, not judged.
 
 The verdict is on the CPU time's ratio: on SQLite the database runs in the process, so the
@@ -24,7 +24,6 @@ from datetime import UTC, datetime
 
 from crm.extensions import db
 from scripts.benchmark import app as bench_app
-from scripts.benchmark.routes import whole_scope
 from scripts.benchmark.timings import all_pages, run_pages
 
 SIZES = ("tenth", "province")
@@ -41,7 +40,7 @@ def run_growth(args, *, prepare, machine) -> int:
         pages = all_pages(app)
         if args.page:
             pages = {name: page for name, page in pages.items() if name in args.page}
-        whole |= {name for name, page in pages.items() if whole_scope(name, page, app.url_map)}
+        whole |= {name for name, page in pages.items() if page.whole_scope}
         print(f"==> timing {len(pages)} entries at {size} ({args.runs} runs each)")
         started = time.perf_counter()
         measured[size] = run_pages(app, counter, runs=args.runs, pages=pages)["pages"]

@@ -416,6 +416,7 @@ def route_pages(named: dict[str, Page], url_map: Map) -> dict[str, Page]:
                 route.target_p95_ms,
                 route.is_list,
                 api=role in ALL and route.url(_AnyIds()).startswith("/api/"),  # a token
+                whole_scope=route.whole_scope and role == ADMIN,
             )
     return pages
 
@@ -428,12 +429,6 @@ def registry(named: dict[str, Page], url_map: Map) -> dict[str, dict[str, list[s
         if endpoint is not None:
             found.setdefault(endpoint, {}).setdefault(role_of(page), []).append(name)
     return found
-
-
-def whole_scope(name: str, page: Page, url_map: Map) -> bool:
-    """An entry whose answer is the viewer's whole scope: an admin's grows with the data."""
-    route = ROUTES.get(endpoint_of(url_map, page.url(_AnyIds())) or "")
-    return bool(route and route.whole_scope and page.role == ADMIN)
 
 
 # The records the route entries open ------------------------------------------------------
