@@ -8,19 +8,27 @@ Another kind (handovers) is added by appending a TimelineSource to SOURCES.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import Select, and_, case, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from crm.extensions import db
 from crm.labels import label
 from crm.services.activity.check_in import check_in_of
-from crm.services.activity.timeline_item import Source, TimelineItem
+from crm.services.activity.timeline_item import (
+    CUSTOMER,
+    LIMIT,
+    Source,
+    TimelineItem,
+    bound,
+    older_than,
+)
 from crm.services.documents.timeline import document_items
 from crm.services.handover.timeline import handover_items
 from crm.services.pipeline.stage_history import (
@@ -55,26 +63,27 @@ class TimelinePage:
     older: datetime | None
 
 
-def _older_than(column, before: datetime | None):
-    return column < before if before is not None else True
-
-
 # Sources ----------------------------------------------------------------------
 
 
-def visit_items(customer: Customer, limit: int, before: datetime | None) -> list[TimelineItem]:
-    """The customer's visits: when, who, kind, purpose and outcome, contacts met, check-in."""
+@functools.cache
+def _visits(paged: bool) -> Select:
     # The contacts met come in a second statement: joined to the limited visits, SQLite
     # scans every contact (the LEFT JOIN of visit_contacts and contacts is materialised).
-    visits = db.session.scalars(
+    return (
         select(Visit)
         .options(
             joinedload(Visit.user), joinedload(Visit.opportunity), selectinload(Visit.contacts)
         )
-        .where(Visit.customer_id == customer.id, _older_than(Visit.occurred_at, before))
+        .where(Visit.customer_id == CUSTOMER, older_than(Visit.occurred_at, paged))
         .order_by(Visit.occurred_at.desc(), Visit.id.desc())
-        .limit(limit)
+        .limit(LIMIT)
     )
+
+
+def visit_items(customer: Customer, limit: int, before: datetime | None) -> list[TimelineItem]:
+    """The customer's visits: when, who, kind, purpose and outcome, contacts met, check-in."""
+    visits = db.session.scalars(_visits(before is not None), bound(customer, limit, before))
     items = []
     for visit in visits:
         detail = []
@@ -112,19 +121,22 @@ def visit_items(customer: Customer, limit: int, before: datetime | None) -> list
     return items
 
 
+@functools.cache
+def _stages(paged: bool) -> Select:
+    return (
+        customer_stage_history(CUSTOMER)
+        .where(older_than(OpportunityHistory.at, paged))
+        .limit(LIMIT)
+    )
+
+
 def stage_items(customer: Customer, limit: int, before: datetime | None) -> list[TimelineItem]:
     """Changes of the customer's opportunities: stage, status, amount, probability, close date.
 
     Detail rows name the field and carry typed values (a Stage, a status, a Decimal, a
     date); an opened opportunity's rows are its stage and amount, with no old value.
     """
-    rows = list(
-        db.session.scalars(
-            customer_stage_history(customer.id)
-            .where(_older_than(OpportunityHistory.at, before))
-            .limit(limit)
-        )
-    )
+    rows = list(db.session.scalars(_stages(before is not None), bound(customer, limit, before)))
     if not rows:
         return []
     items = []
@@ -154,18 +166,25 @@ def stage_items(customer: Customer, limit: int, before: datetime | None) -> list
     return items
 
 
-def archive_items(customer: Customer, limit: int, before: datetime | None) -> list[TimelineItem]:
-    """Changes to the customer, its contacts and competitor profiles (the audit log)."""
-    entries = db.session.scalars(
+@functools.cache
+def _archive_entries(paged: bool) -> Select:
+    return (
         select(AuditEntry)
         .options(joinedload(AuditEntry.actor))
         .where(
-            AuditEntry.customer_id == customer.id,
+            AuditEntry.customer_id == CUSTOMER,
             AuditEntry.entity_type.in_(ARCHIVE_ENTITIES),
-            _older_than(AuditEntry.created_at, before),
+            older_than(AuditEntry.created_at, paged),
         )
         .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
-        .limit(limit)
+        .limit(LIMIT)
+    )
+
+
+def archive_items(customer: Customer, limit: int, before: datetime | None) -> list[TimelineItem]:
+    """Changes to the customer, its contacts and competitor profiles (the audit log)."""
+    entries = db.session.scalars(
+        _archive_entries(before is not None), bound(customer, limit, before)
     )
     return [
         TimelineItem(
@@ -198,29 +217,33 @@ def _reminder_item(reminder: Reminder, at: datetime, title: Any) -> TimelineItem
     )
 
 
-def reminder_items(customer: Customer, limit: int, before: datetime | None) -> list[TimelineItem]:
-    """Follow-ups scheduled, and follow-ups done or dismissed (two events of one row).
-
-    One query: the rows whose newest event (before `before`) is among the newest. A row's
-    closing comes after its scheduling, so that event is the closing when it counts, else
-    the scheduling; `limit` rows by it hold at least the newest `limit` events.
-    """
+@functools.cache
+def _reminders(paged: bool) -> Select:
+    """The rows whose newest event (before BEFORE) is among the newest: a row's closing
+    comes after its scheduling, so that event is the closing when it counts, else the
+    scheduling; LIMIT rows by it hold at least the newest LIMIT events."""
     closed = and_(
         Reminder.status != ReminderStatus.PENDING,
         Reminder.completed_at.is_not(None),
-        _older_than(Reminder.completed_at, before),
+        older_than(Reminder.completed_at, paged),
     )
     newest = case((closed, Reminder.completed_at), else_=Reminder.created_at)
-    rows = db.session.scalars(
+    return (
         select(Reminder)
         .options(joinedload(Reminder.owner))
         .where(
-            Reminder.customer_id == customer.id,
-            or_(_older_than(Reminder.created_at, before), closed),
+            Reminder.customer_id == CUSTOMER,
+            or_(older_than(Reminder.created_at, paged), closed),
         )
         .order_by(newest.desc(), Reminder.id.desc())
-        .limit(limit)
+        .limit(LIMIT)
     )
+
+
+def reminder_items(customer: Customer, limit: int, before: datetime | None) -> list[TimelineItem]:
+    """Follow-ups scheduled, and follow-ups done or dismissed (two events of one row), from
+    one query."""
+    rows = db.session.scalars(_reminders(before is not None), bound(customer, limit, before))
     items = []
     for reminder in rows:
         if before is None or reminder.created_at < before:

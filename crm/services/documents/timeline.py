@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from crm.extensions import db
-from crm.services.activity.timeline_item import TimelineItem
+from crm.services.activity.timeline_item import (
+    CUSTOMER,
+    LIMIT,
+    TimelineItem,
+    bound,
+    older_than,
+)
 from models import Customer, Document, DocumentVersion
+
+
+@functools.cache
+def _versions(paged: bool) -> Select:
+    return (
+        select(DocumentVersion)
+        .join(Document, Document.id == DocumentVersion.document_id)
+        .options(
+            joinedload(DocumentVersion.uploaded_by),
+            joinedload(DocumentVersion.document).joinedload(Document.kind),
+        )
+        .where(
+            Document.customer_id == CUSTOMER,
+            Document.deleted_at.is_(None),
+            older_than(DocumentVersion.uploaded_at, paged),
+        )
+        .order_by(DocumentVersion.uploaded_at.desc(), DocumentVersion.id.desc())
+        .limit(LIMIT)
+    )
 
 
 def document_items(customer: Customer, limit: int, before: datetime | None) -> list[TimelineItem]:
@@ -18,21 +44,9 @@ def document_items(customer: Customer, limit: int, before: datetime | None) -> l
 
     Deleted documents drop out of the timeline with the document.
     """
-    stmt = (
-        select(DocumentVersion)
-        .join(Document, Document.id == DocumentVersion.document_id)
-        .options(
-            joinedload(DocumentVersion.uploaded_by),
-            joinedload(DocumentVersion.document).joinedload(Document.kind),
-        )
-        .where(Document.customer_id == customer.id, Document.deleted_at.is_(None))
-        .order_by(DocumentVersion.uploaded_at.desc(), DocumentVersion.id.desc())
-        .limit(limit)
-    )
-    if before is not None:
-        stmt = stmt.where(DocumentVersion.uploaded_at < before)
+    versions = db.session.scalars(_versions(before is not None), bound(customer, limit, before))
     items = []
-    for version in db.session.scalars(stmt):
+    for version in versions:
         document = version.document
         title = (
             _l("Document uploaded: %(title)s", title=document.title)

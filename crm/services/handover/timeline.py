@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from crm.extensions import db
-from crm.services.activity.timeline_item import TimelineItem
+from crm.services.activity.timeline_item import (
+    CUSTOMER,
+    LIMIT,
+    TimelineItem,
+    bound,
+    older_than,
+)
 from models import Customer, Handover, HandoverCustomer
 
 
-def handover_items(customer: Customer, limit: int, before: datetime | None) -> list[TimelineItem]:
-    """The handovers the customer was part of (its ownership history), newest first."""
-    stmt = (
+@functools.cache
+def _handovers(paged: bool) -> Select:
+    return (
         select(HandoverCustomer, Handover)
         .join(Handover, Handover.id == HandoverCustomer.handover_id)
         .options(
@@ -23,14 +30,17 @@ def handover_items(customer: Customer, limit: int, before: datetime | None) -> l
             joinedload(HandoverCustomer.handover).joinedload(Handover.to_owner),
             joinedload(HandoverCustomer.handover).joinedload(Handover.actor),
         )
-        .where(HandoverCustomer.customer_id == customer.id)
+        .where(HandoverCustomer.customer_id == CUSTOMER, older_than(Handover.created_at, paged))
         .order_by(Handover.created_at.desc(), Handover.id.desc())
-        .limit(limit)
+        .limit(LIMIT)
     )
-    if before is not None:
-        stmt = stmt.where(Handover.created_at < before)
+
+
+def handover_items(customer: Customer, limit: int, before: datetime | None) -> list[TimelineItem]:
+    """The handovers the customer was part of (its ownership history), newest first."""
+    rows = db.session.execute(_handovers(before is not None), bound(customer, limit, before))
     items = []
-    for row, handover in db.session.execute(stmt).all():
+    for row, handover in rows.all():
         title = (
             _l("Handed back (undo of #%(id)d)", id=handover.reverses_id)
             if handover.reverses_id

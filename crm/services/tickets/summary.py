@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, literal, select, true
 
@@ -38,8 +39,9 @@ def _count_where(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def counts_query(customer_id: int, now: datetime) -> Select:
-    """One row: the customer's TicketCounts (ix_service_tickets_customer_id_status)."""
+def counts_query(customer_id: Any, now: Any) -> Select:
+    """One row: the customer's TicketCounts (ix_service_tickets_customer_id_status); the
+    id and the time may be values or bound parameters (the timeline binds them)."""
     return select(
         _count_where(ServiceTicket.status.in_(sla.UNRESOLVED)).label("unresolved"),
         _count_where(sla.overdue(now)).label("overdue"),

@@ -8,36 +8,43 @@ outer-joined to the counts, not the other way round).
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, true
+from sqlalchemy import Select, bindparam, select, true
 from sqlalchemy.orm import joinedload
 
 from crm.extensions import db
 from crm.i18n import user_zone
 from crm.labels import label
-from crm.services.activity.timeline_item import TimelineItem
+from crm.services.activity.timeline_item import (
+    CUSTOMER,
+    LIMIT,
+    TimelineItem,
+    bound,
+    older_than,
+)
 from crm.services.tickets import summary
 from models import Customer, ServiceTicket, TicketEvent, TicketKind, TicketStatus, User
-from models.base import utcnow
+from models.base import UTCDateTime, utcnow
+
+NOW = bindparam("timeline_now", type_=UTCDateTime())  # what "overdue" is counted against
 
 
-def ticket_items(customer: Customer, limit: int, before: datetime | None) -> list[TimelineItem]:
-    """Openings, status changes and new handlers of the customer's tickets, newest first."""
-    counts = summary.counts_query(customer.id, utcnow()).subquery()
+@functools.cache
+def _events(paged: bool) -> Select:
+    counts = summary.counts_query(CUSTOMER, NOW).subquery()
     newest = (
         select(TicketEvent.id)
         .join(ServiceTicket, ServiceTicket.id == TicketEvent.ticket_id)
-        .where(ServiceTicket.customer_id == customer.id)
+        .where(ServiceTicket.customer_id == CUSTOMER, older_than(TicketEvent.at, paged))
         .order_by(TicketEvent.at.desc(), TicketEvent.id.desc())
-        .limit(limit)
+        .limit(LIMIT)
+        .subquery()
     )
-    if before is not None:
-        newest = newest.where(TicketEvent.at < before)
-    newest = newest.subquery()
-    rows = db.session.execute(
+    return (
         select(counts.c.unresolved, counts.c.overdue, counts.c.to_revisit, TicketEvent)
         .select_from(counts)
         .outerjoin(newest, true())
@@ -55,7 +62,13 @@ def ticket_items(customer: Customer, limit: int, before: datetime | None) -> lis
             joinedload(TicketEvent.handler).load_only(User.display_name),
         )
         .order_by(TicketEvent.at.desc(), TicketEvent.id.desc())
-    ).all()
+    )
+
+
+def ticket_items(customer: Customer, limit: int, before: datetime | None) -> list[TimelineItem]:
+    """Openings, status changes and new handlers of the customer's tickets, newest first."""
+    params = {**bound(customer, limit, before), NOW.key: utcnow()}
+    rows = db.session.execute(_events(before is not None), params).all()
     summary.remember_counts(customer.id, summary.counts_from(rows[0]))
     return [_item(row.TicketEvent, customer.owner) for row in rows if row.TicketEvent is not None]
 
