@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import Flask, render_template, request
 from flask_login import login_required
 from sqlalchemy import event, func, inspect, select, text
+from sqlalchemy.schema import CreateColumn
 
 from crm.app import create_app, settle_worker
 from crm.extensions import db
@@ -105,6 +106,19 @@ def add_missing_schema() -> None:
     db.create_all()  # only the missing tables
     analyse = set()
     for table in db.metadata.sorted_tables:
+        present = {column["name"] for column in inspect(db.engine).get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present:  # filled by the jobs the bench then runs
+                print(f"    adding {table.name}.{column.name}")
+                ddl = CreateColumn(column).compile(dialect=db.engine.dialect)
+                with db.engine.begin() as conn:
+                    conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {ddl}")
+        named = {index.name for index in table.indexes}
+        for found in inspect(db.engine).get_indexes(table.name):
+            if found["name"].startswith("ix_") and found["name"] not in named:
+                print(f"    dropping {found['name']} (a migration has replaced it)")
+                with db.engine.begin() as conn:
+                    conn.exec_driver_sql(f"DROP INDEX {found['name']}")
         for index in table.indexes:
             if not inspect(db.engine).has_index(table.name, index.name):
                 print(f"    adding {index.name}")

@@ -111,6 +111,7 @@ def assess_all(now: datetime | None = None) -> PassReport:
                 h.score,
                 h.band,
                 cast(h.factors, Text).label("factors"),
+                h.signal_codes,
                 h.at_risk_since,
             )
         )
@@ -131,13 +132,15 @@ def assess_all(now: datetime | None = None) -> PassReport:
         elif was_at_risk:
             report.left += 1
         moved = old is None or old.score != score or old.band != band
-        if moved or old.factors != json.dumps(factors):
+        codes = signal_codes(factors)
+        if moved or old.factors != json.dumps(factors) or old.signal_codes != codes:
             health_rows.append(
                 {
                     "customer_id": customer_id,
                     "score": score,
                     "band": band,
                     "factors": factors,
+                    "signal_codes": codes,
                     "computed_at": now,
                     "at_risk_since": at_risk_since,
                 }
@@ -156,6 +159,11 @@ def assess_all(now: datetime | None = None) -> PassReport:
     report.rewritten = len(health_rows)
     _write(now, health_rows, history_rows)
     return report
+
+
+def signal_codes(factors: list[dict[str, Any]]) -> str:
+    """The codes of the factors as the list's filter matches them: " a b " (see the model)."""
+    return "".join(f" {factor['signal']}" for factor in factors) + " " if factors else ""
 
 
 def _insert():
@@ -178,7 +186,14 @@ def _write(now: datetime, health_rows: list[dict], history_rows: list[dict]) -> 
         index_elements=[h.c.customer_id],
         set_={
             name: upsert.excluded[name]
-            for name in ("score", "band", "factors", "computed_at", "at_risk_since")
+            for name in (
+                "score",
+                "band",
+                "factors",
+                "signal_codes",
+                "computed_at",
+                "at_risk_since",
+            )
         },
     )
     for start in range(0, len(health_rows), CHUNK):

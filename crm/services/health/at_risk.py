@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, cast, exists, func, literal, select
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import ColumnElement, Select, func
 from sqlalchemy.orm import contains_eager
 
 from crm.extensions import db
@@ -61,15 +60,9 @@ class AtRiskFilters:
 
 
 def has_signal(code: str) -> ColumnElement[bool]:
-    """The customer's current health names the signal among its factors."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return cast(CustomerHealth.factors, JSONB).contains([{"signal": code}])
-    element = func.json_each(CustomerHealth.factors).table_valued("value")
-    return exists(
-        select(literal(1))
-        .select_from(element)
-        .where(func.json_extract(element.c.value, "$.signal") == code)
-    )
+    """The customer's current health names the signal among its factors (by the codes
+    stored beside them, which the band-and-score index holds)."""
+    return CustomerHealth.signal_codes.contains(f" {code} ", autoescape=True)
 
 
 def in_band(band: HealthBand) -> ColumnElement[bool]:
