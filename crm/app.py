@@ -99,6 +99,9 @@ def register_extensions(app: Flask) -> None:
         timezone_selector=i18n.select_timezone,
         default_translation_directories=str(PROJECT_ROOT / "crm" / "translations"),
     )
+    from crm import template_gettext
+
+    template_gettext.install(app)
 
     from crm import auth
 
