@@ -19,6 +19,14 @@ from crm.services.imports import batch as imports
 from models import Contact, Customer, SearchGram
 
 
+def own_grams(customer: Customer) -> set[str]:
+    """The customer's own rows: the bigrams of its name and key as they are now, no others."""
+    stmt = select(SearchGram.gram).where(
+        SearchGram.customer_id == customer.id, SearchGram.contact_id == 0
+    )
+    return set(db.session.scalars(stmt))
+
+
 def found(user, q: str) -> set[str]:
     stmt = search_customers(user, CustomerFilters(q=q))
     return {customer.name for customer in db.session.scalars(stmt)}
@@ -121,6 +129,7 @@ def test_a_rename_is_found_by_its_new_name_only(archive, org, monkeypatch):
     db.session.commit()
     assert same_as_before(admin, "宝山", monkeypatch) == {"宝山钢铁"}
     assert same_as_before(admin, "特钢", monkeypatch) == set()
+    assert own_grams(steel) == {"宝山", "山钢", "钢铁"}  # the old name's bigrams are gone
 
 
 def test_contacts_added_renamed_and_deleted(archive, org, monkeypatch, make_contact):

@@ -64,7 +64,11 @@ SQLITE_TRIGGERS = (
     AFTER UPDATE OF name, name_key ON customers
     WHEN OLD.name IS NOT NEW.name OR OLD.name_key IS NOT NEW.name_key
     BEGIN
-        DELETE FROM search_grams WHERE customer_id = OLD.id AND contact_id = 0;
+        DELETE FROM search_grams WHERE customer_id = OLD.id AND contact_id = 0 AND gram IN (
+            SELECT substr(s.v, p.key + 1, 2)
+            FROM (SELECT lower(OLD.name) AS v UNION ALL SELECT lower(OLD.name_key)) AS s,
+                 json_each('[' || substr(replace(hex(zeroblob(length(s.v) - 1)), '00', ',0'), 2)
+                             || ']') AS p);
         INSERT INTO search_grams (gram, customer_id, contact_id)
         SELECT DISTINCT substr(s.v, p.key + 1, 2), NEW.id, 0
         FROM (SELECT lower(NEW.name) AS v UNION ALL SELECT lower(NEW.name_key)) AS s,
@@ -75,7 +79,11 @@ SQLITE_TRIGGERS = (
     """
     CREATE TRIGGER IF NOT EXISTS search_grams_customer_delete AFTER DELETE ON customers
     BEGIN
-        DELETE FROM search_grams WHERE customer_id = OLD.id;
+        DELETE FROM search_grams WHERE customer_id = OLD.id AND contact_id = 0 AND gram IN (
+            SELECT substr(s.v, p.key + 1, 2)
+            FROM (SELECT lower(OLD.name) AS v UNION ALL SELECT lower(OLD.name_key)) AS s,
+                 json_each('[' || substr(replace(hex(zeroblob(length(s.v) - 1)), '00', ',0'), 2)
+                             || ']') AS p);
     END
     """,
     """
@@ -94,7 +102,12 @@ SQLITE_TRIGGERS = (
     WHEN OLD.customer_id IS NOT NEW.customer_id OR OLD.name IS NOT NEW.name
         OR OLD.mobile IS NOT NEW.mobile
     BEGIN
-        DELETE FROM search_grams WHERE customer_id = OLD.customer_id AND contact_id = OLD.id;
+        DELETE FROM search_grams
+        WHERE customer_id = OLD.customer_id AND contact_id = OLD.id AND gram IN (
+            SELECT substr(s.v, p.key + 1, 2)
+            FROM (SELECT lower(OLD.name) AS v UNION ALL SELECT lower(OLD.mobile)) AS s,
+                 json_each('[' || substr(replace(hex(zeroblob(length(s.v) - 1)), '00', ',0'), 2)
+                             || ']') AS p);
         INSERT INTO search_grams (gram, customer_id, contact_id)
         SELECT DISTINCT substr(s.v, p.key + 1, 2), NEW.customer_id, NEW.id
         FROM (SELECT lower(NEW.name) AS v UNION ALL SELECT lower(NEW.mobile)) AS s,
@@ -105,7 +118,12 @@ SQLITE_TRIGGERS = (
     """
     CREATE TRIGGER IF NOT EXISTS search_grams_contact_delete AFTER DELETE ON contacts
     BEGIN
-        DELETE FROM search_grams WHERE customer_id = OLD.customer_id AND contact_id = OLD.id;
+        DELETE FROM search_grams
+        WHERE customer_id = OLD.customer_id AND contact_id = OLD.id AND gram IN (
+            SELECT substr(s.v, p.key + 1, 2)
+            FROM (SELECT lower(OLD.name) AS v UNION ALL SELECT lower(OLD.mobile)) AS s,
+                 json_each('[' || substr(replace(hex(zeroblob(length(s.v) - 1)), '00', ',0'), 2)
+                             || ']') AS p);
     END
     """,
 )
@@ -144,9 +162,19 @@ POSTGRESQL_TRIGGERS = (
                                                  'abcdefghijklmnopqrstuvwxyz') FROM new_rows
                  ) AS s CROSS JOIN LATERAL generate_series(1, length(s.v) - 1) AS p(n);
         ELSIF TG_OP = 'UPDATE' THEN
-            DELETE FROM search_grams WHERE contact_id = 0 AND customer_id IN (
-                SELECT n.id FROM new_rows AS n JOIN old_rows AS o ON o.id = n.id
-                WHERE n.name IS DISTINCT FROM o.name OR n.name_key IS DISTINCT FROM o.name_key);
+            -- The old text's bigrams, found by the primary key (no index by customer).
+            WITH changed AS (
+                SELECT o.* FROM old_rows AS o JOIN new_rows AS n ON n.id = o.id
+                WHERE n.name IS DISTINCT FROM o.name OR n.name_key IS DISTINCT FROM o.name_key)
+            DELETE FROM search_grams AS g
+            USING (SELECT DISTINCT substr(s.v, p.n, 2) AS gram, s.id
+                   FROM (SELECT id, translate(name,
+                       'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') AS v FROM changed
+                         UNION ALL SELECT id, translate(name_key,
+                             'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+                             FROM changed) AS s
+                   CROSS JOIN LATERAL generate_series(1, length(s.v) - 1) AS p(n)) AS d
+            WHERE g.gram = d.gram AND g.customer_id = d.id AND g.contact_id = 0;
             WITH changed AS (
                 SELECT n.* FROM new_rows AS n JOIN old_rows AS o ON o.id = n.id
                 WHERE n.name IS DISTINCT FROM o.name OR n.name_key IS DISTINCT FROM o.name_key)
@@ -158,7 +186,16 @@ POSTGRESQL_TRIGGERS = (
                                                  'abcdefghijklmnopqrstuvwxyz') FROM changed
                  ) AS s CROSS JOIN LATERAL generate_series(1, length(s.v) - 1) AS p(n);
         ELSE
-            DELETE FROM search_grams WHERE customer_id IN (SELECT id FROM old_rows);
+            DELETE FROM search_grams AS g
+            USING (SELECT DISTINCT substr(s.v, p.n, 2) AS gram, s.id
+                   FROM (SELECT id, translate(name,
+                       'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+                       AS v FROM old_rows
+                         UNION ALL SELECT id, translate(name_key,
+                             'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+                             FROM old_rows) AS s
+                   CROSS JOIN LATERAL generate_series(1, length(s.v) - 1) AS p(n)) AS d
+            WHERE g.gram = d.gram AND g.customer_id = d.id AND g.contact_id = 0;
         END IF;
         RETURN NULL;
     END $$
@@ -178,10 +215,19 @@ POSTGRESQL_TRIGGERS = (
                   FROM new_rows
                  ) AS s CROSS JOIN LATERAL generate_series(1, length(s.v) - 1) AS p(n);
         ELSIF TG_OP = 'UPDATE' THEN
-            DELETE FROM search_grams WHERE (customer_id, contact_id) IN (
-                SELECT o.customer_id, o.id FROM new_rows AS n JOIN old_rows AS o ON o.id = n.id
+            WITH changed AS (
+                SELECT o.* FROM old_rows AS o JOIN new_rows AS n ON n.id = o.id
                 WHERE n.customer_id <> o.customer_id OR n.name IS DISTINCT FROM o.name
-                    OR n.mobile IS DISTINCT FROM o.mobile);
+                    OR n.mobile IS DISTINCT FROM o.mobile)
+            DELETE FROM search_grams AS g
+            USING (SELECT DISTINCT substr(s.v, p.n, 2) AS gram, s.customer_id, s.id
+                   FROM (SELECT id, customer_id, translate(name,
+                       'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') AS v FROM changed
+                         UNION ALL SELECT id, customer_id, translate(mobile,
+                             'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+                         FROM changed) AS s
+                   CROSS JOIN LATERAL generate_series(1, length(s.v) - 1) AS p(n)) AS d
+            WHERE g.gram = d.gram AND g.customer_id = d.customer_id AND g.contact_id = d.id;
             WITH changed AS (
                 SELECT n.* FROM new_rows AS n JOIN old_rows AS o ON o.id = n.id
                 WHERE n.customer_id <> o.customer_id OR n.name IS DISTINCT FROM o.name
@@ -196,8 +242,16 @@ POSTGRESQL_TRIGGERS = (
                   FROM changed
                  ) AS s CROSS JOIN LATERAL generate_series(1, length(s.v) - 1) AS p(n);
         ELSE
-            DELETE FROM search_grams WHERE (customer_id, contact_id) IN (
-                SELECT customer_id, id FROM old_rows);
+            DELETE FROM search_grams AS g
+            USING (SELECT DISTINCT substr(s.v, p.n, 2) AS gram, s.customer_id, s.id
+                   FROM (SELECT id, customer_id, translate(name,
+                       'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+                       AS v FROM old_rows
+                         UNION ALL SELECT id, customer_id, translate(mobile,
+                             'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+                         FROM old_rows) AS s
+                   CROSS JOIN LATERAL generate_series(1, length(s.v) - 1) AS p(n)) AS d
+            WHERE g.gram = d.gram AND g.customer_id = d.customer_id AND g.contact_id = d.id;
         END IF;
         RETURN NULL;
     END $$
@@ -261,12 +315,6 @@ def upgrade():
         sa.Column("contact_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.PrimaryKeyConstraint("gram", "customer_id", "contact_id", name=op.f("pk_search_grams")),
         sqlite_with_rowid=False,
-    )
-    op.create_index(
-        "ix_search_grams_customer_id_contact_id",
-        "search_grams",
-        ["customer_id", "contact_id"],
-        unique=False,
     )
     dialect = _dialect()
     if dialect == "postgresql":

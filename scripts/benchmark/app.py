@@ -135,7 +135,8 @@ def add_missing_schema() -> None:
             conn.exec_driver_sql(search_grams.BACKFILL[dialect])
             print(f"    {time.perf_counter() - started:.1f} s")
             analyse.add(search_grams.SearchGram.__tablename__)
-        for statement in search_grams.TRIGGERS[dialect]:
+        # Replaced, not only created if missing: an earlier run may have made older ones.
+        for statement in (*search_grams.DROP_TRIGGERS[dialect], *search_grams.TRIGGERS[dialect]):
             conn.exec_driver_sql(statement)
         for name in sorted(analyse):  # the planner's statistics for the new indexes
             conn.exec_driver_sql(f"ANALYZE {name}")
