@@ -6,8 +6,10 @@ scratch database); unset, every test gets a fresh in-memory SQLite database.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import os
+import sqlite3
 from datetime import UTC, datetime
 
 import pytest
@@ -37,15 +39,30 @@ from models import (
     Visit,
 )
 from models.user import new_session_token
+from tests import speedups
 
 TEST_PASSWORD = "correct-horse-9"
 PG_URL = os.environ.get("CRM_TEST_DATABASE_URL")
 _created_schemas: set[str] = set()
+speedups.install()  # caches for what every test's create_app() would redo
 _counter = itertools.count(1)
 
 
 def pytest_report_header(config):
     return f"database: {'PostgreSQL ' + make_url(PG_URL).database if PG_URL else 'SQLite'}"
+
+
+def pytest_collection_finish(session):
+    """Leave what imports and collection built out of every full garbage collection.
+
+    As crm.app.settle_worker does for a web worker: without it each full collection
+    walks the ~million long-lived objects again, and every test's create_app() sets
+    off several (a third of its time). Tests that need a collection call gc.collect().
+    """
+    gc.collect()
+    gc.freeze()
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, 100)
 
 
 @pytest.fixture(scope="session")
@@ -61,6 +78,9 @@ def database_url(request, tmp_path_factory) -> str:
         with admin_engine.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             conn.execute(text(f'CREATE DATABASE "{name}"'))
+            # A scratch database need not wait for its WAL to reach the disk on every
+            # commit (tests commit on every factory call); crash safety is moot here.
+            conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     except Exception as error:  # noqa: BLE001
         if os.environ.get("CRM_REQUIRE_POSTGRES"):
             raise
@@ -89,22 +109,67 @@ def app(database_url, app_overrides):
     app = create_app("testing", **{"SQLALCHEMY_DATABASE_URI": database_url, **app_overrides})
     app.test_client_class = RequestClient
     with app.app_context():
-        if database_url.startswith("sqlite"):
-            db.create_all()  # a new in-memory database per app
-        elif database_url not in _created_schemas:
-            db.drop_all()
-            db.create_all()
-            _created_schemas.add(database_url)
-        seed_reference_data()  # what the migrations insert on a real database
-        db.session.commit()
+        if app.config["SQLALCHEMY_DATABASE_URI"] == "sqlite://":
+            _fill_from_template(db.engine)  # a new in-memory database per app
+        else:
+            if database_url.startswith("sqlite"):
+                db.create_all()
+            elif database_url not in _created_schemas:
+                db.drop_all()
+                db.create_all()
+                _created_schemas.add(database_url)
+            seed_reference_data()  # what the migrations insert on a real database
+            db.session.commit()
         yield app
         db.session.remove()
         if database_url.startswith("postgresql"):
-            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
             with db.engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                conn.execute(text(_empty_postgres_sql()))
         db.engine.dispose()
     limiter.reset()
+
+
+_sqlite_template: sqlite3.Connection | None = None
+
+
+def _fill_from_template(engine) -> None:
+    """Copy the schema and reference data into this app's empty in-memory database.
+
+    Built once per process with create_all() and seed_reference_data(), then copied
+    page by page (sqlite3's backup API): ~2 ms instead of ~100 ms per test. The copy is
+    still a database of its own per app (the engine holds one connection: StaticPool).
+    """
+    global _sqlite_template
+    if _sqlite_template is None:
+        db.create_all()
+        seed_reference_data()
+        db.session.commit()
+        template = sqlite3.connect(":memory:", check_same_thread=False)
+        with engine.connect() as conn:
+            conn.connection.driver_connection.backup(template)
+        _sqlite_template = template
+        return
+    with engine.connect() as conn:
+        _sqlite_template.backup(conn.connection.driver_connection)
+
+
+def _empty_postgres_sql() -> str:
+    """One statement that empties every table and restarts every used sequence.
+
+    What TRUNCATE ... RESTART IDENTITY CASCADE did, at ~10 ms instead of ~500 ms:
+    TRUNCATE makes new files for each of the 53 tables and their indexes, while a
+    DELETE of an (almost always) empty or small table costs next to nothing. Foreign
+    keys are not checked (session_replication_role = replica) because every table is
+    emptied in the same transaction; ids start again at 1 as they did after TRUNCATE.
+    """
+    tables = reversed(db.metadata.sorted_tables)  # names from our own models, not input
+    deletes = "".join(f'DELETE FROM "{t.name}";' for t in tables)  # noqa: S608
+    return (
+        "DO $$ BEGIN SET LOCAL session_replication_role = replica; "
+        + deletes
+        + " PERFORM setval(format('%I.%I', schemaname, sequencename)::regclass,"
+        " start_value, false) FROM pg_sequences WHERE last_value IS NOT NULL; END $$"
+    )
 
 
 class RequestClient(FlaskClient):
