@@ -17,4 +17,5 @@
 - `reference`: Admin-editable reference data: the industries customers are classified by.
 - `search`: The customer list's search, filters and sort, shared by the list page and the
   export.
+- `search_index`: Narrowing the customer search by its bigram index (models/search_grams.py).
 """
