@@ -17,6 +17,8 @@ Only the tests install these (tests/conftest.py); the app itself is unchanged.
 
 from __future__ import annotations
 
+import threading
+
 from werkzeug.routing import rules
 
 _compile_builder = rules.Rule._compile_builder
@@ -53,17 +55,22 @@ def _install_lazy_api_docs() -> None:
         self._app.register_blueprint(blp, **options)
 
     def write_pending(self) -> None:
-        pending = self.__dict__.pop("_pending_docs", [])
+        # Taken off only once written: another thread finds it pending until then.
+        pending = self.__dict__.get("_pending_docs", [])
         spec = self.__dict__["spec"]
         for blp, parameters, options in pending:
             # What CrmApi.register_blueprint does after registering the routes.
             name = options.get("name", blp.name)
             blp.register_views_in_doc(self, self._app, spec, name=name, parameters=parameters)
             spec.tag({"name": getattr(blp, "tag", name), "description": blp.description})
+        self.__dict__.pop("_pending_docs", None)
+
+    lock = threading.Lock()  # a live server's threads may ask for it at once
 
     def get_spec(self):
         if self.__dict__.get("_pending_docs"):
-            write_pending(self)
+            with lock:
+                write_pending(self)
         return self.__dict__.get("spec")
 
     def set_spec(self, value) -> None:
