@@ -12,6 +12,10 @@ CPU time holds all of a request's work and hardly moves when others load the mac
 wall time's ratio is printed beside it). With --database-url (PostgreSQL) the database's
 work is elsewhere: the wall time's ratio is judged.
 
+Each entry is timed on both datasets in turn (paired, in one process), so that what else
+loads the machine weighs on both sides alike; two runs minutes apart disagreed by up to
+1.7x on the layout-only reference page, which reads nothing that grows.
+
 Both datasets are kept (bench-results/bench-tenth.sqlite3, bench-province.sqlite3): made
 when missing, reused otherwise (never regenerated here; delete a file to regenerate it).
 """
@@ -19,34 +23,39 @@ when missing, reused otherwise (never regenerated here; delete a file to regener
 from __future__ import annotations
 
 import json
+import statistics
 import time
 from datetime import UTC, datetime
 
 from crm.extensions import db
 from scripts.benchmark import app as bench_app
-from scripts.benchmark.timings import all_pages, run_pages
+from scripts.benchmark.timings import WHOLE_SCOPE_RUNS, all_pages, full_context, signed_in
 
 SIZES = ("tenth", "province")
 LIMIT = 1.5
 
 
 def run_growth(args, *, prepare, machine) -> int:
-    measured, judged_on, whole = {}, "cpu", set()
+    judged_on = "wall" if args.database_url else "cpu"
+    sides = {}
     for size in SIZES:
         url = bench_app.default_url(size)
         if args.database_url:  # one PostgreSQL database per size: <url>_tenth, <url>_province
-            url, judged_on = f"{args.database_url}_{size}", "wall"
+            url = f"{args.database_url}_{size}"
         app, counter, _, _ = prepare(url, size, reuse=True, fresh=False)
-        pages = all_pages(app)
-        if args.page:
-            pages = {name: page for name, page in pages.items() if name in args.page}
-        whole |= {name for name, page in pages.items() if page.whole_scope}
-        print(f"==> timing {len(pages)} entries at {size} ({args.runs} runs each)")
-        started = time.perf_counter()
-        measured[size] = run_pages(app, counter, runs=args.runs, pages=pages)["pages"]
-        print(f"    {time.perf_counter() - started:.0f} s")
-        with app.app_context():
-            db.engine.dispose()
+        sides[size] = Side(app, counter)
+    pages = all_pages(sides["tenth"].app)
+    if args.page:
+        pages = {name: page for name, page in pages.items() if name in args.page}
+    print(f"==> timing {len(pages)} entries at {' and '.join(SIZES)}, {args.runs} runs each")
+    started = time.perf_counter()
+    measured = {size: {} for size in SIZES}
+    for number, (name, page) in enumerate(pages.items(), 1):
+        for size, timing in paired(sides, page, args.runs).items():
+            measured[size][name] = timing
+        if number % 50 == 0:
+            print(f"    {number} entries in {time.perf_counter() - started:.0f} s")
+    whole = {name for name, page in pages.items() if page.whole_scope}
     rows = compare(measured["tenth"], measured["province"], whole, judged_on)
     print_growth(rows, judged_on)
     result = {
@@ -63,7 +72,73 @@ def run_growth(args, *, prepare, machine) -> int:
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str))
     misses = sum(row["verdict"] == "MISS" for row in rows.values())
     print(f"\n==> {out}  ({misses} of {len(rows)} grow more than {LIMIT}x)")
+    for side in sides.values():
+        with side.app.app_context():
+            db.engine.dispose()
     return 0
+
+
+class Side:
+    """One dataset's app, its statement counter, the context and a client per role."""
+
+    def __init__(self, app, counter) -> None:
+        self.app, self.counter = app, counter
+        self.ctx = full_context(app)
+        with app.app_context():
+            self.clients = {role: signed_in(app, u) for role, u in self.ctx["users"].items()}
+            db.session.remove()
+        self.clients["anonymous"] = app.test_client()
+
+    def client(self, page):
+        if page.api:
+            from scripts.benchmark import api_pages  # after timings: they import each other
+
+            return api_pages.token_client(self.app, self.ctx["users"][page.role])
+        return self.clients[page.role]
+
+
+def paired(sides: dict, page, runs: int) -> dict:
+    """One entry timed on both datasets in turn (tenth, province, province, tenth, ...):
+    whatever else loads the machine meanwhile weighs on both sides alike."""
+    if page.whole_scope:
+        warmup, runs = 1, min(runs, WHOLE_SCOPE_RUNS)
+    else:
+        warmup = 2
+    clients = {size: side.client(page) for size, side in sides.items()}
+    urls = {size: page.url(side.ctx) for size, side in sides.items()}
+    samples = {size: [] for size in sides}
+    for run in range(warmup + runs):
+        order = list(sides) if run % 2 == 0 else list(sides)[::-1]
+        for size in order:
+            sample = _once(clients[size], urls[size], sides[size].counter)
+            if sample["status"] != 200:
+                return {
+                    s: {"url": urls[s], "status": sample["status"], "error": True} for s in sides
+                }
+            if run >= warmup:
+                samples[size].append(sample)
+    return {
+        size: {
+            "url": urls[size],
+            "status": 200,
+            "median_ms": round(statistics.median(s["ms"] for s in got), 2),
+            "cpu_median_ms": round(statistics.median(s["cpu_ms"] for s in got), 2),
+            "statements": got[-1]["statements"],
+        }
+        for size, got in samples.items()
+    }
+
+
+def _once(client, url: str, counter) -> dict:
+    before = counter.count
+    started, cpu_started = time.perf_counter(), time.process_time()
+    response = client.get(url, buffered=True)
+    return {
+        "ms": (time.perf_counter() - started) * 1000,
+        "cpu_ms": (time.process_time() - cpu_started) * 1000,
+        "statements": counter.count - before,
+        "status": response.status_code,
+    }
 
 
 def compare(tenth: dict, province: dict, whole: set[str], judged_on: str) -> dict:

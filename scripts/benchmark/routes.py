@@ -538,7 +538,7 @@ def prepare_rows() -> None:
 def ids(ctx: dict) -> dict:
     """The ids the route entries open (inside an app context, after prepare_rows)."""
     from crm.services.assessment import periods as assessment_periods
-    from crm.services.followups.calendar import make_calendar_token
+    from crm.services.followups import calendar
     from crm.services.plans import periods
     from models import (
         AssessmentWeightSet,
@@ -560,10 +560,14 @@ def ids(ctx: dict) -> dict:
 
     manager = db.session.merge(ctx["users"]["manager"])
     delivery = db.session.scalar(select(WebhookDelivery).limit(1))
-    token = make_calendar_token(manager, actor=manager)
-    db.session.commit()
-    for user in ctx["users"].values():  # loaded again: the commit expired them
-        db.session.refresh(user)
+    # A fixed secret, not a new one each run: two benches on one dataset would otherwise
+    # each revoke the other's feed URL (the feed stores the secret's digest only).
+    token = f"bench-calendar-{manager.id}"
+    if manager.calendar_token != calendar._digest(token):
+        manager.calendar_token = calendar._digest(token)
+        db.session.commit()
+        for user in ctx["users"].values():  # loaded again: the commit expired them
+            db.session.refresh(user)
     today = datetime.now(UTC).astimezone(user_zone(manager)).date()
     monday = periods.starts_on_for(PlanKind.WEEK, today)
     return {
