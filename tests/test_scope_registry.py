@@ -19,6 +19,7 @@ from models import (
     OpportunityHistory,
     OutboxMessage,
     Reminder,
+    SearchGram,
     Target,
     UserSession,
 )
@@ -32,6 +33,7 @@ UNSCOPED = {
     OpportunityCompetitor: "a link row read through its opportunity, loaded in scope",
     UserSession: "a sign-in: read only for the signed-in user by the session loader",
     IdempotencyKey: "an API answer kept for a retry: read only for the token's own user",
+    SearchGram: "the customer search's bigrams: read only inside search_customers, in scope",
 }
 OWNING_COLUMNS = {
     "customer_id",
