@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, Text
+from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.extensions import db
@@ -94,6 +94,12 @@ class Visit(TimestampMixin, db.Model):
     )
 
 
+def _set(column: str) -> dict:
+    """A partial index's condition, on both databases: the rows where `column` is set."""
+    condition = text(f"{column} IS NOT NULL")
+    return {"sqlite_where": condition, "postgresql_where": condition}
+
+
 class Reminder(TimestampMixin, db.Model):
     """A dated next step for its owner, about one customer."""
 
@@ -102,10 +108,8 @@ class Reminder(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
-    opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("opportunities.id"), index=True)
-    visit_id: Mapped[int | None] = mapped_column(
-        ForeignKey("visits.id", ondelete="SET NULL"), index=True
-    )
+    opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("opportunities.id"))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id", ondelete="SET NULL"))
     source: Mapped[ReminderSource] = mapped_column(
         str_enum(ReminderSource), default=ReminderSource.MANUAL
     )
@@ -130,6 +134,12 @@ class Reminder(TimestampMixin, db.Model):
         Index("ix_reminders_owner_id_status_due_on", "owner_id", "status", "due_on", "due_at"),
         # The scheduler's "what is due" scan.
         Index("ix_reminders_status_due_at", "status", "due_at"),
+        # Most follow-ups come from no visit and concern no opportunity. Over every row,
+        # SQLite's statistics for these indexes said one value matched them all (the
+        # NULLs), so the visit page scanned every follow-up (100 ms at province); an index
+        # of the rows that have one tells the planner what it is worth.
+        Index("ix_reminders_visit_id_set", "visit_id", **_set("visit_id")),
+        Index("ix_reminders_opportunity_id_set", "opportunity_id", **_set("opportunity_id")),
     )
 
 
