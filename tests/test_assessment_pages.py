@@ -10,7 +10,7 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from crm.extensions import db
-from crm.services.assessment import store
+from crm.services.assessment import sheets, store
 from models import AssessmentPublication, AssessmentTarget, AssessmentWeightSet, TemporaryTask
 from tests.assessment_world import figure, last_month
 
@@ -113,6 +113,20 @@ def test_the_department_view(client, login, org, period, world):
     assert "Team One" in page and "Team Two" in page
     page = _get(client, login, org["sup1"], f"/assessment/{period.key}")
     assert "Team One" in page and "Team Two" not in page
+
+
+def test_a_supervisors_department_lines_are_the_whole_departments_for_their_teams(
+    org, period, world
+):
+    store.refresh(period)
+    db.session.commit()
+    whole = {line.team.id: line for line in sheets.department(period)}
+    mine = sheets.department(period, [org["team1"]])
+    assert [line.team.id for line in mine] == [org["team1"].id]
+    expected = whole[org["team1"].id]
+    assert mine[0].managers == expected.managers > 0
+    assert mine[0].totals == expected.totals and mine[0].totals
+    assert mine[0].previous == expected.previous
 
 
 def test_targets_in_bulk(client, login, org, period, world):

@@ -163,9 +163,12 @@ def department(period: AssessmentPeriod, teams: list[Team] | None = None) -> lis
             )
         )
     lines = {team.id: TeamLine(team) for team in teams}
-    now = _latest(store.summary_rows(period))
-    before = _latest(store.summary_rows(period.previous()))
-    members = {m.id: m.team_id for m in store.assessed_managers()}
+    # The teams' managers and their cards only: a supervisor's page read the whole
+    # department's and grew with the organisation (2.7× from a tenth to a province).
+    members = {m.id: m.team_id for m in store.assessed_managers(team_ids=list(lines))}
+    user_ids = list(members)
+    now = _latest(store.summary_rows(period, user_ids))
+    before = _latest(store.summary_rows(period.previous(), user_ids))
     for user_id, team_id in members.items():
         line = lines.get(team_id)
         if line is None:

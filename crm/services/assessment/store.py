@@ -38,8 +38,10 @@ from models import (
 from models.base import utcnow
 
 
-def assessed_managers(team_id: int | None = None) -> list[User]:
-    """The active account managers (of one team): who is assessed."""
+def assessed_managers(
+    team_id: int | None = None, *, team_ids: list[int] | None = None
+) -> list[User]:
+    """The active account managers (of one team, or of these teams): who is assessed."""
     stmt = (
         select(User)
         .options(
@@ -58,6 +60,8 @@ def assessed_managers(team_id: int | None = None) -> list[User]:
     )
     if team_id is not None:
         stmt = stmt.where(User.team_id == team_id)
+    if team_ids is not None:
+        stmt = stmt.where(User.team_id.in_(team_ids))
     return list(db.session.scalars(stmt))
 
 
@@ -312,15 +316,19 @@ def stored_totals(
     return {user_id: total for user_id, (_rank, total) in found.items()}
 
 
-def summary_rows(period: AssessmentPeriod) -> list[tuple[int, int | None, int | None, Decimal]]:
-    """Every stored card of the period as (user, team, publication, total), without the sheet."""
+def summary_rows(
+    period: AssessmentPeriod, user_ids: list[int] | None = None
+) -> list[tuple[int, int | None, int | None, Decimal]]:
+    """The stored cards of the period (of these managers, else everyone's) as (user, team,
+    publication, total), without the sheet."""
+    stmt = select(
+        Scorecard.user_id, Scorecard.team_id, Scorecard.publication_id, Scorecard.total
+    ).where(Scorecard.period == period.key)
+    if user_ids is not None:
+        stmt = stmt.where(Scorecard.user_id.in_(user_ids))
     return [
         (row.user_id, row.team_id, row.publication_id, row.total)
-        for row in db.session.execute(
-            select(
-                Scorecard.user_id, Scorecard.team_id, Scorecard.publication_id, Scorecard.total
-            ).where(Scorecard.period == period.key)
-        )
+        for row in db.session.execute(stmt)
     ]
 
 
