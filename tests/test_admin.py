@@ -186,6 +186,21 @@ def test_admin_creates_renames_and_staffs_a_team(admin_client, org, make_user):
 def test_team_name_must_be_unique_and_supervisor_a_supervisor(admin_client, org):
     response = admin_client.post("/admin/teams/new", data={"name": "team one", "supervisor_id": 0})
     assert response.status_code == 400 and "exists already" in response.get_data(as_text=True)
+    # A supervisor id of no account is refused, not read as "no supervisor"; a manager's
+    # id is refused on the field too (it was flashed above an unmarked form, answered 200).
+    for chosen in (999, org["m1"].id):
+        response = admin_client.post(
+            "/admin/teams/new", data={"name": "新团队", "supervisor_id": chosen}
+        )
+        assert response.status_code == 400 and "supervisor role" in response.get_data(as_text=True)
+    assert db.session.scalar(select(Team).where(Team.name == "新团队")) is None
+    team = org["team1"]
+    response = admin_client.post(
+        f"/admin/teams/{team.id}", data={"name": team.name, "supervisor_id": 999}
+    )
+    assert response.status_code == 400
+    db.session.refresh(team)
+    assert team.supervisor == org["sup1"]
     with pytest.raises(DomainError):
         team_service.create_team(actor=org["admin"], name="X", supervisor=org["m1"])
 

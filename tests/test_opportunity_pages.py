@@ -349,6 +349,31 @@ def test_creating_an_opportunity_for_a_customer(client, login, m1, org, make_cus
     assert len(made.history) == 1
 
 
+def test_an_owner_id_of_no_account_is_refused_not_read_as_nobody(
+    client, login, m1, make_customer, make_opportunity, stages
+):
+    # The owner picker takes any id its type-ahead may offer: a made-up one used to fall
+    # back to the customer's owner without a word.
+    customer = make_customer(m1)
+    login(client, m1)
+    response = client.post(
+        f"/opportunities/new?customer_id={customer.id}",
+        data={"title": "幽灵", "stage_id": stages["Initial contact"].id, "owner_id": 999_999},
+    )
+    assert response.status_code == 400
+    assert "Choose an active owner from your team." in response.get_data(as_text=True)
+    assert db.session.scalar(select(Opportunity).where(Opportunity.title == "幽灵")) is None
+
+    opportunity = make_opportunity(customer, title="真实")
+    response = client.post(
+        f"/opportunities/{opportunity.id}/edit",
+        data={"title": "改名", "owner_id": 999_999, "version": opportunity.version},
+    )
+    assert response.status_code == 400
+    db.session.refresh(opportunity)
+    assert (opportunity.title, opportunity.owner) == ("真实", m1)
+
+
 def test_new_opportunity_for_an_out_of_scope_customer_is_404(client, login, org, m1, make_customer):
     theirs = make_customer(org["m3"])
     mine = make_customer(m1, name="我的客户")

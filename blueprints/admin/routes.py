@@ -193,7 +193,11 @@ def new_team():
             lambda: team_service.create_team(
                 actor=current_user,
                 name=form.name.data,
-                supervisor=user_service.user_by_id(form.supervisor_id.data),
+                supervisor=user_service.chosen_user(
+                    form.supervisor_id.data,
+                    field="supervisor_id",
+                    refusal=team_service.SUPERVISOR_REFUSAL,
+                ),
             ),
             done=lambda team: _("Team %(name)s is created.", name=team.name),
             to=lambda team: url_for("admin.edit_team", team_id=team.id),
@@ -220,7 +224,11 @@ def edit_team(team_id: int):
                 team,
                 actor=current_user,
                 name=form.name.data,
-                supervisor=user_service.user_by_id(form.supervisor_id.data),
+                supervisor=user_service.chosen_user(
+                    form.supervisor_id.data,
+                    field="supervisor_id",
+                    refusal=team_service.SUPERVISOR_REFUSAL,
+                ),
             ),
             done=lambda team: _("Team %(name)s is saved.", name=team.name),
             to=url_for("admin.edit_team", team_id=team.id),

@@ -246,9 +246,9 @@ def _filters(args: dict[str, Any]) -> search.OpportunityFilters:
 
 def _owner(owner_id: int | None):
     """The user a body names as owner; an unknown id is refused as the form refuses it."""
-    owner = user_service.user_by_id(owner_id)
-    if owner is None:
-        raise DomainError(_l("Choose an active owner from your team."), field="owner_id")
+    owner = user_service.chosen_user(owner_id, field="owner_id", refusal=pipeline.OWNER_REFUSAL)
+    if owner is None:  # 0 names nobody here: an owner is asked for
+        raise DomainError(pipeline.OWNER_REFUSAL, field="owner_id")
     return owner
 
 

@@ -123,7 +123,7 @@ def new():
                 actor=current_user,
                 stage=stage_by_id(form.stage_id.data),
                 probability=form.probability.data,
-                owner=user_service.user_by_id(form.owner_id.data),
+                owner=_chosen_owner(form),
                 **form.detail_fields(),
             ),
             done=lambda opportunity: _(
@@ -137,6 +137,13 @@ def new():
     return render_template(
         "opportunities/form.html", form=form, customer=customer, opportunity=None, current=None
     ), 400 if form.errors else 200
+
+
+def _chosen_owner(form):
+    """The owner the form's picker chose; an id of no account is refused on the field."""
+    return user_service.chosen_user(
+        form.owner_id.data, field="owner_id", refusal=pipeline.OWNER_REFUSAL
+    )
 
 
 def _offer_owners(form, *, keep) -> None:
@@ -189,7 +196,7 @@ def edit(opportunity_id: int):
                 actor=current_user,
                 version=form.version.data,
                 probability=form.probability.data,
-                owner=user_service.user_by_id(form.owner_id.data),
+                owner=_chosen_owner(form),
                 **form.detail_fields(),
             ),
             done=lambda _result: _("Changes to %(title)s are saved.", title=opportunity.title),

@@ -23,12 +23,12 @@ def _check_name(name: str, team: Team | None = None) -> str:
     return name
 
 
+SUPERVISOR_REFUSAL = _l("The team's supervisor must be an active user with the supervisor role.")
+
+
 def _check_supervisor(supervisor: User | None) -> None:
     if supervisor is not None and (not supervisor.is_supervisor or not supervisor.active):
-        raise DomainError(
-            _l("The team's supervisor must be an active user with the supervisor role."),
-            field="supervisor",
-        )
+        raise DomainError(SUPERVISOR_REFUSAL, field="supervisor_id")
 
 
 def create_team(*, actor: User, name: str, supervisor: User | None = None) -> Team:

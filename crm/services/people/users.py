@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.extensions import db
 from crm.i18n import is_valid_timezone
-from crm.permissions import owner_scope, scoped
+from crm.permissions import MAX_RECORD_ID, owner_scope, scoped
 from crm.services.errors import DomainError, NotAllowed
 from crm.services.people import tokens
 from models import (
@@ -254,6 +254,22 @@ def users_for_admin(*, viewer: User) -> list[User]:
 def user_by_id(user_id: int | None) -> User | None:
     """The account with this id, or None for no id (a form's "nobody" choice)."""
     return db.session.get(User, user_id) if user_id else None
+
+
+def chosen_user(user_id: int | None, *, field: str, refusal: object) -> User | None:
+    """The account a picker chose, or None when it chose nobody (no id, or 0).
+
+    A picker takes any id its type-ahead may offer, so an id that names no account (made
+    up, or deleted meanwhile) arrives here too: it is refused with `refusal` on `field`,
+    never read as "nobody" (which fell back silently to the customer's owner, or to a team
+    without a supervisor).
+    """
+    if not user_id:
+        return None
+    user = db.session.get(User, user_id) if 0 < user_id <= MAX_RECORD_ID else None
+    if user is None:
+        raise DomainError(refusal, field=field)
+    return user
 
 
 def active_users() -> list[User]:

@@ -86,6 +86,9 @@ def require_customer_in_scope(customer_id: int, actor: User) -> Customer:
     return lock_customer_for_write(customer_id, actor=actor)
 
 
+OWNER_REFUSAL = _l("Choose an active owner from your team.")
+
+
 def _check_owner(owner: User, actor: User) -> None:
     in_scope = db.session.scalar(
         select(User.id).where(
@@ -93,10 +96,7 @@ def _check_owner(owner: User, actor: User) -> None:
         )
     )
     if in_scope is None:
-        raise DomainError(
-            _l("Choose an active owner from your team."),
-            field="owner_id",
-        )
+        raise DomainError(OWNER_REFUSAL, field="owner_id")
 
 
 def _amount(value: Any, field: str = "amount") -> Decimal | None:
