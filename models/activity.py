@@ -58,12 +58,18 @@ visit_contacts = Table(
 )
 
 
+def _set(column: str) -> dict:
+    """A partial index's condition, on both databases: the rows where `column` is set."""
+    condition = text(f"{column} IS NOT NULL")
+    return {"sqlite_where": condition, "postgresql_where": condition}
+
+
 class Visit(TimestampMixin, db.Model):
     __tablename__ = "visits"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
-    opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("opportunities.id"), index=True)
+    opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("opportunities.id"))
     # Who made the visit (the work log is theirs).
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -91,13 +97,14 @@ class Visit(TimestampMixin, db.Model):
     __table_args__ = (
         Index("ix_visits_customer_id_occurred_at", "customer_id", "occurred_at"),
         Index("ix_visits_user_id_occurred_at", "user_id", "occurred_at"),
+        # An admin's work log and the API's visit list, newest first over everyone: without
+        # it SQLite gathered a month's visits of every user (83,000 at province) and sorted
+        # them to give 100 (1.4 s).
+        Index("ix_visits_occurred_at_id", "occurred_at", "id"),
+        # Of the visits about an opportunity only: most are about none, and an index over
+        # every row read to SQLite's statistics as one value (NULL) matching them all.
+        Index("ix_visits_opportunity_id_set", "opportunity_id", **_set("opportunity_id")),
     )
-
-
-def _set(column: str) -> dict:
-    """A partial index's condition, on both databases: the rows where `column` is set."""
-    condition = text(f"{column} IS NOT NULL")
-    return {"sqlite_where": condition, "postgresql_where": condition}
 
 
 class Reminder(TimestampMixin, db.Model):

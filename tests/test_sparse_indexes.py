@@ -1,0 +1,94 @@
+"""Indexes the lists need. The follow-ups and visits of one visit or opportunity are found
+through an index however many have neither (an index over every row read to SQLite's
+statistics as one value, NULL, matching them all, and it scanned the table instead); the
+newest visits of everyone come from an index on the time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import insert, text
+
+from crm.extensions import db
+from crm.services.followups.reminders import reminders_of_visit
+from models import Reminder, Visit
+
+
+def test_a_visits_follow_ups_are_read_through_the_index_of_the_set_ones(
+    org, make_customer, make_visit, make_reminder
+):
+    customer = make_customer(org["m1"])
+    visit = make_visit(customer)
+    linked = make_reminder(customer, visit_id=visit.id)
+    now = datetime.now(UTC)
+    # Many follow-ups of no visit and no opportunity, as in a real database.
+    rows = [
+        {
+            "customer_id": customer.id,
+            "owner_id": customer.owner_id,
+            "due_on": now.date(),
+            "due_at": now,
+            "version": 1,
+        }
+        for _ in range(2_000)
+    ]
+    db.session.execute(insert(Reminder), rows)
+    db.session.commit()
+    assert reminders_of_visit(visit) == [linked]
+
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(text("ANALYZE reminders"))
+        for column in ("visit_id", "opportunity_id"):
+            stmt = Reminder.__table__.select().where(Reminder.__table__.c[column] == visit.id)
+            compiled = str(stmt.compile(db.engine, compile_kwargs={"literal_binds": True}))
+            plan = " | ".join(
+                row.detail for row in db.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
+            )
+            assert f"USING INDEX ix_reminders_{column}_set" in plan, plan
+    else:
+        definitions = dict(
+            db.session.execute(
+                text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'reminders'")
+            ).all()
+        )
+        for column in ("visit_id", "opportunity_id"):
+            assert f"WHERE ({column} IS NOT NULL)" in definitions[f"ix_reminders_{column}_set"]
+
+
+def test_the_newest_visits_of_everyone_are_read_from_the_time_index(org, make_customer):
+    """An admin's work log and the API's visit list: the newest first, over every user."""
+    customer = make_customer(org["m1"])
+    now = datetime.now(UTC)
+    rows = [
+        {"customer_id": customer.id, "user_id": customer.owner_id, "occurred_at": now,
+         "kind": "on_site", "version": 1}
+        for _ in range(2_000)
+    ]  # fmt: skip
+    db.session.execute(insert(Visit), rows)
+    db.session.commit()
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(text("ANALYZE visits"))
+        newest = (
+            Visit.__table__.select()
+            .where(Visit.occurred_at >= now - timedelta(days=30))
+            .order_by(Visit.occurred_at.desc(), Visit.id.desc())
+            .limit(101)
+        )
+        by_opportunity = Visit.__table__.select().where(Visit.opportunity_id == 1)
+        for stmt, index in (
+            (newest, "ix_visits_occurred_at_id"),
+            (by_opportunity, "ix_visits_opportunity_id_set"),
+        ):
+            compiled = str(stmt.compile(db.engine, compile_kwargs={"literal_binds": True}))
+            plan = " | ".join(
+                row.detail for row in db.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
+            )
+            assert f"INDEX {index}" in plan and "TEMP B-TREE" not in plan, plan
+    else:
+        definitions = dict(
+            db.session.execute(
+                text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'visits'")
+            ).all()
+        )
+        assert "(occurred_at, id)" in definitions["ix_visits_occurred_at_id"]
+        assert "WHERE (opportunity_id IS NOT NULL)" in definitions["ix_visits_opportunity_id_set"]
