@@ -76,205 +76,150 @@ BACKFILL = {
     """,
 }
 
+# The searched texts by table: (trigger name, the row's ids as (customer_id, contact_id),
+# its two texts, the columns whose change moves its bigrams).
+SOURCES = {
+    "customers": ("customer", ("{row}.id", "0"), ("name", "name_key"), ("name", "name_key")),
+    "contacts": (
+        "contact",
+        ("{row}.customer_id", "{row}.id"),
+        ("name", "mobile"),
+        ("customer_id", "name", "mobile"),
+    ),
+}
+
+
+def _sqlite_cut(row: str, texts: tuple[str, str]) -> str:
+    """FROM clause: both texts of `row` (NEW or OLD), folded, with their positions."""
+    first, second = texts
+    return (
+        f"FROM (SELECT lower({row}.{first}) AS v UNION ALL SELECT lower({row}.{second})) AS s, "
+        "json_each('[' || substr(replace(hex(zeroblob(length(s.v) - 1)), '00', ',0'), 2) "
+        "|| ']') AS p"
+    )
+
+
+def _sqlite_insert(table: str) -> str:
+    _name, ids, texts, _moved = SOURCES[table]
+    customer_id, contact_id = (part.format(row="NEW") for part in ids)
+    return (
+        "INSERT INTO search_grams (gram, customer_id, contact_id) "
+        f"SELECT DISTINCT substr(s.v, p.key + 1, 2), {customer_id}, {contact_id} "
+        f"{_sqlite_cut('NEW', texts)};"
+    )
+
+
+def _sqlite_delete(table: str) -> str:
+    """The old text's bigrams, found through the primary key (no index by customer)."""
+    _name, ids, texts, _moved = SOURCES[table]
+    customer_id, contact_id = (part.format(row="OLD") for part in ids)
+    return (  # built from the constants above only
+        f"DELETE FROM search_grams WHERE customer_id = {customer_id} "  # noqa: S608
+        f"AND contact_id = {contact_id} AND gram IN ("
+        f"SELECT substr(s.v, p.key + 1, 2) {_sqlite_cut('OLD', texts)});"
+    )
+
+
+def _sqlite_triggers(table: str) -> tuple[str, str, str]:
+    name, _ids, _texts, moved = SOURCES[table]
+    changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in moved)
+    return (
+        f"CREATE TRIGGER IF NOT EXISTS search_grams_{name}_insert AFTER INSERT ON {table} "
+        f"BEGIN {_sqlite_insert(table)} END",
+        f"CREATE TRIGGER IF NOT EXISTS search_grams_{name}_update "
+        f"AFTER UPDATE OF {', '.join(moved)} ON {table} WHEN {changed} "
+        f"BEGIN {_sqlite_delete(table)} {_sqlite_insert(table)} END",
+        f"CREATE TRIGGER IF NOT EXISTS search_grams_{name}_delete AFTER DELETE ON {table} "
+        f"BEGIN {_sqlite_delete(table)} END",
+    )
+
+
 # SQLite: a trigger per row; `OF ... WHEN` skips updates that change no searched text
 # (an owner, a tier, the version), which then cost nothing here.
-SQLITE_TRIGGERS = (
-    """
-    CREATE TRIGGER IF NOT EXISTS search_grams_customer_insert AFTER INSERT ON customers
-    BEGIN
-        INSERT INTO search_grams (gram, customer_id, contact_id)
-        SELECT DISTINCT substr(s.v, p.key + 1, 2), NEW.id, 0
-        FROM (SELECT lower(NEW.name) AS v UNION ALL SELECT lower(NEW.name_key)) AS s,
-             json_each('[' || substr(replace(hex(zeroblob(length(s.v) - 1)), '00', ',0'), 2)
-                       || ']') AS p;
-    END
-    """,
-    """
-    CREATE TRIGGER IF NOT EXISTS search_grams_customer_update
-    AFTER UPDATE OF name, name_key ON customers
-    WHEN OLD.name IS NOT NEW.name OR OLD.name_key IS NOT NEW.name_key
-    BEGIN
-        DELETE FROM search_grams WHERE customer_id = OLD.id AND contact_id = 0 AND gram IN (
-            SELECT substr(s.v, p.key + 1, 2)
-            FROM (SELECT lower(OLD.name) AS v UNION ALL SELECT lower(OLD.name_key)) AS s,
-                 json_each('[' || substr(replace(hex(zeroblob(length(s.v) - 1)), '00', ',0'), 2)
-                             || ']') AS p);
-        INSERT INTO search_grams (gram, customer_id, contact_id)
-        SELECT DISTINCT substr(s.v, p.key + 1, 2), NEW.id, 0
-        FROM (SELECT lower(NEW.name) AS v UNION ALL SELECT lower(NEW.name_key)) AS s,
-             json_each('[' || substr(replace(hex(zeroblob(length(s.v) - 1)), '00', ',0'), 2)
-                       || ']') AS p;
-    END
-    """,
-    """
-    CREATE TRIGGER IF NOT EXISTS search_grams_customer_delete AFTER DELETE ON customers
-    BEGIN
-        DELETE FROM search_grams WHERE customer_id = OLD.id AND contact_id = 0 AND gram IN (
-            SELECT substr(s.v, p.key + 1, 2)
-            FROM (SELECT lower(OLD.name) AS v UNION ALL SELECT lower(OLD.name_key)) AS s,
-                 json_each('[' || substr(replace(hex(zeroblob(length(s.v) - 1)), '00', ',0'), 2)
-                             || ']') AS p);
-    END
-    """,
-    """
-    CREATE TRIGGER IF NOT EXISTS search_grams_contact_insert AFTER INSERT ON contacts
-    BEGIN
-        INSERT INTO search_grams (gram, customer_id, contact_id)
-        SELECT DISTINCT substr(s.v, p.key + 1, 2), NEW.customer_id, NEW.id
-        FROM (SELECT lower(NEW.name) AS v UNION ALL SELECT lower(NEW.mobile)) AS s,
-             json_each('[' || substr(replace(hex(zeroblob(length(s.v) - 1)), '00', ',0'), 2)
-                       || ']') AS p;
-    END
-    """,
-    """
-    CREATE TRIGGER IF NOT EXISTS search_grams_contact_update
-    AFTER UPDATE OF customer_id, name, mobile ON contacts
-    WHEN OLD.customer_id IS NOT NEW.customer_id OR OLD.name IS NOT NEW.name
-        OR OLD.mobile IS NOT NEW.mobile
-    BEGIN
-        DELETE FROM search_grams
-        WHERE customer_id = OLD.customer_id AND contact_id = OLD.id AND gram IN (
-            SELECT substr(s.v, p.key + 1, 2)
-            FROM (SELECT lower(OLD.name) AS v UNION ALL SELECT lower(OLD.mobile)) AS s,
-                 json_each('[' || substr(replace(hex(zeroblob(length(s.v) - 1)), '00', ',0'), 2)
-                             || ']') AS p);
-        INSERT INTO search_grams (gram, customer_id, contact_id)
-        SELECT DISTINCT substr(s.v, p.key + 1, 2), NEW.customer_id, NEW.id
-        FROM (SELECT lower(NEW.name) AS v UNION ALL SELECT lower(NEW.mobile)) AS s,
-             json_each('[' || substr(replace(hex(zeroblob(length(s.v) - 1)), '00', ',0'), 2)
-                       || ']') AS p;
-    END
-    """,
-    """
-    CREATE TRIGGER IF NOT EXISTS search_grams_contact_delete AFTER DELETE ON contacts
-    BEGIN
-        DELETE FROM search_grams
-        WHERE customer_id = OLD.customer_id AND contact_id = OLD.id AND gram IN (
-            SELECT substr(s.v, p.key + 1, 2)
-            FROM (SELECT lower(OLD.name) AS v UNION ALL SELECT lower(OLD.mobile)) AS s,
-                 json_each('[' || substr(replace(hex(zeroblob(length(s.v) - 1)), '00', ',0'), 2)
-                             || ']') AS p);
-    END
-    """,
-)
+SQLITE_TRIGGERS = (*_sqlite_triggers("customers"), *_sqlite_triggers("contacts"))
 SQLITE_DROP = tuple(
     f"DROP TRIGGER IF EXISTS search_grams_{table}_{operation}"
     for table in ("customer", "contact")
     for operation in ("insert", "update", "delete")
 )
 
+_FOLD = "'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'"
+# Per table: the row's (customer_id, contact_id) as the cut rows carry them, and the
+# columns the cut rows keep.
+_PG_IDS = {
+    "customers": (("id", "0"), "id"),
+    "contacts": (("customer_id", "id"), "id, customer_id"),
+}
+
+
+def _pg_cut(table: str, rows: str) -> str:
+    """FROM clause: both texts of each of `rows` (a transition table or CTE), folded in
+    ASCII, with their positions."""
+    _name, _ids, (first, second), _moved = SOURCES[table]
+    kept = _PG_IDS[table][1]
+    return (  # built from the constants above only
+        f"FROM (SELECT {kept}, translate({first}, {_FOLD}) AS v FROM {rows} "  # noqa: S608
+        f"UNION ALL SELECT {kept}, translate({second}, {_FOLD}) FROM {rows}) AS s "
+        "CROSS JOIN LATERAL generate_series(1, length(s.v) - 1) AS p(n)"
+    )
+
+
+def _pg_ids(table: str, prefix: str) -> tuple[str, str]:
+    return tuple(part if part == "0" else f"{prefix}.{part}" for part in _PG_IDS[table][0])
+
+
+def _pg_insert(table: str, rows: str) -> str:
+    customer_id, contact_id = _pg_ids(table, "s")
+    return (
+        "INSERT INTO search_grams (gram, customer_id, contact_id) "
+        f"SELECT DISTINCT substr(s.v, p.n, 2), {customer_id}, {contact_id} "
+        f"{_pg_cut(table, rows)};"
+    )
+
+
+def _pg_delete(table: str, rows: str) -> str:
+    """The rows' bigrams, found through the primary key (no index by customer)."""
+    kept = ", ".join(f"s.{column.strip()}" for column in _PG_IDS[table][1].split(","))
+    customer_id, contact_id = _pg_ids(table, "d")
+    return (  # built from the constants above only
+        "DELETE FROM search_grams AS g USING ("  # noqa: S608
+        f"SELECT DISTINCT substr(s.v, p.n, 2) AS gram, {kept} {_pg_cut(table, rows)}) AS d "
+        f"WHERE g.gram = d.gram AND g.customer_id = {customer_id} "
+        f"AND g.contact_id = {contact_id};"
+    )
+
+
+def _pg_function(table: str) -> str:
+    """One function for the table's three triggers: each statement names only the
+    transition tables its trigger has."""
+    name, _ids, _texts, moved = SOURCES[table]
+    changed = " OR ".join(f"n.{column} IS DISTINCT FROM o.{column}" for column in moved)
+    pairs = "FROM old_rows AS o JOIN new_rows AS n ON n.id = o.id"
+    return f"""
+    CREATE OR REPLACE FUNCTION search_grams_{name}_change() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'INSERT' THEN
+            {_pg_insert(table, "new_rows")}
+        ELSIF TG_OP = 'UPDATE' THEN
+            WITH changed AS (SELECT o.* {pairs} WHERE {changed})
+            {_pg_delete(table, "changed")}
+            WITH changed AS (SELECT n.* {pairs} WHERE {changed})
+            {_pg_insert(table, "changed")}
+        ELSE
+            {_pg_delete(table, "old_rows")}
+        END IF;
+        RETURN NULL;
+    END $$
+    """
+
+
 # PostgreSQL: a trigger per statement with its transition tables, so an import's or the
 # generator's many-row INSERT is cut in one statement. Transition tables rule out
 # `UPDATE OF columns`: the update branch picks the rows whose text changed itself.
 POSTGRESQL_TRIGGERS = (
-    """
-    CREATE OR REPLACE FUNCTION search_grams_customer_change() RETURNS trigger
-    LANGUAGE plpgsql AS $$
-    BEGIN
-        -- Each statement names only the transition tables its trigger has.
-        IF TG_OP = 'INSERT' THEN
-            INSERT INTO search_grams (gram, customer_id, contact_id)
-            SELECT DISTINCT substr(s.v, p.n, 2), s.id, 0
-            FROM (SELECT id, translate(name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
-                                       'abcdefghijklmnopqrstuvwxyz') AS v FROM new_rows
-                  UNION ALL SELECT id, translate(name_key, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
-                                                 'abcdefghijklmnopqrstuvwxyz') FROM new_rows
-                 ) AS s CROSS JOIN LATERAL generate_series(1, length(s.v) - 1) AS p(n);
-        ELSIF TG_OP = 'UPDATE' THEN
-            -- The old text's bigrams, found by the primary key (no index by customer).
-            WITH changed AS (
-                SELECT o.* FROM old_rows AS o JOIN new_rows AS n ON n.id = o.id
-                WHERE n.name IS DISTINCT FROM o.name OR n.name_key IS DISTINCT FROM o.name_key)
-            DELETE FROM search_grams AS g
-            USING (SELECT DISTINCT substr(s.v, p.n, 2) AS gram, s.id
-                   FROM (SELECT id, translate(name,
-                       'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') AS v FROM changed
-                         UNION ALL SELECT id, translate(name_key,
-                             'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
-                             FROM changed) AS s
-                   CROSS JOIN LATERAL generate_series(1, length(s.v) - 1) AS p(n)) AS d
-            WHERE g.gram = d.gram AND g.customer_id = d.id AND g.contact_id = 0;
-            WITH changed AS (
-                SELECT n.* FROM new_rows AS n JOIN old_rows AS o ON o.id = n.id
-                WHERE n.name IS DISTINCT FROM o.name OR n.name_key IS DISTINCT FROM o.name_key)
-            INSERT INTO search_grams (gram, customer_id, contact_id)
-            SELECT DISTINCT substr(s.v, p.n, 2), s.id, 0
-            FROM (SELECT id, translate(name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
-                                       'abcdefghijklmnopqrstuvwxyz') AS v FROM changed
-                  UNION ALL SELECT id, translate(name_key, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
-                                                 'abcdefghijklmnopqrstuvwxyz') FROM changed
-                 ) AS s CROSS JOIN LATERAL generate_series(1, length(s.v) - 1) AS p(n);
-        ELSE
-            DELETE FROM search_grams AS g
-            USING (SELECT DISTINCT substr(s.v, p.n, 2) AS gram, s.id
-                   FROM (SELECT id, translate(name,
-                       'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
-                       AS v FROM old_rows
-                         UNION ALL SELECT id, translate(name_key,
-                             'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
-                             FROM old_rows) AS s
-                   CROSS JOIN LATERAL generate_series(1, length(s.v) - 1) AS p(n)) AS d
-            WHERE g.gram = d.gram AND g.customer_id = d.id AND g.contact_id = 0;
-        END IF;
-        RETURN NULL;
-    END $$
-    """,
-    """
-    CREATE OR REPLACE FUNCTION search_grams_contact_change() RETURNS trigger
-    LANGUAGE plpgsql AS $$
-    BEGIN
-        IF TG_OP = 'INSERT' THEN
-            INSERT INTO search_grams (gram, customer_id, contact_id)
-            SELECT DISTINCT substr(s.v, p.n, 2), s.customer_id, s.id
-            FROM (SELECT id, customer_id, translate(name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
-                                                    'abcdefghijklmnopqrstuvwxyz') AS v
-                  FROM new_rows
-                  UNION ALL SELECT id, customer_id, translate(mobile,
-                      'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
-                  FROM new_rows
-                 ) AS s CROSS JOIN LATERAL generate_series(1, length(s.v) - 1) AS p(n);
-        ELSIF TG_OP = 'UPDATE' THEN
-            WITH changed AS (
-                SELECT o.* FROM old_rows AS o JOIN new_rows AS n ON n.id = o.id
-                WHERE n.customer_id <> o.customer_id OR n.name IS DISTINCT FROM o.name
-                    OR n.mobile IS DISTINCT FROM o.mobile)
-            DELETE FROM search_grams AS g
-            USING (SELECT DISTINCT substr(s.v, p.n, 2) AS gram, s.customer_id, s.id
-                   FROM (SELECT id, customer_id, translate(name,
-                       'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') AS v FROM changed
-                         UNION ALL SELECT id, customer_id, translate(mobile,
-                             'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
-                         FROM changed) AS s
-                   CROSS JOIN LATERAL generate_series(1, length(s.v) - 1) AS p(n)) AS d
-            WHERE g.gram = d.gram AND g.customer_id = d.customer_id AND g.contact_id = d.id;
-            WITH changed AS (
-                SELECT n.* FROM new_rows AS n JOIN old_rows AS o ON o.id = n.id
-                WHERE n.customer_id <> o.customer_id OR n.name IS DISTINCT FROM o.name
-                    OR n.mobile IS DISTINCT FROM o.mobile)
-            INSERT INTO search_grams (gram, customer_id, contact_id)
-            SELECT DISTINCT substr(s.v, p.n, 2), s.customer_id, s.id
-            FROM (SELECT id, customer_id, translate(name, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ',
-                                                    'abcdefghijklmnopqrstuvwxyz') AS v
-                  FROM changed
-                  UNION ALL SELECT id, customer_id, translate(mobile,
-                      'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
-                  FROM changed
-                 ) AS s CROSS JOIN LATERAL generate_series(1, length(s.v) - 1) AS p(n);
-        ELSE
-            DELETE FROM search_grams AS g
-            USING (SELECT DISTINCT substr(s.v, p.n, 2) AS gram, s.customer_id, s.id
-                   FROM (SELECT id, customer_id, translate(name,
-                       'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
-                       AS v FROM old_rows
-                         UNION ALL SELECT id, customer_id, translate(mobile,
-                             'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
-                         FROM old_rows) AS s
-                   CROSS JOIN LATERAL generate_series(1, length(s.v) - 1) AS p(n)) AS d
-            WHERE g.gram = d.gram AND g.customer_id = d.customer_id AND g.contact_id = d.id;
-        END IF;
-        RETURN NULL;
-    END $$
-    """,
+    _pg_function("customers"),
+    _pg_function("contacts"),
     *(
         f"""
         CREATE OR REPLACE TRIGGER search_grams_{table}_{operation}
