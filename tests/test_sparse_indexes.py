@@ -92,3 +92,45 @@ def test_the_newest_visits_of_everyone_are_read_from_the_time_index(org, make_cu
         )
         assert "(occurred_at, id)" in definitions["ix_visits_occurred_at_id"]
         assert "WHERE (opportunity_id IS NOT NULL)" in definitions["ix_visits_opportunity_id_set"]
+
+
+def test_a_few_owners_new_opportunities_of_a_month_are_read_per_owner(
+    org, make_customer, make_opportunity
+):
+    """The month plans of the review queue and a team's home count each owner's new
+    opportunities in a month: one seek per owner, not every opportunity of each owner."""
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import func, select
+
+    from crm.services.reporting import dashboards, metrics
+    from models import Opportunity
+
+    customer = make_customer(org["m1"])
+    make_opportunity(customer)
+    zone = ZoneInfo("Asia/Shanghai")
+    today = datetime.now(zone).date()
+    month = metrics.Period("month", today.replace(day=1), today, zone)
+    owners = [org["m1"].id, org["m2"].id]
+    stmt = (
+        select(Opportunity.owner_id, func.count())
+        .where(Opportunity.owner_id.in_(owners), dashboards.created_in(month))
+        .group_by(Opportunity.owner_id)
+    )
+    assert db.session.execute(stmt).all() == [(org["m1"].id, 1)]
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(text("ANALYZE opportunities"))
+        compiled = str(stmt.compile(db.engine, compile_kwargs={"literal_binds": True}))
+        plan = " | ".join(
+            row.detail for row in db.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
+        )
+        assert "INDEX ix_opportunities_owner_id_created_at (owner_id=? AND created_at>?" in plan, (
+            plan
+        )
+    else:
+        definitions = dict(
+            db.session.execute(
+                text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'opportunities'")
+            ).all()
+        )
+        assert "(owner_id, created_at)" in definitions["ix_opportunities_owner_id_created_at"]
