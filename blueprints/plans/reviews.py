@@ -6,12 +6,13 @@ a template global, so every plan page shows it without its view knowing.
 
 from __future__ import annotations
 
-from flask import current_app, flash, render_template, url_for
+from flask import flash, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload
 
 from blueprints.common import write
+from blueprints.paging import paginate_up_to_a_bound
 from blueprints.plans import bp
 from blueprints.plans.review_form import ReviewForm
 from crm.extensions import db
@@ -40,11 +41,8 @@ def may_see_review_queue() -> bool:
 def review_queue():
     if not review_service.may_see_queue(current_user):
         refuse(404, "review queue", current_user)  # a manager's plans are reviewed, not theirs
-    page = db.paginate(
-        review_service.queue(current_user),
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
-    )
+    # An admin's queue is every team's: thousands of plans, counted up to a bound.
+    page = paginate_up_to_a_bound(review_service.queue(current_user))
     return render_template(
         "plans/reviews.html",
         page=page,
