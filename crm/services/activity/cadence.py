@@ -10,8 +10,10 @@ it is. With a 14-day cadence and a visit on 1 November, it is silent from
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -81,19 +83,23 @@ class SilentRule:
 
     def filter(self) -> ColumnElement[bool]:
         """WHERE clause: the customer is silent (an OR of one range test per tier)."""
-        per_tier = []
-        for tier in Tier:
-            cutoff = self.cutoff(tier)
-            per_tier.append(
-                and_(
-                    Customer.tier == tier,
-                    or_(
-                        Customer.last_visit_at < cutoff,
-                        and_(Customer.last_visit_at.is_(None), Customer.created_at < cutoff),
-                    ),
-                )
-            )
-        return and_(Customer.status != CustomerStatus.LOST, or_(false(), *per_tier))
+        return silent_condition({tier: self.cutoff(tier) for tier in Tier})
+
+
+def silent_condition(cutoffs: Mapping[Tier, Any]) -> ColumnElement[bool]:
+    """WHERE clause: not lost, and last visited (or created, never visited) before its
+    tier's cutoff: an instant, or a bound parameter for a statement built once."""
+    per_tier = [
+        and_(
+            Customer.tier == tier,
+            or_(
+                Customer.last_visit_at < cutoff,
+                and_(Customer.last_visit_at.is_(None), Customer.created_at < cutoff),
+            ),
+        )
+        for tier, cutoff in cutoffs.items()
+    ]
+    return and_(Customer.status != CustomerStatus.LOST, or_(false(), *per_tier))
 
 
 def silent_rule(user: User, *, now: datetime | None = None) -> SilentRule:

@@ -16,19 +16,19 @@ kind is capped at LIMIT rows.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import Date, Integer, Select, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from crm.extensions import db
 from crm.i18n import user_zone
-from crm.services.activity.cadence import SilentRule, cadence_days
+from crm.services.activity.cadence import SilentRule, cadence_days, silent_condition
 from crm.services.plans import periods
 from models import (
     Customer,
-    CustomerStatus,
     HandoverCustomer,
     Opportunity,
     OpportunityStatus,
@@ -40,6 +40,7 @@ from models import (
     User,
     WorkPlan,
 )
+from models.base import UTCDateTime
 
 LIMIT = 30
 # The order suggestions are listed in, and whose proposed day wins for one customer.
@@ -157,86 +158,109 @@ def _still_open(opportunity: Opportunity | None, owner: User) -> Opportunity | N
     return opportunity
 
 
-def _handed_over(owner: User, first: date, sunday: date) -> list[tuple[PlannedVisit, str]]:
-    """Planned visits of other managers, from `first` to Sunday, to customers now the owner's."""
+# Each kind's statement is built once per process and bound per page (owner, week, the
+# tiers' cutoffs): building them with their joins and loader options cost the plan page
+# more than SQLite took to run them (as the customer timeline's did).
+OWNER = bindparam("suggest_owner", type_=Integer)
+FROM = bindparam("suggest_from", type_=Date)
+TO = bindparam("suggest_to", type_=Date)
+CUTOFFS = {tier: bindparam(f"suggest_cutoff_{tier.name}", type_=UTCDateTime()) for tier in Tier}
+
+
+@functools.cache
+def _handed_over_statement() -> Select:
     previous = aliased(User)
-    rows = db.session.execute(
+    return (
         select(PlannedVisit, previous.display_name)
         .join(PlannedVisit.plan)
         .join(previous, previous.id == WorkPlan.owner_id)
         .join(PlannedVisit.customer)
         .options(contains_eager(PlannedVisit.customer), joinedload(PlannedVisit.opportunity))
         .where(
-            Customer.owner_id == owner.id,
-            WorkPlan.owner_id != owner.id,
+            Customer.owner_id == OWNER,
+            WorkPlan.owner_id != OWNER,
             WorkPlan.kind == PlanKind.WEEK,
             # Handed over from that plan's manager: not a supervisor's joint visit.
             exists().where(
                 HandoverCustomer.customer_id == PlannedVisit.customer_id,
                 HandoverCustomer.from_owner_id == WorkPlan.owner_id,
             ),
-            PlannedVisit.day >= first,
-            PlannedVisit.day <= sunday,
+            PlannedVisit.day >= FROM,
+            PlannedVisit.day <= TO,
         )
         .order_by(PlannedVisit.day, PlannedVisit.id)
         .limit(LIMIT)
-    ).all()
+    )
+
+
+def _handed_over(owner: User, first: date, sunday: date) -> list[tuple[PlannedVisit, str]]:
+    """Planned visits of other managers, from `first` to Sunday, to customers now the owner's."""
+    rows = db.session.execute(_handed_over_statement(), _week(owner, first, sunday)).all()
     return [(row[0], row[1]) for row in rows]
 
 
-def _follow_ups(owner: User, monday: date, sunday: date) -> list[Reminder]:
-    return list(
-        db.session.scalars(
-            select(Reminder)
-            .join(Reminder.customer)
-            .options(contains_eager(Reminder.customer), joinedload(Reminder.opportunity))
-            .where(
-                Reminder.owner_id == owner.id,
-                Reminder.status == ReminderStatus.PENDING,
-                Reminder.due_on >= monday,
-                Reminder.due_on <= sunday,
-                Customer.owner_id == owner.id,
-            )
-            .order_by(Reminder.due_on, Reminder.id)
-            .limit(LIMIT)
+@functools.cache
+def _follow_ups_statement() -> Select:
+    return (
+        select(Reminder)
+        .join(Reminder.customer)
+        .options(contains_eager(Reminder.customer), joinedload(Reminder.opportunity))
+        .where(
+            Reminder.owner_id == OWNER,
+            Reminder.status == ReminderStatus.PENDING,
+            Reminder.due_on >= FROM,
+            Reminder.due_on <= TO,
+            Customer.owner_id == OWNER,
         )
+        .order_by(Reminder.due_on, Reminder.id)
+        .limit(LIMIT)
+    )
+
+
+def _follow_ups(owner: User, monday: date, sunday: date) -> list[Reminder]:
+    return list(db.session.scalars(_follow_ups_statement(), _week(owner, monday, sunday)))
+
+
+@functools.cache
+def _opportunities_statement() -> Select:
+    return (
+        select(Opportunity)
+        .join(Opportunity.customer)
+        .options(contains_eager(Opportunity.customer))
+        .where(
+            Opportunity.owner_id == OWNER,
+            Opportunity.status == OpportunityStatus.OPEN,
+            Customer.owner_id == OWNER,
+            or_(
+                and_(Opportunity.next_step_on >= FROM, Opportunity.next_step_on <= TO),
+                and_(Opportunity.expected_close >= FROM, Opportunity.expected_close <= TO),
+            ),
+        )
+        .order_by(Opportunity.id)
+        .limit(LIMIT)
     )
 
 
 def _opportunities(owner: User, monday: date, sunday: date) -> list[Opportunity]:
-    return list(
-        db.session.scalars(
-            select(Opportunity)
-            .join(Opportunity.customer)
-            .options(contains_eager(Opportunity.customer))
-            .where(
-                Opportunity.owner_id == owner.id,
-                Opportunity.status == OpportunityStatus.OPEN,
-                Customer.owner_id == owner.id,
-                or_(
-                    and_(Opportunity.next_step_on >= monday, Opportunity.next_step_on <= sunday),
-                    and_(
-                        Opportunity.expected_close >= monday, Opportunity.expected_close <= sunday
-                    ),
-                ),
-            )
-            .order_by(Opportunity.id)
-            .limit(LIMIT)
-        )
-    )
+    return list(db.session.scalars(_opportunities_statement(), _week(owner, monday, sunday)))
+
+
+@functools.cache
+def _falling_silent_statement() -> Select:
+    return select(Customer).where(Customer.owner_id == OWNER, silent_condition(CUTOFFS))
 
 
 def _falling_silent(owner: User, rule: SilentRule) -> list[Customer]:
     """The owner's customers silent by the week's Sunday, the highest tier and longest quiet
     first (the rule's own filter, seen from that Sunday)."""
+    cutoffs = {bind.key: rule.cutoff(tier) for tier, bind in CUTOFFS.items()}
     customers = list(
-        db.session.scalars(
-            select(Customer).where(
-                Customer.owner_id == owner.id,
-                Customer.status != CustomerStatus.LOST,
-                rule.filter(),
-            )
-        )
+        db.session.scalars(_falling_silent_statement(), {"suggest_owner": owner.id, **cutoffs})
     )
     customers.sort(key=lambda c: (TIER_ORDER[c.tier], -rule.quiet_days(c), c.name))
     return customers[:LIMIT]
+
+
+def _week(owner: User, first: date, last: date) -> dict[str, object]:
+    """The values of OWNER, FROM and TO."""
+    return {"suggest_owner": owner.id, "suggest_from": first, "suggest_to": last}
