@@ -308,9 +308,13 @@ def verdict(page: Page, result: dict) -> str:
         misses.append("p95")
     if result["statements"] > MAX_STATEMENTS:
         misses.append("statements")
+    if misses:
+        return "MISS (" + ", ".join(misses) + ")"
+    # The ratio to the bare floor measures the framework's overhead; it is reported, not
+    # judged (issue 18: no rows by position or hand-built HTML to win it back).
     if page.is_list and result["floor_ratio"] > FLOOR_RATIO:
-        misses.append("floor")
-    return "PASS" if not misses else "MISS (" + ", ".join(misses) + ")"
+        return f"PASS (× floor above {FLOOR_RATIO})"
+    return "PASS"
 
 
 def profile_page(app: Flask, name: str, *, runs: int = 10) -> str:
