@@ -27,21 +27,21 @@ def own_grams(customer: Customer) -> set[str]:
     return set(db.session.scalars(stmt))
 
 
-def found(user, q: str) -> set[str]:
-    stmt = search_customers(user, CustomerFilters(q=q))
+def found(user, q: str, **filters) -> set[str]:
+    stmt = search_customers(user, CustomerFilters(q=q, **filters))
     return {customer.name for customer in db.session.scalars(stmt)}
 
 
-def found_without_index(user, q: str, monkeypatch) -> set[str]:
+def found_without_index(user, q: str, monkeypatch, **filters) -> set[str]:
     """The search as it was: the LIKEs over every customer in scope."""
     with monkeypatch.context() as patched:
-        patched.setattr(search_index, "candidate_ids", lambda texts, credit_code: None)
-        return found(user, q)
+        patched.setattr(search_index, "narrowing", lambda texts, credit_code, narrowed: None)
+        return found(user, q, **filters)
 
 
-def same_as_before(user, q: str, monkeypatch) -> set[str]:
-    names = found(user, q)
-    assert names == found_without_index(user, q, monkeypatch), q
+def same_as_before(user, q: str, monkeypatch, **filters) -> set[str]:
+    names = found(user, q, **filters)
+    assert names == found_without_index(user, q, monkeypatch, **filters), q
     return names
 
 
@@ -91,8 +91,11 @@ QUERIES = (
 )
 
 
+@pytest.mark.parametrize("probe", [False, True], ids=["by-id", "probed"])
 @pytest.mark.parametrize("persona", ["admin", "sup1", "m1"])
-def test_the_index_finds_what_the_likes_find(archive, org, monkeypatch, persona):
+def test_the_index_finds_what_the_likes_find(archive, org, monkeypatch, persona, probe):
+    if probe:  # every candidate set "many": a narrowed search probes each customer it finds
+        monkeypatch.setattr(search_index, "FEW", 0)
     for q in QUERIES:
         same_as_before(org[persona], q, monkeypatch)
     admin = org["admin"]
@@ -104,6 +107,23 @@ def test_the_index_finds_what_the_likes_find(archive, org, monkeypatch, persona)
     assert found(admin, "宝山 钢铁") == {"宝山钢铁集团"}
     assert found(admin, "acme bank") == {"ACME Bank 银行"}
     assert found(admin, "人") == {"中国人寿保险股份有限公司", "东湖人民医院", "西湖人寿分公司"}
+
+
+def test_a_filtered_admin_search_probes_the_customers_its_filters_find(archive, org, monkeypatch):
+    monkeypatch.setattr(search_index, "FEW", 0)
+    admin = org["admin"]
+    region = archive["life"].region
+    for q in QUERIES:
+        same_as_before(admin, q, monkeypatch, region=region)
+        same_as_before(admin, q, monkeypatch, owner=str(org["m3"].id))
+    assert found(admin, "人寿", owner=str(org["m3"].id)) == {"西湖人寿分公司"}
+    if db.engine.dialect.name == "sqlite":
+        stmt = search_customers(admin, CustomerFilters(q="人寿", owner=str(org["m3"].id)))
+        compiled = stmt.compile(db.engine, compile_kwargs={"literal_binds": True})
+        details = " | ".join(
+            row.detail for row in db.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
+        )
+        assert "SEARCH search_grams USING PRIMARY KEY (gram=? AND customer_id=?)" in details
 
 
 def test_another_teams_customers_stay_out_of_the_search(archive, org, monkeypatch):
@@ -226,8 +246,8 @@ def test_common_words_are_left_to_the_likes_and_still_found(archive, org, monkey
     # "common" from a single row, so every word goes back to the LIKEs, digits excepted.
     monkeypatch.setattr(search_index, "COMMON", 1)
     admin = org["admin"]
-    assert search_index.candidate_ids(["人寿"], None) is None
-    assert search_index.candidate_ids(["0013"], None) is not None  # part of a mobile
+    assert search_index.narrowing(["人寿"], None, narrowed=False) is None
+    assert search_index.narrowing(["0013"], None, narrowed=False) is not None  # a mobile's
     for q in QUERIES:
         same_as_before(admin, q, monkeypatch)
     assert found(admin, "人寿") == {"中国人寿保险股份有限公司", "西湖人寿分公司"}

@@ -124,11 +124,14 @@ def search_customers(user: User, filters: CustomerFilters) -> Select:
         if key:
             conditions.append(Customer.name_key.like(f"%{key}%"))
         # The LIKEs decide; the bigram index picks the customers they need to look at.
-        candidates = search_index.candidate_ids(
-            [filters.q, key] if key else [filters.q], credit_code
+        candidates = search_index.narrowing(
+            [filters.q, key] if key else [filters.q],
+            credit_code,
+            narrowed=not user.is_admin
+            or bool(filters.tier or filters.region or filters.industry or filters.owner),
         )
         if candidates is not None:
-            stmt = stmt.where(Customer.id.in_(candidates))
+            stmt = stmt.where(candidates)
         stmt = stmt.where(or_(*conditions))
     if filters.tier:
         stmt = stmt.where(Customer.tier == Tier(filters.tier))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import string
 
-from sqlalchemy import Select, func, intersect, select, union
+from sqlalchemy import ColumnElement, Select, and_, exists, func, intersect, or_, select, union
 
 from crm.extensions import db
 from models import Customer, SearchGram
@@ -25,6 +25,8 @@ _LIKE_SPECIAL = frozenset("%_\\")
 COMMON = 20_000
 # Bigrams looked up per query at most: any subset still finds a superset of the matches.
 MAX_GRAMS = 8
+# Candidates few enough to draw by id whatever else the search narrows by (a lookup each).
+FEW = 2_000
 
 
 def bigrams(text: str) -> list[str]:
@@ -46,8 +48,9 @@ def _bounded_counts(grams: list[str]) -> dict[str, int]:
     return dict(zip(grams, db.session.execute(select(*counts)).one(), strict=True))
 
 
-def _narrowing_grams(text: str) -> list[str] | None:
-    """The bigrams worth intersecting for `text`; None when the LIKEs are the faster way."""
+def _narrowing_grams(text: str) -> tuple[list[str], int] | None:
+    """The bigrams worth intersecting for `text` and the rarest one's count (a bound on the
+    candidates); None when the LIKEs are the faster way."""
     grams = bigrams(text)
     if len(grams) > MAX_GRAMS:  # spread over the text: its start, middle and end
         step = len(grams) / MAX_GRAMS
@@ -55,10 +58,10 @@ def _narrowing_grams(text: str) -> list[str] | None:
     counts = _bounded_counts(grams)
     rare = [gram for gram in grams if counts[gram] < COMMON]
     if rare:
-        return rare
+        return rare, min(counts[gram] for gram in rare)
     # Every bigram common: a word is then likely common as a whole, but digits (part of a
     # mobile) combine into rare strings of common pieces, which the intersection finds.
-    return grams if text.isdigit() else None
+    return (grams, min(counts.values())) if text.isdigit() else None
 
 
 def _holding_all(grams: list[str]) -> Select:
@@ -71,17 +74,42 @@ def _holding_all(grams: list[str]) -> Select:
     return select(common.c.customer_id)
 
 
-def candidate_ids(texts: list[str], credit_code: str | None) -> Select | None:
-    """SELECT of the ids of every customer that may contain one of the texts (or has this
-    credit code); None when the LIKEs over every customer in scope are the better way."""
+def _holds_all(grams: list[str]) -> ColumnElement[bool]:
+    """The customer's indexed text holds every one of the bigrams: a primary-key probe each."""
+    return and_(
+        *(
+            exists().where(SearchGram.gram == gram, SearchGram.customer_id == Customer.id)
+            for gram in grams
+        )
+    )
+
+
+def narrowing(
+    texts: list[str], credit_code: str | None, *, narrowed: bool
+) -> ColumnElement[bool] | None:
+    """A condition that keeps every customer that may contain one of the texts (or has this
+    credit code); None when the LIKEs over every customer in scope are the better way.
+
+    `narrowed`: the search has a selective condition of its own (a team's or a manager's
+    scope, a tier, region, industry or owner filter). Then, unless the candidates are few,
+    each customer it finds is probed for the bigrams instead: the customers' ids drawn
+    from a bigram of 12,000 rows cost more than the 1,000 customers of a region and tier
+    (an admin's filtered search at province: 16.6 -> 0.8 ms; a supervisor's 9.1 -> 1.1).
+    """
     if any(len(text) < 2 or _LIKE_SPECIAL & set(text) for text in texts):
         return None
-    selects = []
+    found = []
     for text in dict.fromkeys(texts):
         grams = _narrowing_grams(text)
         if grams is None:
             return None
-        selects.append(_holding_all(grams))
+        found.append(grams)
+    if narrowed and max(count for _grams, count in found) > FEW:
+        holds = [_holds_all(grams) for grams, _count in found]
+        if credit_code:
+            holds.append(Customer.credit_code == credit_code)
+        return or_(*holds)
+    selects = [_holding_all(grams) for grams, _count in found]
     if credit_code:
         selects.append(select(Customer.id).where(Customer.credit_code == credit_code))
-    return union(*selects) if len(selects) > 1 else selects[0]
+    return Customer.id.in_(union(*selects) if len(selects) > 1 else selects[0])
