@@ -118,6 +118,28 @@ def test_pages_follow_a_stable_order_without_gaps_or_repeats(client, org, make_c
     assert [c["id"] for c in _walk(client, headers, f"/api/v1/customers/?sort={sort}")] == expected
 
 
+@pytest.mark.parametrize("sort", ["name", "-name", "tier", "updated", "expiry"])
+def test_a_teams_list_is_sorted_as_an_administrators(client, org, make_customer, sort):
+    """A supervisor's rows are sorted whole (Order.clauses: sort_the_scope), an admin's are
+    read in order from the index: the same order either way."""
+    from datetime import date
+
+    for number, tier in enumerate(["A", "B", "A", "C", "B", "A+", "C"]):
+        for owner in ("m1", "m2", "m3"):  # m3: another team's, left out of the supervisor's
+            make_customer(
+                org[owner],
+                name=f"客户{(number * 5) % 4}",
+                tier=tier,
+                contract_expiry=date(2027, 1, number + 1) if number % 2 else None,
+            )
+    url = f"/api/v1/customers/?sort={sort}"
+    team = _walk(client, as_user(org["sup1"]), url)
+    everyone = _walk(client, as_user(org["admin"]), url)
+    team_ids = {c["id"] for c in team}
+    assert len(team) == 14
+    assert [c["id"] for c in team] == [c["id"] for c in everyone if c["id"] in team_ids]
+
+
 def test_a_row_added_between_two_pages_neither_repeats_nor_hides_a_row(client, org, make_customer):
     for name in ("甲", "乙", "丙", "丁"):
         make_customer(org["m1"], name=name)

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_
 
+from blueprints.api.auth import api_user
 from blueprints.api.problems import Problem, problem
 from crm.extensions import db
 
@@ -59,8 +60,22 @@ class Order:
     name: str
     keys: tuple[Key, ...]
 
-    def clauses(self) -> list:
-        return [k.expression.desc() if k.descending else k.expression for k in self.keys]
+    def clauses(self, *, sort_the_scope: bool = False) -> list:
+        """ORDER BY. `sort_the_scope`: the first key as an expression no index holds, so
+        the database reads the viewer's rows through the scope's index and sorts them.
+
+        A team's customers are about 1% of an organisation's: walking the index on the
+        name (or on the last change) and testing each row's owner, as PostgreSQL's planner
+        prefers with a LIMIT, read 40,000 rows to fill a page of 100 (35 ms at province);
+        sorting the team's 1,200 takes 1.4. COALESCE(x, x) is x, in any type and collation.
+        """
+        clauses = []
+        for position, key in enumerate(self.keys):
+            expression = key.expression
+            if sort_the_scope and position == 0:
+                expression = func.coalesce(expression, expression)
+            clauses.append(expression.desc() if key.descending else expression)
+        return clauses
 
     def after(self, values: Sequence[Any]) -> ColumnElement[bool]:
         """Rows after the one whose sort values are `values` (a lexicographic comparison)."""
@@ -122,8 +137,12 @@ def read_cursor(order: Order, cursor: str) -> list[Any]:
 
 
 def paginate(stmt: Select, order: Order, *, limit: int, cursor: str | None) -> dict:
-    """One page of `stmt` in `order`: {"items": [...], "next_cursor": str | None}."""
-    stmt = stmt.order_by(None).order_by(*order.clauses())
+    """One page of `stmt` in `order`: {"items": [...], "next_cursor": str | None}.
+
+    An administrator's list is everyone's, found in order through the order's index; any
+    other user's is their own or their team's: its rows are sorted whole (see
+    Order.clauses)."""
+    stmt = stmt.order_by(None).order_by(*order.clauses(sort_the_scope=not api_user().is_admin))
     if cursor:
         stmt = stmt.where(order.after(read_cursor(order, cursor)))
     rows = list(db.session.scalars(stmt.limit(limit + 1)).unique())
