@@ -112,10 +112,11 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.user_loader(auth.load_user)
 
-    from crm import sqlite
+    from crm import request_transaction, sqlite
 
     with app.app_context():
         sqlite.configure(db.engine)
+        request_transaction.init_app(app, db.engine)
 
 
 def register_blueprints(app: Flask) -> None:
