@@ -62,4 +62,10 @@ def init_app(app: Flask, engine: Engine) -> None:
             return  # a service's state of this transaction (the document store's new objects)
         if session.connection().info.get(WROTE, True):
             return
-        session.commit()
+        # Nothing changed, so nothing read needs reloading: a streamed answer (a CSV export)
+        # goes on reading its rows and the signed-in user after this, detached.
+        expire, session.expire_on_commit = session.expire_on_commit, False
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = expire

@@ -130,3 +130,13 @@ def test_statements_stay_prepared_from_one_request_to_the_next(app, org, make_cu
         assert any("customers.name" in row.statement for row in prepared)
     else:  # SQLite's driver keeps its own statement cache; the endings are the same
         assert connection.info["crm_wrote"] is False
+
+
+def test_what_a_read_loaded_stays_readable_after_the_request(app, org, make_customer):
+    """A streamed answer (a CSV export) reads its rows and the signed-in user after the
+    request's end: the COMMIT of a read expires nothing."""
+    customer_id = make_customer(org["m1"], "流式导出").id
+    db.session.remove()
+    customer = db.session.get(Customer, customer_id)
+    end_request(app)  # committed, then the session removed: the customer is detached
+    assert customer.name == "流式导出"
