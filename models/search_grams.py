@@ -192,9 +192,16 @@ def _pg_delete(table: str, rows: str) -> str:
 def _pg_function(table: str) -> str:
     """One function for the table's three triggers: each statement names only the
     transition tables its trigger has."""
-    name, _ids, _texts, moved = SOURCES[table]
-    changed = " OR ".join(f"n.{column} IS DISTINCT FROM o.{column}" for column in moved)
-    pairs = "FROM old_rows AS o JOIN new_rows AS n ON n.id = o.id"
+    name, _ids, (first, second), _moved = SOURCES[table]
+    # The rows whose text moved: the old ones not among the new, and the new ones not
+    # among the old, compared on ids and texts (EXCEPT counts two NULLs alike, as IS NOT
+    # DISTINCT FROM). Hashed sets: a join of the two transition tables, which have no
+    # statistics, ran as a nested loop, and a handover's update of 10,000 customers that
+    # changed no name took 600 ms comparing every old row with every new one. (Built from
+    # the constants above only.)
+    columns = f"{_PG_IDS[table][1]}, {first}, {second}"
+    old_text = f"SELECT {columns} FROM old_rows EXCEPT SELECT {columns} FROM new_rows"  # noqa: S608
+    new_text = f"SELECT {columns} FROM new_rows EXCEPT SELECT {columns} FROM old_rows"  # noqa: S608
     return f"""
     CREATE OR REPLACE FUNCTION search_grams_{name}_change() RETURNS trigger
     LANGUAGE plpgsql AS $$
@@ -202,9 +209,9 @@ def _pg_function(table: str) -> str:
         IF TG_OP = 'INSERT' THEN
             {_pg_insert(table, "new_rows")}
         ELSIF TG_OP = 'UPDATE' THEN
-            WITH changed AS (SELECT o.* {pairs} WHERE {changed})
+            WITH changed AS ({old_text})
             {_pg_delete(table, "changed")}
-            WITH changed AS (SELECT n.* {pairs} WHERE {changed})
+            WITH changed AS ({new_text})
             {_pg_insert(table, "changed")}
         ELSE
             {_pg_delete(table, "old_rows")}

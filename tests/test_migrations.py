@@ -125,3 +125,24 @@ def test_the_search_grams_start_with_the_customers_there_are(empty_database_url)
         db.session.remove()
         downgrade(revision="base")
         db.engine.dispose()
+
+
+def test_the_latest_migration_writes_the_search_triggers_the_models_write():
+    """A migration keeps its own copy of the trigger functions (later changes of the models
+    must come with a migration of their own): the newest copy is the models' text."""
+    import importlib.util
+    from pathlib import Path
+
+    from models import search_grams
+
+    path = Path(__file__).parents[1] / "migrations/versions/0025_handover_indexes_and_triggers.py"
+    spec = importlib.util.spec_from_file_location("migration_0025", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+
+    def words(sql: str) -> list[str]:
+        return sql.split()
+
+    assert [words(sql) for sql in migration.FUNCTIONS] == [
+        words(search_grams._pg_function(table)) for table in ("customers", "contacts")
+    ]
