@@ -20,6 +20,19 @@ from scripts.benchmark.generate import SIZES, generate  # noqa: E402
 from scripts.benchmark.operations import OPERATIONS, run_operations  # noqa: E402
 from scripts.benchmark.timings import PAGES, all_pages, run_pages  # noqa: E402
 
+# The server settings PostgreSQL's timings depend on (README: Production deployment).
+POSTGRESQL_SETTINGS = ("shared_buffers", "random_page_cost", "work_mem", "server_version")
+
+
+def database_settings(app) -> dict:
+    """PostgreSQL's settings that the timings depend on (none for SQLite)."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            return {}
+        with db.engine.connect() as conn:
+            show = conn.exec_driver_sql
+            return {name: show(f"SHOW {name}").scalar() for name in POSTGRESQL_SETTINGS}
+
 
 def machine() -> dict:
     cpu = "unknown"
@@ -197,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         "size": args.size,
         "database": app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1],
         "machine": machine(),
+        "database_settings": database_settings(app),
         "generation": generation,
         "stage_snapshot_s": snapshot_seconds,
     }
@@ -230,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"\n==> {out.relative_to(ROOT)}  ({where['nproc']} × {where['cpu']}, load {where['load']})"
     )
+    if result["database_settings"]:
+        settings = ", ".join(f"{k} {v}" for k, v in result["database_settings"].items())
+        print(f"    PostgreSQL: {settings}")
     return 0
 
 
