@@ -14,6 +14,23 @@ from crm.services.followups.reminders import reminders_of_visit
 from models import Reminder, Visit
 
 
+def sqlite_plan(stmt) -> str:
+    """SQLite's query plan of the statement, its steps joined by " | "."""
+    compiled = str(stmt.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    return " | ".join(
+        row.detail for row in db.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
+    )
+
+
+def postgresql_indexes(table: str) -> dict[str, str]:
+    """PostgreSQL's definition of each index of the table, by name."""
+    rows = db.session.execute(
+        text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = :table"),
+        {"table": table},
+    )
+    return dict(rows.all())
+
+
 def test_a_visits_follow_ups_are_read_through_the_index_of_the_set_ones(
     org, make_customer, make_visit, make_reminder
 ):
@@ -40,17 +57,10 @@ def test_a_visits_follow_ups_are_read_through_the_index_of_the_set_ones(
         db.session.execute(text("ANALYZE reminders"))
         for column in ("visit_id", "opportunity_id"):
             stmt = Reminder.__table__.select().where(Reminder.__table__.c[column] == visit.id)
-            compiled = str(stmt.compile(db.engine, compile_kwargs={"literal_binds": True}))
-            plan = " | ".join(
-                row.detail for row in db.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
-            )
+            plan = sqlite_plan(stmt)
             assert f"USING INDEX ix_reminders_{column}_set" in plan, plan
     else:
-        definitions = dict(
-            db.session.execute(
-                text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'reminders'")
-            ).all()
-        )
+        definitions = postgresql_indexes("reminders")
         for column in ("visit_id", "opportunity_id"):
             assert f"WHERE ({column} IS NOT NULL)" in definitions[f"ix_reminders_{column}_set"]
 
@@ -79,17 +89,10 @@ def test_the_newest_visits_of_everyone_are_read_from_the_time_index(org, make_cu
             (newest, "ix_visits_occurred_at_id"),
             (by_opportunity, "ix_visits_opportunity_id_set"),
         ):
-            compiled = str(stmt.compile(db.engine, compile_kwargs={"literal_binds": True}))
-            plan = " | ".join(
-                row.detail for row in db.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
-            )
+            plan = sqlite_plan(stmt)
             assert f"INDEX {index}" in plan and "TEMP B-TREE" not in plan, plan
     else:
-        definitions = dict(
-            db.session.execute(
-                text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'visits'")
-            ).all()
-        )
+        definitions = postgresql_indexes("visits")
         assert "(occurred_at, id)" in definitions["ix_visits_occurred_at_id"]
         assert "WHERE (opportunity_id IS NOT NULL)" in definitions["ix_visits_opportunity_id_set"]
 
@@ -120,17 +123,10 @@ def test_a_few_owners_new_opportunities_of_a_month_are_read_per_owner(
     assert db.session.execute(stmt).all() == [(org["m1"].id, 1)]
     if db.engine.dialect.name == "sqlite":
         db.session.execute(text("ANALYZE opportunities"))
-        compiled = str(stmt.compile(db.engine, compile_kwargs={"literal_binds": True}))
-        plan = " | ".join(
-            row.detail for row in db.session.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
-        )
+        plan = sqlite_plan(stmt)
         assert "INDEX ix_opportunities_owner_id_created_at (owner_id=? AND created_at>?" in plan, (
             plan
         )
     else:
-        definitions = dict(
-            db.session.execute(
-                text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'opportunities'")
-            ).all()
-        )
+        definitions = postgresql_indexes("opportunities")
         assert "(owner_id, created_at)" in definitions["ix_opportunities_owner_id_created_at"]
