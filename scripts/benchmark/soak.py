@@ -1,9 +1,11 @@
-"""Multi-worker soak: gunicorn (4 workers) and two schedulers on PostgreSQL, simulated users.
+"""Multi-worker soak and load test: gunicorn (4 workers) and two schedulers on PostgreSQL.
 
-Managers log visits, create and move opportunities and complete follow-ups for a bounded
-time while a supervisor hands customers over; afterwards: no 5xx, every write the clients
-saw succeed is in the database (and nothing else), no reminder email arrived twice, and
-latency percentiles. Run: scripts/soak [--seconds 30] [--database-url URL]
+Managers open their pages, log visits, create and move opportunities and complete
+follow-ups, as fast as the server answers, for a bounded time, while a supervisor hands
+customers over and a supervisor and an admin browse; afterwards: no 5xx, every write the
+clients saw succeed is in the database (and nothing else), no reminder email arrived
+twice, the throughput and each page's latency percentiles. Run: scripts/soak [--seconds
+30] [--workers 4] [--database-url URL]; `--workers 1` gives the single-worker figures.
 """
 
 from __future__ import annotations
@@ -93,10 +95,17 @@ class Client:
         return status == 302
 
 
+def page_key(post: bool, path: str) -> str:
+    """A request's page: the method and the path with its ids as <id>, without the query."""
+    path = re.sub(r"/\d+", "/<id>", path.split("?", 1)[0])
+    return f"{'POST' if post else 'GET'} {path}"
+
+
 class Stats:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.latencies: dict[str, list[float]] = {"GET": [], "POST": []}
+        self.pages: dict[str, list[float]] = {}
         self.statuses: Counter = Counter()
         self.server_errors: list[str] = []
         self.writes: Counter = Counter()  # what the clients saw succeed
@@ -106,6 +115,7 @@ class Stats:
     def record(self, post: bool, status: int, seconds: float, path: str) -> None:
         with self.lock:
             self.latencies["POST" if post else "GET"].append(seconds * 1000)
+            self.pages.setdefault(page_key(post, path), []).append(seconds * 1000)
             self.statuses[status] += 1
             if status >= 500:
                 self.server_errors.append(f"{status} {path}")
@@ -122,6 +132,37 @@ def _id_from(location: str | None, pattern: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+# A manager's mix: half of what they do is opening pages, the other half writes.
+MANAGER_ACTIONS = ("browse",) * 6 + ("visit", "visit", "opportunity", "move", "move", "done")
+MANAGER_PAGES = (
+    "/",
+    "/customers/",
+    "/customers/{customer}",
+    "/opportunities/board",
+    "/reminders/",
+    "/visits/",
+    "/plans/",
+)
+# What a supervisor and an admin open while the managers work.
+VIEWER_PAGES = {
+    "supervisor1": ("/", "/opportunities/board", "/customers/", "/plans/reviews", "/visits/"),
+    "admin": ("/", "/customers/", "/opportunities/", "/customers/at-risk", "/reports/"),
+}
+
+
+def viewer_loop(base: str, username: str, stats: Stats, stop_at: float) -> None:
+    """Opens the viewer's pages in turn, as fast as the server answers."""
+    client = Client(base, stats)
+    if not client.sign_in(username):
+        stats.server_errors.append(f"sign-in of {username} failed")
+        return
+    pages = VIEWER_PAGES[username]
+    turn = 0
+    while time.monotonic() < stop_at:
+        client.request(pages[turn % len(pages)])
+        turn += 1
+
+
 def manager_loop(base: str, username: str, customers: list[int], stats: Stats, stop_at: float):
     client = Client(base, stats)
     if not client.sign_in(username):
@@ -130,9 +171,11 @@ def manager_loop(base: str, username: str, customers: list[int], stats: Stats, s
     rng = random.Random(username)
     mine: list[int] = []
     while time.monotonic() < stop_at:
-        action = rng.choice(("visit", "visit", "opportunity", "move", "move", "done"))
+        action = rng.choice(MANAGER_ACTIONS)
         customer = rng.choice(customers)
-        if action == "visit":
+        if action == "browse":
+            client.request(rng.choice(MANAGER_PAGES).format(customer=customer))
+        elif action == "visit":
             status, _, location = client.submit(
                 f"/visits/new?customer_id={customer}",
                 {"purpose": f"soak {username}"},
@@ -390,14 +433,21 @@ def main(argv: list[str] | None = None) -> int:
                 args=(base, "supervisor1", everyone, stats, stop_at),
             )
         )
+        threads += [
+            threading.Thread(target=viewer_loop, args=(base, name, stats, stop_at))
+            for name in VIEWER_PAGES
+        ]
         print(
-            f"==> {len(threads) - 1} managers and a supervisor for {args.seconds:.0f} s, "
-            f"gunicorn with {args.workers} workers, {args.schedulers} schedulers"
+            f"==> {len(customers_by_manager)} managers, a supervisor handing customers over, "
+            f"a supervisor and an admin browsing, for {args.seconds:.0f} s: gunicorn with "
+            f"{args.workers} workers, {args.schedulers} schedulers"
         )
+        load_started = time.monotonic()
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+        load_seconds = time.monotonic() - load_started
         # Two ticks at once, beside the schedulers: the handover notices written meanwhile
         # go out now, and three senders race for the same outbox rows.
         racers = [start([sys.executable, "-m", "flask", "crm", "tick"], env) for _ in range(2)]
@@ -418,6 +468,13 @@ def main(argv: list[str] | None = None) -> int:
         "accounts": accounts,
         "emails": mail,
         "latency": {k: percentiles(v) for k, v in stats.latencies.items()},
+        "workers": args.workers,
+        "requests_per_s": round(sum(stats.statuses.values()) / load_seconds, 1),
+        # Each page's latency under the whole load, the most requested first.
+        "pages": {
+            key: percentiles(values)
+            for key, values in sorted(stats.pages.items(), key=lambda item: -len(item[1]))
+        },
     }
     ok = (
         not stats.server_errors
