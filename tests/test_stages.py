@@ -207,3 +207,27 @@ def test_nav_offers_stages_to_admins_only(client, login, admin, org):
     login(client, org["m1"])
     home = client.get("/").get_data(as_text=True)
     assert "/admin/stages/" not in home and "/opportunities/board" in home
+
+
+def test_the_stage_page_counts_the_opportunities_in_each_stage(
+    client, login, admin, org, stages, make_customer
+):
+    """From the totals the database keeps (no pass over every opportunity): a new
+    opportunity and a move both count."""
+    customer = make_customer(org["m1"])
+    moved = pipeline.create_opportunity(customer, actor=org["m1"], title="moved")
+    pipeline.create_opportunity(customer, actor=org["m1"], title="stays")
+    pipeline.move_to_stage(moved, stages["Needs discovery"], actor=org["m1"])
+    db.session.commit()
+    login(client, admin)
+    page = client.get("/admin/stages/").get_data(as_text=True)
+
+    def count(name: str) -> int:
+        row = page.split(f'id="stage-{stages[name].id}"', 1)[1].split("</tr>", 1)[0]
+        return int(row.split('<td class="text-end">')[2].split("<", 1)[0])
+
+    assert (count("Initial contact"), count("Needs discovery"), count("Proposal")) == (1, 1, 0)
+    assert stage_service.stages_in_use() == {
+        stages["Initial contact"].id,
+        stages["Needs discovery"].id,
+    }

@@ -10,14 +10,23 @@ can only be retired, never deleted, so the history keeps its meaning.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, func, select, union_all
+from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from crm.extensions import db
 from crm.request_cache import per_request
 from crm.services.errors import DomainError, NotAllowed
+from crm.services.pipeline import totals
 from crm.services.pipeline.document_rules import clean_rule
-from models import DocumentRule, Opportunity, OpportunityHistory, Phase, Stage, User
+from models import (
+    DocumentRule,
+    Opportunity,
+    OpportunityHistory,
+    OpportunityStatus,
+    Phase,
+    Stage,
+    User,
+)
 
 PHASE_ORDER = {phase: index for index, phase in enumerate(Phase)}
 # The seeded English name of the stage after which a decision maker is expected.
@@ -57,20 +66,27 @@ def contract_stage() -> Stage | None:
 
 
 def stage_usage() -> dict[int, int]:
-    """{stage id: opportunities now in it}; a stage only named by history rows counts 0."""
-    rows = db.session.execute(
-        select(Opportunity.stage_id, func.count()).group_by(Opportunity.stage_id)
-    )
-    return {stage_id: count for stage_id, count in rows}
+    """{stage id: opportunities now in it}; a stage only named by history rows counts 0.
+
+    From the totals the database keeps per stage and status (crm/services/pipeline/totals):
+    about fifty rows, where counting the opportunities read all 150,000 of a province.
+    """
+    return {
+        stage_id: count
+        for stage_id, (count, _amount, _weighted) in totals.stage_totals(OpportunityStatus).items()
+    }
 
 
 def stages_in_use() -> set[int]:
-    """Ids of the stages any opportunity or history row refers to."""
-    used = union_all(
-        select(Opportunity.stage_id.label("stage_id")),
-        select(OpportunityHistory.stage_id.label("stage_id")),
-    ).subquery()
-    return set(db.session.scalars(select(used.c.stage_id).distinct()))
+    """Ids of the stages any opportunity or history row refers to: two index probes a
+    stage (each table's index starts with the stage), not a pass over every row."""
+    stmt = select(Stage.id).where(
+        or_(
+            exists().where(Opportunity.stage_id == Stage.id),
+            exists().where(OpportunityHistory.stage_id == Stage.id),
+        )
+    )
+    return set(db.session.scalars(stmt))
 
 
 def needs_discovery_position() -> ColumnElement[int]:
