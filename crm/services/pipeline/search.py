@@ -28,6 +28,7 @@ from crm.extensions import db
 from crm.i18n import local_midnight_utc, user_zone
 from crm.permissions import customer_scope, led_team_ids, visible_customers
 from crm.services.archive.identity import is_record_id
+from crm.services.ordering import sorted_whole
 from crm.services.people.picker import people_shortlist
 from crm.services.pickers import Shortlist
 from crm.services.pipeline.stages import needs_discovery_position
@@ -318,7 +319,7 @@ def search_opportunities(
             contains_eager(Opportunity.stage),
             joinedload(Opportunity.owner).load_only(User.display_name),
         )
-    return stmt.order_by(*SORTS[filters.sort])
+    return stmt.order_by(*sorted_whole(SORTS[filters.sort], viewer=user))
 
 
 def owner_choices(user: User, *, chosen: str = "") -> Shortlist:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import contains_eager, joinedload, load_only
 from crm.extensions import db
 from crm.permissions import scoped
 from crm.services.archive.identity import is_record_id
+from crm.services.ordering import sorted_whole
 from crm.services.tickets import sla
 from models import (
     Customer,
@@ -124,7 +125,7 @@ def search_tickets(viewer: User, filters: TicketFilters, *, now: datetime | None
         .joinedload(Customer.owner)
         .load_only(User.display_name, User.timezone),
         joinedload(ServiceTicket.handler).load_only(User.display_name),
-    ).order_by(*SORTS[filters.sort])
+    ).order_by(*sorted_whole(SORTS[filters.sort], viewer=viewer))
 
 
 def customer_in_filter(filters: TicketFilters, *, viewer: User) -> Customer | None:
