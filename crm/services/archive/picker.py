@@ -8,6 +8,7 @@ from sqlalchemy import Select, select
 from crm.extensions import db
 from crm.permissions import customer_scope
 from crm.services import pickers
+from crm.services.ordering import sorted_whole
 from models import Customer, User
 
 
@@ -17,18 +18,19 @@ def customers_matching(text: str, *, viewer: User, limit: int) -> list[Customer]
         db.session.scalars(
             select(Customer)
             .where(customer_scope(viewer), Customer.name.contains(text, autoescape=True))
-            .order_by(Customer.name, Customer.id)
+            .order_by(*sorted_whole((Customer.name, Customer.id), viewer=viewer))
             .limit(limit)
         )
     )
 
 
 def _customer_choices(viewer: User) -> Select:
-    """(id, name, region) of the customers in the viewer's scope, by name."""
+    """(id, name, region) of the customers in the viewer's scope, by name (an admin's read
+    in name order from the index; a team's sorted whole: crm/services/ordering.py)."""
     return (
         select(Customer.id, Customer.name, Customer.region)
         .where(customer_scope(viewer))
-        .order_by(Customer.name, Customer.id)
+        .order_by(*sorted_whole((Customer.name, Customer.id), viewer=viewer))
     )
 
 
