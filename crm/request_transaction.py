@@ -54,7 +54,9 @@ def init_app(app: Flask, engine: Engine) -> None:
     @app.teardown_appcontext
     def _end_reads_with_commit(error: BaseException | None) -> None:
         session = db.session()
-        if error is not None or not session.in_transaction():
+        transaction = session.get_transaction()
+        # A transaction a failed flush left inactive can only be rolled back.
+        if error is not None or transaction is None or not transaction.is_active:
             return
         if session.new or session.dirty or session.deleted:
             return  # changes never flushed: rolled back with the session

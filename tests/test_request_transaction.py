@@ -140,3 +140,20 @@ def test_what_a_read_loaded_stays_readable_after_the_request(app, org, make_cust
     customer = db.session.get(Customer, customer_id)
     end_request(app)  # committed, then the session removed: the customer is detached
     assert customer.name == "流式导出"
+
+
+def test_a_failed_flush_the_view_caught_is_rolled_back_quietly(app, org, endings):
+    """A view that catches a refused write and answers with its own page leaves an inactive
+    transaction (the database's was rolled back by the failed flush): the request ends
+    without an error of its own and commits nothing."""
+    from sqlalchemy.exc import IntegrityError
+
+    from models import User
+
+    db.session.add(User(username=org["m1"].username, display_name="twin", email="t@x.example"))
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+    endings.clear()
+    end_request(app)  # no PendingRollbackError out of the request's end
+    assert "commit" not in endings
+    assert db.session.scalar(select(User.id).where(User.display_name == "twin")) is None
