@@ -120,7 +120,7 @@ def test_pages_follow_a_stable_order_without_gaps_or_repeats(client, org, make_c
 
 @pytest.mark.parametrize("sort", ["name", "-name", "tier", "updated", "expiry"])
 def test_a_teams_list_is_sorted_as_an_administrators(client, org, make_customer, sort):
-    """A supervisor's rows are sorted whole (Order.clauses: sort_the_scope), an admin's are
+    """A supervisor's rows are sorted whole (crm/services/ordering.py), an admin's are
     read in order from the index: the same order either way."""
     from datetime import date
 

@@ -25,6 +25,9 @@ def test_only_an_administrators_order_is_left_to_the_index(org):
         sql = str(select(Opportunity.id).order_by(first, second).compile(db.engine))
         assert "ORDER BY coalesce(opportunities.updated_at, opportunities.updated_at) DESC" in sql
         assert second is clauses[1]
+    ascending = sorted_whole((Opportunity.expected_close.asc(), Opportunity.id), viewer=org["m1"])
+    sql = str(select(Opportunity.id).order_by(*ascending).compile(db.engine))
+    assert "coalesce(opportunities.expected_close, opportunities.expected_close) ASC" in sql
 
 
 @pytest.fixture

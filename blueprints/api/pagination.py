@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_
 from blueprints.api.auth import api_user
 from blueprints.api.problems import Problem, problem
 from crm.extensions import db
-from crm.services.ordering import unindexed
+from crm.services.ordering import sorted_whole
 
 
 @dataclass(frozen=True)
@@ -61,17 +61,8 @@ class Order:
     name: str
     keys: tuple[Key, ...]
 
-    def clauses(self, *, sort_the_scope: bool = False) -> list:
-        """ORDER BY. `sort_the_scope`: the first key as an expression no index holds, so
-        the database reads the viewer's rows through the scope's index and sorts them
-        (crm/services/ordering.py)."""
-        clauses = []
-        for position, key in enumerate(self.keys):
-            expression = key.expression
-            if sort_the_scope and position == 0:
-                expression = unindexed(expression)
-            clauses.append(expression.desc() if key.descending else expression)
-        return clauses
+    def clauses(self) -> list:
+        return [k.expression.desc() if k.descending else k.expression for k in self.keys]
 
     def after(self, values: Sequence[Any]) -> ColumnElement[bool]:
         """Rows after the one whose sort values are `values` (a lexicographic comparison)."""
@@ -136,9 +127,9 @@ def paginate(stmt: Select, order: Order, *, limit: int, cursor: str | None) -> d
     """One page of `stmt` in `order`: {"items": [...], "next_cursor": str | None}.
 
     An administrator's list is everyone's, found in order through the order's index; any
-    other user's is their own or their team's: its rows are sorted whole (see
-    Order.clauses)."""
-    stmt = stmt.order_by(None).order_by(*order.clauses(sort_the_scope=not api_user().is_admin))
+    other user's is their own or their team's: its rows are sorted whole
+    (crm/services/ordering.py), as the web lists' are."""
+    stmt = stmt.order_by(None).order_by(*sorted_whole(order.clauses(), viewer=api_user()))
     if cursor:
         stmt = stmt.where(order.after(read_cursor(order, cursor)))
     rows = list(db.session.scalars(stmt.limit(limit + 1)).unique())

@@ -35,13 +35,9 @@ def sorted_whole(clauses: Iterable[Any], *, viewer: User) -> list[Any]:
     if viewer.is_admin or not clauses:
         return clauses
     first = clauses[0]
-    if isinstance(first, UnaryExpression) and first.modifier in (
-        operators.desc_op,
-        operators.asc_op,
-    ):
-        direction = first.modifier
-        first = unindexed(first.element)
-        first = first.desc() if direction is operators.desc_op else first.asc()
+    directions = {operators.desc_op: "desc", operators.asc_op: "asc"}
+    if isinstance(first, UnaryExpression) and first.modifier in directions:
+        first = getattr(unindexed(first.element), directions[first.modifier])()
     else:
         first = unindexed(first)
     return [first, *clauses[1:]]
