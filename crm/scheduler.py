@@ -23,6 +23,7 @@ from crm.delivery import DeliveryReport, deliver_due
 from crm.extensions import db
 from crm.mail import transport_from_config
 from crm.services import idempotency
+from crm.services.archive import search_backlog
 from crm.services.assessment import job as assessment_job
 from crm.services.documents import cleanup as document_cleanup
 from crm.services.followups import notifications, overdue
@@ -111,6 +112,14 @@ def run_fold_stage_totals() -> None:
     db.session.commit()
 
 
+@job("cutting the search backlog failed")
+def run_fold_search_backlog() -> None:
+    """The search bigrams of the customers and contacts an import added (archive/search_backlog)."""
+    folded = search_backlog.fold()
+    if folded:
+        log.info("search backlog: folded=%s", folded)
+
+
 @job("document cleanup failed")
 def run_document_cleanup() -> None:
     """Purge deleted documents past retention, then remove objects no row names."""
@@ -166,6 +175,12 @@ JOBS = (
         {"minutes": totals.FOLD_MINUTES},
         totals.FOLD_JOB_ID,
         "fold the rows the triggers add to the totals per stage and status",
+    ),
+    Job(
+        run_fold_search_backlog,
+        {"minutes": search_backlog.FOLD_MINUTES},
+        search_backlog.FOLD_JOB_ID,
+        "cut the search bigrams of the customers and contacts an import added",
     ),
     Job(
         run_document_cleanup,

@@ -64,7 +64,7 @@ from models.plan import (
     WorkPlan,
     plan_visit_contacts,
 )
-from models.search_grams import SearchGram
+from models.search_grams import SearchGram, SearchGramBacklog
 from models.service import (
     ServiceTicket,
     TicketCategory,
@@ -103,6 +103,7 @@ __all__ = [
     "Stage",
     "StageTotal",
     "SearchGram",
+    "SearchGramBacklog",
     "TierCadence",
     "Visit",
     "VisitKind",

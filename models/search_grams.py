@@ -44,37 +44,77 @@ class SearchGram(db.Model):
     contact_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
 
 
-# Filling the table from the customers and contacts there are (the migration, --reuse):
-# each source (customer_id, contact_id, v), folded, cut into its distinct bigrams.
-# SQLite has no series function and allows no WITH in a trigger: json_each over an array
-# of length(v) - 1 zeros numbers a text's positions (its `key` counts from 0). SQLite's
-# lower() folds ASCII only, the way its LIKE compares; PostgreSQL's would fold every
-# letter, so there translate() folds A-Z.
-BACKFILL = {
-    "sqlite": """
-        INSERT INTO search_grams (gram, customer_id, contact_id)
-        SELECT DISTINCT substr(s.v, p.key + 1, 2), s.customer_id, s.contact_id
-        FROM (SELECT id AS customer_id, 0 AS contact_id, lower(name) AS v FROM customers
-              UNION ALL SELECT id, 0, lower(name_key) FROM customers
-              UNION ALL SELECT customer_id, id, lower(name) FROM contacts
-              UNION ALL SELECT customer_id, id, lower(mobile) FROM contacts) AS s,
-             json_each('[' || substr(replace(hex(zeroblob(length(s.v) - 1)), '00', ',0'), 2)
-                       || ']') AS p
-    """,
-    "postgresql": """
-        INSERT INTO search_grams (gram, customer_id, contact_id)
-        SELECT DISTINCT substr(s.v, p.n, 2), s.customer_id, s.contact_id
-        FROM (SELECT id AS customer_id, 0 AS contact_id, translate(name,
-                'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') AS v FROM customers
-              UNION ALL SELECT id, 0, translate(name_key,
-                'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') FROM customers
-              UNION ALL SELECT customer_id, id, translate(name,
-                'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') FROM contacts
-              UNION ALL SELECT customer_id, id, translate(mobile,
-                'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz') FROM contacts) AS s
-        CROSS JOIN LATERAL generate_series(1, length(s.v) - 1) AS p(n)
-    """,
+class SearchGramBacklog(db.Model):
+    """A searched text whose bigrams a bulk write left for the scheduler to cut.
+
+    Cutting an import's 100,000 names costs 1.3 million index entries, more than the rows
+    themselves (5 of an import's 12 s at province). Inside `bulk_writes`
+    (crm/services/archive/search_backlog.py) the insert triggers list the new customers and
+    contacts here instead; the scheduler folds them in batches, sorted, in the background.
+    Meanwhile the search reads each listed customer whole, with its LIKEs, so nothing is
+    missed. The row (0, 0) (no customer has id 0) marks a transaction writing in bulk: it
+    is added and removed inside that transaction, so no other transaction ever sees it.
+    """
+
+    __tablename__ = "search_gram_backlog"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    customer_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    contact_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
+# The trigger's test that its transaction writes in bulk (see SearchGramBacklog).
+BULK_MARK = "SELECT 1 FROM search_gram_backlog WHERE customer_id = 0 AND contact_id = 0"
+
+
+# Filling the table from the customers and contacts there are (the migration, --reuse), or
+# from those the backlog lists (the fold, a customer-id range of it at a time): each source
+# (customer_id, contact_id, v), folded, cut into its distinct bigrams, sorted (inserted in
+# the index's order, they cost half what scattered ones do). SQLite has no series function
+# and allows no WITH in a trigger: json_each over an array of length(v) - 1 zeros numbers a
+# text's positions (its `key` counts from 0). SQLite's lower() folds ASCII only, the way its
+# LIKE compares; PostgreSQL's would fold every letter, so there translate() folds A-Z.
+_FOLD = "'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'"
+_FOLDED = {"sqlite": "lower({})", "postgresql": "translate({}, " + _FOLD + ")"}
+_POSITIONS = {
+    "sqlite": (
+        ", json_each('[' || substr(replace(hex(zeroblob(length(s.v) - 1)), '00', ',0'), 2) "
+        "|| ']') AS p",
+        "p.key + 1",
+    ),
+    "postgresql": (" CROSS JOIN LATERAL generate_series(1, length(s.v) - 1) AS p(n)", "p.n"),
 }
+_LISTED = (
+    " JOIN search_gram_backlog AS b ON b.customer_id = {customer} AND b.contact_id = {contact}"
+)
+_IN_RANGE = " WHERE b.customer_id BETWEEN :first AND :last"
+
+
+def _cut_sources(dialect: str, *, backlog: bool) -> str:
+    fold = _FOLDED[dialect]
+    customers, contacts = "customers AS c", "contacts AS k"
+    if backlog:
+        customers += _LISTED.format(customer="c.id", contact="0") + _IN_RANGE
+        contacts += _LISTED.format(customer="k.customer_id", contact="k.id") + _IN_RANGE
+    positions, position = _POSITIONS[dialect]
+    ignore = {"sqlite": " OR IGNORE", "postgresql": ""}[dialect] if backlog else ""
+    conflict = " ON CONFLICT DO NOTHING" if backlog and dialect == "postgresql" else ""
+    return (  # built from the constants above only
+        f"INSERT{ignore} INTO search_grams (gram, customer_id, contact_id) "  # noqa: S608
+        f"SELECT DISTINCT substr(s.v, {position}, 2), s.customer_id, s.contact_id FROM ("
+        f"SELECT c.id AS customer_id, 0 AS contact_id, {fold.format('c.name')} AS v "
+        f"FROM {customers} "
+        f"UNION ALL SELECT c.id, 0, {fold.format('c.name_key')} FROM {customers} "
+        f"UNION ALL SELECT k.customer_id, k.id, {fold.format('k.name')} FROM {contacts} "
+        f"UNION ALL SELECT k.customer_id, k.id, {fold.format('k.mobile')} FROM {contacts}"
+        f") AS s{positions} ORDER BY 1, 2, 3{conflict}"
+    )
+
+
+BACKFILL = {dialect: _cut_sources(dialect, backlog=False) for dialect in _FOLDED}
+# A bigram already there (a row changed since it was listed: its trigger cut the new text)
+# is kept.
+FOLD = {dialect: _cut_sources(dialect, backlog=True) for dialect in _FOLDED}
 
 # The searched texts by table: (trigger name, the row's ids as (customer_id, contact_id),
 # its two texts, the columns whose change moves its bigrams).
@@ -120,12 +160,16 @@ def _sqlite_delete(table: str) -> str:
     )
 
 
-def _sqlite_triggers(table: str) -> tuple[str, str, str]:
-    name, _ids, _texts, moved = SOURCES[table]
+def _sqlite_triggers(table: str) -> tuple[str, str, str, str]:
+    name, ids, _texts, moved = SOURCES[table]
     changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in moved)
+    customer_id, contact_id = (part.format(row="NEW") for part in ids)
     return (
         f"CREATE TRIGGER IF NOT EXISTS search_grams_{name}_insert AFTER INSERT ON {table} "
-        f"BEGIN {_sqlite_insert(table)} END",
+        f"WHEN NOT EXISTS ({BULK_MARK}) BEGIN {_sqlite_insert(table)} END",
+        f"CREATE TRIGGER IF NOT EXISTS search_grams_{name}_defer AFTER INSERT ON {table} "  # noqa: S608
+        f"WHEN EXISTS ({BULK_MARK}) BEGIN INSERT OR IGNORE INTO search_gram_backlog "
+        f"(customer_id, contact_id) VALUES ({customer_id}, {contact_id}); END",
         f"CREATE TRIGGER IF NOT EXISTS search_grams_{name}_update "
         f"AFTER UPDATE OF {', '.join(moved)} ON {table} WHEN {changed} "
         f"BEGIN {_sqlite_delete(table)} {_sqlite_insert(table)} END",
@@ -135,15 +179,15 @@ def _sqlite_triggers(table: str) -> tuple[str, str, str]:
 
 
 # SQLite: a trigger per row; `OF ... WHEN` skips updates that change no searched text
-# (an owner, a tier, the version), which then cost nothing here.
+# (an owner, a tier, the version), which then cost nothing here. An insert inside
+# `bulk_writes` lists the row in the backlog instead of cutting its text.
 SQLITE_TRIGGERS = (*_sqlite_triggers("customers"), *_sqlite_triggers("contacts"))
 SQLITE_DROP = tuple(
     f"DROP TRIGGER IF EXISTS search_grams_{table}_{operation}"
     for table in ("customer", "contact")
-    for operation in ("insert", "update", "delete")
+    for operation in ("insert", "defer", "update", "delete")
 )
 
-_FOLD = "'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'"
 # Per table: the row's (customer_id, contact_id) as the cut rows carry them, and the
 # columns the cut rows keep.
 _PG_IDS = {
@@ -169,11 +213,21 @@ def _pg_ids(table: str, prefix: str) -> tuple[str, str]:
 
 
 def _pg_insert(table: str, rows: str) -> str:
+    """The rows' bigrams; one the backlog's fold has cut meanwhile is already there."""
     customer_id, contact_id = _pg_ids(table, "s")
     return (
         "INSERT INTO search_grams (gram, customer_id, contact_id) "
         f"SELECT DISTINCT substr(s.v, p.n, 2), {customer_id}, {contact_id} "
-        f"{_pg_cut(table, rows)};"
+        f"{_pg_cut(table, rows)} ON CONFLICT DO NOTHING;"
+    )
+
+
+def _pg_defer(table: str) -> str:
+    """The rows listed in the backlog, their bigrams left to the fold."""
+    customer_id, contact_id = _PG_IDS[table][0]
+    return (  # built from the constants above only
+        "INSERT INTO search_gram_backlog (customer_id, contact_id) "  # noqa: S608
+        f"SELECT {customer_id}, {contact_id} FROM new_rows ON CONFLICT DO NOTHING;"
     )
 
 
@@ -206,7 +260,9 @@ def _pg_function(table: str) -> str:
     CREATE OR REPLACE FUNCTION search_grams_{name}_change() RETURNS trigger
     LANGUAGE plpgsql AS $$
     BEGIN
-        IF TG_OP = 'INSERT' THEN
+        IF TG_OP = 'INSERT' AND EXISTS ({BULK_MARK}) THEN
+            {_pg_defer(table)}
+        ELSIF TG_OP = 'INSERT' THEN
             {_pg_insert(table, "new_rows")}
         ELSIF TG_OP = 'UPDATE' THEN
             WITH changed AS ({old_text})

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import delete, select, text, update
 
 from crm.extensions import db
-from crm.services.archive import search_index
+from crm.services.archive import search_backlog, search_index
 from crm.services.archive.identity import normalise_name
 from crm.services.archive.merge import merge_customers
 from crm.services.archive.search import CustomerFilters, search_customers
 from crm.services.imports import batch as imports
-from models import Contact, Customer, SearchGram
+from models import Contact, Customer, SearchGram, SearchGramBacklog
 
 
 def own_grams(customer: Customer) -> set[str]:
@@ -188,18 +188,108 @@ def test_a_merge_moves_the_duplicates_contacts_and_drops_its_name(
     assert db.session.scalars(leftovers).all() == []
 
 
-def test_imported_customers_and_contacts_are_found(archive, org, monkeypatch):
+def _import(kind: str, lines: list[str], actor) -> None:
+    report = imports.run_import(
+        imports.parse_file(kind, "\r\n".join([*lines, ""]).encode()), actor=actor
+    )
+    assert report.ok and report.imported == len(lines) - 1
+
+
+def backlog() -> set[tuple[int, int]]:
+    return set(
+        db.session.execute(select(SearchGramBacklog.customer_id, SearchGramBacklog.contact_id))
+    )
+
+
+@pytest.mark.parametrize("probe", [False, True], ids=["by-id", "probed"])
+def test_imported_customers_and_contacts_are_found_before_and_after_the_fold(
+    archive, org, monkeypatch, probe
+):
+    """An import lists its rows in the backlog instead of cutting their bigrams; the search
+    finds them there until the scheduler's fold has cut them, and by their bigrams after."""
+    if probe:
+        monkeypatch.setattr(search_index, "FEW", 0)
     admin, m1 = org["admin"], org["m1"]
-    customers = "\r\n".join(["name", "江夏农商银行", "武昌中心医院", ""])
-    report = imports.run_import(imports.parse_file("customers", customers.encode()), actor=m1)
-    assert report.ok and report.imported == 2
-    contacts = "\r\n".join(["customer,name,mobile", "武昌中心医院,吴护士长,15000000000", ""])
-    report = imports.run_import(imports.parse_file("contacts", contacts.encode()), actor=m1)
-    assert report.ok and report.imported == 1
+    _import("customers", ["name", "江夏农商银行", "武昌中心医院"], m1)
+    _import("contacts", ["customer,name,mobile", "武昌中心医院,吴护士长,15000000000"], m1)
     db.session.commit()
-    assert same_as_before(admin, "银行", monkeypatch) == {"ACME Bank 银行", "江夏农商银行"}
-    assert same_as_before(admin, "护士", monkeypatch) == {"武昌中心医院"}
-    assert same_as_before(admin, "医院", monkeypatch) == {"东湖人民医院", "武昌中心医院"}
+    bank = db.session.scalar(select(Customer).where(Customer.name == "江夏农商银行"))
+    hospital = db.session.scalar(select(Customer).where(Customer.name == "武昌中心医院"))
+    nurse = db.session.scalar(select(Contact).where(Contact.name == "吴护士长"))
+    # Listed, not cut: without the backlog the search would not find them. The mark is gone.
+    assert backlog() == {(bank.id, 0), (hospital.id, 0), (hospital.id, nurse.id)}
+    assert own_grams(bank) == own_grams(hospital) == set()
+
+    def searches() -> None:
+        assert same_as_before(admin, "银行", monkeypatch) == {"ACME Bank 银行", "江夏农商银行"}
+        assert same_as_before(admin, "护士", monkeypatch) == {"武昌中心医院"}
+        assert same_as_before(admin, "医院", monkeypatch) == {"东湖人民医院", "武昌中心医院"}
+        # A manager's search is narrowed by scope: probed when FEW is 0 (银行 has a row).
+        assert same_as_before(m1, "银行", monkeypatch) == {"ACME Bank 银行", "江夏农商银行"}
+        assert same_as_before(org["m3"], "农商", monkeypatch) == set()  # another team's
+
+    searches()
+    assert search_backlog.fold(batch=2) == 3  # two transactions
+    assert backlog() == set()
+    assert own_grams(bank) == set(search_index.bigrams(bank.name)) | set(
+        search_index.bigrams(bank.name_key)
+    )
+    searches()
+    assert search_backlog.fold() == 0
+
+
+def test_the_scheduler_job_folds_the_backlog(app, org):
+    from crm.scheduler import build_scheduler, run_fold_search_backlog
+
+    job = build_scheduler(app).get_job(search_backlog.FOLD_JOB_ID)
+    assert job is not None and job.func is run_fold_search_backlog
+    _import("customers", ["name", "江夏农商银行"], org["m1"])
+    db.session.commit()
+    assert backlog()
+    run_fold_search_backlog(app)
+    db.session.expire_all()
+    assert backlog() == set()
+    bank = db.session.scalar(select(Customer).where(Customer.name == "江夏农商银行"))
+    assert own_grams(bank) == set(search_index.bigrams(bank.name))
+
+
+def test_a_listed_customer_renamed_before_the_fold_is_found_by_its_new_name(
+    archive, org, monkeypatch
+):
+    admin, m1 = org["admin"], org["m1"]
+    _import("customers", ["name", "江夏农商银行"], m1)
+    db.session.commit()
+    bank = db.session.scalar(select(Customer).where(Customer.name == "江夏农商银行"))
+    bank.name, bank.name_key = "江夏信用合作社", normalise_name("江夏信用合作社")
+    db.session.commit()
+    assert same_as_before(admin, "合作", monkeypatch) == {"江夏信用合作社"}
+    search_backlog.fold()
+    assert own_grams(bank) == set(search_index.bigrams(bank.name)) | set(
+        search_index.bigrams(bank.name_key)
+    )
+    assert same_as_before(admin, "农商", monkeypatch) == set()
+    assert same_as_before(admin, "合作", monkeypatch) == {"江夏信用合作社"}
+
+
+def test_only_the_bulk_writes_own_inserts_are_listed(archive, org, make_customer):
+    """Outside `bulk_writes` an insert cuts its bigrams at once; inside, a failure leaves
+    nothing listed once rolled back, and a mark committed by mistake is removed by the fold."""
+    m1 = org["m1"]
+    plain = make_customer(m1, "青山热电厂")
+    assert own_grams(plain) and backlog() == set()
+    with search_backlog.bulk_writes():
+        listed = Customer(name="青山钢铁厂", name_key="青山钢铁厂", owner=m1)
+        db.session.add(listed)
+        db.session.flush()
+        assert backlog() == {(0, 0), (listed.id, 0)}
+    assert backlog() == {(listed.id, 0)}
+    db.session.rollback()
+    assert backlog() == set()
+    db.session.execute(db.insert(SearchGramBacklog).values(customer_id=0, contact_id=0))
+    db.session.commit()  # a caller that committed without leaving the block
+    search_backlog.fold()
+    assert backlog() == set()
+    assert own_grams(make_customer(m1, "青山水泥厂"))
 
 
 def test_a_deleted_customer_leaves_no_grams(archive, org):

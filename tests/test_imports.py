@@ -695,3 +695,64 @@ def test_cli_import_dry_run_then_real(runner, org, tmp_path):
 
     nobody = runner.invoke(args=["crm", "import", "customers", str(bad), "--as", "ghost"])
     assert nobody.exit_code == 1 and "No active user ghost" in nobody.output
+
+
+def test_bulk_rows_are_stored_as_the_orm_stores_them(org):
+    """crm/services/imports/bulk.py binds each value as SQLAlchemy would (COPY on PostgreSQL):
+    enums by their value, UTC times, JSON, amounts; a column left out gets its model default;
+    a value repeated from the row before is converted again when it is another object."""
+    from datetime import UTC, datetime, timedelta
+
+    from crm.services.imports import bulk
+
+    owner = org["m1"]
+    first = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    later = first.astimezone(UTC) + timedelta(hours=1)
+    rows = [
+        {
+            "id": 900_000 + n,
+            "name": f"批量客户{n}",
+            "name_key": f"批量客户{n}",
+            "tier": tier,
+            "status": CustomerStatus.ACTIVE,
+            "owner_id": owner.id,
+            "annual_revenue": Decimal("12.50"),
+            "version": 1,
+            "created_at": at,
+        }
+        for n, (tier, at) in enumerate([(Tier.A, first), (Tier.A, first), (Tier.B, later)])
+    ]
+    bulk.insert_rows(Customer.__table__, rows)
+    bulk.insert_rows(
+        AuditEntry.__table__,
+        [
+            {
+                "customer_id": row["id"],
+                "entity_type": "customers",
+                "entity_id": row["id"],
+                "action": AuditAction.IMPORT,
+                "changes": {"tier": row["tier"].value},
+                "actor_id": owner.id,
+            }
+            for row in rows
+        ],
+    )
+    db.session.commit()
+    stored = db.session.scalars(
+        select(Customer).where(Customer.id >= 900_000).order_by(Customer.id)
+    ).all()
+    assert [(c.tier, c.status, c.created_at) for c in stored] == [
+        (Tier.A, CustomerStatus.ACTIVE, first),
+        (Tier.A, CustomerStatus.ACTIVE, first),
+        (Tier.B, CustomerStatus.ACTIVE, later),
+    ]
+    assert stored[0].annual_revenue == Decimal("12.50")
+    assert stored[0].updated_at is not None  # the model's default, computed
+    entries = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.customer_id >= 900_000).order_by(AuditEntry.id)
+    ).all()
+    assert [(e.action, e.changes, e.entity_label) for e in entries] == [
+        (AuditAction.IMPORT, {"tier": "A"}, ""),
+        (AuditAction.IMPORT, {"tier": "A"}, ""),
+        (AuditAction.IMPORT, {"tier": "B"}, ""),
+    ]

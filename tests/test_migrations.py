@@ -135,8 +135,8 @@ def test_the_latest_migration_writes_the_search_triggers_the_models_write():
 
     from models import search_grams
 
-    path = Path(__file__).parents[1] / "migrations/versions/0025_handover_indexes_and_triggers.py"
-    spec = importlib.util.spec_from_file_location("migration_0025", path)
+    path = Path(__file__).parents[1] / "migrations/versions/0026_search_gram_backlog.py"
+    spec = importlib.util.spec_from_file_location("migration_0026", path)
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
 
@@ -146,3 +146,8 @@ def test_the_latest_migration_writes_the_search_triggers_the_models_write():
     assert [words(sql) for sql in migration.FUNCTIONS] == [
         words(search_grams._pg_function(table)) for table in ("customers", "contacts")
     ]
+    inserts = [sql for sql in search_grams.SQLITE_TRIGGERS if "_insert " in sql or "_defer " in sql]
+    assert [words(sql) for sql in migration.SQLITE_TRIGGERS] == [words(sql) for sql in inserts]
+    assert {dialect: words(sql) for dialect, sql in migration.FOLD.items()} == {
+        dialect: words(sql) for dialect, sql in search_grams.FOLD.items()
+    }

@@ -20,6 +20,7 @@ from models import (
     OutboxMessage,
     Reminder,
     SearchGram,
+    SearchGramBacklog,
     Target,
     UserSession,
 )
@@ -34,6 +35,8 @@ UNSCOPED = {
     UserSession: "a sign-in: read only for the signed-in user by the session loader",
     IdempotencyKey: "an API answer kept for a retry: read only for the token's own user",
     SearchGram: "the customer search's bigrams: read only inside search_customers, in scope",
+    SearchGramBacklog: "customers whose bigrams are not cut yet: read only inside "
+    "search_customers, in scope",
 }
 OWNING_COLUMNS = {
     "customer_id",

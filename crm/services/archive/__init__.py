@@ -17,5 +17,7 @@
 - `reference`: Admin-editable reference data: the industries customers are classified by.
 - `search`: The customer list's search, filters and sort, shared by the list page and the
   export.
+- `search_backlog`: Bigrams left for later: a bulk write lists its rows, the scheduler cuts
+  them in batches.
 - `search_index`: Narrowing the customer search by its bigram index (models/search_grams.py).
 """

@@ -5,15 +5,18 @@ customers that can match: those holding the query's bigrams (folded as the index
 A query the index cannot serve (one character, a LIKE pattern) or would not speed up (a
 common word: 有限公司 is in three names in four) gets None, and the LIKEs read every
 customer in scope as before; there they find a page's worth of a common word quickly.
+Customers a bulk write added are candidates until the scheduler has cut their bigrams
+(crm/services/archive/search_backlog.py).
 """
 
 from __future__ import annotations
 
 import string
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, intersect, or_, select, union
+from sqlalchemy import ColumnElement, Select, and_, exists, func, intersect, or_, select, union_all
 
 from crm.extensions import db
+from crm.services.archive import search_backlog
 from models import Customer, SearchGram
 
 # As the index folds: ASCII only, the way SQLite's LIKE ignores case.
@@ -104,12 +107,13 @@ def narrowing(
         if grams is None:
             return None
         found.append(grams)
+    # Customers a bulk write added whose bigrams are not cut yet are candidates too.
     if narrowed and max(count for _grams, count in found) > FEW:
         holds = [_holds_all(grams) for grams, _count in found]
         if credit_code:
             holds.append(Customer.credit_code == credit_code)
-        return or_(*holds)
+        return or_(*holds, search_backlog.listed())
     selects = [_holding_all(grams) for grams, _count in found]
     if credit_code:
         selects.append(select(Customer.id).where(Customer.credit_code == credit_code))
-    return Customer.id.in_(union(*selects) if len(selects) > 1 else selects[0])
+    return Customer.id.in_(union_all(*selects, search_backlog.listed_ids()))

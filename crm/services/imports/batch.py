@@ -13,17 +13,18 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Table, false, func, insert, select, update
+from sqlalchemy import Table, false, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from crm.extensions import db
+from crm.services.archive import search_backlog
 from crm.services.errors import DomainError, NotAllowed
-from crm.services.imports import figures
+from crm.services.imports import bulk, figures
 from crm.services.imports.contacts import ContactChecker
 from crm.services.imports.customers import CustomerChecker
 from crm.services.imports.exports import COLUMNS as EXPORTED_COLUMNS
@@ -381,17 +382,14 @@ def run_import(
         if progress:
             progress(report.rows)
     elif parsed.kind == "customers":
-        report.imported = _write(Customer, checker.plans, actor, progress, "parent_id")
+        with search_backlog.bulk_writes():  # their search bigrams are cut by the scheduler
+            report.imported = _write(Customer, checker.plans, actor, progress, "parent_id")
         # Told as a customer made on the form is, in this transaction (one event each).
         webhooks.customers_created([plan.values["id"] for plan in checker.plans], actor=actor)
     else:
-        report.imported = _write(Contact, checker.plans, actor, progress, "reports_to_id")
+        with search_backlog.bulk_writes():
+            report.imported = _write(Contact, checker.plans, actor, progress, "reports_to_id")
     return report
-
-
-def _chunks(items: list, size: int = CHUNK_ROWS):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def reserve_ids(table: Table, count: int) -> list[int]:
@@ -446,11 +444,8 @@ def _write(
         plan.values.update(id=id_, version=1, created_at=now, updated_at=now)
         if plan.link_line is not None:
             plan.values[link] = id_by_line[plan.link_line]
-    for chunk in _chunks(plans):
-        db.session.execute(insert(table), [plan.values for plan in chunk])
-        if progress:
-            progress(len(chunk))
-    entries = [
+    bulk.insert_rows(table, _counted((plan.values for plan in plans), progress))
+    entries = (
         {
             "customer_id": plan.values["id" if model is Customer else "customer_id"],
             "entity_type": table.name,
@@ -462,10 +457,20 @@ def _write(
             "created_at": now,
         }
         for plan in plans
-    ]
-    for chunk in _chunks(entries):
-        db.session.execute(insert(AuditEntry.__table__), chunk)
+    )
+    bulk.insert_rows(AuditEntry.__table__, entries)
     return len(plans)
+
+
+def _counted(rows: Iterable, progress: Progress | None) -> Iterator:
+    """The rows, telling `progress` each time a chunk of them has been taken."""
+    taken = 0
+    for taken, row in enumerate(rows, start=1):
+        yield row
+        if progress and taken % CHUNK_ROWS == 0:
+            progress(CHUNK_ROWS)
+    if progress and taken % CHUNK_ROWS:
+        progress(taken % CHUNK_ROWS)
 
 
 class ImportNoLongerPasses(DomainError):

@@ -25,6 +25,7 @@ from crm.services.archive.identity import credit_code_problem, normalise_credit_
 from crm.services.errors import NotAllowed
 from crm.services.figures.months import EARLIEST, parse_month
 from crm.services.figures.trend import refresh_revenue_trends
+from crm.services.imports import bulk
 from crm.services.imports.rules import Checker, credit_code_message
 from models import Customer, MonthlyFigure, User
 
@@ -370,40 +371,23 @@ def _upsert_sql(values: str) -> str:
 
 def _copy_and_upsert(connection, rows: list[tuple], source: str | None, now: datetime) -> None:
     columns = ", ".join(WRITTEN_COLUMNS)
-    driver = connection.connection.driver_connection  # psycopg, in the session's transaction
-    with driver.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE figures_import ON COMMIT DROP AS "  # noqa: S608
-            f"SELECT {columns} FROM {MonthlyFigure.__tablename__} WITH NO DATA"
-        )
-        with cursor.copy(f"COPY figures_import ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row((*row, source, now))
-        cursor.execute(_upsert_sql(f"SELECT {columns} FROM figures_import"))  # noqa: S608
-        cursor.execute("DROP TABLE figures_import")
+    connection.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE figures_import ON COMMIT DROP AS "  # noqa: S608
+        f"SELECT {columns} FROM {MonthlyFigure.__tablename__} WITH NO DATA"
+    )
+    bulk.copy_rows(
+        connection, "figures_import", WRITTEN_COLUMNS, ((*row, source, now) for row in rows)
+    )
+    connection.exec_driver_sql(_upsert_sql(f"SELECT {columns} FROM figures_import"))  # noqa: S608
+    connection.exec_driver_sql("DROP TABLE figures_import")
 
 
 def _executemany_upsert(connection, rows: list[tuple], source: str | None, now: datetime) -> None:
     """Each value bound through its column type's processor for the dialect, as SQLAlchemy
     would (SQLite stores dates and datetimes as text, amounts as floats)."""
-    dialect = connection.dialect
-    table = MonthlyFigure.__table__
-    *per_row, source_bind, now_bind = (
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in WRITTEN_COLUMNS
-    )
-    tail = (
-        source_bind(source) if source_bind and source is not None else source,
-        now_bind(now) if now_bind else now,
-    )
-    converted = [(index, process) for index, process in enumerate(per_row) if process]
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    processors = bulk.bind_processors(connection.dialect, MonthlyFigure.__table__, WRITTEN_COLUMNS)
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     sql = _upsert_sql(f"VALUES ({', '.join([mark] * len(WRITTEN_COLUMNS))})")
     for start in range(0, len(rows), CHUNK_ROWS):
-        params = []
-        for row in rows[start : start + CHUNK_ROWS]:
-            values = list(row)
-            for index, process in converted:
-                if values[index] is not None:
-                    values[index] = process(values[index])
-            params.append((*values, *tail))
-        connection.exec_driver_sql(sql, params)
+        chunk = ((*row, source, now) for row in rows[start : start + CHUNK_ROWS])
+        connection.exec_driver_sql(sql, list(bulk.processed(chunk, processors)))
