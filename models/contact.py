@@ -67,3 +67,8 @@ class Contact(TimestampMixin, db.Model):
     @property
     def is_decision_maker(self) -> bool:
         return self.role is BuyingRole.DECISION_MAKER
+
+
+# The list's order (those still at the customer first, then by name): an admin's page of
+# 200,000 contacts is read from here instead of sorting them all.
+Index("ix_contacts_active_name_id", Contact.active.desc(), Contact.name, Contact.id)

@@ -138,6 +138,28 @@ def test_the_list_goes_by_pages_and_its_statements_do_not_grow(
     assert client.get("/service/?page=99999999999").status_code == 200
 
 
+def test_a_long_list_is_counted_up_to_a_bound_and_its_pages_give_every_ticket_once(
+    app, client, login, org, make_customer, monkeypatch
+):
+    """An admin's list holds every team's tickets: counted a bound past the page."""
+    from blueprints import paging
+
+    monkeypatch.setattr(paging, "COUNT_AHEAD", 4)
+    app.config["PAGE_SIZE"] = 3
+    opened = [open_ticket(make_customer(org["m1" if i % 2 else "m3"])) for i in range(8)]
+    login(client, org["admin"])
+    first = client.get("/service/").get_data(as_text=True)
+    assert "More than 4" in first and "in all" not in first
+    seen, url = [], "/service/"
+    while url:
+        page = client.get(url).get_data(as_text=True)
+        seen += _listed(page)
+        found = re.search(r'<a class="page-link" href="([^"#]+)">Next</a>', page)
+        url = found.group(1).replace("&amp;", "&") if found else None
+    assert sorted(seen) == sorted(ticket.id for ticket in opened) and len(seen) == 8
+    assert "8 in all" in page  # the last page counts to the end
+
+
 # A new ticket ------------------------------------------------------------------------------
 
 

@@ -33,6 +33,16 @@ class Key:
     expression: Any
     value: Callable[[Any], Any]
     descending: bool = False
+    boolean: bool = False  # a true/false column: compared by IS, not > (see `flag`)
+
+    def beyond(self, value: Any) -> ColumnElement[bool]:
+        """The rows whose key comes after `value` in this key's direction."""
+        if self.boolean:
+            # SQLAlchemy compares a boolean by IS only: after true (descending) come the
+            # false ones, after false nothing; ascending the other way round.
+            later = not value if self.descending else value
+            return false() if later else self.expression.is_(not self.descending)
+        return self.expression < value if self.descending else self.expression > value
 
 
 def nullable(expression: Any, value: Callable[[Any], Any], stand_in: Any, *, descending=False):
@@ -50,8 +60,9 @@ def nullable(expression: Any, value: Callable[[Any], Any], stand_in: Any, *, des
 
 
 def flag(expression: Any, value: Callable[[Any], bool], *, descending=False) -> Key:
-    """A boolean sort key, as 1 and 0 (SQLAlchemy cannot compare True with >)."""
-    return Key(case((expression.is_(True), 1), else_=0), lambda row: int(value(row)), descending)
+    """A boolean column as a sort key: ordered by the column itself, so that an index on it
+    serves the order (a CASE of it would not), and compared by IS (`Key.beyond`)."""
+    return Key(expression, lambda row: bool(value(row)), descending, boolean=True)
 
 
 @dataclass(frozen=True)
@@ -69,9 +80,7 @@ class Order:
         alternatives = []
         for position, key in enumerate(self.keys):
             equal = [k.expression == v for k, v in zip(self.keys[:position], values, strict=False)]
-            value = values[position]
-            beyond = key.expression < value if key.descending else key.expression > value
-            alternatives.append(and_(*equal, beyond))
+            alternatives.append(and_(*equal, key.beyond(values[position])))
         return or_(*alternatives) if alternatives else false()
 
 
