@@ -140,6 +140,25 @@ def test_a_teams_list_is_sorted_as_an_administrators(client, org, make_customer,
     assert [c["id"] for c in team] == [c["id"] for c in everyone if c["id"] in team_ids]
 
 
+@pytest.mark.parametrize("viewer", ["m1", "admin"])
+def test_contact_pages_cross_from_the_active_to_the_departed_without_gaps_or_repeats(
+    client, org, make_customer, make_contact, viewer
+):
+    """The contacts' order starts with a true/false key (still at the customer first),
+    compared by IS in the cursor (blueprints/api/pagination.flag): walked two at a time,
+    the pages give the order of one page of 100, across the flag's change."""
+    customer = make_customer(org["m1"])
+    for number in range(7):
+        make_contact(customer, name=f"联系人{number % 3}", active=number % 3 != 1)
+    headers = as_user(org[viewer])
+    everything = client.get("/api/v1/contacts/?limit=100", headers=headers).get_json()["items"]
+    assert len(everything) == 7
+    flags = [c["active"] for c in everything]
+    assert flags == sorted(flags, reverse=True) and False in flags  # active ones first
+    walked = _walk(client, headers, "/api/v1/contacts/")  # two a page
+    assert [c["id"] for c in walked] == [c["id"] for c in everything]
+
+
 def test_a_row_added_between_two_pages_neither_repeats_nor_hides_a_row(client, org, make_customer):
     for name in ("甲", "乙", "丙", "丁"):
         make_customer(org["m1"], name=name)
