@@ -989,6 +989,9 @@ QUERY_PARAMS: dict[tuple[str, str], QueryCase | str] = {
         )
     },
     **{("crm/services/archive/contacts.py", key): NOT_AN_ID for key in ("q", "role", "active")},
+    # The admin's user list: only administrators open it, and they see every account.
+    **{("crm/services/people/users.py", key): NOT_AN_ID for key in ("q", "role", "active")},
+    ("crm/services/people/users.py", "team"): ADMIN_PARAM,
     ("crm/services/archive/competitors.py", "competitor"): REFERENCE,
     **{
         ("crm/services/archive/competitors.py", key): NOT_AN_ID

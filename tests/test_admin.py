@@ -214,3 +214,53 @@ def test_moving_a_manager_moves_their_customers_into_the_new_supervisors_scope(
     team_service.move_member(org["m1"], actor=org["admin"], team=org["team2"])
     db.session.commit()
     assert client.get(f"/customers/{customer.id}").status_code == 200
+
+
+def _listed_users(html: str) -> list[int]:
+    import re
+
+    return [int(i) for i in re.findall(r'<tr id="user-(\d+)"', html)]
+
+
+def test_the_user_list_is_searched_filtered_and_paged(app, admin_client, org, make_user):
+    """A thousand accounts are not shown whole: a search of username, name and email, the
+    role, team and status filters, pages; a filter value that names nothing is dropped."""
+    app.config["PAGE_SIZE"] = 3
+    gone = make_user("left.early", display_name="王离职", team=org["team1"], active=False)
+    wang = make_user("wang.wei", display_name="王伟", email="ww@bank.example", team=org["team2"])
+    everyone = db.session.scalars(select(User)).all()
+
+    def listed(query: str = "") -> list[int]:
+        return _listed_users(admin_client.get(f"/admin/users{query}").get_data(as_text=True))
+
+    assert listed("?q=王") == [wang.id, gone.id]  # active first
+    assert listed("?q=bank.example") == [wang.id]
+    assert listed("?q=WANG.w") == [wang.id]
+    assert set(listed("?role=supervisor")) == {org["sup1"].id, org["sup2"].id}
+    assert set(listed(f"?team={org['team2'].id}&role=manager")) == {
+        org["m3"].id,
+        org["m4"].id,
+        wang.id,
+    }
+    assert listed("?active=0") == [gone.id]
+    assert len(listed("?role=nobody&team=x&active=2")) == 3  # ignored: the first page
+    seen, page = [], 1
+    while ids := listed(f"?page={page}"):
+        seen += ids
+        page += 1
+    assert sorted(seen) == sorted(user.id for user in everyone) and seen[-1] == gone.id
+    html = admin_client.get("/admin/users?q=nobody-at-all").get_data(as_text=True)
+    assert "No match." in html and _listed_users(html) == []
+
+
+def test_the_user_list_runs_the_same_statements_for_more_users(
+    app, admin_client, org, make_user, count_queries
+):
+    counts = []
+    for more in (1, 8):
+        for _ in range(more):
+            make_user(team=org["team1"])
+        with count_queries() as statements:
+            assert admin_client.get("/admin/users").status_code == 200
+        counts.append(len(statements))
+    assert counts[0] == counts[1]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -38,8 +38,19 @@ def index():
 @bp.route("/users")
 @admin_required
 def users():
-    rows = user_service.users_for_admin(viewer=current_user)
-    return render_template("admin/users.html", users=rows)
+    filters = user_service.UserFilters.from_args(request.args)
+    page = db.paginate(
+        user_service.users_for_admin(viewer=current_user, filters=filters),
+        per_page=current_app.config["PAGE_SIZE"],
+        error_out=False,
+    )
+    return render_template(
+        "admin/users.html",
+        page=page,
+        filters=filters,
+        roles=list(Role),
+        teams=team_service.teams_by_name(),
+    )
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
