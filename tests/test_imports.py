@@ -698,12 +698,12 @@ def test_cli_import_dry_run_then_real(runner, org, tmp_path):
 
 
 def test_bulk_rows_are_stored_as_the_orm_stores_them(org):
-    """crm/services/imports/bulk.py binds each value as SQLAlchemy would (COPY on PostgreSQL):
+    """crm/services/bulk.py binds each value as SQLAlchemy would (COPY on PostgreSQL):
     enums by their value, UTC times, JSON, amounts; a column left out gets its model default;
     a value repeated from the row before is converted again when it is another object."""
     from datetime import UTC, datetime, timedelta
 
-    from crm.services.imports import bulk
+    from crm.services import bulk
 
     owner = org["m1"]
     first = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)

@@ -2,8 +2,6 @@
 
 - `batch`: CSV import of customers, contacts and monthly business figures: a dry run that names
   every bad row, then an all-or-nothing commit written with set-based SQL.
-- `bulk`: Writing many rows without SQLAlchemy's per-row work: COPY on PostgreSQL, executemany
-  on SQLite.
 - `contacts`: The checks of an imported contact file: the customer, the person, the reporting
   lines.
 - `customers`: The checks of an imported customer file: credit codes, parents, industries,

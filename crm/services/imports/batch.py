@@ -22,9 +22,10 @@ from sqlalchemy import Table, false, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from crm.extensions import db
+from crm.services import bulk
 from crm.services.archive import search_backlog
 from crm.services.errors import DomainError, NotAllowed
-from crm.services.imports import bulk, figures
+from crm.services.imports import figures
 from crm.services.imports.contacts import ContactChecker
 from crm.services.imports.customers import CustomerChecker
 from crm.services.imports.exports import COLUMNS as EXPORTED_COLUMNS

@@ -21,11 +21,11 @@ from sqlalchemy import select
 from crm.extensions import db
 from crm.i18n import today_in, user_zone
 from crm.permissions import visible_customers
+from crm.services import bulk
 from crm.services.archive.identity import credit_code_problem, normalise_credit_code
 from crm.services.errors import NotAllowed
 from crm.services.figures.months import EARLIEST, parse_month
 from crm.services.figures.trend import refresh_revenue_trends
-from crm.services.imports import bulk
 from crm.services.imports.rules import Checker, credit_code_message
 from models import Customer, MonthlyFigure, User
 

@@ -82,7 +82,9 @@ def emit_each(
     if not subscriptions:
         return 0
     rows = []
+    keyed = False
     for data, key in items:
+        keyed = keyed or key is not None
         event_id = str(uuid.uuid5(EVENT_NAMESPACE, f"{event}:{key}") if key else uuid.uuid4())
         envelope = {
             "id": event_id,
@@ -100,7 +102,9 @@ def emit_each(
             }
             for subscription in subscriptions
         ]
-    return outbox.enqueue(rows, queue=WebhookDelivery)
+    if keyed:  # a fact reported again is written once
+        return outbox.enqueue(rows, queue=WebhookDelivery)
+    return outbox.enqueue_new(rows, queue=WebhookDelivery)  # random event ids: new keys
 
 
 def delivery_key(subscription_id: int, event_id: str) -> str:

@@ -15,11 +15,13 @@ from crm.emails import external_url
 from crm.extensions import db
 from models import (
     Customer,
+    CustomerStatus,
     Handover,
     HandoverCustomer,
     Opportunity,
     Reminder,
     Stage,
+    Tier,
     User,
 )
 
@@ -34,13 +36,22 @@ def user_data(user: User | None) -> dict[str, Any] | None:
 
 
 def customer_data(customer: Customer) -> dict[str, Any]:
+    return customer_values(
+        customer.id, customer.name, customer.tier, customer.status, user_data(customer.owner)
+    )
+
+
+def customer_values(
+    id_: int, name: str, tier: Tier | None, status: CustomerStatus | None, owner: dict | None
+) -> dict[str, Any]:
+    """`customer_data` of a customer read as columns (an import's thousands, not ORM rows)."""
     return {
-        "id": customer.id,
-        "name": customer.name,
-        "tier": customer.tier.value if customer.tier else None,
-        "status": customer.status.value if customer.status else None,
-        "owner": user_data(customer.owner),
-        "url": external_url("customers.show", customer_id=customer.id),
+        "id": id_,
+        "name": name,
+        "tier": tier.value if tier else None,
+        "status": status.value if status else None,
+        "owner": owner,
+        "url": external_url("customers.show", customer_id=id_),
     }
 
 

@@ -11,6 +11,7 @@ session's transaction, so what they write commits or rolls back with the rest.
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -92,8 +93,12 @@ def insert_rows(table: Table, rows: Iterable[dict[str, Any]]) -> None:
     tail = tuple(defaults.values())
     connection = db.session.connection()
     dialect = connection.dialect
+    pick = operator.itemgetter(*named)  # a tuple of the values, in the columns' order
     values = processed(
-        ((*(row[name] for name in named), *tail) for row in itertools.chain([first], rows)),
+        (
+            (*(pick(row) if len(named) > 1 else (pick(row),)), *tail)
+            for row in itertools.chain([first], rows)
+        ),
         bind_processors(dialect, table, columns),
     )
     if dialect.name == "postgresql":
