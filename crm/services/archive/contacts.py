@@ -17,6 +17,7 @@ from crm.extensions import db
 from crm.permissions import customer_scope
 from crm.services import audit
 from crm.services.errors import DomainError, StaleEdit, check_version
+from crm.services.filters import ListFilters
 from crm.services.scope import check_customer_in_scope
 from models import Attitude, AuditAction, AuditEntry, BuyingRole, Contact, Customer, User
 
@@ -312,7 +313,7 @@ def reporting_chain(contact: Contact, contacts: Iterable[Contact]) -> list[Conta
 
 
 @dataclass
-class ContactFilters:
+class ContactFilters(ListFilters):
     """What the contact list is narrowed to; read from and written back to the URL."""
 
     q: str = ""
@@ -328,9 +329,6 @@ class ContactFilters:
         if filters.active not in {"1", "0"}:
             filters.active = ""
         return filters
-
-    def as_args(self) -> dict[str, str]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
 
 
 def search_contacts(user: User, filters: ContactFilters) -> Select:

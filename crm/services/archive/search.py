@@ -13,6 +13,7 @@ from crm.services.activity.cadence import silent_rule
 from crm.services.archive import search_index
 from crm.services.archive.identity import is_record_id, normalise_credit_code, normalise_name
 from crm.services.figures.trend import BANDS_BY_KEY, trend_condition
+from crm.services.filters import ListFilters
 from crm.services.people.picker import people_shortlist
 from crm.services.pickers import Shortlist
 from models import (
@@ -53,7 +54,7 @@ OWNER_LIST_SORTS = {
 
 
 @dataclass
-class CustomerFilters:
+class CustomerFilters(ListFilters):
     """What the list is narrowed to; read from and written back to the URL's query."""
 
     q: str = ""
@@ -90,10 +91,6 @@ class CustomerFilters:
         filters.no_decision_maker = "1" if filters.no_decision_maker in {"1", "on", "y"} else ""
         filters.silent = "1" if filters.silent in {"1", "on", "y"} else ""
         return filters
-
-    def as_args(self) -> dict[str, str]:
-        """The non-empty filters, for building URLs (pagination, export)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
 
 
 def has_decision_maker():

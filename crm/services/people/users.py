@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from crm.extensions import db
 from crm.i18n import is_valid_timezone
 from crm.permissions import MAX_RECORD_ID, owner_scope, scoped
 from crm.services.errors import DomainError, NotAllowed
+from crm.services.filters import ListFilters
 from crm.services.people import tokens
 from models import (
     Customer,
@@ -242,7 +243,7 @@ def update_email_preferences(
 
 
 @dataclass(frozen=True)
-class UserFilters:
+class UserFilters(ListFilters):
     """The admin's user list: a search of username, name and email, role, team, status."""
 
     q: str = ""
@@ -262,9 +263,6 @@ class UserFilters:
             team=team if team.isdigit() and 0 < int(team) <= MAX_RECORD_ID else "",
             active=active if active in ("1", "0") else "",
         )
-
-    def as_args(self) -> dict[str, str]:
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
 
 
 def users_for_admin(*, viewer: User, filters: UserFilters | None = None) -> Select:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import contains_eager, joinedload, load_only
 from crm.extensions import db
 from crm.permissions import scoped
 from crm.services.archive.identity import is_record_id
+from crm.services.filters import ListFilters
 from crm.services.ordering import sorted_whole
 from crm.services.tickets import sla
 from models import (
@@ -45,7 +46,7 @@ SORTS = {
 
 
 @dataclass
-class TicketFilters:
+class TicketFilters(ListFilters):
     """What the list is narrowed to; read from and written back to the URL's query."""
 
     status: str = ""
@@ -77,10 +78,6 @@ class TicketFilters:
             filters.sort = "due"
         filters.overdue = "1" if filters.overdue in {"1", "on", "y"} else ""
         return filters
-
-    def as_args(self) -> dict[str, str]:
-        """The non-empty filters, for building URLs (pagination, the sort links)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
 
 
 def search_tickets(viewer: User, filters: TicketFilters, *, now: datetime | None = None) -> Select:
