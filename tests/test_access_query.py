@@ -318,3 +318,22 @@ def test_ones_own_id_in_the_query_shows_the_record(
     if case.refusal == "hidden" and case.target in ("user", "team", "customer"):
         # The filter narrows: the other team's record is not listed beside one's own.
         assert two_teams["other"].customer.name not in body
+
+
+@pytest.mark.parametrize("odd", ["²", "١٢", "9" * 30, "-1", " 7"])
+def test_an_id_that_is_no_record_id_is_dropped_from_the_filters_not_a_server_error(
+    client, login, org, odd
+):
+    """Digits other than ASCII ("²" passes str.isdigit() and fails int()), too long for the
+    id columns, signed or padded: each list answers as without the filter."""
+    login(client, org["admin"])
+    for url in (
+        "/customers/?owner={}",
+        "/service/?customer={}",
+        "/service/?owner={}",
+        "/opportunities/?owner={}",
+        "/customers/at-risk?owner={}",
+        "/admin/users?team={}",
+        "/handovers/new?request={}",
+    ):
+        assert client.get(url.format(odd)).status_code == 200, url

@@ -279,7 +279,7 @@ def test_the_service_refuses_a_stale_version(customer, m1, make_contact):
     with pytest.raises(StaleEdit) as refused:
         contact_service.update_contact(contact, actor=m1, version=contact.version - 1, title="B")
     assert refused.value.current is contact and contact.title == "A"
-    for garbled in (None, "", "x1"):
+    for garbled in (None, "", "x1", "²", "9" * 30):  # "²" passes str.isdigit(), not int()
         with pytest.raises(StaleEdit):
             contact_service.update_contact(contact, actor=m1, version=garbled, title="C")
 

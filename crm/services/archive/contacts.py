@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from crm.extensions import db
 from crm.permissions import customer_scope
 from crm.services import audit
+from crm.services.archive.identity import is_record_id
 from crm.services.errors import DomainError, StaleEdit, check_version
 from crm.services.filters import ListFilters
 from crm.services.scope import check_customer_in_scope
@@ -161,7 +162,8 @@ def update_contact(
     customer = contact.customer
     check_customer_in_scope(customer, actor=actor)
     # A missing or garbled version counts as stale: never save blind over someone's edit.
-    check_version(contact, int(version) if str(version).strip().isdigit() else None)
+    version = str(version).strip()
+    check_version(contact, int(version) if is_record_id(version) else None)
     values = _clean(fields_)
     before = audit.snapshot(contact, FIELDS)
     if "reports_to" in values:

@@ -116,4 +116,5 @@ MAX_RECORD_ID = 2**63 - 1
 
 
 def is_record_id(text: str) -> bool:
-    return text.isdigit() and len(text) <= 19 and int(text) <= MAX_RECORD_ID
+    # ASCII only: str.isdigit() also passes "²", which int() refuses.
+    return text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= MAX_RECORD_ID

@@ -6,6 +6,7 @@ from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import joinedload
 
 from crm.extensions import db
+from crm.services.archive.identity import is_record_id
 from crm.services.archive.search import count_statement, search_customers
 from crm.services.handover.requests import visible_requests
 from crm.services.handover.scope import visible_customer_rows
@@ -122,7 +123,7 @@ def _matching(selection: Selection, viewer: User) -> Select:
 
 def pending_request(request_id: str | None, *, viewer: User) -> HandoverRequest | None:
     """The pending request with this id (as the URL or form sent it) the viewer may see."""
-    if not request_id or not str(request_id).isdigit():
+    if not request_id or not is_record_id(str(request_id)):
         return None
     return db.session.scalar(
         visible_requests(viewer).where(

@@ -16,6 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from crm.extensions import db
 from crm.i18n import is_valid_timezone
 from crm.permissions import MAX_RECORD_ID, owner_scope, scoped
+from crm.services.archive.identity import is_record_id
 from crm.services.errors import DomainError, NotAllowed
 from crm.services.filters import ListFilters
 from crm.services.people import tokens
@@ -260,7 +261,7 @@ class UserFilters(ListFilters):
         return cls(
             q=args.get("q", "").strip()[:100],
             role=role if role in {r.value for r in Role} else "",
-            team=team if team.isdigit() and 0 < int(team) <= MAX_RECORD_ID else "",
+            team=team if is_record_id(team) else "",
             active=active if active in ("1", "0") else "",
         )
 
