@@ -697,6 +697,42 @@ def test_cli_import_dry_run_then_real(runner, org, tmp_path):
     assert nobody.exit_code == 1 and "No active user ghost" in nobody.output
 
 
+def test_bulk_rows_go_to_sqlite_hundreds_a_statement(org):
+    """SQLite gets several hundred rows per INSERT (a table with triggers costs a statement
+    journal per statement), the last statement the rest; PostgreSQL gets them by COPY. Every
+    row is stored, in order, whatever the split."""
+    from sqlalchemy import event
+
+    from crm.services import bulk
+
+    count = 2 * bulk.SQLITE_ROWS_PER_INSERT + 234
+    rows = [
+        {"id": 910_000 + n, "name": f"多行客户{n}", "name_key": f"多行客户{n}"}
+        | {"owner_id": org["m1"].id, "version": 1}
+        for n in range(count)
+    ]
+    seen: list[tuple[str, bool]] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        seen.append((statement, executemany))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        bulk.insert_rows(Customer.__table__, rows)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    stored = db.session.execute(
+        select(Customer.id, Customer.name).where(Customer.id >= 910_000).order_by(Customer.id)
+    ).all()
+    assert [tuple(row) for row in stored] == [(910_000 + n, f"多行客户{n}") for n in range(count)]
+    inserts = [(sql, many) for sql, many in seen if sql.startswith("INSERT INTO customers")]
+    if db.session.get_bind().dialect.name == "sqlite":
+        assert len(inserts) == 3 and not any(many for _, many in inserts)
+        assert [sql.count("), (") + 1 for sql, _ in inserts] == [500, 500, 234]
+    else:
+        assert inserts == []  # COPY
+
+
 def test_bulk_rows_are_stored_as_the_orm_stores_them(org):
     """crm/services/bulk.py binds each value as SQLAlchemy would (COPY on PostgreSQL):
     enums by their value, UTC times, JSON, amounts; a column left out gets its model default;
