@@ -83,13 +83,15 @@ def emit_each(
         return 0
     rows = []
     keyed = False
+    # One time for the lot, as JSON text once (an import emits 100,000 of them).
+    occurred = _plain_value(occurred_at or utcnow())
     for data, key in items:
         keyed = keyed or key is not None
         event_id = str(uuid.uuid5(EVENT_NAMESPACE, f"{event}:{key}") if key else uuid.uuid4())
         envelope = {
             "id": event_id,
             "event": event.value,
-            "occurred_at": occurred_at or utcnow(),
+            "occurred_at": occurred,
             "data": data() if callable(data) else data,
         }
         rows += [
