@@ -75,6 +75,7 @@ from models.service import (
 )
 from models.session import UserSession
 from models.setting import AppSetting
+from models.stage_snapshot import OwnerStageFigures
 from models.stage_totals import StageTotal
 from models.target import Target
 from models.user import Level, Role, Team, User
@@ -102,6 +103,7 @@ __all__ = [
     "ReminderStatus",
     "Stage",
     "StageTotal",
+    "OwnerStageFigures",
     "SearchGram",
     "SearchGramBacklog",
     "TierCadence",

@@ -51,8 +51,9 @@ def team_context(
 ) -> dict:
     """The team table, funnel, days in stage, losses and expiring competitor contracts.
 
-    An admin with no team chosen sees a line per team, and the funnel and days in
-    stage over every opportunity from the scheduler's snapshot (live until its first run).
+    An admin with no team chosen sees a line per team. The funnel's "reached" and the
+    days in stage come from the scheduler's snapshot: over every opportunity, or summed
+    for the team's managers (crm/services/reporting/snapshots.py); live until its first run.
     """
     p = dashboards.periods_for(viewer)
     managers = dashboards.managers_in_view(viewer, team_id)
@@ -60,7 +61,7 @@ def team_context(
     all_teams = viewer.is_admin and not team_id
     ids = None if all_teams else [m.id for m in managers]
     cohort = metrics.last_days(p.today, p.week.zone, 365)
-    snapshot = snapshots.latest() if all_teams else None
+    snapshot = snapshots.latest() if ids is None else snapshots.team_snapshot(viewer, ids)
     if snapshot:
         reached, totals = snapshot.reached, snapshot.days
     else:
@@ -79,6 +80,7 @@ def team_context(
         "team_lines": lines if all_teams else None,
         "plans": plans,
         "snapshot": snapshot,
+        "all_teams": all_teams,
         "snapshot_minutes": snapshots.SNAPSHOT_MINUTES,
         "sort": sort,
         "steps": steps,

@@ -122,58 +122,78 @@ def funnel(
     return steps
 
 
-def _spans(viewer: User | None, owner_ids: list[int] | None, cohort: metrics.Period, now: datetime):
+def _spans(
+    viewer: User | None,
+    owner_ids: list[int] | None,
+    cohort: metrics.Period,
+    now: datetime,
+    *,
+    by_owners: bool = False,
+):
     """The cohort's stage-history rows, each with when it ended (the next row of its
-    opportunity, or now): what both the funnel and the days in stage are counted from."""
+    opportunity, or now): what both the funnel and the days in stage are counted from.
+    `by_owners`: each row also names its opportunity's owner and its customer's."""
     H = OpportunityHistory
+    stmt = select(
+        H.opportunity_id,
+        H.stage_id,
+        H.status,
+        H.at,
+        func.coalesce(
+            func.lead(H.at).over(partition_by=H.opportunity_id, order_by=(H.at, H.id)),
+            metrics.utc_literal(now),
+        ).label("until"),
+    ).join(Opportunity, Opportunity.id == H.opportunity_id)
+    if by_owners:
+        stmt = stmt.add_columns(
+            Opportunity.owner_id.label("owner_id"), Customer.owner_id.label("customer_owner_id")
+        ).join(Opportunity.customer)
     return (
-        _within(
-            select(
-                H.opportunity_id,
-                H.stage_id,
-                H.status,
-                H.at,
-                func.coalesce(
-                    func.lead(H.at).over(partition_by=H.opportunity_id, order_by=(H.at, H.id)),
-                    metrics.utc_literal(now),
-                ).label("until"),
-            ).join(Opportunity, Opportunity.id == H.opportunity_id),
-            viewer,
-            owner_ids,
-        )
-        .where(cohort.contains(Opportunity.created_at))
-        .cte("spans")
+        _within(stmt, viewer, owner_ids).where(cohort.contains(Opportunity.created_at)).cte("spans")
     )
 
 
-def _reached_select(spans) -> Select:
-    """(stage id, opportunities of the cohort that reached it) per pre-sale stage."""
+def _owner_columns(selectable, by_owners: bool) -> list:
+    return [selectable.c.owner_id, selectable.c.customer_owner_id] if by_owners else []
+
+
+def _reached_select(spans, by_owners: bool = False) -> Select:
+    """(stage id, opportunities of the cohort that reached it) per pre-sale stage (and pair
+    of owners)."""
+    owners = _owner_columns(spans, by_owners)
     furthest = (
-        select(spans.c.opportunity_id, func.max(Stage.position).label("position"))
+        select(spans.c.opportunity_id, *owners, func.max(Stage.position).label("position"))
         .join(Stage, Stage.id == spans.c.stage_id)
         .where(Stage.phase == Phase.PRE_SALE)
-        .group_by(spans.c.opportunity_id)
+        .group_by(spans.c.opportunity_id, *owners)
         .subquery()
     )
+    owners = _owner_columns(furthest, by_owners)
     return (
-        select(Stage.id.label("stage_id"), func.count(furthest.c.opportunity_id).label("count"))
+        select(
+            Stage.id.label("stage_id"),
+            *owners,
+            func.count(furthest.c.opportunity_id).label("count"),
+        )
         .join(furthest, furthest.c.position >= Stage.position)
         .where(Stage.phase == Phase.PRE_SALE)
-        .group_by(Stage.id)
+        .group_by(Stage.id, *owners)
     )
 
 
-def _days_select(spans) -> Select:
-    """(stage id, opportunities that were in it, their total days there) per stage;
-    rows while lost do not count."""
+def _days_select(spans, by_owners: bool = False) -> Select:
+    """(stage id, opportunities that were in it, their total days there) per stage (and
+    pair of owners); rows while lost do not count."""
+    owners = _owner_columns(spans, by_owners)
     return (
         select(
             spans.c.stage_id.label("stage_id"),
+            *owners,
             func.count(func.distinct(spans.c.opportunity_id)).label("count"),
             func.sum(metrics.days_between(spans.c.at, spans.c.until)).label("total_days"),
         )
         .where(spans.c.status != OpportunityStatus.LOST)
-        .group_by(spans.c.stage_id)
+        .group_by(spans.c.stage_id, *owners)
     )
 
 
@@ -197,6 +217,21 @@ def history_figures(
         else:
             totals[row.stage_id] = (row.count, float(row.total_days or 0))
     return counts, totals
+
+
+def history_by_owners(cohort: metrics.Period, now: datetime) -> dict[tuple[int, int, int], list]:
+    """`history_figures` over every opportunity, per (opportunity owner, customer owner,
+    stage): [reached, opportunities in the stage, their total days]. The scheduler's
+    snapshot keeps them for the teams' views (crm/services/reporting/snapshots.py)."""
+    spans = _spans(None, None, cohort, now, by_owners=True)
+    parts: dict[tuple[int, int, int], list] = {}
+    for row in db.session.execute(_reached_select(spans, by_owners=True)):
+        key = (row.owner_id, row.customer_owner_id, row.stage_id)
+        parts.setdefault(key, [0, 0, 0.0])[0] = row.count
+    for row in db.session.execute(_days_select(spans, by_owners=True)):
+        key = (row.owner_id, row.customer_owner_id, row.stage_id)
+        parts.setdefault(key, [0, 0, 0.0])[1:] = [row.count, float(row.total_days or 0)]
+    return parts
 
 
 @dataclass

@@ -4,9 +4,13 @@ Across a province (150,000 opportunities, 600,000 stage-history rows) these two
 figures take about a second to count, and they move slowly: both describe the
 opportunities created over the last twelve months. So the scheduler process counts
 them every SNAPSHOT_MINUTES (a job with its own fixed id) and keeps the result in
-its bookkeeping table; the admin's all-teams home shows it with its time. A team's
-view (a supervisor's, or an admin's with a team chosen) still counts live: a team
-is small enough.
+its bookkeeping table; the admin's all-teams home shows it with its time.
+
+The same run keeps the figures per opportunity owner and customer owner
+(models/stage_snapshot.py): a team's view (a supervisor's, or an admin's with a team
+chosen) sums its managers' rows on customers in the viewer's scope, and says when they
+were counted. Counting a team's year live cost its home 8 ms on SQLite and 17 ms on
+PostgreSQL; until the first run it still does.
 """
 
 from __future__ import annotations
@@ -16,11 +20,16 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from sqlalchemy import and_, delete, func, select
 
+from crm.extensions import db
 from crm.i18n import today_in
+from crm.permissions import owner_scope
+from crm.services import bulk
 from crm.services.followups.scheduler_state import scheduler_states, state_row
 from crm.services.pipeline import funnel
 from crm.services.reporting import metrics
+from models import OwnerStageFigures, SchedulerState, User
 from models.base import utcnow
 
 SNAPSHOT_JOB_ID = "crm-stage-snapshot"
@@ -46,6 +55,7 @@ def refresh(now: datetime | None = None) -> StageSnapshot:
     now = now or utcnow()
     period = cohort(now)
     snapshot = StageSnapshot(now, *funnel.history_figures(None, None, period, now))
+    _keep_owner_figures(funnel.history_by_owners(period, now))
     state = state_row(SNAPSHOT_JOB_ID)
     state.last_run_at = now
     state.info = {  # JSON keys are strings
@@ -66,3 +76,64 @@ def latest() -> StageSnapshot | None:
         {int(k): int(v) for k, v in info.get("reached", {}).items()},
         {int(k): (int(v[0]), float(v[1])) for k, v in info.get("days", {}).items()},
     )
+
+
+def _keep_owner_figures(parts: dict[tuple[int, int, int], list]) -> None:
+    """Replace the per-owner rows, in the caller's transaction (a view never sees half)."""
+    db.session.execute(delete(OwnerStageFigures))
+    bulk.insert_rows(
+        OwnerStageFigures.__table__,
+        (
+            {
+                "opportunity_owner_id": owner_id,
+                "customer_owner_id": customer_owner_id,
+                "stage_id": stage_id,
+                "reached": reached,
+                "days_opportunities": days_opportunities,
+                "days_total": days_total,
+            }
+            for (owner_id, customer_owner_id, stage_id), (
+                reached,
+                days_opportunities,
+                days_total,
+            ) in sorted(parts.items())
+        ),
+    )
+
+
+def team_snapshot(viewer: User, owner_ids: list[int]) -> StageSnapshot | None:
+    """The last snapshot for these managers' opportunities on customers in the viewer's
+    scope (what `funnel.history_figures` counts live), or None before the job's first run.
+
+    One statement: the job's row, joined to the team's rows summed per stage (none: a row
+    of nulls, the team had nothing in the cohort).
+    """
+    S, F = SchedulerState, OwnerStageFigures
+    rows = db.session.execute(
+        select(
+            S.last_run_at,
+            F.stage_id,
+            func.sum(F.reached).label("reached"),
+            func.sum(F.days_opportunities).label("opportunities"),
+            func.sum(F.days_total).label("total"),
+        )
+        .select_from(S)
+        .outerjoin(
+            F,
+            and_(
+                F.opportunity_owner_id.in_(owner_ids),
+                owner_scope(viewer, F.customer_owner_id),
+            ),
+        )
+        .where(S.name == SNAPSHOT_JOB_ID, S.last_run_at.is_not(None))
+        .group_by(S.last_run_at, F.stage_id)
+    ).all()
+    if not rows:
+        return None
+    snapshot = StageSnapshot(rows[0].last_run_at, {}, {})
+    for row in rows:
+        if row.reached:
+            snapshot.reached[row.stage_id] = int(row.reached)
+        if row.opportunities:
+            snapshot.days[row.stage_id] = (int(row.opportunities), float(row.total or 0))
+    return snapshot
