@@ -395,3 +395,31 @@ def test_contact_list_statement_count_does_not_grow(m1_client, m1, make_customer
         assert "Lead 00" in _text(response) and f"Lead {total - 1:02}" in _text(response)
         counts[total] = len(statements)
     assert counts[5] == counts[50]
+
+
+def test_a_long_contact_list_is_counted_up_to_a_bound_and_paged_to_the_end(
+    app, client, login, org, make_customer, make_contact, monkeypatch
+):
+    """An admin's search over every team: counted a bound past the page; the pages give
+    every match once, and the last one counts to the end."""
+    from blueprints import paging
+
+    monkeypatch.setattr(paging, "COUNT_AHEAD", 4)
+    app.config["PAGE_SIZE"] = 3
+    made = [
+        make_contact(make_customer(org["m1" if i % 2 else "m3"]), f"Buyer {i}") for i in range(8)
+    ]
+    make_contact(make_customer(org["m1"]), "Someone else")
+    org["admin"].locale = "en"
+    db.session.commit()
+    login(client, org["admin"])
+    first = _text(client.get("/contacts/?q=Buyer"))
+    assert "More than 4" in first and "in all" not in first
+    seen, url = [], "/contacts/?q=Buyer"
+    while url:
+        page = _text(client.get(url))
+        seen += [int(i) for i in re.findall(r'data-contact-id="(\d+)"', page)]
+        found = re.search(r'<a class="page-link" href="([^"#]+)">Next</a>', page)
+        url = found.group(1).replace("&amp;", "&") if found else None
+    assert sorted(seen) == sorted(contact.id for contact in made)
+    assert "8 in all" in page

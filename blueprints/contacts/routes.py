@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import contains_eager
@@ -12,7 +12,7 @@ from sqlalchemy.orm import contains_eager
 from blueprints.common import confirm_or_ask, require_confirmation, write
 from blueprints.contacts import bp
 from blueprints.contacts.forms import FIELD_LABELS, ConfirmForm, ContactForm
-from crm.extensions import db
+from blueprints.paging import paginate_up_to_a_bound
 from crm.labels import label
 from crm.permissions import get_customer_or_404, get_in_scope_or_404
 from crm.services import audit
@@ -74,8 +74,9 @@ def _history(contact: Contact, names: dict[int, str]) -> list[tuple[AuditEntry, 
 @login_required
 def index():
     filters = contact_service.ContactFilters.from_args(request.args)
-    stmt = contact_service.search_contacts(current_user, filters)
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    # An admin's search matched 40,000 of 300,000 contacts at province: counting them all
+    # cost 170-270 ms of the page; it counts up to a bound past the page.
+    page = paginate_up_to_a_bound(contact_service.search_contacts(current_user, filters))
     return render_template(
         "contacts/index.html", page=page, filters=filters, roles=list(BuyingRole)
     )
