@@ -54,8 +54,16 @@ def refresh(now: datetime | None = None) -> StageSnapshot:
     """Count both figures over every opportunity and store them (the caller commits)."""
     now = now or utcnow()
     period = cohort(now)
-    snapshot = StageSnapshot(now, *funnel.history_figures(None, None, period, now))
-    _keep_owner_figures(funnel.history_by_owners(period, now))
+    parts = funnel.history_by_owners(period, now)
+    _keep_owner_figures(parts)
+    # The organisation's figures are the sums of every pair's: the history is read once.
+    snapshot = StageSnapshot(now, {}, {})
+    for (_owner, _customer_owner, stage_id), (reached, opportunities, days) in parts.items():
+        if reached:
+            snapshot.reached[stage_id] = snapshot.reached.get(stage_id, 0) + reached
+        if opportunities:
+            count, total = snapshot.days.get(stage_id, (0, 0.0))
+            snapshot.days[stage_id] = (count + opportunities, total + days)
     state = state_row(SNAPSHOT_JOB_ID)
     state.last_run_at = now
     state.info = {  # JSON keys are strings
