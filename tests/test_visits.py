@@ -562,6 +562,68 @@ def test_the_week_is_the_users_local_week(client, login, english, make_customer,
     assert 'id="week-total">1<' in week_46
 
 
+@pytest.mark.parametrize("days", [1, 7, 31])
+def test_work_log_totals_count_local_days_across_a_clock_change(
+    english, make_customer, make_visit, days
+):
+    """The database counts per local day and per person what reading each visit's local
+    date counts: New York's clocks go back on Sunday 1 November 2026, so that day's
+    midnights are 25 hours apart."""
+    from crm.services.activity import work_log
+
+    org = english
+    first = date(2026, 11, 1) if days == 1 else date(2026, 10, 26)
+    sup1 = org["sup1"]
+    moments = [
+        datetime(2026, 10, 26, 0, 1, tzinfo=NEW_YORK),
+        datetime(2026, 10, 31, 23, 59, tzinfo=NEW_YORK),
+        datetime(2026, 11, 1, 0, 30, tzinfo=NEW_YORK),  # before the change (UTC-4)
+        datetime(2026, 11, 1, 23, 30, tzinfo=NEW_YORK),  # after it (UTC-5)
+        datetime(2026, 11, 2, 0, 0, tzinfo=NEW_YORK),
+        datetime(2026, 11, 20, 12, 0, tzinfo=NEW_YORK),
+        datetime(2026, 11, 25, 23, 59, tzinfo=NEW_YORK),
+    ]
+    customers = {who: make_customer(org[who]) for who in ("m1", "m2", "m3")}
+    for number, moment in enumerate(moments):
+        who = ("m1", "m2", "m3")[number % 3]  # m3: another team's, not in sup1's log
+        make_visit(customers[who], user=org[who], occurred_at=moment.astimezone(UTC))
+    totals = work_log.work_log_totals(sup1, monday=first, zone=NEW_YORK, days=days)
+    last = first + timedelta(days=days)
+    shown = [
+        (number, moment.date())
+        for number, moment in enumerate(moments)
+        if number % 3 != 2 and first <= moment.date() < last
+    ]
+    assert totals.days == [first + timedelta(days=i) for i in range(days)]
+    assert dict(totals.by_day) == {day: sum(1 for _n, d in shown if d == day) for _n, day in shown}
+    users = [org["m1"].id if number % 3 == 0 else org["m2"].id for number, _d in shown]
+    assert dict(totals.by_user) == {user: users.count(user) for user in users}
+    assert totals.total == len(shown) > 0
+
+
+def test_the_work_logs_pages_give_every_visit_of_the_week_once(
+    app, client, login, english, make_customer, make_visit
+):
+    """The pager numbers its pages from the week's totals (not a count of its own)."""
+    import re
+
+    org = english
+    app.config["PAGE_SIZE"] = 3
+    made = {
+        make_visit(make_customer(org[who]), user=org[who], occurred_at=ago(minutes=number)).id
+        for number, who in enumerate(["m1", "m2"] * 4)
+    }
+    login(client, org["sup1"])
+    seen, url = [], "/visits/"
+    while url:
+        page = client.get(url).get_data(as_text=True)
+        assert "8 in all" in page
+        seen += visit_ids(page)
+        found = re.search(r'<a class="page-link" href="([^"#]+)">Next</a>', page)
+        url = found.group(1).replace("&amp;", "&") if found else None
+    assert sorted(seen) == sorted(made)
+
+
 def test_work_log_statement_count_does_not_grow(
     client, login, english, make_customer, make_contact, make_opportunity, count_queries
 ):

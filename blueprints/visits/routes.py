@@ -278,12 +278,16 @@ def index():
         "team_id": team_id,
         "days": days,
     }
+    totals = work_log.work_log_totals(current_user, **scope)
+    # The totals count the same visits: the pager takes their sum rather than counting
+    # them again (an admin's week, 20,000 visits: 140 ms).
     page = db.paginate(
         work_log.work_log_visits(current_user, **scope),
         per_page=current_app.config["PAGE_SIZE"],
         error_out=False,
+        count=False,
     )
-    totals = work_log.work_log_totals(current_user, **scope)
+    page.total = totals.total
     by_day = [
         (day, list(visits))
         for day, visits in groupby(page.items, key=lambda v: v.occurred_at.astimezone(zone).date())

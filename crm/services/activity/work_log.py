@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, case, func, literal, select, union_all
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from crm.extensions import db
@@ -140,17 +140,38 @@ def work_log_totals(
     team_id: int | None = None,
     days: int = 7,
 ) -> WeekTotals:
-    """Count the week's visits per local day and per person (one statement)."""
+    """Count the week's visits per local day and per person (one statement).
+
+    Counted by the database, grouped by person and by local day (the day's number from the
+    instants its midnights fall on in `zone`): an admin's week is 20,000 visits, which cost
+    150 ms to read back and sort into days one by one.
+    """
     conditions = _work_log_filter(
         viewer, monday=monday, zone=zone, member_id=member_id, team_id=team_id, days=days
     )
-    rows = db.session.execute(
-        select(Visit.user_id, Visit.occurred_at)
-        .join(Visit.customer)
-        .where(customer_scope(viewer), *conditions)
+    midnights = [local_midnight_utc(monday + timedelta(days=i), zone) for i in range(1, days)]
+    day = (
+        case(
+            *((Visit.occurred_at < midnight, number) for number, midnight in enumerate(midnights)),
+            else_=days - 1,
+        )
+        if midnights
+        else literal(0)  # a range of one day
     )
+
+    def counted(kind: str, key: ColumnElement) -> Select:
+        return (
+            select(literal(kind).label("kind"), key.label("key"), func.count().label("visits"))
+            .join(Visit.customer)
+            .where(customer_scope(viewer), *conditions)
+            .group_by(key)
+        )
+
+    rows = db.session.execute(union_all(counted("user", Visit.user_id), counted("day", day)))
     totals = WeekTotals(days=[monday + timedelta(days=i) for i in range(days)])
-    for user_id, occurred_at in rows:
-        totals.by_day[occurred_at.astimezone(zone).date()] += 1
-        totals.by_user[user_id] += 1
+    for kind, key, visits in rows:
+        if kind == "user":
+            totals.by_user[key] = visits
+        else:
+            totals.by_day[monday + timedelta(days=key)] = visits
     return totals
