@@ -231,6 +231,8 @@ class OpportunityHistory(db.Model):
     __table_args__ = (
         Index("ix_opportunity_history_opportunity_id_at", "opportunity_id", "at"),
         Index("ix_opportunity_history_stage_id_at", "stage_id", "at"),
+        # The opportunities that moved in a report's period (migration 0029).
+        Index("ix_opportunity_history_at_opportunity_id", "at", "opportunity_id"),
     )
 
 

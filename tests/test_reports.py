@@ -100,6 +100,36 @@ def test_pipeline_movement_and_win_rate(org, dataset, histories):
     assert rows["m2"].win_rate is None
 
 
+def test_a_move_counts_in_its_period_against_the_row_before_it(
+    org, stages, make_customer, make_opportunity
+):
+    """A move in November from a stage entered in October advances in November only; a
+    step back in December changes neither month; a row of October alone moves nothing."""
+    from models import OpportunityStatus
+    from tests.test_dashboards import _history
+
+    m1 = org["m1"]
+    mover = make_opportunity(make_customer(m1), "Solution design")
+    open_ = OpportunityStatus.OPEN
+    _history(
+        mover,
+        [
+            (utc(10, 20), "Initial contact", open_),
+            (utc(11, 5), "Solution design", open_),
+            (utc(12, 3), "Needs discovery", open_),
+        ],
+        stages,
+    )
+    still = make_opportunity(make_customer(m1))
+    _history(still, [(utc(10, 21), "Initial contact", open_)], stages)
+    december = metrics.month_of(date(2026, 12, 15), SHANGHAI)
+    advanced = {
+        month.first.month: reports.pipeline_movement([m1], month)[0].advanced
+        for month in (OCTOBER, NOVEMBER, december)
+    }
+    assert advanced == {10: 0, 11: 1, 12: 0}
+
+
 def test_tier_coverage(org, make_customer, make_visit):
     m1 = org["m1"]
     covered = make_customer(m1, tier=Tier.A_PLUS)

@@ -131,6 +131,10 @@ def pipeline_movement(managers: list[User], period: metrics.Period) -> list[Move
         row.entered, row.won, row.lost = int(figures.entered), int(figures.won), int(figures.lost)
         row.won_amount = metrics.money(figures.won_amount)
     H = OpportunityHistory
+    # Only the opportunities that moved in the period, and their rows up to its end (each
+    # row in it needs the one before): over every team the whole history, 600,000 rows at
+    # province, took 620 ms to number for a week's moves.
+    moved = select(H.opportunity_id).where(period.contains(H.at))
     moves = (
         select(
             Opportunity.owner_id.label("owner_id"),
@@ -142,7 +146,11 @@ def pipeline_movement(managers: list[User], period: metrics.Period) -> list[Move
         )
         .join(Stage, Stage.id == H.stage_id)
         .join(Opportunity, Opportunity.id == H.opportunity_id)
-        .where(Opportunity.owner_id.in_(ids))
+        .where(
+            Opportunity.owner_id.in_(ids),
+            H.opportunity_id.in_(moved),
+            H.at < period.end,
+        )
         .subquery()
     )
     for owner_id, count in db.session.execute(
