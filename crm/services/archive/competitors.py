@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from crm.extensions import db
 from crm.i18n import today_in, user_zone
-from crm.permissions import customer_scope
+from crm.permissions import customer_scope, within_customer_scope
 from crm.services import audit
 from crm.services.archive.identity import is_record_id
 from crm.services.archive.reference import require_admin
@@ -428,11 +428,10 @@ def presence_summary(user: User, days: int, today: date) -> list[dict[str, Any]]
             func.coalesce(func.sum(case((ending, 1), else_=0)), 0).label("expiring"),
         )
         .join(CompetitorProfile, CompetitorProfile.competitor_id == Competitor.id)
-        .join(Customer, Customer.id == CompetitorProfile.customer_id)
-        .where(customer_scope(user))
         .group_by(Competitor.id, Competitor.name)
         .order_by(func.count(func.distinct(CompetitorProfile.customer_id)).desc(), Competitor.name)
     )
+    stmt = within_customer_scope(stmt, user, CompetitorProfile.customer)
     return [row._asdict() for row in db.session.execute(stmt)]
 
 

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Select, func, literal, select, true, union_all
+from sqlalchemy import Select, func, literal, select, union_all
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import True_
 
 from crm.extensions import db
-from crm.permissions import customer_scope
+from crm.permissions import customer_scope, within_customer_scope
 from crm.services.pipeline import totals
 from crm.services.pipeline.stages import all_stages
 from crm.services.reporting import metrics
@@ -59,10 +59,9 @@ def _within(stmt: Select, viewer: User | None, owner_ids: list[int] | None) -> S
     """
     if owner_ids is not None:
         stmt = stmt.where(Opportunity.owner_id.in_(owner_ids))
-    scope = true() if viewer is None else customer_scope(viewer)
-    if isinstance(scope, True_):  # an admin's scope is everything: no join to pay for
+    if viewer is None:
         return stmt
-    return stmt.join(Opportunity.customer).where(scope)
+    return within_customer_scope(stmt, viewer, Opportunity.customer)
 
 
 def _open_now(viewer: User, owner_ids: list[int] | None) -> dict[int, tuple[int, Decimal]]:
