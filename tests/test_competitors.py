@@ -23,6 +23,7 @@ from models import (
     OpportunityCompetitor,
     ThreatLevel,
 )
+from tests.paging import walk_pages
 
 
 @pytest.fixture
@@ -317,8 +318,12 @@ def test_customer_page_shows_the_competitive_situation(manager, org, make_custom
 # /competitors/ ----------------------------------------------------------------
 
 
+def _ids(html: str) -> list[int]:
+    return [int(i) for i in re.findall(r'id="presence-(\d+)"', html)]
+
+
 def _row_ids(response):
-    return {int(i) for i in re.findall(r'id="presence-(\d+)"', response.get_data(as_text=True))}
+    return set(_ids(response.get_data(as_text=True)))
 
 
 def test_list_never_shows_out_of_scope_customers(
@@ -339,6 +344,27 @@ def test_list_never_shows_out_of_scope_customers(
     }
     summary = competitor_service.presence_summary(org["sup1"], 90, _today(org["sup1"]))
     assert [(row["name"], row["customers"]) for row in summary] == [(unicom.name, 2)]
+
+
+def test_an_admins_overview_is_counted_up_to_a_bound_and_paged_to_the_end(
+    app, client, login, org, make_customer, make_competitor, make_profile, monkeypatch
+):
+    """Every team's profiles: counted a bound past the page; the pages give each once."""
+    from blueprints import paging
+
+    monkeypatch.setattr(paging, "COUNT_AHEAD", 4)
+    app.config["PAGE_SIZE"] = 3
+    rivals = [make_competitor() for _ in range(2)]
+    made = [
+        make_profile(make_customer(org["m1" if i % 2 else "m3"]), rivals[i % 2]) for i in range(8)
+    ]
+    org["admin"].locale = "en"
+    db.session.commit()
+    login(client, org["admin"])
+    pages = walk_pages(client, "/competitors/")
+    assert "More than 4" in pages[0] and "in all" not in pages[0]
+    assert sorted(i for page in pages for i in _ids(page)) == sorted(p.id for p in made)
+    assert "8 in all" in pages[-1]
 
 
 def test_expiry_window_includes_day_n_and_excludes_day_n_plus_one(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from flask import current_app, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import contains_eager, joinedload
@@ -13,7 +13,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from blueprints.common import confirm_or_ask, write
 from blueprints.competitors import bp
 from blueprints.competitors.forms import ConfirmForm, ProfileForm
-from crm.extensions import db
+from blueprints.paging import paginate_up_to_a_bound
 from crm.i18n import today_in, user_zone
 from crm.labels import label
 from crm.permissions import get_customer_or_404, get_in_scope_or_404
@@ -87,8 +87,8 @@ def _submitted_version(form: ProfileForm) -> int | None:
 def index():
     filters = PresenceFilters.from_args(request.args)
     today = _today()
-    stmt = competitor_service.search_presence(current_user, filters, today)
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], error_out=False)
+    # Counted up to a bound past the page: an admin's lists every team's profiles.
+    page = paginate_up_to_a_bound(competitor_service.search_presence(current_user, filters, today))
     return render_template(
         "competitors/index.html",
         page=page,
