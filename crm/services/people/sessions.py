@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, with_expression
 
 from crm.extensions import db
 from crm.services.notices.inbox import unread_count_expression
@@ -59,9 +59,12 @@ def signed_in_user(
     """The user of a live sign-in, or None: signed out, expired, password changed, deactivated."""
     if not key:
         return None
-    # The bell's unread count comes with the user: no statement of its own on every page.
-    user_load = joinedload(UserSession.user).with_expression(
-        User.unread_notices, unread_count_expression()
+    # The bell's unread count comes with the user: no statement of its own on every page;
+    # so do the user's team (every home names it) and targets (a manager's home shows them).
+    user_load = joinedload(UserSession.user).options(
+        with_expression(User.unread_notices, unread_count_expression()),
+        joinedload(User.team),
+        joinedload(User.target),
     )
     sign_in = db.session.get(UserSession, _hash(key), options=[user_load])
     if sign_in is None or sign_in.user_id != user_id or sign_in.expires_at <= (now or utcnow()):
