@@ -223,13 +223,18 @@ def history_by_owners(cohort: metrics.Period, now: datetime) -> dict[tuple[int, 
     stage): [reached, opportunities in the stage, their total days]. The scheduler's
     snapshot keeps them for the teams' views (crm/services/reporting/snapshots.py)."""
     spans = _spans(None, None, cohort, now, by_owners=True)
+    # One statement, as history_figures: the history is numbered once for both parts.
+    reached = _reached_select(spans, by_owners=True).add_columns(
+        literal(None).label("total_days"), literal("reached").label("kind")
+    )
+    days = _days_select(spans, by_owners=True).add_columns(literal("days"))
     parts: dict[tuple[int, int, int], list] = {}
-    for row in db.session.execute(_reached_select(spans, by_owners=True)):
-        key = (row.owner_id, row.customer_owner_id, row.stage_id)
-        parts.setdefault(key, [0, 0, 0.0])[0] = row.count
-    for row in db.session.execute(_days_select(spans, by_owners=True)):
-        key = (row.owner_id, row.customer_owner_id, row.stage_id)
-        parts.setdefault(key, [0, 0, 0.0])[1:] = [row.count, float(row.total_days or 0)]
+    for row in db.session.execute(union_all(reached, days)):
+        figures = parts.setdefault((row.owner_id, row.customer_owner_id, row.stage_id), [0, 0, 0.0])
+        if row.kind == "reached":
+            figures[0] = row.count
+        else:
+            figures[1:] = [row.count, float(row.total_days or 0)]
     return parts
 
 
