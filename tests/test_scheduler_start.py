@@ -58,7 +58,35 @@ def run_together(app, count: int, work) -> list[BaseException]:
     return errors
 
 
-def test_three_schedulers_starting_at_once_write_their_state_without_errors(postgresql, app, org):
+@pytest.fixture
+def moved(org, stages, make_customer, make_opportunity):
+    """Three opportunities with history: each snapshot writes its per-owner rows too."""
+    from models import OpportunityStatus
+    from tests.test_dashboards import _history
+
+    for who in ("m1", "m2", "m3"):
+        opportunity = make_opportunity(make_customer(org[who]), "Needs discovery")
+        _history(
+            opportunity,
+            [
+                (NOW - timedelta(days=9), "Initial contact", OpportunityStatus.OPEN),
+                (NOW - timedelta(days=2), "Needs discovery", OpportunityStatus.OPEN),
+            ],
+            stages,
+        )
+        opportunity.created_at = NOW - timedelta(days=9)
+    db.session.commit()
+
+
+def kept_reached() -> int:
+    from models import OwnerStageFigures
+
+    return db.session.scalar(select(func.sum(OwnerStageFigures.reached)))
+
+
+def test_three_schedulers_starting_at_once_write_their_state_without_errors(
+    postgresql, app, org, moved
+):
     for round_ in range(10):  # each round starts from no rows, as a first start does
         db.session.execute(delete(SchedulerState))
         db.session.commit()
@@ -67,6 +95,40 @@ def test_three_schedulers_starting_at_once_write_their_state_without_errors(post
         assert errors == [], f"round {round_}: {errors!r}"
         names = db.session.scalars(select(SchedulerState.name)).all()
         assert sorted(names) == sorted([TICK_JOB_ID, snapshots.SNAPSHOT_JOB_ID])
+        assert kept_reached() == 6  # three opportunities, two stages each: kept once
+
+
+def test_a_second_snapshot_waits_for_the_first_then_replaces_its_rows(postgresql, app, org, moved):
+    """Two schedulers' snapshots at once: the second waits for the first's commit, then
+    deletes what it wrote (without the wait, its delete would miss the first's new rows
+    and its insert clash with them)."""
+    snapshots.refresh()
+    db.session.commit()  # the job has run before: its row and its figures are there
+    snapshots.refresh()  # the first of the two: not committed yet
+    second: dict[str, object] = {}
+
+    def run_second() -> None:
+        with app.app_context():
+            try:
+                snapshots.refresh()
+                db.session.commit()
+                second["ok"] = True
+            except Exception as error:  # noqa: BLE001 - asserted below
+                db.session.rollback()
+                second["error"] = error
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=run_second)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not waiting_on_a_lock() and time.monotonic() < deadline and thread.is_alive():
+        time.sleep(0.01)
+    assert waiting_on_a_lock() == 1
+    db.session.commit()
+    thread.join(timeout=30)
+    assert second == {"ok": True}
+    assert kept_reached() == 6
 
 
 def waiting_on_a_lock() -> int:

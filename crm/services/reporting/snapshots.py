@@ -55,6 +55,12 @@ def refresh(now: datetime | None = None) -> StageSnapshot:
     now = now or utcnow()
     period = cohort(now)
     parts = funnel.history_by_owners(period, now)
+    state = state_row(SNAPSHOT_JOB_ID)
+    # Schedulers that run the job at once (two started by mistake) take turns to replace
+    # the rows: the second deletes what the first wrote instead of clashing with it.
+    db.session.execute(
+        select(SchedulerState.name).where(SchedulerState.name == SNAPSHOT_JOB_ID).with_for_update()
+    )
     _keep_owner_figures(parts)
     # The organisation's figures are the sums of every pair's: the history is read once.
     snapshot = StageSnapshot(now, {}, {})
@@ -64,7 +70,6 @@ def refresh(now: datetime | None = None) -> StageSnapshot:
         if opportunities:
             count, total = snapshot.days.get(stage_id, (0, 0.0))
             snapshot.days[stage_id] = (count + opportunities, total + days)
-    state = state_row(SNAPSHOT_JOB_ID)
     state.last_run_at = now
     state.info = {  # JSON keys are strings
         "reached": {str(k): v for k, v in snapshot.reached.items()},
