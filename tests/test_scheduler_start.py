@@ -120,15 +120,21 @@ def test_a_second_snapshot_waits_for_the_first_then_replaces_its_rows(postgresql
                 db.session.remove()
 
     thread = threading.Thread(target=run_second)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not waiting_on_a_lock() and time.monotonic() < deadline and thread.is_alive():
-        time.sleep(0.01)
+    start_and_wait_until_blocked(thread)
     assert waiting_on_a_lock() == 1
     db.session.commit()
     thread.join(timeout=30)
     assert second == {"ok": True}
     assert kept_reached() == 6
+
+
+def start_and_wait_until_blocked(thread: threading.Thread) -> None:
+    """Start `thread` and return once some transaction waits for a lock (or it ended, or
+    30 s passed): the caller then asserts who waits, and releases it."""
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not waiting_on_a_lock() and time.monotonic() < deadline and thread.is_alive():
+        time.sleep(0.01)
 
 
 def waiting_on_a_lock() -> int:
@@ -164,10 +170,7 @@ def test_two_ticks_over_the_same_due_reminders_report_n_then_0(
             db.session.remove()
 
     thread = threading.Thread(target=second_tick)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not waiting_on_a_lock() and time.monotonic() < deadline and thread.is_alive():
-        time.sleep(0.01)
+    start_and_wait_until_blocked(thread)
     assert waiting_on_a_lock() == 1  # the second tick is blocked on the first one's rows
     db.session.commit()
     thread.join(timeout=30)
