@@ -23,12 +23,14 @@ def _num(value) -> float:
     return float(value or 0)
 
 
-def manager_context(user: User, customers: dashboards.CustomerFigures) -> dict:
+def manager_context(user: User) -> dict:
     """My day: my numbers, my pipeline by stage, what closes this month."""
     p = dashboards.periods_for(user)
+    customers = dashboards.customer_figures(user)
     row = dashboards.team_table(user, [user], customers=customers)[0]
     stages = dashboards.pipeline_by_stage(user, [user.id])
     return {
+        "headline": customers.headline(),
         "periods": p,
         "me": row,
         "week_arg": iso_week(p.week.first),
@@ -46,19 +48,24 @@ def manager_context(user: User, customers: dashboards.CustomerFigures) -> dict:
     }
 
 
-def team_context(
-    viewer: User, team_id: int | None, sort: str, customers: dashboards.CustomerFigures
-) -> dict:
-    """The team table, funnel, days in stage, losses and expiring competitor contracts.
+def team_context(viewer: User, team_id: int | None, sort: str) -> dict:
+    """The cards, team table, funnel, days in stage, losses and expiring competitor contracts.
 
-    An admin with no team chosen sees a line per team. The funnel's "reached" and the
-    days in stage come from the scheduler's snapshot: over every opportunity, or summed
-    for the team's managers (crm/services/reporting/snapshots.py); live until its first run.
+    An admin with no team chosen sees a line per team. The scheduler's snapshot
+    (crm/services/reporting/snapshots.py) gives those lines and the cards, and the funnel's
+    "reached" and the days in stage: over every opportunity, or summed for the team's
+    managers. Live until its first run, and for an admin whose zone or day is not its own.
     """
     p = dashboards.periods_for(viewer)
-    managers = dashboards.managers_in_view(viewer, team_id)
-    rows = dashboards.team_table(viewer, managers, sort=sort, customers=customers)
     all_teams = viewer.is_admin and not team_id
+    counted = snapshots.team_lines(viewer, dashboards.teams()) if all_teams else None
+    if counted:
+        managers, rows, headline = [], [], counted.headline
+    else:
+        customers = dashboards.customer_figures(viewer)
+        managers = dashboards.managers_in_view(viewer, team_id)
+        rows = dashboards.team_table(viewer, managers, sort=sort, customers=customers)
+        headline = customers.headline()
     ids = None if all_teams else [m.id for m in managers]
     cohort = metrics.last_days(p.today, p.week.zone, 365)
     snapshot = snapshots.latest() if ids is None else snapshots.team_snapshot(viewer, ids)
@@ -69,10 +76,15 @@ def team_context(
     steps = funnel.funnel(viewer, ids, cohort, reached=reached)
     days = funnel.days_in_stage(viewer, ids, cohort, totals=totals)
     by_reason, by_competitor = funnel.losses(viewer, ids, p.quarter)
-    lines = dashboards.team_rows(rows, sort=sort) if all_teams else rows
+    if counted:
+        lines = dashboards.sort_team_lines(counted.lines, sort)
+    else:
+        lines = dashboards.team_rows(rows, sort=sort) if all_teams else rows
     # Plan columns per manager (not on the all-teams lines: a team has no plan of its own).
     plans = None if all_teams else team_columns.plan_cells(viewer, managers, p.week.first)
     return {
+        "headline": headline,
+        "lines_counted_at": counted.computed_at if counted else None,
         "periods": p,
         "cohort": cohort,
         "week_arg": iso_week(p.week.first),

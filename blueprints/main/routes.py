@@ -14,22 +14,18 @@ from crm.services.reporting import dashboards, health
 @bp.route("/")
 @login_required
 def home():
-    customers = dashboards.customer_figures(current_user)
     if current_user.is_manager:
-        context = homes.manager_context(current_user, customers)
+        context = homes.manager_context(current_user)
     else:
         team_id = request.args.get("team", type=int) if current_user.is_admin else None
         sort = request.args.get("sort", "name")
         if sort.lstrip("-") not in dashboards.SORT_KEYS:
             sort = "name"
-        context = homes.team_context(current_user, team_id, sort, customers)
+        context = homes.team_context(current_user, team_id, sort)
     if current_user.is_admin:
         context |= homes.admin_context(context.get("team_id"))
     return render_template(
         "main/home.html",
-        customer_count=customers.total,
-        at_risk_count=customers.at_risk,
-        silent_by_tier=customers.silent_by_tier,
         follow_ups=pending_reminders_for(current_user),
         opportunities_url=homes.opportunities_url,
         closed_in=homes.closed_in,

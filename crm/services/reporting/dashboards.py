@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload, load_only
 from crm.extensions import db
 from crm.i18n import today_in, user_zone
 from crm.permissions import customer_scope, owner_scope
+from crm.request_cache import per_request
 from crm.services.activity.cadence import silent_rule
 from crm.services.archive.search import CustomerFilters, count_statement, search_customers
 from crm.services.followups.scheduler_state import last_tick
@@ -117,6 +118,33 @@ class Figures:
 FIGURE_FIELDS = tuple(f.name for f in fields(Figures))
 
 
+def figures_json(line: Figures) -> dict:
+    """A line's figures as JSON values (the scheduler keeps the all-teams lines)."""
+    data: dict = {}
+    for name in FIGURE_FIELDS:
+        value = getattr(line, name)
+        if isinstance(value, dict):
+            data[name] = {tier.value: n for tier, n in value.items()}
+        else:
+            data[name] = str(value) if isinstance(value, Decimal) else value
+    return data
+
+
+def load_figures(line: Figures, data: dict) -> Figures:
+    """Fill `line` from `figures_json`'s values; a figure missing there stays 0."""
+    for name in FIGURE_FIELDS:
+        if name not in data:
+            continue
+        mine = getattr(line, name)
+        if isinstance(mine, dict):
+            mine.update({Tier(tier): int(n) for tier, n in data[name].items()})
+        elif isinstance(mine, Decimal):
+            setattr(line, name, Decimal(data[name]))
+        else:
+            setattr(line, name, int(data[name]))
+    return line
+
+
 @dataclass
 class ManagerRow(Figures):
     manager: User
@@ -131,14 +159,19 @@ class TeamRow(Figures):
 
 
 def team_rows(rows: list[ManagerRow], *, sort: str = "name") -> list[TeamRow]:
-    """Sum manager rows by team; sorted as the table asks (by name: managers in no team last)."""
+    """Sum manager rows by team, sorted as the table asks."""
     teams: dict[int | None, TeamRow] = {}
     for row in rows:
         team = row.manager.team
         line = teams.setdefault(team.id if team else None, TeamRow(team=team))
         line.add(row)
         line.managers += 1
-    by_name = sorted(teams.values(), key=lambda t: (t.team is None, t.team.name if t.team else ""))
+    return sort_team_lines(list(teams.values()), sort)
+
+
+def sort_team_lines(lines: list[TeamRow], sort: str = "name") -> list[TeamRow]:
+    """As the table asks; by name, managers in no team last (a team has no sign-in)."""
+    by_name = sorted(lines, key=lambda t: (t.team is None, t.team.name if t.team else ""))
     key = sort.lstrip("-")
     if key in ("name", "last_login"):  # a team has no sign-in of its own
         return by_name[::-1] if sort.startswith("-") else by_name
@@ -190,6 +223,15 @@ def managers_in_view(viewer: User, team_id: int | None = None) -> list[User]:
     return list(db.session.scalars(stmt))
 
 
+@dataclass(frozen=True)
+class Headline:
+    """The home's cards over the viewer's scope: customers, at risk, silent per tier."""
+
+    customers: int
+    at_risk: int
+    silent_by_tier: dict[Tier, int]
+
+
 @dataclass
 class CustomerFigures:
     """Customers per owner and tier over the viewer's whole scope, with the silent ones."""
@@ -200,6 +242,9 @@ class CustomerFigures:
     @property
     def total(self) -> int:
         return sum(n for tiers in self.by_owner.values() for n, _ in tiers.values())
+
+    def headline(self) -> Headline:
+        return Headline(self.total, self.at_risk, self.silent_by_tier)
 
     @property
     def silent_by_tier(self) -> dict[Tier, int]:
@@ -495,7 +540,8 @@ def missing_decision_maker_count(viewer: User) -> int:
 
 
 def teams() -> list[Team]:
-    return list(db.session.scalars(select(Team).order_by(Team.name)))
+    """Every team by name, read once a request (the admin's home asks twice)."""
+    return per_request("teams", lambda: list(db.session.scalars(select(Team).order_by(Team.name))))
 
 
 @dataclass
