@@ -382,7 +382,7 @@ def test_many_owners_read_without_an_owner_list_and_keep_only_their_own(org, dat
         ]  # fmt: skip
 
     with_list = figures()
-    monkeypatch.setattr(dashboards, "MANY_OWNERS", 0)
+    monkeypatch.setattr(metrics, "MANY_OWNERS", 0)
     assert figures() == with_list
     assert {row[0] for row in with_list} == {m.id for m in team2}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -64,40 +64,46 @@ def test_period_bounds_are_local_midnights():
 
 def test_visit_at_2330_on_the_last_day_belongs_to_that_month(org, dataset):
     m1 = org["m1"]
-    october = reports.visits_over_time([m1], OCTOBER)
-    assert october.manager_total(m1.id) == 1  # 23:30 on 31 October in Shanghai
-    assert october.get(m1.id, len(october.buckets) - 1) == 1  # in the last week of October
-    november = reports.visits_over_time([m1], NOVEMBER)
-    assert november.manager_total(m1.id) == 3
-    assert november.get(m1.id, 0) == 1  # 00:30 on 1 November
+    lines = reports.lines_for([m1])
+    line = lines.of_manager[m1.id]
+    october = reports.visits_over_time(lines, OCTOBER)
+    assert october.line_total(line) == 1  # 23:30 on 31 October in Shanghai
+    assert october.get(line, len(october.buckets) - 1) == 1  # in the last week of October
+    november = reports.visits_over_time(lines, NOVEMBER)
+    assert november.line_total(line) == 3
+    assert november.get(line, 0) == 1  # 00:30 on 1 November
 
 
 def test_won_over_time(org, dataset):
     m1, m3 = org["m1"], org["m3"]
     quarter = metrics.quarter_of(date(2026, 11, 1), SHANGHAI)
-    won = reports.won_over_time([m1, m3], quarter)
-    assert [won.get(m1.id, i) for i in range(3)] == [Decimal("300.00"), Decimal("2000.00"), 0]
+    lines = reports.lines_for([m1, m3])
+    won = reports.won_over_time(lines, quarter)
+    line = lines.of_manager[m1.id]
+    assert [won.get(line, i) for i in range(3)] == [Decimal("300.00"), Decimal("2000.00"), 0]
     assert won.bucket_total(1) == Decimal("7000.00")
 
 
 def test_pipeline_movement_and_win_rate(org, dataset, histories):
     m1, m2 = org["m1"], org["m2"]
-    rows = {r.manager.username: r for r in reports.pipeline_movement([m1, m2], NOVEMBER)}
-    assert (rows["m1"].entered, rows["m1"].advanced, rows["m1"].won, rows["m1"].lost) == (
+    rows = {
+        r.line.name: r for r in reports.pipeline_movement(reports.lines_for([m1, m2]), NOVEMBER)
+    }
+    assert (rows["M1"].entered, rows["M1"].advanced, rows["M1"].won, rows["M1"].lost) == (
         4,
         3,
         1,
         2,
     )
-    assert rows["m1"].won_amount == Decimal("2000.00")
-    assert rows["m1"].win_rate == Decimal("33.3")
-    assert (rows["m2"].entered, rows["m2"].advanced, rows["m2"].won, rows["m2"].lost) == (
+    assert rows["M1"].won_amount == Decimal("2000.00")
+    assert rows["M1"].win_rate == Decimal("33.3")
+    assert (rows["M2"].entered, rows["M2"].advanced, rows["M2"].won, rows["M2"].lost) == (
         2,
         1,
         0,
         0,
     )
-    assert rows["m2"].win_rate is None
+    assert rows["M2"].win_rate is None
 
 
 def test_a_move_counts_in_its_period_against_the_row_before_it(
@@ -124,7 +130,7 @@ def test_a_move_counts_in_its_period_against_the_row_before_it(
     _history(still, [(utc(10, 21), "Initial contact", open_)], stages)
     december = metrics.month_of(date(2026, 12, 15), SHANGHAI)
     advanced = {
-        month.first.month: reports.pipeline_movement([m1], month)[0].advanced
+        month.first.month: reports.pipeline_movement(reports.lines_for([m1]), month)[0].advanced
         for month in (OCTOBER, NOVEMBER, december)
     }
     assert advanced == {10: 0, 11: 1, 12: 0}
@@ -144,8 +150,36 @@ def test_tier_coverage(org, make_customer, make_visit):
     make_visit(edge, occurred_at=utc(11, 15, 16))  # 00:00 on 16 Nov local: 14 days before the 30th
     make_visit(a, occurred_at=utc(11, 5))
     make_visit(lost, occurred_at=utc(11, 5))
-    row = reports.tier_coverage([m1], NOVEMBER)[0]
+    row = reports.tier_coverage(reports.lines_for([m1]), NOVEMBER)[0]
     assert (row.key_customers, row.covered, row.share) == (4, 3, Decimal("75.0"))
+
+
+def test_tier_coverage_while_the_period_lasts_reads_the_last_visit(org, make_customer, make_visit):
+    """Before a period ends no visit lies after it, so each customer's last visit answers
+    what a search of their visits answers once it is over."""
+    from crm.services.activity.visits import refresh_last_visits
+
+    m1 = org["m1"]
+    for tier, at in (
+        (Tier.A_PLUS, utc(11, 20)),
+        (Tier.A_PLUS, utc(11, 10)),  # before the A+ cadence's cutoff
+        (Tier.A_PLUS, utc(11, 15, 16)),  # on it: 00:00 on 16 Nov local
+        (Tier.A_PLUS, utc(11, 15, 15, 59)),  # a minute before it
+        (Tier.A, utc(11, 5)),
+        (Tier.A, None),  # never visited
+    ):
+        customer = make_customer(m1, tier=tier)
+        if at:
+            make_visit(customer, occurred_at=at)
+            make_visit(customer, occurred_at=at - timedelta(days=40))
+    make_visit(make_customer(m1, tier=Tier.A, status=CustomerStatus.LOST), occurred_at=utc(11, 5))
+    refresh_last_visits()
+    db.session.commit()
+    lines = reports.lines_for([m1])
+    over = reports.tier_coverage(lines, NOVEMBER)  # today is after November
+    lasting = reports.tier_coverage(lines, NOVEMBER, now=utc(11, 20, 12))
+    figures = [(r.key_customers, r.covered) for r in (over[0], lasting[0])]
+    assert figures == [(6, 3), (6, 3)]
 
 
 # Pages and CSV ------------------------------------------------------------------------
@@ -248,3 +282,72 @@ def test_target_service_checks_the_actor(org):
         set_target(org["m3"], weekly_visits=1, quarterly_won=Decimal(1), actor=org["sup1"])
     with pytest.raises(NotAllowed):
         set_target(org["m1"], weekly_visits=1, quarterly_won=Decimal(1), actor=org["m1"])
+
+
+# An admin's every team -------------------------------------------------------------------
+
+
+def test_a_team_line_sums_its_managers_in_every_report(org, dataset, histories, make_user):
+    from crm.services.reporting import dashboards
+
+    loner = make_user("loner", team=None)
+    managers = dashboards.managers_in_view(org["admin"])
+    quarter = metrics.quarter_of(date(2026, 11, 1), SHANGHAI)
+    per_manager = reports.lines_for(managers)
+    per_team = reports.lines_for(managers, by_team=True)
+    assert per_team.by_team and not per_manager.by_team
+    # By name, the managers in no team last.
+    assert [line.id for line in per_team.lines] == [org["team1"].id, org["team2"].id, None]
+    assert [line.name for line in per_team.lines[:2]] == [org["team1"].name, org["team2"].name]
+    assert per_team.of_manager[loner.id].filters == {}  # no list filter for "no team"
+    assert per_team.of_manager[org["m1"].id].filters == {"team": org["team1"].id}
+
+    def team_of(manager_line):
+        return per_team.of_manager[manager_line.id]
+
+    for report in (reports.visits_over_time, reports.won_over_time):
+        mine, teams = report(per_manager, quarter), report(per_team, quarter)
+        for i in range(len(quarter.buckets())):
+            expected = {line: 0 for line in per_team.lines}
+            for line in per_manager.lines:
+                expected[team_of(line)] += mine.get(line, i)
+            assert {line: teams.get(line, i) for line in per_team.lines} == expected
+            assert teams.bucket_total(i) == mine.bucket_total(i)
+    for report, figures in (
+        (reports.pipeline_movement, ("entered", "advanced", "won", "lost", "won_amount")),
+        (reports.tier_coverage, ("key_customers", "covered")),
+    ):
+        summed = {}
+        for row in report(per_manager, quarter):
+            line = summed.setdefault(team_of(row.line), dict.fromkeys(figures, 0))
+            for name in figures:
+                line[name] += getattr(row, name)
+        by_team = {
+            row.line: {n: getattr(row, n) for n in figures} for row in report(per_team, quarter)
+        }
+        assert by_team == summed
+        assert any(any(line.values()) for line in summed.values())  # not all zeros
+    heading = reports.movement_rows(reports.pipeline_movement(per_team, quarter))[0][0]
+    assert (
+        heading == reports.line_heading(per_team.lines) != reports.line_heading(per_manager.lines)
+    )
+
+
+def test_an_admin_sees_a_line_per_team_until_choosing_one(client, login, org, dataset):
+    _english(org["admin"])
+    login(client, org["admin"])
+    every = client.get("/reports/?period=quarter&on=2026-11-01").text
+    assert 'id="lines-per-team"' in every and "Visits per team" in every
+    assert f'data-team="{org["team1"].id}"' in every and 'data-manager="' not in every
+    assert f"/opportunities/?status=won&amp;team={org['team1'].id}" in every
+    team = client.get(f"/reports/?period=quarter&on=2026-11-01&team={org['team1'].id}").text
+    assert 'id="lines-per-team"' not in team and 'data-team="' not in team
+    assert f'data-manager="{org["m1"].id}"' in team
+    one = client.get(f"/reports/?period=quarter&on=2026-11-01&manager={org['m3'].id}").text
+    assert f'data-manager="{org["m3"].id}"' in one and 'data-team="' not in one
+    csv = client.get("/reports/export.csv?report=visits&period=quarter&on=2026-11-01").text
+    assert csv.lstrip("\ufeff").startswith("Team,") and f"\r\n{org['team1'].name}," in csv
+    # A supervisor's lines are the team's managers, as before.
+    login(client, org["sup1"])
+    mine = client.get("/reports/?period=quarter&on=2026-11-01").text
+    assert 'data-team="' not in mine and f'data-manager="{org["m1"].id}"' in mine

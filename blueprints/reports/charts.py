@@ -14,10 +14,10 @@ def _series_chart(series: reports.Series, stacked: bool = True) -> dict:
         "labels": [reports.bucket_label(b) for b in series.buckets],
         "datasets": [
             {
-                "label": m.display_name,
-                "data": [float(series.get(m.id, i)) for i in range(len(series.buckets))],
+                "label": line.name,
+                "data": [float(series.get(line, i)) for i in range(len(series.buckets))],
             }
-            for m in series.managers
+            for line in series.lines
         ],
     }
 
@@ -28,7 +28,7 @@ def reports_charts(visits, won, movement, coverage) -> dict:
         "won": _series_chart(won),
         "movement": {
             "type": "bar",
-            "labels": [r.manager.display_name for r in movement],
+            "labels": [r.line.name for r in movement],
             "datasets": [
                 {"label": _("Entered"), "data": [r.entered for r in movement]},
                 {"label": _("Advanced"), "data": [r.advanced for r in movement]},
@@ -38,7 +38,7 @@ def reports_charts(visits, won, movement, coverage) -> dict:
         },
         "win_rate": {
             "type": "bar",
-            "labels": [r.manager.display_name for r in movement],
+            "labels": [r.line.name for r in movement],
             "datasets": [
                 {
                     "label": _("Win rate (%)"),
@@ -48,7 +48,7 @@ def reports_charts(visits, won, movement, coverage) -> dict:
         },
         "coverage": {
             "type": "bar",
-            "labels": [r.manager.display_name for r in coverage],
+            "labels": [r.line.name for r in coverage],
             "datasets": [
                 {"label": _("Coverage (%)"), "data": [float(r.share or 0) for r in coverage]}
             ],

@@ -35,6 +35,12 @@ def _selection():
     return period, team_id, manager_id, managers, choices
 
 
+def _lines(managers, team_id: int | None, manager_id: int | None) -> reports.Lines:
+    """A line per team for an admin who chose neither a team nor a manager."""
+    by_team = current_user.is_admin and not team_id and not manager_id
+    return reports.lines_for(managers, by_team=by_team)
+
+
 def _plan_kind() -> PlanKind:
     """?kind=month shows the monthly plans; anything else the weekly ones."""
     return PlanKind.MONTH if request.args.get("kind") == "month" else PlanKind.WEEK
@@ -44,16 +50,17 @@ def _plan_kind() -> PlanKind:
 @login_required
 def index():
     period, team_id, manager_id, managers, manager_choices = _selection()
-    visits = reports.visits_over_time(managers, period)
-    won = reports.won_over_time(managers, period)
-    movement = reports.pipeline_movement(managers, period)
-    coverage = reports.tier_coverage(managers, period)
+    lines = _lines(managers, team_id, manager_id)
+    visits = reports.visits_over_time(lines, period)
+    won = reports.won_over_time(lines, period)
+    movement = reports.pipeline_movement(lines, period)
+    coverage = reports.tier_coverage(lines, period)
     return render_template(
         "reports/index.html",
         period=period,
         team_id=team_id,
         manager_id=manager_id,
-        managers=managers,
+        by_team=lines.by_team,
         all_managers=manager_choices,
         manager_picker=url_for("people.pick", role=Role.MANAGER),
         teams=dashboards.teams() if current_user.is_admin else [],
@@ -101,15 +108,16 @@ def export():
     report = request.args.get("report", "")
     if report not in CSV_REPORTS:
         refuse(404, f"report {report}", current_user)
-    period, _team, _manager, managers, _choices = _selection()
+    period, team_id, manager_id, managers, _choices = _selection()
+    lines = _lines(managers, team_id, manager_id)
     if report == "visits":
-        rows = reports.series_rows(reports.visits_over_time(managers, period), "visits")
+        rows = reports.series_rows(reports.visits_over_time(lines, period), "visits")
     elif report == "won":
-        rows = reports.series_rows(reports.won_over_time(managers, period), "won")
+        rows = reports.series_rows(reports.won_over_time(lines, period), "won")
     elif report == "movement":
-        rows = reports.movement_rows(reports.pipeline_movement(managers, period))
+        rows = reports.movement_rows(reports.pipeline_movement(lines, period))
     elif report == "coverage":
-        rows = reports.coverage_rows(reports.tier_coverage(managers, period))
+        rows = reports.coverage_rows(reports.tier_coverage(lines, period))
     elif report == "plans":
         rows = plan_reports.plan_rows(plan_reports.plan_report(managers, period, _plan_kind()))
     else:

@@ -171,7 +171,7 @@ def time_sources(period) -> dict:
         ("complaints", lambda: inputs._complaints(days, None, found)),
         ("visits", lambda: inputs._visits(days, None, found)),
         ("opportunities", lambda: inputs._opportunities(days, None, found)),
-        ("coverage", lambda: inputs.reports.tier_coverage(managers, days)),
+        ("coverage", lambda: inputs.reports.tier_coverage(inputs.reports.lines_for(managers), days)),
         ("plans", lambda: inputs._plans(days, managers, found, datetime.now(UTC))),
     ):
         started = time.perf_counter()

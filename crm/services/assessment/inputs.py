@@ -117,9 +117,9 @@ def gather(
     _complaints(days, ids, found)
     _visits(days, ids, found)
     _opportunities(days, ids, found)
-    for row in reports.tier_coverage(managers, days):
-        found[row.manager.id].key_customers = row.key_customers
-        found[row.manager.id].covered = row.covered
+    for row in reports.tier_coverage(reports.lines_for(managers), days):
+        found[row.line.id].key_customers = row.key_customers
+        found[row.line.id].covered = row.covered
     planners = managers if plans_of is None else [m for m in managers if m.id in plans_of]
     if planners:
         _plans(days, planners, found, now or utcnow())

@@ -11,7 +11,7 @@ from dataclasses import KW_ONLY, dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Select, func, literal, select, true, union_all
+from sqlalchemy import ColumnElement, Select, func, literal, select, union_all
 from sqlalchemy.orm import joinedload, load_only
 
 from crm.extensions import db
@@ -310,7 +310,7 @@ def team_table(
             func.count().label("count"),
         )
         .where(
-            _owned_by(Reminder.owner_id, ids),
+            metrics.among_owners(Reminder.owner_id, ids),
             Reminder.status == ReminderStatus.PENDING,
             Reminder.due_on < p.today,
         )
@@ -357,7 +357,7 @@ def visits_logged(kind: str, owner_ids: list[int], period: metrics.Period) -> Se
             Visit.user_id.label("owner_id"),
             func.count().label("count"),
         )
-        .where(_owned_by(Visit.user_id, owner_ids), period.contains(Visit.occurred_at))
+        .where(metrics.among_owners(Visit.user_id, owner_ids), period.contains(Visit.occurred_at))
         .group_by(Visit.user_id)
     )
 
@@ -372,19 +372,6 @@ def won_in(period: metrics.Period) -> ColumnElement[bool]:
     return (Opportunity.status == WON) & period.contains(Opportunity.closed_at)
 
 
-MANY_OWNERS = 200
-
-
-def _owned_by(column, ids: list[int]) -> ColumnElement[bool]:
-    """The owners' rows — or, past a few hundred owners (an admin's every team), no filter.
-
-    A long IN list leads SQLite's planner down the owner index, one seek per owner,
-    where the date or status index would read a few thousand rows; the caller keeps
-    only its own owners' groups (so nothing outside the view is shown either way).
-    """
-    return column.in_(ids) if len(ids) <= MANY_OWNERS else true()
-
-
 def _opportunity_figures(rows: dict[int, ManagerRow], p: Periods) -> None:
     """Open pipeline, this quarter's closes and this month's new opportunities per owner.
 
@@ -393,7 +380,7 @@ def _opportunity_figures(rows: dict[int, ManagerRow], p: Periods) -> None:
     part has the same labelled columns (a UNION's columns are its first part's); each
     fills its own figures and 0 for the others'.
     """
-    owned = _owned_by(Opportunity.owner_id, list(rows))
+    owned = metrics.among_owners(Opportunity.owner_id, list(rows))
     won_month = won_in(p.month)
     won_quarter = Opportunity.status == WON
     lost_quarter = Opportunity.status == LOST

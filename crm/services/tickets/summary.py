@@ -12,18 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, literal, select, true
+from sqlalchemy import ColumnElement, Select, case, func, literal, select
 
 from crm.extensions import db
 from crm.permissions import customer_scope
 from crm.request_cache import per_request
+from crm.services.reporting import metrics
 from crm.services.tickets import sla
 from models import Customer, ServiceTicket, TicketStatus, User
 from models.base import utcnow
-
-# Past this many owners (an admin's every team) the owner list is left out: a long IN list
-# leads SQLite down the owner index (as crm/services/reporting/dashboards.py _owned_by).
-MANY_OWNERS = 200
 
 
 @dataclass(frozen=True)
@@ -76,7 +73,7 @@ def overdue_per_owner(viewer: User, owner_ids: list[int], now: datetime) -> Sele
     Counted by the customer's owner now, as the list's owner filter and the scope count:
     a handed-over customer's tickets go with it.
     """
-    owners = Customer.owner_id.in_(owner_ids) if len(owner_ids) <= MANY_OWNERS else true()
+    owners = metrics.among_owners(Customer.owner_id, owner_ids)
     return (
         select(
             literal("tickets").label("kind"),
