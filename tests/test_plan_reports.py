@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -13,6 +14,7 @@ import pytest
 from crm.extensions import db
 from crm.services.reporting import metrics
 from crm.services.reporting import plans as plan_reports
+from crm.services.reporting.reports import lines_for
 from models import (
     PlanKind,
     PlannedVisit,
@@ -150,7 +152,7 @@ def test_monthly_plans(plans):
 def test_ratings_per_manager_per_month(plans):
     m1, m2 = plans["m1"], plans["m2"]
     quarter = metrics.quarter_of(date(2026, 11, 1), SHANGHAI)
-    ratings = plan_reports.ratings_over_time([m1, m2], quarter)
+    ratings = plan_reports.ratings_over_time(lines_for([m1, m2]), quarter)
     assert ratings.months == [date(2026, 10, 1), date(2026, 11, 1), date(2026, 12, 1)]
     m1_row, m2_row = ratings.rows
     # The week of 9 November (优) and November's monthly plan (良, after a return).
@@ -159,11 +161,11 @@ def test_ratings_per_manager_per_month(plans):
     assert m2_row.months[0] == {Rating.POOR: 1}
     assert m1_row.total(Rating.GOOD) == 1 and m1_row.total(Rating.POOR) == 0
     # November alone: the plan for 1 December is not in it.
-    (november,) = plan_reports.ratings_over_time([m1], NOVEMBER).rows
+    (november,) = plan_reports.ratings_over_time(lines_for([m1]), NOVEMBER).rows
     assert november.months == [{Rating.EXCELLENT: 1, Rating.GOOD: 1}]
     # A week's report shows its month only.
     week = metrics.week_of(date(2026, 11, 18), SHANGHAI)
-    assert plan_reports.ratings_over_time([m2], week).rows[0].months == [{}]
+    assert plan_reports.ratings_over_time(lines_for([m2]), week).rows[0].months == [{}]
 
 
 def _csv(response) -> list[list[str]]:
@@ -175,12 +177,14 @@ def _csv(response) -> list[list[str]]:
     [
         ("sup1", ("m1", "m2"), ("m3",)),
         ("m1", ("m1",), ("m2", "m3")),
-        ("admin", ("m1", "m2", "m3", "m4"), ()),
+        ("admin", ("m1", "m2"), ("m3", "m4")),  # with a team chosen; else per team (below)
     ],
 )
 def test_the_page_and_csv_show_the_managers_in_scope(client, login, plans, persona, seen, unseen):
     login(client, plans[persona])
     args = "period=month&on=2026-11-10"
+    if persona == "admin":
+        args += f"&team={plans['team1'].id}"
     page = client.get(f"/reports/plans?{args}")
     assert page.status_code == 200
     body = page.get_data(as_text=True)
@@ -192,6 +196,40 @@ def test_the_page_and_csv_show_the_managers_in_scope(client, login, plans, perso
     rows = _csv(client.get(f"/reports/export.csv?report=plans&{args}"))
     assert {r[0] for r in rows[1:]} == {plans[name].display_name for name in seen}
     assert len(rows) == 1 + 5 * len(seen)
+
+
+def test_an_admin_sees_each_teams_submissions_until_choosing_a_team(client, login, plans):
+    m1, m2, m3 = plans["m1"], plans["m2"], plans["m3"]
+    lines = lines_for([m1, m2, m3], by_team=True)
+    report = plan_reports.team_submissions(lines, [m1, m2, m3], NOVEMBER, PlanKind.WEEK, now=NOW)
+    by_team = {row.line.id: row for row in report.rows}
+    team1, team2 = by_team[plans["team1"].id], by_team[plans["team2"].id]
+    # Week of the 16th: m1 on time, m2 a minute late; of the 23rd: m1's draft and m2's
+    # nothing are missing; of the 30th: not due yet (the deadline is Friday the 27th).
+    week_16 = report.starts.index(WEEK_16)
+    S = plan_reports.Submission
+    assert team1.cells[week_16] == {S.ON_TIME: 1, S.LATE: 1}
+    assert team1.cells[week_16 + 1] == {S.MISSING: 2}
+    assert team1.cells[week_16 + 2] == {S.NOT_DUE: 2}
+    assert team2.cells[week_16] == {S.ON_TIME: 1}
+    # The same as each manager's cells in the per-manager report, summed.
+    single = plan_reports.plan_report([m1, m2], NOVEMBER, PlanKind.WEEK, now=NOW)
+    for i in range(len(report.starts)):
+        assert team1.cells[i] == Counter(row.cells[i].submission for row in single.rows)
+    plans["admin"].locale = "en"
+    db.session.commit()
+    login(client, plans["admin"])
+    args = "period=month&on=2026-11-10"
+    page = client.get(f"/reports/plans?{args}").get_data(as_text=True)
+    assert 'id="lines-per-team"' in page and 'data-manager="' not in page
+    assert f'data-team="{plans["team1"].id}"' in page
+    assert f"/reports/plans?period=month&amp;on=2026-11-10&amp;team={plans['team1'].id}" in page
+    rows = _csv(client.get(f"/reports/export.csv?report=plans&{args}"))
+    assert rows[0] == ["Team", "Week", "On time", "Late", "Missing", "Not due yet"]
+    assert [plans["team1"].name, "2026-W47", "1", "1", "0", "0"] in rows
+    ratings = _csv(client.get(f"/reports/export.csv?report=ratings&{args}"))
+    assert ratings[0][0] == "Team"
+    assert [plans["team1"].name, "2026-11", "1", "1", "0", "0", "2"] in ratings
 
 
 def test_csv_repeats_the_figures(client, login, plans):

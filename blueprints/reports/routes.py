@@ -28,7 +28,7 @@ def _selection():
     manager filter's picker (a short list of those in view: an admin's are a thousand)."""
     period = metrics.period_from_args(request.args, user_zone(current_user))
     team_id = request.args.get("team", type=int) if current_user.is_admin else None
-    in_view = dashboards.managers_in_view(current_user, team_id)
+    in_view = dashboards.managers_in_view(current_user, team_id, with_targets=False)
     manager_id = request.args.get("manager", type=int)
     managers = [m for m in in_view if m.id == manager_id] if manager_id else in_view
     choices = pickers.shortlist_of([(m.id, m.display_name) for m in in_view], chosen=manager_id)
@@ -80,17 +80,23 @@ def plans():
     """Plans submitted on time, late or not at all, their completion, and the ratings."""
     period, team_id, manager_id, managers, manager_choices = _selection()
     kind = _plan_kind()
+    lines = _lines(managers, team_id, manager_id)
+    if lines.by_team:
+        report = plan_reports.team_submissions(lines, managers, period, kind)
+    else:
+        report = plan_reports.plan_report(managers, period, kind)
     return render_template(
         "reports/plans.html",
         period=period,
         kind=kind,
         team_id=team_id,
         manager_id=manager_id,
+        by_team=lines.by_team,
         all_managers=manager_choices,
         manager_picker=url_for("people.pick", role=Role.MANAGER),
         teams=dashboards.teams() if current_user.is_admin else [],
-        report=plan_reports.plan_report(managers, period, kind),
-        ratings=plan_reports.ratings_over_time(managers, period),
+        report=report,
+        ratings=plan_reports.ratings_over_time(lines, period),
         rating_kinds=plan_reports.RATINGS,
         Submission=plan_reports.Submission,
         submission_labels=plan_reports.submission_labels(),
@@ -118,10 +124,13 @@ def export():
         rows = reports.movement_rows(reports.pipeline_movement(lines, period))
     elif report == "coverage":
         rows = reports.coverage_rows(reports.tier_coverage(lines, period))
+    elif report == "plans" and lines.by_team:
+        teams = plan_reports.team_submissions(lines, managers, period, _plan_kind())
+        rows = plan_reports.team_plan_rows(teams)
     elif report == "plans":
         rows = plan_reports.plan_rows(plan_reports.plan_report(managers, period, _plan_kind()))
     else:
-        rows = plan_reports.rating_rows(plan_reports.ratings_over_time(managers, period))
+        rows = plan_reports.rating_rows(plan_reports.ratings_over_time(lines, period))
     name = f"{report}-{period.first:%Y%m%d}-{period.last:%Y%m%d}"
     return _csv_response(([_cell(c) for c in row] for row in rows), name)
 

@@ -195,8 +195,11 @@ SORT_KEYS = {
 }
 
 
-def managers_in_view(viewer: User, team_id: int | None = None) -> list[User]:
-    """The active managers whose figures the viewer sees (themselves, their team, everyone)."""
+def managers_in_view(
+    viewer: User, team_id: int | None = None, *, with_targets: bool = True
+) -> list[User]:
+    """The active managers whose figures the viewer sees (themselves, their team, everyone),
+    with their targets joined for the team table (the reports leave them out)."""
     stmt = (
         select(User)
         .options(
@@ -211,7 +214,6 @@ def managers_in_view(viewer: User, team_id: int | None = None) -> list[User]:
                 User.timezone,
             ),
             joinedload(User.team).load_only(Team.name, Team.supervisor_id),
-            joinedload(User.target),
         )
         .where(User.active.is_(True), owner_scope(viewer, User.id))
         .order_by(User.display_name, User.id)
@@ -220,6 +222,8 @@ def managers_in_view(viewer: User, team_id: int | None = None) -> list[User]:
         stmt = stmt.where(User.role == Role.MANAGER)
     if team_id:
         stmt = stmt.where(User.team_id == team_id)
+    if with_targets:
+        stmt = stmt.options(joinedload(User.target))
     return list(db.session.scalars(stmt))
 
 

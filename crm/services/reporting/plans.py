@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -24,6 +25,7 @@ from crm.extensions import db
 from crm.labels import label
 from crm.services.plans import matching, month_actuals, periods
 from crm.services.reporting import metrics
+from crm.services.reporting.reports import Line, Lines, line_heading
 from models import PlanKind, PlanReview, PlanTask, Rating, User, Verdict, WorkPlan
 
 RATINGS = tuple(Rating)
@@ -133,20 +135,9 @@ def _share(part: int, whole: int) -> int | None:
     return round(part * 100 / whole) if whole else None
 
 
-def plan_report(
-    managers: list[User], period: metrics.Period, kind: PlanKind, now: datetime | None = None
-) -> PlanReport:
-    """Each manager's plans of `kind` that begin in the period (three statements, plus
-    what matching needs to count completion)."""
-    now = now or datetime.now(UTC)
-    starts = plan_starts(kind, period)
-    ids = [m.id for m in managers]
-    if ids:
-        # The deadlines read each manager's zone: one statement fills it in for all of them.
-        db.session.scalars(
-            select(User).options(load_only(User.timezone)).where(User.id.in_(ids))
-        ).all()
-    plans = list(
+def _plans_of(owner_ids: list[int], kind: PlanKind, starts: list[date]) -> list[WorkPlan]:
+    """The owners' plans of `kind` beginning on those days (what the report reads of them)."""
+    return list(
         db.session.scalars(
             select(WorkPlan)
             .options(
@@ -162,14 +153,51 @@ def plan_report(
                 )
             )
             .where(
-                WorkPlan.owner_id.in_(ids),
+                metrics.among_owners(WorkPlan.owner_id, owner_ids),
                 WorkPlan.kind == kind,
                 WorkPlan.starts_on.in_(starts),
             )
         )
     )
-    by_slot = {(p.owner_id, p.starts_on): p for p in plans}
+
+
+def _deadlines(kind: PlanKind) -> Callable[[date, User], datetime]:
+    """deadline(starts_on, owner), worked out once per day and time zone: a thousand
+    managers share a few zones."""
+    known: dict[tuple[date, str], datetime] = {}
+
+    def deadline(starts_on: date, owner: User) -> datetime:
+        key = (starts_on, owner.timezone)
+        if key not in known:
+            known[key] = periods.deadline(kind, starts_on, owner)
+        return known[key]
+
+    return deadline
+
+
+def _submission(first_submitted_at: datetime | None, due: datetime, now: datetime) -> Submission:
+    """A plan (None: none) against its deadline (`plans.periods.submitted_on_time`'s rule)."""
+    if first_submitted_at is None:
+        return Submission.MISSING if now > due else Submission.NOT_DUE
+    return Submission.ON_TIME if first_submitted_at <= due else Submission.LATE
+
+
+def plan_report(
+    managers: list[User], period: metrics.Period, kind: PlanKind, now: datetime | None = None
+) -> PlanReport:
+    """Each manager's plans of `kind` that begin in the period (three statements, plus
+    what matching needs to count completion)."""
+    now = now or datetime.now(UTC)
+    starts = plan_starts(kind, period)
+    ids = [m.id for m in managers]
+    if ids:
+        # The deadlines read each manager's zone: one statement fills it in for all of them.
+        db.session.scalars(
+            select(User).options(load_only(User.timezone)).where(User.id.in_(ids))
+        ).all()
     in_view = {m.id: m for m in managers}
+    plans = [p for p in _plans_of(ids, kind, starts) if p.owner_id in in_view]
+    by_slot = {(p.owner_id, p.starts_on): p for p in plans}
     for plan in plans:
         # Its owner is loaded already: deadlines and periods read the owner's zone.
         set_committed_value(plan, "owner", in_view[plan.owner_id])
@@ -178,12 +206,15 @@ def plan_report(
     tasks = _task_counts([p.id for p in plans if p.id not in completion])
     # Monthly plans: their goals against the month's figures, as the plan page counts them.
     actuals = month_actuals.actuals_for(plans)
+    deadline = _deadlines(kind)
     rows = []
     for manager in managers:
         cells = []
         for starts_on in starts:
             plan = by_slot.get((manager.id, starts_on))
-            cell = PlanCell(starts_on, _submission(plan, kind, starts_on, manager, now), plan)
+            submitted = plan.first_submitted_at if plan is not None else None
+            state = _submission(submitted, deadline(starts_on, manager), now)
+            cell = PlanCell(starts_on, state, plan)
             if plan is not None and plan.id in completion:
                 figures = completion[plan.id]
                 cell.planned, cell.done, cell.unplanned = (
@@ -201,15 +232,59 @@ def plan_report(
     return PlanReport(kind, starts, rows)
 
 
-def _submission(
-    plan: WorkPlan | None, kind: PlanKind, starts_on: date, owner: User, now: datetime
-) -> Submission:
-    on_time = periods.submitted_on_time(plan) if plan is not None else None
-    if on_time is None:
-        if now > periods.deadline(kind, starts_on, owner):
-            return Submission.MISSING
-        return Submission.NOT_DUE
-    return Submission.ON_TIME if on_time else Submission.LATE
+@dataclass
+class TeamPlanRow:
+    """A team's plans per week (or month): how many were on time, late, missing, not due."""
+
+    line: Line
+    cells: list[Counter]  # per start: Submission -> the team's managers
+
+    def count(self, submission: Submission) -> int:
+        return sum(cell[submission] for cell in self.cells)
+
+
+@dataclass
+class TeamPlanReport:
+    kind: PlanKind
+    starts: list[date]
+    rows: list[TeamPlanRow]
+
+    key = PlanReport.key
+
+
+def team_submissions(
+    lines: Lines,
+    managers: list[User],
+    period: metrics.Period,
+    kind: PlanKind,
+    now: datetime | None = None,
+) -> TeamPlanReport:
+    """An admin's every team: each team's managers' plans counted by how they were
+    submitted, per week or month (one statement; the managers' zones come loaded).
+
+    Completion is left to a team's own report: it matches every plan to the week's
+    visits, which over every team cost the page most of a second at province.
+    """
+    now = now or datetime.now(UTC)
+    starts = plan_starts(kind, period)
+    submitted = {
+        (owner_id, starts_on): first_submitted_at
+        for owner_id, starts_on, first_submitted_at in db.session.execute(
+            select(WorkPlan.owner_id, WorkPlan.starts_on, WorkPlan.first_submitted_at).where(
+                metrics.among_owners(WorkPlan.owner_id, lines.manager_ids),
+                WorkPlan.kind == kind,
+                WorkPlan.starts_on.in_(starts),
+            )
+        )
+    }
+    rows = {line: TeamPlanRow(line, [Counter() for _ in starts]) for line in lines.lines}
+    deadline = _deadlines(kind)
+    for manager in managers:
+        row = rows[lines.of_manager[manager.id]]
+        for cell, starts_on in zip(row.cells, starts, strict=True):
+            at = submitted.get((manager.id, starts_on))
+            cell[_submission(at, deadline(starts_on, manager), now)] += 1
+    return TeamPlanReport(kind, starts, list(rows.values()))
 
 
 def _task_counts(plan_ids: list[int]) -> dict[int, tuple[int, int]]:
@@ -234,7 +309,7 @@ def _task_counts(plan_ids: list[int]) -> dict[int, tuple[int, int]]:
 
 @dataclass
 class RatingRow:
-    manager: User
+    line: Line
     months: list[Counter] = field(default_factory=list)
 
     def total(self, rating: Rating) -> int:
@@ -256,8 +331,8 @@ def rating_months(period: metrics.Period) -> list[date]:
     return months
 
 
-def ratings_over_time(managers: list[User], period: metrics.Period) -> RatingReport:
-    """优 / 良 / 中 / 差 given to each manager's plans (weekly and monthly), by the month the
+def ratings_over_time(lines: Lines, period: metrics.Period) -> RatingReport:
+    """优 / 良 / 中 / 差 given to each line's plans (weekly and monthly), by the month the
     plan is for: one grouped statement."""
     months = rating_months(period)
     after = periods.following(PlanKind.MONTH, months[-1])
@@ -268,7 +343,7 @@ def ratings_over_time(managers: list[User], period: metrics.Period) -> RatingRep
         ),
         else_=len(months),
     )
-    rows = {m.id: RatingRow(m, [Counter() for _ in months]) for m in managers}
+    rows = {line: RatingRow(line, [Counter() for _ in months]) for line in lines.lines}
     if rows:
         for found in db.session.execute(
             select(
@@ -279,7 +354,7 @@ def ratings_over_time(managers: list[User], period: metrics.Period) -> RatingRep
             )
             .join(PlanReview.plan)
             .where(
-                WorkPlan.owner_id.in_(list(rows)),
+                metrics.among_owners(WorkPlan.owner_id, lines.manager_ids),
                 WorkPlan.starts_on >= months[0],
                 WorkPlan.starts_on < after,
                 PlanReview.verdict == Verdict.REVIEWED,
@@ -287,7 +362,9 @@ def ratings_over_time(managers: list[User], period: metrics.Period) -> RatingRep
             )
             .group_by(WorkPlan.owner_id, slot, PlanReview.rating)
         ):
-            rows[found.owner_id].months[found.month][found.rating] += found.reviews
+            row = rows.get(lines.of_manager.get(found.owner_id))
+            if row is not None:  # an owner outside the view (see among_owners)
+                row.months[found.month][found.rating] += found.reviews
     return RatingReport(months, list(rows.values()))
 
 
@@ -358,12 +435,30 @@ def plan_rows(report: PlanReport) -> list[list]:
     return [head, *body]
 
 
+def team_plan_rows(report: TeamPlanReport) -> list[list]:
+    """One line per team and week (or month): its plans by how they were submitted."""
+    words = submission_labels()
+    head = [_("Team"), _("Week") if report.kind is PlanKind.WEEK else _("Month")]
+    head += [words[s] for s in Submission]
+    body = [
+        [row.line.name, report.key(starts_on), *[cell[s] for s in Submission]]
+        for row in report.rows
+        for starts_on, cell in zip(report.starts, row.cells, strict=True)
+    ]
+    return [head, *body]
+
+
 def rating_rows(report: RatingReport) -> list[list]:
-    """One line per manager and month: how many plans got each rating."""
-    head = [_("Manager"), _("Month"), *[label(r) for r in RATINGS], _("Total")]
+    """One line per manager (or team) and month: how many plans got each rating."""
+    head = [
+        line_heading([row.line for row in report.rows]),
+        _("Month"),
+        *[label(r) for r in RATINGS],
+        _("Total"),
+    ]
     body = [
         [
-            row.manager.display_name,
+            row.line.name,
             periods.month_key(month),
             *[counts[r] for r in RATINGS],
             sum(counts.values()),
