@@ -277,6 +277,32 @@ def test_targets_refused_outside_the_team(client, login, org):
     assert client.post("/reports/targets", data=data).status_code == 302
 
 
+def test_an_admin_chooses_the_team_whose_targets_to_set(client, login, org):
+    _english(org["admin"])
+    login(client, org["admin"])
+    page = client.get("/reports/targets").text
+    assert 'id="choose-team"' in page and 'data-manager="' not in page
+    assert f'href="/reports/targets?team={org["team2"].id}"' in page
+    team2 = client.get(f"/reports/targets?team={org['team2'].id}").text
+    assert f'data-manager="{org["m3"].id}"' in team2
+    assert f'data-manager="{org["m1"].id}"' not in team2 and 'id="choose-team"' not in team2
+    data = {"manager_id": org["m3"].id, "weekly_visits": 4, "quarterly_won": "10"}
+    saved = client.post(f"/reports/targets?team={org['team2'].id}", data=data)
+    assert saved.status_code == 302
+    assert saved.headers["Location"].endswith(f"/reports/targets?team={org['team2'].id}")
+    assert (
+        db.session.scalar(select(Target.weekly_visits).where(Target.user_id == org["m3"].id)) == 4
+    )
+    # Not a manager (an admin, a supervisor), or no such user: nothing to set.
+    for user_id in (org["sup1"].id, org["admin"].id, 999_999, "x"):
+        data["manager_id"] = user_id
+        assert client.post("/reports/targets", data=data).status_code == 404
+    # A supervisor has no team to choose: their own team's managers.
+    login(client, org["sup1"])
+    mine = client.get("/reports/targets").text
+    assert 'id="team-selector"' not in mine and f'data-manager="{org["m1"].id}"' in mine
+
+
 def test_target_service_checks_the_actor(org):
     with pytest.raises(NotAllowed):
         set_target(org["m3"], weekly_visits=1, quarterly_won=Decimal(1), actor=org["sup1"])

@@ -150,20 +150,19 @@ def _csv_response(rows: Iterable[list[str]], name: str) -> Response:
 @bp.route("/targets", methods=["GET", "POST"])
 @login_required
 def targets_page():
+    """A team's managers' targets. An admin chooses the team first: a form for each of a
+    thousand managers made a page nobody scrolls, and its cost grew with the organisation."""
     if current_user.is_manager:
         refuse(403, "targets", current_user)
-    managers = [
-        m
-        for m in dashboards.managers_in_view(current_user)
-        if targets.may_set_targets(current_user, m)
-    ]
+    team_id = request.args.get("team", type=int) if current_user.is_admin else None
+    choose_team = current_user.is_admin and not team_id
     status = 200
     form = TargetForm()
     if request.method == "POST":
-        wanted = {str(m.id): m for m in managers}
-        manager = wanted.get(form.manager_id.data or "")
+        raw = form.manager_id.data or ""
+        manager = targets.settable_manager(current_user, int(raw)) if raw.isdigit() else None
         if manager is None:
-            refuse(404, f"targets of user {form.manager_id.data}", current_user)
+            refuse(404, f"targets of user {raw}", current_user)
         if form.validate_on_submit():
             outcome = write(
                 lambda: targets.set_target(
@@ -175,7 +174,7 @@ def targets_page():
                 done=lambda _result: _(
                     "Targets for %(name)s are saved.", name=manager.display_name
                 ),
-                to=url_for("reports.targets_page"),
+                to=url_for("reports.targets_page", team=team_id or manager.team_id),
             )
             if outcome.response is not None:
                 return outcome.response
@@ -187,12 +186,17 @@ def targets_page():
             for errors in form.errors.values():
                 for message in errors:
                     flash(str(message), "danger")
+    in_view = [] if choose_team else dashboards.managers_in_view(current_user, team_id)
+    managers = [m for m in in_view if targets.may_set_targets(current_user, m)]
     return (
         render_template(
             "reports/targets.html",
             managers=managers,
             current=targets.targets_of([m.id for m in managers]),
             form=form,
+            teams=dashboards.teams() if current_user.is_admin else [],
+            team_id=team_id,
+            choose_team=choose_team,
         ),
         status,
     )

@@ -8,8 +8,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from crm.extensions import db
+from crm.permissions import owner_scope
 from crm.services.errors import DomainError, NotAllowed
-from models import Target, User
+from models import Role, Target, User
 
 MAX_WEEKLY_VISITS = 100
 MAX_QUARTERLY_WON = Decimal("9999999999999")
@@ -25,6 +26,19 @@ def may_set_targets(actor: User, manager: User) -> bool:
         and manager.team.supervisor_id == actor.id
         and manager.id != actor.id
     )
+
+
+def settable_manager(actor: User, manager_id: int) -> User | None:
+    """The active manager in the actor's scope whose targets the actor may set, or None."""
+    manager = db.session.scalar(
+        select(User).where(
+            User.id == manager_id,
+            User.active.is_(True),
+            User.role == Role.MANAGER,
+            owner_scope(actor, User.id),
+        )
+    )
+    return manager if manager is not None and may_set_targets(actor, manager) else None
 
 
 def set_target(manager: User, *, weekly_visits: int, quarterly_won: Decimal, actor: User) -> Target:
