@@ -6,7 +6,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import Column, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from crm import create_app
@@ -32,6 +32,16 @@ def empty_database_url(database_url, tmp_path):
     admin.dispose()
 
 
+INDEX_NAMES = {
+    "sqlite": text("SELECT name FROM sqlite_master WHERE type = 'index'"),
+    "postgresql": text("SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"),
+}
+
+
+# SQLite's reflection cannot read an index on an expression (the competitor overview's
+# order, migration 0030): the comparison leaves it out, and the test looks for it by name.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based")
 def test_upgrade_gives_the_models_schema(empty_database_url):
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=empty_database_url)
     with app.app_context():
@@ -42,7 +52,15 @@ def test_upgrade_gives_the_models_schema(empty_database_url):
             )
             differences = compare_metadata(context, db.metadata)
             tables = set(inspect(conn).get_table_names())
+            indexes = set(conn.scalars(INDEX_NAMES[conn.dialect.name]))
         assert differences == []
+        expression_indexes = {
+            index.name
+            for table in db.metadata.sorted_tables
+            for index in table.indexes
+            if any(not isinstance(e, Column) for e in index.expressions)
+        }
+        assert "ix_competitor_profiles_expiry_order" in expression_indexes <= indexes
         assert {t.name for t in db.metadata.sorted_tables} <= tables
         downgrade(revision="base")
         with db.engine.connect() as conn:

@@ -130,3 +130,52 @@ def test_a_few_owners_new_opportunities_of_a_month_are_read_per_owner(
     else:
         definitions = postgresql_indexes("opportunities")
         assert "(owner_id, created_at)" in definitions["ix_opportunities_owner_id_created_at"]
+
+
+def test_the_competitor_overview_reads_its_first_page_and_counts_from_indexes(
+    org, make_customer, make_competitor
+):
+    """An admin's overview: the first page in expiry order (no date last) and the count per
+    competitor, without sorting every profile."""
+    from datetime import date
+
+    from crm.services.archive.competitors import (
+        PresenceFilters,
+        presence_summary,
+        search_presence,
+    )
+    from models import CompetitorProfile
+
+    rivals = [make_competitor("Rival Telecom"), make_competitor("Other Telecom")]
+    today = date(2026, 12, 7)
+    for i in range(40):
+        customer = make_customer(org["m1" if i % 2 else "m3"])
+        for rival in rivals[: 1 + i % 2]:
+            expiry = None if i % 4 == 0 else today + timedelta(days=i)
+            db.session.add(
+                CompetitorProfile(customer=customer, competitor=rival, contract_expiry=expiry)
+            )
+    db.session.commit()
+    admin = org["admin"]
+    first = search_presence(admin, PresenceFilters(), today).limit(55)
+    expiries = [p.contract_expiry for p in db.session.scalars(first).unique()]
+    dated = [e for e in expiries if e is not None]
+    assert len(expiries) == 55 and len(dated) == 50 and dated == sorted(dated)
+    assert expiries.index(None) == len(dated)  # no date last
+    summary = {row["name"]: row["customers"] for row in presence_summary(admin, 90, today)}
+    assert summary == {"Rival Telecom": 40, "Other Telecom": 20}
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(text("ANALYZE competitor_profiles"))
+        plan = sqlite_plan(first)
+        assert "INDEX ix_competitor_profiles_expiry_order" in plan, plan
+        assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
+    else:
+        definitions = postgresql_indexes("competitor_profiles")
+        assert (
+            "(((contract_expiry IS NULL)), contract_expiry, id)"
+            in (definitions["ix_competitor_profiles_expiry_order"])
+        )
+        assert (
+            "(competitor_id, contract_expiry)"
+            in (definitions["ix_competitor_profiles_competitor_id_contract_expiry"])
+        )

@@ -420,16 +420,19 @@ def presence_summary(user: User, days: int, today: date) -> list[dict[str, Any]]
     """Per competitor: customers in the user's scope where present, and contracts ending soon."""
     expiry = CompetitorProfile.contract_expiry
     ending = and_(expiry >= today, expiry <= window_end(today, days))
+    # A customer has one profile per competitor (unique), so counting profiles counts
+    # customers: no DISTINCT, which cost an admin's overview a sort of every profile.
+    customers = func.count()
     stmt = (
         select(
             Competitor.id,
             Competitor.name,
-            func.count(func.distinct(CompetitorProfile.customer_id)).label("customers"),
+            customers.label("customers"),
             func.coalesce(func.sum(case((ending, 1), else_=0)), 0).label("expiring"),
         )
         .join(CompetitorProfile, CompetitorProfile.competitor_id == Competitor.id)
         .group_by(Competitor.id, Competitor.name)
-        .order_by(func.count(func.distinct(CompetitorProfile.customer_id)).desc(), Competitor.name)
+        .order_by(customers.desc(), Competitor.name)
     )
     stmt = within_customer_scope(stmt, user, CompetitorProfile.customer)
     return [row._asdict() for row in db.session.execute(stmt)]
