@@ -95,6 +95,17 @@ def has_data() -> bool:
     return bool(db.session.scalar(select(func.count()).select_from(User)))
 
 
+def _index_names(table: str) -> set[str]:
+    """The table's indexes by name, from the catalogue: SQLAlchemy's inspector does not
+    see SQLite's indexes on an expression (migration 0030's)."""
+    catalogue = {
+        "sqlite": "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = :table",
+        "postgresql": "SELECT indexname FROM pg_indexes WHERE tablename = :table",
+    }[db.engine.dialect.name]
+    with db.engine.connect() as conn:
+        return set(conn.scalars(text(catalogue), {"table": table}))
+
+
 def add_missing_schema() -> None:
     """A dataset an older checkout generated, reused: add the tables, indexes and triggers
     the models have gained since (what the migrations add to a real database), so the
@@ -114,13 +125,14 @@ def add_missing_schema() -> None:
                 with db.engine.begin() as conn:
                     conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {ddl}")
         named = {index.name for index in table.indexes}
-        for found in inspect(db.engine).get_indexes(table.name):
-            if found["name"].startswith("ix_") and found["name"] not in named:
-                print(f"    dropping {found['name']} (a migration has replaced it)")
+        there = _index_names(table.name)
+        for name in sorted(there):
+            if name.startswith("ix_") and name not in named:
+                print(f"    dropping {name} (a migration has replaced it)")
                 with db.engine.begin() as conn:
-                    conn.exec_driver_sql(f"DROP INDEX {found['name']}")
+                    conn.exec_driver_sql(f"DROP INDEX {name}")
         for index in table.indexes:
-            if not inspect(db.engine).has_index(table.name, index.name):
+            if index.name not in there:
                 print(f"    adding {index.name}")
                 index.create(db.engine)
                 analyse.add(table.name)

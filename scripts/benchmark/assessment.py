@@ -165,13 +165,14 @@ def time_sources(period) -> dict:
     managers = store.assessed_managers()
     found = {m.id: inputs.Inputs() for m in managers}
     days = period.days()
+    lines = inputs.reports.lines_for(managers)
     out = {}
     for name, call in (
         ("figures", lambda: inputs._figures(period, None, found)),
         ("complaints", lambda: inputs._complaints(days, None, found)),
         ("visits", lambda: inputs._visits(days, None, found)),
         ("opportunities", lambda: inputs._opportunities(days, None, found)),
-        ("coverage", lambda: inputs.reports.tier_coverage(inputs.reports.lines_for(managers), days)),
+        ("coverage", lambda: inputs.reports.tier_coverage(lines, days)),
         ("plans", lambda: inputs._plans(days, managers, found, datetime.now(UTC))),
     ):
         started = time.perf_counter()
