@@ -21,7 +21,13 @@ from scripts.benchmark.operations import OPERATIONS, run_operations  # noqa: E40
 from scripts.benchmark.timings import PAGES, all_pages, run_pages  # noqa: E402
 
 # The server settings PostgreSQL's timings depend on (README: Production deployment).
-POSTGRESQL_SETTINGS = ("shared_buffers", "random_page_cost", "work_mem", "server_version")
+POSTGRESQL_SETTINGS = (
+    "shared_buffers",
+    "random_page_cost",
+    "max_parallel_workers_per_gather",
+    "work_mem",
+    "server_version",
+)
 
 
 def database_settings(app) -> dict:
