@@ -549,6 +549,18 @@ def test_admin_home_shows_every_team_as_counted_and_a_team_live(
     assert visits_week(client.get("/").text, org["team2"]) == visits_week(live, org["team2"]) + 1
 
 
+def test_a_supervisor_never_gets_the_count_of_every_team(client, login, org, dataset):
+    snapshots.refresh()
+    db.session.commit()
+    _english(org["sup1"])
+    login(client, org["sup1"])
+    html = client.get("/").text
+    assert 'id="lines-time"' not in html and 'data-team="' not in html
+    assert f'data-manager="{org["m1"].id}"' in html
+    assert f'data-manager="{org["m3"].id}"' not in html
+    assert int(html.split('id="customer-count">', 1)[1].split("<", 1)[0]) == 5  # m1's and m2's
+
+
 def test_days_in_stage_opens_the_opportunities_that_were_in_the_stage(
     client, login, org, histories, stages
 ):

@@ -8,7 +8,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.permissions import owner_scope
 from crm.services.errors import DomainError, NotAllowed
 from models import Role, Target, User
 
@@ -29,14 +28,9 @@ def may_set_targets(actor: User, manager: User) -> bool:
 
 
 def settable_manager(actor: User, manager_id: int) -> User | None:
-    """The active manager in the actor's scope whose targets the actor may set, or None."""
+    """The active manager whose targets the actor may set (`may_set_targets`), or None."""
     manager = db.session.scalar(
-        select(User).where(
-            User.id == manager_id,
-            User.active.is_(True),
-            User.role == Role.MANAGER,
-            owner_scope(actor, User.id),
-        )
+        select(User).where(User.id == manager_id, User.active.is_(True), User.role == Role.MANAGER)
     )
     return manager if manager is not None and may_set_targets(actor, manager) else None
 
