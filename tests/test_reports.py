@@ -294,13 +294,16 @@ def test_an_admin_chooses_the_team_whose_targets_to_set(client, login, org):
         db.session.scalar(select(Target.weekly_visits).where(Target.user_id == org["m3"].id)) == 4
     )
     # Not a manager (an admin, a supervisor), or no such user: nothing to set.
-    for user_id in (org["sup1"].id, org["admin"].id, 999_999, "x"):
+    for user_id in (org["sup1"].id, org["admin"].id, 999_999, "x", "²", "9" * 25):
         data["manager_id"] = user_id
         assert client.post("/reports/targets", data=data).status_code == 404
     # A supervisor has no team to choose: their own team's managers.
     login(client, org["sup1"])
     mine = client.get("/reports/targets").text
     assert 'id="team-selector"' not in mine and f'data-manager="{org["m1"].id}"' in mine
+    data["manager_id"] = org["m1"].id
+    saved = client.post("/reports/targets", data=data)
+    assert saved.headers["Location"].endswith("/reports/targets")
 
 
 def test_target_service_checks_the_actor(org):

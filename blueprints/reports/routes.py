@@ -15,6 +15,7 @@ from blueprints.reports.forms import TargetForm
 from crm.i18n import user_zone
 from crm.permissions import refuse
 from crm.services import pickers
+from crm.services.archive.identity import is_record_id
 from crm.services.imports import exports
 from crm.services.reporting import dashboards, metrics, reports, targets
 from crm.services.reporting import plans as plan_reports
@@ -160,7 +161,7 @@ def targets_page():
     form = TargetForm()
     if request.method == "POST":
         raw = form.manager_id.data or ""
-        manager = targets.settable_manager(current_user, int(raw)) if raw.isdigit() else None
+        manager = targets.settable_manager(current_user, int(raw)) if is_record_id(raw) else None
         if manager is None:
             refuse(404, f"targets of user {raw}", current_user)
         if form.validate_on_submit():
@@ -174,7 +175,11 @@ def targets_page():
                 done=lambda _result: _(
                     "Targets for %(name)s are saved.", name=manager.display_name
                 ),
-                to=url_for("reports.targets_page", team=team_id or manager.team_id),
+                # An admin comes back to the manager's team; a supervisor has no team to choose.
+                to=url_for(
+                    "reports.targets_page",
+                    team=team_id or (manager.team_id if current_user.is_admin else None),
+                ),
             )
             if outcome.response is not None:
                 return outcome.response
