@@ -7,7 +7,17 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    literal_column,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.extensions import db
@@ -89,5 +99,13 @@ Index(
     "ix_competitor_profiles_expiry_order",
     CompetitorProfile.contract_expiry.is_(None),
     CompetitorProfile.contract_expiry,
+    CompetitorProfile.id,
+)
+# The API's keyset order of the same (blueprints/api/pagination.nullable): a date stands in
+# for no date, so that a cursor can compare it.
+Index(
+    "ix_competitor_profiles_api_expiry_order",
+    CompetitorProfile.contract_expiry.is_(None),
+    func.coalesce(CompetitorProfile.contract_expiry, literal_column("'9999-12-31'")),
     CompetitorProfile.id,
 )

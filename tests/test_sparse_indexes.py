@@ -179,3 +179,52 @@ def test_the_competitor_overview_reads_its_first_page_and_counts_from_indexes(
             "(competitor_id, contract_expiry)"
             in (definitions["ix_competitor_profiles_competitor_id_contract_expiry"])
         )
+
+
+def test_the_apis_competitor_profiles_are_read_in_keyset_order_from_an_index(
+    org, make_customer, make_competitor
+):
+    """The API's expiry order (no date last, a stand-in date a cursor can compare), page by
+    page: every profile once, from the index on that order."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from blueprints.api.competitors import ORDERS
+    from models import CompetitorProfile
+
+    rival = make_competitor("Rival Telecom")
+    today = date(2026, 12, 7)
+    for i in range(30):
+        expiry = None if i % 3 == 0 else today + timedelta(days=i % 7)
+        db.session.add(
+            CompetitorProfile(
+                customer=make_customer(org["m1"]), competitor=rival, contract_expiry=expiry
+            )
+        )
+    db.session.commit()
+    order = ORDERS["expiry"]
+    base = select(CompetitorProfile).order_by(*order.clauses())
+    seen, values = [], None
+    while True:
+        stmt = base if values is None else base.where(order.after(values))
+        page = list(db.session.scalars(stmt.limit(7)))
+        if not page:
+            break
+        seen += page
+        values = [key.value(page[-1]) for key in order.keys]
+    expiries = [p.contract_expiry for p in seen]
+    assert len({p.id for p in seen}) == len(seen) == 30
+    dated = [e for e in expiries if e is not None]
+    assert dated == sorted(dated) and expiries[len(dated) :] == [None] * 10
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(text("ANALYZE competitor_profiles"))
+        plan = sqlite_plan(base.limit(101))
+        assert "INDEX ix_competitor_profiles_api_expiry_order" in plan, plan
+        assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
+    else:
+        definitions = postgresql_indexes("competitor_profiles")
+        assert (
+            "COALESCE(contract_expiry, '9999-12-31'::date)"
+            in (definitions["ix_competitor_profiles_api_expiry_order"])
+        )

@@ -18,7 +18,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_
+from sqlalchemy import ColumnElement, Select, and_, false, func, literal, or_
 
 from blueprints.api.auth import api_user
 from blueprints.api.problems import Problem, problem
@@ -35,6 +35,10 @@ class Key:
     descending: bool = False
     boolean: bool = False  # a true/false column: compared by IS, not > (see `flag`)
 
+    def same(self, value: Any) -> ColumnElement[bool]:
+        """The rows whose key equals `value` (a flag by IS: a cursor may hold 0 or 1)."""
+        return self.expression.is_(bool(value)) if self.boolean else self.expression == value
+
     def beyond(self, value: Any) -> ColumnElement[bool]:
         """The rows whose key comes after `value` in this key's direction."""
         if self.boolean:
@@ -46,13 +50,15 @@ class Key:
 
 
 def nullable(expression: Any, value: Callable[[Any], Any], stand_in: Any, *, descending=False):
-    """Two keys for a nullable column: empty ones last, then the value (stand_in for empty)."""
+    """Two keys for a nullable column: empty ones last, then the value (stand_in for empty).
+
+    Written as an index on them can be: `expression IS NULL` as a flag, and the stand-in
+    in the statement's text rather than a parameter, so that PostgreSQL matches
+    `COALESCE(column, '9999-12-31')` to an index on that expression (migration 0031)."""
     return (
-        # 1 for empty, 0 for set: an integer compares alike on every database (a bare
-        # IS NULL cannot be compared with > in SQLAlchemy).
-        Key(case((expression.is_(None), 1), else_=0), lambda row: int(value(row) is None)),
+        flag(expression.is_(None), lambda row: value(row) is None),
         Key(
-            func.coalesce(expression, stand_in),
+            func.coalesce(expression, literal(stand_in, literal_execute=True)),
             lambda row: stand_in if value(row) is None else value(row),
             descending,
         ),
@@ -79,7 +85,7 @@ class Order:
         """Rows after the one whose sort values are `values` (a lexicographic comparison)."""
         alternatives = []
         for position, key in enumerate(self.keys):
-            equal = [k.expression == v for k, v in zip(self.keys[:position], values, strict=False)]
+            equal = [k.same(v) for k, v in zip(self.keys[:position], values, strict=False)]
             alternatives.append(and_(*equal, key.beyond(values[position])))
         return or_(*alternatives) if alternatives else false()
 
