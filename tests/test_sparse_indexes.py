@@ -22,6 +22,13 @@ def sqlite_plan(stmt) -> str:
     )
 
 
+def _assert_read_in_order(stmt, table: str, index: str) -> None:
+    """SQLite reads the statement's rows in its order from `index`, sorting nothing."""
+    db.session.execute(text(f"ANALYZE {table}"))
+    plan = sqlite_plan(stmt)
+    assert f"INDEX {index}" in plan and "TEMP B-TREE FOR ORDER BY" not in plan, plan
+
+
 def postgresql_indexes(table: str) -> dict[str, str]:
     """PostgreSQL's definition of each index of the table, by name."""
     rows = db.session.execute(
@@ -165,10 +172,7 @@ def test_the_competitor_overview_reads_its_first_page_and_counts_from_indexes(
     summary = {row["name"]: row["customers"] for row in presence_summary(admin, 90, today)}
     assert summary == {"Rival Telecom": 40, "Other Telecom": 20}
     if db.engine.dialect.name == "sqlite":
-        db.session.execute(text("ANALYZE competitor_profiles"))
-        plan = sqlite_plan(first)
-        assert "INDEX ix_competitor_profiles_expiry_order" in plan, plan
-        assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
+        _assert_read_in_order(first, "competitor_profiles", "ix_competitor_profiles_expiry_order")
     else:
         definitions = postgresql_indexes("competitor_profiles")
         assert (
@@ -218,10 +222,9 @@ def test_the_apis_competitor_profiles_are_read_in_keyset_order_from_an_index(
     dated = [e for e in expiries if e is not None]
     assert dated == sorted(dated) and expiries[len(dated) :] == [None] * 10
     if db.engine.dialect.name == "sqlite":
-        db.session.execute(text("ANALYZE competitor_profiles"))
-        plan = sqlite_plan(base.limit(101))
-        assert "INDEX ix_competitor_profiles_api_expiry_order" in plan, plan
-        assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
+        _assert_read_in_order(
+            base.limit(101), "competitor_profiles", "ix_competitor_profiles_api_expiry_order"
+        )
     else:
         definitions = postgresql_indexes("competitor_profiles")
         assert (

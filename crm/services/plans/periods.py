@@ -125,6 +125,12 @@ def deadline(kind: PlanKind, starts_on: date, owner: User) -> datetime:
 
 def submitted_on_time(plan: WorkPlan) -> bool | None:
     """Whether the plan was first submitted by its deadline; None while never submitted."""
-    if plan.first_submitted_at is None:
+    return submitted_by(plan.first_submitted_at, deadline(plan.kind, plan.starts_on, plan.owner))
+
+
+def submitted_by(first_submitted_at: datetime | None, due: datetime) -> bool | None:
+    """The rule itself, for a caller that knows the deadline (the plans report works out
+    one per week and time zone): on time when first submitted by it; None if never."""
+    if first_submitted_at is None:
         return None
-    return plan.first_submitted_at <= deadline(plan.kind, plan.starts_on, plan.owner)
+    return first_submitted_at <= due

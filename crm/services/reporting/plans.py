@@ -176,10 +176,11 @@ def _deadlines(kind: PlanKind) -> Callable[[date, User], datetime]:
 
 
 def _submission(first_submitted_at: datetime | None, due: datetime, now: datetime) -> Submission:
-    """A plan (None: none) against its deadline (`plans.periods.submitted_on_time`'s rule)."""
-    if first_submitted_at is None:
+    """A plan (None: none) against its deadline."""
+    on_time = periods.submitted_by(first_submitted_at, due)
+    if on_time is None:
         return Submission.MISSING if now > due else Submission.NOT_DUE
-    return Submission.ON_TIME if first_submitted_at <= due else Submission.LATE
+    return Submission.ON_TIME if on_time else Submission.LATE
 
 
 def plan_report(
