@@ -118,6 +118,9 @@ class WorkPlan(TimestampMixin, db.Model):
         UniqueConstraint("owner_id", "kind", "starts_on"),
         # The review queue and the supervisor's home: plans of a kind, a status, a period.
         Index("ix_work_plans_kind_status_starts_on", "kind", "status", "starts_on"),
+        # An admin's plans page: the latest changed plans of everyone, read in this order
+        # (without it PostgreSQL sorted all 64,000 plans of a province: 42 ms).
+        Index("ix_work_plans_updated_at_id", "updated_at", "id"),
     )
 
     @property

@@ -231,3 +231,35 @@ def test_the_apis_competitor_profiles_are_read_in_keyset_order_from_an_index(
             "COALESCE(contract_expiry, '9999-12-31'::date)"
             in (definitions["ix_competitor_profiles_api_expiry_order"])
         )
+
+
+def test_an_admins_latest_plans_are_read_from_the_index_on_their_change_time(org):
+    """The plans page of an admin: the newest changed plans of everyone, without sorting
+    them all (PostgreSQL sorted a province's 64,000 plans: 42 ms)."""
+    from datetime import date
+
+    from crm.services.plans.overview import latest_plans, latest_plans_query
+    from models import PlanKind, PlanStatus, WorkPlan
+
+    now = datetime.now(UTC)
+    monday = date(2026, 1, 5)
+    rows = [
+        {"owner_id": org[owner].id, "kind": PlanKind.WEEK, "starts_on": monday + timedelta(weeks=i),
+         "status": PlanStatus.DRAFT, "version": 1, "created_at": now,
+         "updated_at": now - timedelta(minutes=(i * 7) % 50)}
+        for owner in ("m1", "m2") for i in range(50)
+    ]  # fmt: skip
+    db.session.execute(insert(WorkPlan), rows)
+    db.session.commit()
+    latest = latest_plans(org["admin"], limit=30)
+    stamps = [(p.updated_at, p.id) for p in latest]
+    assert len(latest) == 30 and stamps == sorted(stamps, reverse=True)
+    newest = max(row["updated_at"] for row in rows)
+    assert stamps[0][0].replace(tzinfo=UTC) == newest
+    if db.engine.dialect.name == "sqlite":
+        _assert_read_in_order(
+            latest_plans_query(org["admin"]), "work_plans", "ix_work_plans_updated_at_id"
+        )
+    else:
+        definitions = postgresql_indexes("work_plans")
+        assert "(updated_at, id)" in definitions["ix_work_plans_updated_at_id"]

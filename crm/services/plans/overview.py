@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import Select
 from sqlalchemy.orm import joinedload
 
 from crm.extensions import db
@@ -111,11 +112,14 @@ def team_weeks(viewer: User, mondays: list[date]) -> list[TeamRow]:
 
 def latest_plans(viewer: User, *, limit: int = LATEST_LIMIT) -> list[WorkPlan]:
     """The most recently changed plans in the viewer's scope (an admin's overview)."""
-    return list(
-        db.session.scalars(
-            scoped(WorkPlan, viewer)
-            .options(joinedload(WorkPlan.owner))
-            .order_by(WorkPlan.updated_at.desc(), WorkPlan.id.desc())
-            .limit(limit)
-        )
+    return list(db.session.scalars(latest_plans_query(viewer, limit=limit)))
+
+
+def latest_plans_query(viewer: User, *, limit: int = LATEST_LIMIT) -> Select:
+    """Read in the order of the index on (updated_at, id): an admin's scope is every plan."""
+    return (
+        scoped(WorkPlan, viewer)
+        .options(joinedload(WorkPlan.owner))
+        .order_by(WorkPlan.updated_at.desc(), WorkPlan.id.desc())
+        .limit(limit)
     )
