@@ -386,7 +386,7 @@ def run_import(
         with search_backlog.bulk_writes():  # their search bigrams are cut by the scheduler
             report.imported = _write(Customer, checker.plans, actor, progress, "parent_id")
         # Told as a customer made on the form is, in this transaction (one event each).
-        webhooks.customers_created([plan.values["id"] for plan in checker.plans], actor=actor)
+        webhooks.customers_created([plan.values for plan in checker.plans], actor=actor)
     else:
         with search_backlog.bulk_writes():
             report.imported = _write(Contact, checker.plans, actor, progress, "reports_to_id")

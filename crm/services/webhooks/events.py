@@ -7,7 +7,7 @@ only for a subscriber. What each event's "data" holds is in the README (Webhooks
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -31,43 +31,38 @@ def customer_created(customer: Customer, *, actor: User | None) -> int:
     return emit(WebhookEvent.CUSTOMER_CREATED, lambda: _created(customer, actor))
 
 
-def customers_created(customer_ids: Sequence[int], *, actor: User | None) -> int:
+def customers_created(written: Sequence[Mapping[str, Any]], *, actor: User | None) -> int:
     """`customer.created` for each customer an import wrote (with set-based SQL: no rows in
-    the session), in the file's order; the customers are read only for a subscriber, as
-    columns (the same data as `_created`'s, without an ORM row each)."""
+    the session), in the file's order. The data is the written values themselves (id, name,
+    tier, status, owner_id), the same as `_created`'s: reading 100,000 customers back to say
+    what was just written took a tenth of an import on PostgreSQL."""
+    return emit_each(WebhookEvent.CUSTOMER_CREATED, _created_each(written, actor))
+
+
+def _created_each(
+    written: Sequence[Mapping[str, Any]], actor: User | None
+) -> Iterator[tuple[dict[str, Any], None]]:
+    # A generator: emit_each reads it (and so the owners) only for a subscriber.
     actor_data = payloads.user_data(actor)
-    return emit_each(
-        WebhookEvent.CUSTOMER_CREATED,
-        (({"customer": customer, "actor": actor_data}, None) for customer in _read(customer_ids)),
-    )
+    owners = {
+        user.id: payloads.user_data(user)
+        for user in db.session.scalars(
+            select(User).where(User.id.in_({values["owner_id"] for values in written}))
+        )
+    }
+    for values in written:
+        customer = payloads.customer_values(
+            values["id"],
+            values["name"],
+            values["tier"],
+            values["status"],
+            owners.get(values["owner_id"]),
+        )
+        yield {"customer": customer, "actor": actor_data}, None
 
 
 def _created(customer: Customer, actor: User | None) -> dict[str, Any]:
     return {"customer": payloads.customer_data(customer), "actor": payloads.user_data(actor)}
-
-
-def _read(customer_ids: Sequence[int], chunk: int = 1000) -> Iterator[dict[str, Any]]:
-    """Each customer's event data, a chunk at a time, in the order of the ids."""
-    owners: dict[int, dict[str, Any] | None] = {}
-    for start in range(0, len(customer_ids), chunk):
-        ids = customer_ids[start : start + chunk]
-        found = {
-            row.id: row
-            for row in db.session.execute(
-                select(
-                    Customer.id, Customer.name, Customer.tier, Customer.status, Customer.owner_id
-                ).where(Customer.id.in_(ids))
-            )
-        }
-        missing = {row.owner_id for row in found.values()} - owners.keys()
-        if missing:
-            for user in db.session.scalars(select(User).where(User.id.in_(missing))):
-                owners[user.id] = payloads.user_data(user)
-        for id_ in ids:
-            if (row := found.get(id_)) is not None:
-                yield payloads.customer_values(
-                    row.id, row.name, row.tier, row.status, owners.get(row.owner_id)
-                )
 
 
 def customers_handed_over(handover: Handover) -> int:
