@@ -18,7 +18,7 @@ from crm.permissions import customer_scope
 from crm.services import audit
 from crm.services.archive.identity import is_record_id
 from crm.services.errors import DomainError, StaleEdit, check_version
-from crm.services.filters import ListFilters
+from crm.services.filters import ListFilters, contains_any_case
 from crm.services.scope import check_customer_in_scope
 from models import Attitude, AuditAction, AuditEntry, BuyingRole, Contact, Customer, User
 
@@ -344,10 +344,10 @@ def search_contacts(user: User, filters: ContactFilters) -> Select:
     if filters.q:
         like = f"%{filters.q}%"
         conditions = [
-            Contact.name.ilike(like),
+            contains_any_case(Contact.name, filters.q),
             Contact.mobile.like(like),
             Contact.office_phone.like(like),
-            Customer.name.ilike(like),
+            contains_any_case(Customer.name, filters.q),
         ]
         # "138 0013 8000" and "010-8888 6666" find numbers stored without separators.
         digits = re.sub(r"[\s\-()]", "", filters.q)

@@ -18,7 +18,7 @@ from crm.i18n import is_valid_timezone
 from crm.permissions import MAX_RECORD_ID, owner_scope, scoped
 from crm.services.archive.identity import is_record_id
 from crm.services.errors import DomainError, NotAllowed
-from crm.services.filters import ListFilters
+from crm.services.filters import ListFilters, contains_any_case
 from crm.services.people import tokens
 from models import (
     Customer,
@@ -275,9 +275,13 @@ def users_for_admin(*, viewer: User, filters: UserFilters | None = None) -> Sele
     filters = filters or UserFilters()
     stmt = select(User).options(selectinload(User.team))
     if filters.q:
-        like = f"%{filters.q}%"
         stmt = stmt.where(
-            or_(User.username.ilike(like), User.display_name.ilike(like), User.email.ilike(like))
+            or_(
+                *(
+                    contains_any_case(column, filters.q)
+                    for column in (User.username, User.display_name, User.email)
+                )
+            )
         )
     if filters.role:
         stmt = stmt.where(User.role == Role(filters.role))
