@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -150,6 +152,24 @@ def test_supervisors_and_managers_may_not_manage_users(client, org, login, who):
             level=Level.SENIOR,
             team=None,
         )
+
+
+def test_the_team_list_names_each_teams_supervisor_and_members(admin_client, org, make_team):
+    make_team("Team Three")  # no supervisor, no members yet
+    html = admin_client.get("/admin/teams").get_data(as_text=True)
+    # Each row's cells as text: team | supervisor | members.
+    rows = {}
+    for row in re.findall(r"<tr><td>.*?</tr>", html, re.S):
+        team, supervisor, members = (
+            re.sub(r"<[^>]+>", "", cell).strip()
+            for cell in re.findall(r"<td>(.*?)</td>", row, re.S)
+        )
+        rows[team] = (supervisor, members)
+    name = {key: org[key].display_name for key in ("sup1", "sup2", "m1", "m2", "m3", "m4")}
+    # Members in the order of their usernames (m1, m2, sup1), as the team's page lists them.
+    assert rows["Team One"] == (name["sup1"], ", ".join([name["m1"], name["m2"], name["sup1"]]))
+    assert rows["Team Two"] == (name["sup2"], ", ".join([name["m3"], name["m4"], name["sup2"]]))
+    assert rows["Team Three"] == ("—", "")
 
 
 def test_admin_creates_renames_and_staffs_a_team(admin_client, org, make_user):

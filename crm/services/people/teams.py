@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased
 
 from crm.extensions import db
 from crm.permissions import scoped
@@ -74,16 +77,34 @@ def team_by_id(team_id: int | None) -> Team | None:
     return db.session.get(Team, team_id) if team_id else None
 
 
-def teams_with_members(*, viewer: User) -> list[Team]:
-    """Every team with its supervisor and members, for the admin's team list."""
+@dataclass(frozen=True)
+class TeamListRow:
+    team: Team
+    supervisor_name: str | None
+    member_names: list[str]
+
+
+def teams_with_members(*, viewer: User) -> list[TeamListRow]:
+    """Every team with its supervisor's and members' names, for the admin's team list.
+
+    The names are read as columns: an organisation's 1,100 accounts loaded as rows, to
+    show a name each, took most of the page's 30 ms.
+    """
     require_admin(viewer)
-    return list(
-        db.session.scalars(
-            select(Team)
-            .options(selectinload(Team.supervisor), selectinload(Team.members))
-            .order_by(Team.name)
-        )
+    supervisor = aliased(User)
+    teams = db.session.execute(
+        select(Team, supervisor.display_name)
+        .outerjoin(supervisor, supervisor.id == Team.supervisor_id)
+        .order_by(Team.name)
     )
+    members: dict[int, list[str]] = defaultdict(list)
+    for team_id, name in db.session.execute(
+        select(User.team_id, User.display_name)
+        .where(User.team_id.is_not(None))
+        .order_by(User.username)  # as Team.members is ordered
+    ):
+        members[team_id].append(name)
+    return [TeamListRow(team, name, members[team.id]) for team, name in teams]
 
 
 def visible_teams(*, viewer: User) -> Select:
