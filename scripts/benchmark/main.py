@@ -70,6 +70,9 @@ def prepare(url: str, size_name: str, *, reuse: bool, fresh: bool) -> tuple:
             if bench_app.has_data() and not fresh:
                 sys.exit(f"{url} holds data: pass --fresh to replace it or --reuse to keep it")
             print(f"==> generating the {size_name} dataset into {url}")
+            # has_data's read holds a lock on PostgreSQL that drop_all's connection would
+            # wait for, forever: end its transaction first.
+            db.session.remove()
             bench_app.fresh_schema()
             db.session.remove()
             generation = generate(SIZES[size_name])
