@@ -528,6 +528,45 @@ def test_the_work_log_shows_my_visits_and_my_supervisor_sees_the_team(
     assert visit_ids(team_two) == {other_team.id}
 
 
+def test_an_admins_work_log_counts_per_team_and_a_chosen_team_per_member(
+    client, login, english, make_user, make_customer, make_visit
+):
+    """The whole organisation's week: a figure per team (linked to the team's log), and one
+    for the people in no team; a chosen team: a figure per member."""
+    import re
+
+    from crm.services.activity import work_log
+
+    org = english
+    loner = make_user("loner")  # a manager in no team
+    for owner, count in (("m1", 2), ("m2", 1), ("m3", 1)):
+        for _ in range(count):
+            make_visit(make_customer(org[owner]), occurred_at=ago(minutes=5))
+    make_visit(make_customer(loner), occurred_at=ago(minutes=5))
+
+    login(client, org["admin"])
+    page = client.get("/visits/").get_data(as_text=True)
+    line = re.search(r'<p class="small text-muted" id="team-totals">(.*?)</p>', page, re.S)
+    text = " ".join(re.sub(r"<[^>]+>", "", line.group(1)).split())
+    assert text == "Team One: 3 · Team Two: 1 · No team: 1"
+    assert f"team={org['team1'].id}" in line.group(1) and 'id="member-totals"' not in page
+
+    chosen = client.get(f"/visits/?team={org['team1'].id}").get_data(as_text=True)
+    members = re.search(r'id="member-totals">(.*?)</p>', chosen, re.S).group(1)
+    assert " ".join(members.split()) == "M1: 2 · M2: 1" and 'id="team-totals"' not in chosen
+
+    # The same visits either way: the per-team figures are the members' summed.
+    monday = work_log.week_monday(None, SHANGHAI)
+    scope = {"monday": monday, "zone": SHANGHAI}
+    by_user = work_log.work_log_totals(org["admin"], **scope).by_user
+    by_team = work_log.work_log_totals(org["admin"], **scope, per_team=True).by_team
+    teams = {org[key].id: org[key].team_id for key in ("m1", "m2", "m3")} | {loner.id: None}
+    summed = {}
+    for user_id, visits in by_user.items():
+        summed[teams[user_id]] = summed.get(teams[user_id], 0) + visits
+    assert dict(by_team) == summed
+
+
 def test_visits_of_out_of_scope_customers_are_invisible(
     client, login, english, make_customer, make_visit
 ):

@@ -259,6 +259,14 @@ def _people_and_teams(member_id: int | None) -> tuple[Shortlist | None, list[Tea
     return people, teams
 
 
+def _team_totals(teams: list[Team], totals: work_log.WeekTotals) -> list[tuple[int | None, str]]:
+    """(team id, name) of the teams with visits in the totals, by name; None: no team."""
+    shown: list[tuple[int | None, str]] = [(t.id, t.name) for t in teams if totals.by_team[t.id]]
+    if totals.by_team[None]:
+        shown.append((None, _("No team")))
+    return shown
+
+
 @bp.route("/")
 @login_required
 def index():
@@ -278,7 +286,10 @@ def index():
         "team_id": team_id,
         "days": days,
     }
-    totals = work_log.work_log_totals(current_user, **scope)
+    # An admin's whole organisation: per team (a thousand people's figures are no line to
+    # read, and cost most of the page); a chosen team, per member.
+    per_team = bool(teams) and not team_id and not member_id
+    totals = work_log.work_log_totals(current_user, **scope, per_team=per_team)
     # The totals count the same visits: the pager takes their sum rather than counting
     # them again (an admin's week, 20,000 visits: 140 ms).
     page = db.paginate(
@@ -299,7 +310,8 @@ def index():
         by_day=by_day,
         totals=totals,
         people=people,
-        member_totals=user_service.names_by_id(totals.by_user) if people else [],
+        member_totals=user_service.names_by_id(totals.by_user) if people and not per_team else [],
+        team_totals=_team_totals(teams, totals) if per_team else [],
         teams=teams,
         member_id=member_id,
         team_id=team_id,
