@@ -200,7 +200,7 @@ def test_the_page_and_csv_show_the_managers_in_scope(client, login, plans, perso
 
 def test_an_admin_sees_each_teams_submissions_until_choosing_a_team(client, login, plans):
     m1, m2, m3 = plans["m1"], plans["m2"], plans["m3"]
-    lines = lines_for([m1, m2, m3], by_team=True)
+    lines = lines_for([m1, m2, m3], by_team=True, teams=[plans["team1"], plans["team2"]])
     report = plan_reports.team_submissions(lines, [m1, m2, m3], NOVEMBER, PlanKind.WEEK, now=NOW)
     by_team = {row.line.id: row for row in report.rows}
     team1, team2 = by_team[plans["team1"].id], by_team[plans["team2"].id]

@@ -320,10 +320,12 @@ def test_a_team_line_sums_its_managers_in_every_report(org, dataset, histories, 
     from crm.services.reporting import dashboards
 
     loner = make_user("loner", team=None)
-    managers = dashboards.managers_in_view(org["admin"])
+    # As the reports page reads them: names and teams as columns, not User rows.
+    managers = dashboards.managers_named(org["admin"])
+    assert [m.id for m in managers] == [m.id for m in dashboards.managers_in_view(org["admin"])]
     quarter = metrics.quarter_of(date(2026, 11, 1), SHANGHAI)
     per_manager = reports.lines_for(managers)
-    per_team = reports.lines_for(managers, by_team=True)
+    per_team = reports.lines_for(managers, by_team=True, teams=[org["team1"], org["team2"]])
     assert per_team.by_team and not per_manager.by_team
     # By name, the managers in no team last.
     assert [line.id for line in per_team.lines] == [org["team1"].id, org["team2"].id, None]

@@ -29,7 +29,7 @@ def _selection():
     manager filter's picker (a short list of those in view: an admin's are a thousand)."""
     period = metrics.period_from_args(request.args, user_zone(current_user))
     team_id = request.args.get("team", type=int) if current_user.is_admin else None
-    in_view = dashboards.managers_in_view(current_user, team_id, with_targets=False)
+    in_view = dashboards.managers_named(current_user, team_id)
     manager_id = request.args.get("manager", type=int)
     managers = [m for m in in_view if m.id == manager_id] if manager_id else in_view
     choices = pickers.shortlist_of([(m.id, m.display_name) for m in in_view], chosen=manager_id)
@@ -39,7 +39,7 @@ def _selection():
 def _lines(managers, team_id: int | None, manager_id: int | None) -> reports.Lines:
     """A line per team for an admin who chose neither a team nor a manager."""
     by_team = current_user.is_admin and not team_id and not manager_id
-    return reports.lines_for(managers, by_team=by_team)
+    return reports.lines_for(managers, by_team=by_team, teams=dashboards.teams() if by_team else ())
 
 
 def _plan_kind() -> PlanKind:

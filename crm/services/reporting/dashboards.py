@@ -195,11 +195,9 @@ SORT_KEYS = {
 }
 
 
-def managers_in_view(
-    viewer: User, team_id: int | None = None, *, with_targets: bool = True
-) -> list[User]:
+def managers_in_view(viewer: User, team_id: int | None = None) -> list[User]:
     """The active managers whose figures the viewer sees (themselves, their team, everyone),
-    with their targets joined for the team table (the reports leave them out)."""
+    with their targets joined for the team table (the reports read `managers_named`)."""
     stmt = (
         select(User)
         .options(
@@ -214,17 +212,42 @@ def managers_in_view(
                 User.timezone,
             ),
             joinedload(User.team).load_only(Team.name, Team.supervisor_id),
+            joinedload(User.target),
         )
-        .where(User.active.is_(True), owner_scope(viewer, User.id))
+        .where(*_in_view(viewer, team_id))
         .order_by(User.display_name, User.id)
     )
-    if not viewer.is_manager:
-        stmt = stmt.where(User.role == Role.MANAGER)
-    if team_id:
-        stmt = stmt.where(User.team_id == team_id)
-    if with_targets:
-        stmt = stmt.options(joinedload(User.target))
     return list(db.session.scalars(stmt))
+
+
+@dataclass(frozen=True)
+class ManagerInView:
+    """What the reports read of each manager in view: no User row (an admin's are a
+    thousand, and loading them as rows cost a quarter of the reports' time)."""
+
+    id: int
+    display_name: str
+    team_id: int | None
+    timezone: str
+
+
+def managers_named(viewer: User, team_id: int | None = None) -> list[ManagerInView]:
+    """`managers_in_view`'s managers, in its order, as the reports need them."""
+    stmt = (
+        select(User.id, User.display_name, User.team_id, User.timezone)
+        .where(*_in_view(viewer, team_id))
+        .order_by(User.display_name, User.id)
+    )
+    return [ManagerInView(*row) for row in db.session.execute(stmt)]
+
+
+def _in_view(viewer: User, team_id: int | None) -> list[ColumnElement[bool]]:
+    conditions = [User.active.is_(True), owner_scope(viewer, User.id)]
+    if not viewer.is_manager:
+        conditions.append(User.role == Role.MANAGER)
+    if team_id:
+        conditions.append(User.team_id == team_id)
+    return conditions
 
 
 @dataclass(frozen=True)

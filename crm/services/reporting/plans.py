@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
@@ -25,7 +26,7 @@ from crm.extensions import db
 from crm.labels import label
 from crm.services.plans import matching, month_actuals, periods
 from crm.services.reporting import metrics
-from crm.services.reporting.reports import Line, Lines, line_heading
+from crm.services.reporting.reports import InView, Line, Lines, line_heading
 from models import PlanKind, PlanReview, PlanTask, Rating, User, Verdict, WorkPlan
 
 RATINGS = tuple(Rating)
@@ -161,12 +162,12 @@ def _plans_of(owner_ids: list[int], kind: PlanKind, starts: list[date]) -> list[
     )
 
 
-def _deadlines(kind: PlanKind) -> Callable[[date, User], datetime]:
+def _deadlines(kind: PlanKind) -> Callable[[date, Any], datetime]:
     """deadline(starts_on, owner), worked out once per day and time zone: a thousand
-    managers share a few zones."""
+    managers share a few zones. The owner: anything with the User's `timezone`."""
     known: dict[tuple[date, str], datetime] = {}
 
-    def deadline(starts_on: date, owner: User) -> datetime:
+    def deadline(starts_on: date, owner: Any) -> datetime:
         key = (starts_on, owner.timezone)
         if key not in known:
             known[key] = periods.deadline(kind, starts_on, owner)
@@ -184,18 +185,27 @@ def _submission(first_submitted_at: datetime | None, due: datetime, now: datetim
 
 
 def plan_report(
-    managers: list[User], period: metrics.Period, kind: PlanKind, now: datetime | None = None
+    managers: Sequence[InView], period: metrics.Period, kind: PlanKind, now: datetime | None = None
 ) -> PlanReport:
     """Each manager's plans of `kind` that begin in the period (three statements, plus
     what matching needs to count completion)."""
     now = now or datetime.now(UTC)
     starts = plan_starts(kind, period)
     ids = [m.id for m in managers]
-    if ids:
-        # The deadlines read each manager's zone: one statement fills it in for all of them.
-        db.session.scalars(
-            select(User).options(load_only(User.timezone)).where(User.id.in_(ids))
-        ).all()
+    # The plans' owners as rows, with the zone the deadlines read: one statement for all.
+    owners = (
+        {
+            user.id: user
+            for user in db.session.scalars(
+                select(User)
+                .options(load_only(User.display_name, User.team_id, User.timezone))
+                .where(User.id.in_(ids))
+            )
+        }
+        if ids
+        else {}
+    )
+    managers = [owners[m.id] for m in managers]
     in_view = {m.id: m for m in managers}
     plans = [p for p in _plans_of(ids, kind, starts) if p.owner_id in in_view]
     by_slot = {(p.owner_id, p.starts_on): p for p in plans}
@@ -255,7 +265,7 @@ class TeamPlanReport:
 
 def team_submissions(
     lines: Lines,
-    managers: list[User],
+    managers: Sequence[InView],
     period: metrics.Period,
     kind: PlanKind,
     now: datetime | None = None,

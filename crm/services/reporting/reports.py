@@ -12,9 +12,11 @@ visit within their tier's cadence before the period ends.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Protocol
 
 from flask_babel import format_date
 from flask_babel import gettext as _
@@ -32,8 +34,8 @@ from models import (
     OpportunityHistory,
     OpportunityStatus,
     Stage,
+    Team,
     Tier,
-    User,
     Visit,
 )
 from models.base import utcnow
@@ -78,8 +80,19 @@ class Lines:
         return list(self.of_manager)
 
 
-def lines_for(managers: list[User], *, by_team: bool = False) -> Lines:
-    """A line per manager, in their order; or per team by name, managers in no team last.
+class InView(Protocol):
+    """A manager as the reports read one: a User, or dashboards.ManagerInView."""
+
+    id: int
+    display_name: str
+    team_id: int | None
+
+
+def lines_for(
+    managers: Sequence[InView], *, by_team: bool = False, teams: Iterable[Team] = ()
+) -> Lines:
+    """A line per manager, in their order; or per team by name (`teams`: their names),
+    managers in no team last.
 
     An admin who chose no team sees the teams: a thousand managers' lines made a table
     nobody reads, and a page whose cost grew with the organisation.
@@ -87,14 +100,15 @@ def lines_for(managers: list[User], *, by_team: bool = False) -> Lines:
     if not by_team:
         of_manager = {m.id: Line(m.id, m.display_name) for m in managers}
         return Lines(list(of_manager.values()), of_manager)
-    teams: dict[int | None, Line] = {}
+    names = {team.id: team.name for team in teams}
+    lines: dict[int | None, Line] = {}
     of_manager = {}
-    for m in managers:  # each with its team loaded (dashboards.managers_in_view)
-        if m.team_id not in teams:
-            name = m.team.name if m.team else _("No team")
-            teams[m.team_id] = Line(m.team_id, name, is_team=True)
-        of_manager[m.id] = teams[m.team_id]
-    ordered = sorted(teams.values(), key=lambda line: (line.id is None, line.name))
+    for m in managers:
+        if m.team_id not in lines:
+            name = names[m.team_id] if m.team_id is not None else _("No team")
+            lines[m.team_id] = Line(m.team_id, name, is_team=True)
+        of_manager[m.id] = lines[m.team_id]
+    ordered = sorted(lines.values(), key=lambda line: (line.id is None, line.name))
     return Lines(ordered, of_manager, by_team=True)
 
 
