@@ -6,11 +6,11 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, Text, text
+from sqlalchemy import Column, Date, ForeignKey, Index, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.extensions import db
-from models.base import TimestampMixin, UTCDateTime, str_enum, utcnow
+from models.base import TimestampMixin, UTCDateTime, str_enum, utcnow, where_set
 from models.customer import Tier
 
 if TYPE_CHECKING:
@@ -58,12 +58,6 @@ visit_contacts = Table(
 )
 
 
-def _set(column: str) -> dict:
-    """A partial index's condition, on both databases: the rows where `column` is set."""
-    condition = text(f"{column} IS NOT NULL")
-    return {"sqlite_where": condition, "postgresql_where": condition}
-
-
 class Visit(TimestampMixin, db.Model):
     __tablename__ = "visits"
 
@@ -103,7 +97,7 @@ class Visit(TimestampMixin, db.Model):
         Index("ix_visits_occurred_at_id", "occurred_at", "id"),
         # Of the visits about an opportunity only: most are about none, and an index over
         # every row read to SQLite's statistics as one value (NULL) matching them all.
-        Index("ix_visits_opportunity_id_set", "opportunity_id", **_set("opportunity_id")),
+        Index("ix_visits_opportunity_id_set", "opportunity_id", **where_set("opportunity_id")),
     )
 
 
@@ -150,8 +144,8 @@ class Reminder(TimestampMixin, db.Model):
         # SQLite's statistics for these indexes said one value matched them all (the
         # NULLs), so the visit page scanned every follow-up (100 ms at province); an index
         # of the rows that have one tells the planner what it is worth.
-        Index("ix_reminders_visit_id_set", "visit_id", **_set("visit_id")),
-        Index("ix_reminders_opportunity_id_set", "opportunity_id", **_set("opportunity_id")),
+        Index("ix_reminders_visit_id_set", "visit_id", **where_set("visit_id")),
+        Index("ix_reminders_opportunity_id_set", "opportunity_id", **where_set("opportunity_id")),
     )
 
 

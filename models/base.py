@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum, TypeDecorator
+from sqlalchemy import DateTime, Enum, TypeDecorator, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 
@@ -56,3 +56,14 @@ def render_migration_type(type_, obj, autogen_context):
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
+
+
+def where_set(column: str) -> dict:
+    """A partial index's condition, on both databases: the rows where `column` is set.
+
+    For a column most rows leave empty (a follow-up's visit, a document's opportunity):
+    SQLite's statistics for an index over every row count the NULLs as one value matching
+    them all, and its planner then scans the table rather than look up one record's rows.
+    """
+    condition = text(f"{column} IS NOT NULL")
+    return {"sqlite_where": condition, "postgresql_where": condition}

@@ -15,7 +15,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.extensions import db
-from models.base import TimestampMixin, UTCDateTime, utcnow
+from models.base import TimestampMixin, UTCDateTime, utcnow, where_set
 
 if TYPE_CHECKING:
     from models.activity import Visit
@@ -48,11 +48,9 @@ class Document(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
-    opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("opportunities.id"), index=True)
+    opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("opportunities.id"))
     # A deleted visit leaves its photos on the customer.
-    visit_id: Mapped[int | None] = mapped_column(
-        ForeignKey("visits.id", ondelete="SET NULL"), index=True
-    )
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id", ondelete="SET NULL"))
     kind_id: Mapped[int] = mapped_column(ForeignKey("document_kinds.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -85,7 +83,14 @@ class Document(TimestampMixin, db.Model):
     )
 
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (Index("ix_documents_customer_id_created_at", "customer_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_documents_customer_id_created_at", "customer_id", "created_at"),
+        # Most documents are the customer's own: an opportunity's or a visit's are found
+        # through indexes of only the rows that have one (an admin's opportunity page had
+        # SQLite read all 200,000 documents of a province for its panel: 24 ms).
+        Index("ix_documents_opportunity_id_set", "opportunity_id", **where_set("opportunity_id")),
+        Index("ix_documents_visit_id_set", "visit_id", **where_set("visit_id")),
+    )
 
 
 class DocumentVersion(db.Model):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert, select, text
 
 from crm.extensions import db
 from crm.services.followups.reminders import reminders_of_visit
@@ -263,3 +263,44 @@ def test_an_admins_latest_plans_are_read_from_the_index_on_their_change_time(org
     else:
         definitions = postgresql_indexes("work_plans")
         assert "(updated_at, id)" in definitions["ix_work_plans_updated_at_id"]
+
+
+def test_an_opportunitys_documents_are_read_through_the_index_of_the_set_ones(
+    org, make_customer, make_opportunity
+):
+    """Most documents are the customer's own: an opportunity's are found through an index
+    of only the documents that have one, not by scanning them all (an admin's opportunity
+    page, whose scope adds no condition to narrow by)."""
+    from crm.services.documents.library import documents_on, documents_on_query
+    from models import Document, DocumentKind
+
+    customer = make_customer(org["m1"])
+    opportunity = make_opportunity(customer)
+    kind = db.session.scalars(select(DocumentKind)).first()
+    now = datetime.now(UTC)
+    rows = [
+        {"customer_id": customer.id, "kind_id": kind.id, "title": f"照片{i}",
+         "created_by_id": org["m1"].id, "current_version": 0, "version": 1,
+         "created_at": now, "updated_at": now}
+        for i in range(2_000)
+    ]  # fmt: skip
+    db.session.execute(insert(Document), rows)
+    on_it = Document(
+        customer=customer,
+        opportunity=opportunity,
+        kind=kind,
+        title="方案书",
+        created_by=org["m1"],
+        current_version=0,
+    )
+    db.session.add(on_it)
+    db.session.commit()
+    assert [d.title for d in documents_on(opportunity, viewer=org["admin"])] == ["方案书"]
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(text("ANALYZE documents"))
+        plan = sqlite_plan(documents_on_query(opportunity, viewer=org["admin"]))
+        assert "INDEX ix_documents_opportunity_id_set" in plan, plan
+    else:
+        definitions = postgresql_indexes("documents")
+        for column in ("opportunity_id", "visit_id"):
+            assert f"WHERE ({column} IS NOT NULL)" in definitions[f"ix_documents_{column}_set"]
