@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +24,19 @@ def external_url(endpoint: str, **values: Any) -> str:
             "localhost"
         )
     return current_app.config["BASE_URL"].rstrip("/") + adapter.build(endpoint, values)
+
+
+# An id no record has, to find where a built link holds its id.
+_MARKER = 987654321
+
+
+def as_pattern(link_for: Callable[[int], str]) -> str:
+    """The link `link_for` builds for an id, as a str.format pattern: "/customers/{}".
+
+    For links to many records of one kind (a list's rows, an import's webhook payloads):
+    the route is looked up once, not once per record."""
+    link = link_for(_MARKER)
+    return link.replace("{", "{{").replace("}", "}}").replace(str(_MARKER), "{}")
 
 
 def local_time(value: datetime | None, user: User, fmt: str = "yyyy-MM-dd HH:mm") -> str:

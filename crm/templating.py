@@ -15,6 +15,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from crm import labels
+from crm.emails import as_pattern
 from crm.i18n import LANGUAGE_NAMES
 from crm.request_cache import per_request
 from models import Tier
@@ -109,12 +110,10 @@ def url_shape(endpoint: str, name: str) -> str:
     For a list's per-row links: the route is looked up once per page view, not per row.
     """
 
-    def build() -> str:
-        marker = 987654321
-        url = url_for(endpoint, **{name: marker})
-        return url.replace("{", "{{").replace("}", "}}").replace(str(marker), "{}")
-
-    return per_request(f"shape:{endpoint}:{name}", build)
+    return per_request(
+        f"shape:{endpoint}:{name}",
+        lambda: as_pattern(lambda id_: url_for(endpoint, **{name: id_})),
+    )
 
 
 TIER_BADGE_CLASSES = {

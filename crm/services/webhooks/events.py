@@ -50,6 +50,7 @@ def _created_each(
             select(User).where(User.id.in_({values["owner_id"] for values in written}))
         )
     }
+    url_pattern = payloads.customer_url_pattern()  # one route lookup for 100,000 links
     for values in written:
         customer = payloads.customer_values(
             values["id"],
@@ -57,6 +58,7 @@ def _created_each(
             values["tier"],
             values["status"],
             owners.get(values["owner_id"]),
+            url_pattern,
         )
         yield {"customer": customer, "actor": actor_data}, None
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from crm.emails import external_url
+from crm.emails import as_pattern, external_url
 from crm.extensions import db
 from models import (
     Customer,
@@ -42,17 +42,28 @@ def customer_data(customer: Customer) -> dict[str, Any]:
 
 
 def customer_values(
-    id_: int, name: str, tier: Tier | None, status: CustomerStatus | None, owner: dict | None
+    id_: int,
+    name: str,
+    tier: Tier | None,
+    status: CustomerStatus | None,
+    owner: dict | None,
+    url_pattern: str | None = None,
 ) -> dict[str, Any]:
-    """`customer_data` of a customer read as columns (an import's thousands, not ORM rows)."""
+    """`customer_data` of a customer read as columns (an import's thousands, not ORM rows);
+    `url_pattern`: customer_url_pattern(), for many customers."""
     return {
         "id": id_,
         "name": name,
         "tier": tier.value if tier else None,
         "status": status.value if status else None,
         "owner": owner,
-        "url": external_url("customers.show", customer_id=id_),
+        "url": (url_pattern or customer_url_pattern()).format(id_),
     }
+
+
+def customer_url_pattern() -> str:
+    """A customer's page on CRM_BASE_URL as a pattern for its id."""
+    return as_pattern(lambda id_: external_url("customers.show", customer_id=id_))
 
 
 def stage_data(stage: Stage | None) -> dict[str, Any] | None:
