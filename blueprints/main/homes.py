@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from crm.labels import label
 from crm.services.activity.work_log import iso_week
+from crm.services.people import teams as team_service
 from crm.services.pipeline import funnel
 from crm.services.plans import team_columns
 from crm.services.reporting import dashboards, lost, metrics, snapshots
@@ -57,7 +58,7 @@ def team_context(viewer: User, team_id: int | None, sort: str) -> dict:
     managers. Live until its first run, and for an admin whose zone or day is not its own.
     """
     p = dashboards.periods_for(viewer)
-    all_teams = viewer.is_admin and not team_id
+    all_teams = team_service.whole_organisation(viewer, team_id)
     counted = snapshots.team_lines(viewer, dashboards.teams()) if all_teams else None
     if counted:
         managers, rows, headline = [], [], counted.headline

@@ -17,6 +17,7 @@ from crm.permissions import refuse
 from crm.services import pickers
 from crm.services.archive.identity import is_record_id
 from crm.services.imports import exports
+from crm.services.people import teams as team_service
 from crm.services.reporting import dashboards, metrics, reports, targets
 from crm.services.reporting import plans as plan_reports
 from models import PlanKind, Role
@@ -38,7 +39,7 @@ def _selection():
 
 def _lines(managers, team_id: int | None, manager_id: int | None) -> reports.Lines:
     """A line per team for an admin who chose neither a team nor a manager."""
-    by_team = current_user.is_admin and not team_id and not manager_id
+    by_team = team_service.whole_organisation(current_user, team_id, manager_id)
     return reports.lines_for(managers, by_team=by_team, teams=dashboards.teams() if by_team else ())
 
 
@@ -156,7 +157,7 @@ def targets_page():
     if current_user.is_manager:
         refuse(403, "targets", current_user)
     team_id = request.args.get("team", type=int) if current_user.is_admin else None
-    choose_team = current_user.is_admin and not team_id
+    choose_team = team_service.whole_organisation(current_user, team_id)
     status = 200
     form = TargetForm()
     if request.method == "POST":

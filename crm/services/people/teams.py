@@ -107,6 +107,13 @@ def teams_with_members(*, viewer: User) -> list[TeamListRow]:
     return [TeamListRow(team, name, members[team.id]) for team, name in teams]
 
 
+def whole_organisation(viewer: User, *chosen: int | None) -> bool:
+    """An admin who chose no team (nor anyone in one) looks at the whole organisation: the
+    home, the reports, the work log and the targets then show the teams, one line each,
+    rather than a thousand people's."""
+    return viewer.is_admin and not any(chosen)
+
+
 def visible_teams(*, viewer: User) -> Select:
     """SELECT of the teams the viewer may look up (their own, those they lead; all: admins)."""
     return scoped(Team, viewer).order_by(Team.name, Team.id)

@@ -12,7 +12,7 @@ visit within their tier's cadence before the period ends.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -89,7 +89,7 @@ class InView(Protocol):
 
 
 def lines_for(
-    managers: Sequence[InView], *, by_team: bool = False, teams: Iterable[Team] = ()
+    managers: Sequence[InView], *, by_team: bool = False, teams: Sequence[Team] = ()
 ) -> Lines:
     """A line per manager, in their order; or per team by name (`teams`: their names),
     managers in no team last.
