@@ -292,11 +292,18 @@ def _weekly_plans(rng, due: Deadlines, manager: Manager, rows: Rows, now: dateti
     today = now.astimezone(user_zone(user)).date()
     current = periods.starts_on_for(PlanKind.WEEK, today)
     key = _key_customers(manager)
+    # Counted out per manager, not drawn week by week: a year of coin flips leaves some
+    # senior manager never late, or a junior missing a dozen weeks, depending on the day.
+    past = range(WEEKS, 0, -1)
+    skipped = set(rng.sample(past, rng.randint(1, 2)))  # no plan at all: "missing"
+    unsent = set(rng.sample([n for n in past if n not in skipped], rng.randint(0, 1)))
+    sent = [n for n in past if n not in skipped | unsent]
+    late_weeks = set(rng.sample(sent, max(1, round(LATE_SHARE[user.level] * WEEKS))))
     for number in range(WEEKS, -1, -1):
         monday = current - timedelta(days=7 * number)
         this_week = number == 0
-        if not this_week and rng.random() < 0.03:
-            continue  # a week without a plan: the report's "missing"
+        if number in skipped:
+            continue
         logged = manager.weeks.get(monday, [])
         if this_week:
             logged = [v for v in logged if v[2] <= today]
@@ -315,8 +322,8 @@ def _weekly_plans(rng, due: Deadlines, manager: Manager, rows: Rows, now: dateti
         fields: dict = {"focus": focus}
         reviews: list[dict] = []
         changes: list[dict] = []
-        draft = (this_week and manager.user.id % 2 == 1) or (not this_week and rng.random() < 0.02)
-        late = rng.random() < LATE_SHARE[user.level]
+        draft = (this_week and manager.user.id % 2 == 1) or number in unsent
+        late = number in late_weeks
         submitted = _submitted_at(rng, due, user, PlanKind.WEEK, monday, late)
         if not draft and submitted < now:
             fields |= {"status": PlanStatus.SUBMITTED, "first_submitted_at": submitted}
@@ -372,7 +379,9 @@ def _planned_visits(rng, manager: Manager, monday: date, logged, this_week: bool
         ahead = [monday + timedelta(days=d) for d in range(5) if monday + timedelta(days=d) > today]
         for day in ahead[: rng.randint(1, 3)]:
             planned += _missed(rng, manager, monday, 1, day=day, but=seen)
-    elif rng.random() < (0.2 if planned else 0.3):  # planned, then not carried out
+    # Planned, then not carried out; seldom in a week with nothing logged, or a junior's
+    # quiet year would read as mostly missed.
+    elif rng.random() < (0.2 if planned else 0.1):
         planned += _missed(rng, manager, monday, 1, but=seen)
     return planned
 
@@ -539,7 +548,8 @@ def _month_goals_and_reviews(rng, made: list[tuple[WorkPlan, Manager, int]], now
     for plan, manager, number in made:
         actual = actuals[plan.id]
         # Goals were set at the start of the month: near what it then brought.
-        plan.goal_visits = max(4, round(actual.visits * rng.uniform(0.9, 1.2)))
+        # No floor above one: the oldest month is only partly inside the demo's year.
+        plan.goal_visits = max(1, round(actual.visits * rng.uniform(0.9, 1.2)))
         plan.goal_new_opportunities = max(1, actual.new_opportunities + rng.randint(-1, 1))
         won = actual.won_amount * Decimal(str(round(rng.uniform(0.8, 1.25), 2)))
         plan.goal_won_amount = max(Decimal(100_000), (won / 10_000).quantize(Decimal(1)) * 10_000)
