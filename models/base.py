@@ -61,9 +61,11 @@ def render_migration_type(type_, obj, autogen_context):
 def where_set(column: str) -> dict:
     """A partial index's condition, on both databases: the rows where `column` is set.
 
-    For a column most rows leave empty (a follow-up's visit, a document's opportunity):
-    SQLite's statistics for an index over every row count the NULLs as one value matching
-    them all, and its planner then scans the table rather than look up one record's rows.
+    For a column most rows leave empty (a follow-up's visit, a document's opportunity, a
+    customer's loss): SQLite's statistics for an index over every row count the NULLs as
+    one value matching them all, and its planner then scans the table rather than look up
+    one record's rows; PostgreSQL's planner, probing such an index for a range's actual end,
+    steps over every NULL entry (and every dead one) each time it plans the statement.
     """
     condition = text(f"{column} IS NOT NULL")
     return {"sqlite_where": condition, "postgresql_where": condition}

@@ -304,3 +304,41 @@ def test_an_opportunitys_documents_are_read_through_the_index_of_the_set_ones(
         definitions = postgresql_indexes("documents")
         for column in ("opportunity_id", "visit_id"):
             assert f"WHERE ({column} IS NOT NULL)" in definitions[f"ix_documents_{column}_set"]
+
+
+def test_the_customers_lost_in_a_period_are_read_through_the_index_of_the_lost_ones(
+    org, make_customer
+):
+    """Few customers are lost: the "lost this quarter" list finds them through an index of
+    the lost customers alone. Over every customer, PostgreSQL's planner probed that index
+    for the range's end through the NULL entry of each customer not lost (and of each row
+    a rolled-back import left), and an import wrote an entry per new customer."""
+    from zoneinfo import ZoneInfo
+
+    from crm.services.reporting import lost, metrics
+    from models import Customer, CustomerStatus
+
+    now = datetime.now(UTC)
+    gone = make_customer(org["m1"], status=CustomerStatus.LOST, lost_at=now - timedelta(days=1))
+    rows = [
+        {"name": f"在用客户{i}", "owner_id": org["m1"].id, "status": "active", "tier": "C",
+         "version": 1, "created_at": now, "updated_at": now}
+        for i in range(2_000)
+    ]  # fmt: skip
+    db.session.execute(insert(Customer), rows)
+    db.session.commit()
+    period = metrics.last_days(now.date(), ZoneInfo("UTC"), 30)
+    found = lost.lost_in(period, viewer=org["admin"])
+    assert [c.name for c in found.customers] == [gone.name]
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(text("ANALYZE customers"))
+        plan = sqlite_plan(lost.lost_ids_query(period, viewer=org["admin"]))
+        assert "INDEX ix_customers_lost_at_set" in plan, plan
+        definition = db.session.scalar(
+            text("SELECT sql FROM sqlite_master WHERE name = 'ix_customers_lost_at_set'")
+        )
+        assert "WHERE lost_at IS NOT NULL" in definition, definition
+    else:
+        definitions = postgresql_indexes("customers")
+        assert "ix_customers_lost_at" not in definitions
+        assert "WHERE (lost_at IS NOT NULL)" in definitions["ix_customers_lost_at_set"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import aliased
 
 from crm.extensions import db
@@ -65,9 +65,8 @@ class LostInPeriod:
     more: bool  # more were lost than the list shows
 
 
-def lost_in(period: Period, *, viewer: User, owner_ids: list[int] | None = None) -> LostInPeriod:
-    """The customers in the viewer's scope (of these owners) lost in `period`, newest first."""
-    zone = user_zone(viewer)
+def lost_ids_query(period: Period, *, viewer: User, owner_ids: list[int] | None = None) -> Select:
+    """The ids of the customers `lost_in` shows, and one more (there are more)."""
     chosen = (
         select(Customer.id)
         .where(
@@ -80,6 +79,13 @@ def lost_in(period: Period, *, viewer: User, owner_ids: list[int] | None = None)
     )
     if owner_ids is not None:
         chosen = chosen.where(Customer.owner_id.in_(owner_ids))
+    return chosen
+
+
+def lost_in(period: Period, *, viewer: User, owner_ids: list[int] | None = None) -> LostInPeriod:
+    """The customers in the viewer's scope (of these owners) lost in `period`, newest first."""
+    zone = user_zone(viewer)
+    chosen = lost_ids_query(period, viewer=viewer, owner_ids=owner_ids)
     owner = aliased(User)
     stmt = (
         select(
