@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from typing import Protocol
 from zoneinfo import ZoneInfo, available_timezones
 
 from flask import current_app, has_request_context, request, session
@@ -37,7 +38,14 @@ def select_timezone() -> str:
     return current_app.config["DEFAULT_TIMEZONE"]
 
 
-def user_zone(user) -> ZoneInfo:
+class Zoned(Protocol):
+    """Whose local time a date is read in: a User, or a report's manager read as columns
+    (crm/services/reporting/dashboards.py ManagerInView)."""
+
+    timezone: str
+
+
+def user_zone(user: Zoned | None) -> ZoneInfo:
     return ZoneInfo(getattr(user, "timezone", None) or "Asia/Shanghai")
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 
-from crm.i18n import user_zone
+from crm.i18n import Zoned, user_zone
 from crm.services import settings
 from crm.services.reporting import metrics
 from models import PlanKind, User, WorkPlan
@@ -110,7 +110,7 @@ def first_working_day(first: date) -> date:
     return day
 
 
-def deadline(kind: PlanKind, starts_on: date, owner: User) -> datetime:
+def deadline(kind: PlanKind, starts_on: date, owner: Zoned) -> datetime:
     """When the plan is due (UTC): the weekly plan on the set weekday of the week before
     (Friday 18:00 by default), the monthly plan on the month's first working day."""
     due_time = settings.value(DUE_TIME.key)

@@ -15,7 +15,6 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
@@ -23,6 +22,7 @@ from sqlalchemy.orm import load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
 from crm.extensions import db
+from crm.i18n import Zoned
 from crm.labels import label
 from crm.services.plans import matching, month_actuals, periods
 from crm.services.reporting import metrics
@@ -162,12 +162,12 @@ def _plans_of(owner_ids: list[int], kind: PlanKind, starts: list[date]) -> list[
     )
 
 
-def _deadlines(kind: PlanKind) -> Callable[[date, Any], datetime]:
+def _deadlines(kind: PlanKind) -> Callable[[date, Zoned], datetime]:
     """deadline(starts_on, owner), worked out once per day and time zone: a thousand
-    managers share a few zones. The owner: anything with the User's `timezone`."""
+    managers share a few zones."""
     known: dict[tuple[date, str], datetime] = {}
 
-    def deadline(starts_on: date, owner: Any) -> datetime:
+    def deadline(starts_on: date, owner: Zoned) -> datetime:
         key = (starts_on, owner.timezone)
         if key not in known:
             known[key] = periods.deadline(kind, starts_on, owner)

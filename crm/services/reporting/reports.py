@@ -86,6 +86,7 @@ class InView(Protocol):
     id: int
     display_name: str
     team_id: int | None
+    timezone: str  # the plans report's deadlines are in the manager's own time
 
 
 def lines_for(
