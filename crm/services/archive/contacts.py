@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from crm.extensions import db
 from crm.permissions import customer_scope
 from crm.services import audit
+from crm.services.archive import search_index
 from crm.services.archive.identity import is_record_id
 from crm.services.errors import DomainError, StaleEdit, check_version
 from crm.services.filters import ListFilters, contains_any_case
@@ -342,21 +343,32 @@ def search_contacts(user: User, filters: ContactFilters) -> Select:
         .options(contains_eager(Contact.customer), joinedload(Contact.reports_to))
     )
     if filters.q:
-        like = f"%{filters.q}%"
+        q = filters.q
+        like = f"%{q}%"
         conditions = [
-            contains_any_case(Contact.name, filters.q),
+            contains_any_case(Contact.name, q),
             Contact.mobile.like(like),
-            Contact.office_phone.like(like),
-            contains_any_case(Customer.name, filters.q),
+            contains_any_case(Customer.name, q),
         ]
+        dialled = any(ch.isdigit() for ch in q)
+        if dialled:  # an office phone is found by its number (and is not in the bigram index)
+            conditions.append(Contact.office_phone.like(like))
         # "138 0013 8000" and "010-8888 6666" find numbers stored without separators.
-        digits = re.sub(r"[\s\-()]", "", filters.q)
-        if digits != filters.q and digits:
+        digits = re.sub(r"[\s\-()]", "", q)
+        if digits != q and digits:
             conditions += [
                 Contact.mobile.like(f"%{digits}%"),
                 Contact.office_phone.like(f"%{digits}%"),
             ]
         stmt = stmt.where(or_(*conditions))
+        # The LIKEs decide; the customers' bigram index (their names, their contacts' names
+        # and mobiles) picks the customers whose contacts they need to look at. Not for a
+        # number (office phones are not indexed), nor for a letter with a case outside
+        # ASCII, which PostgreSQL's ILIKE folds and the index does not.
+        if not dialled and not any(ch.lower() != ch.upper() and not ch.isascii() for ch in q):
+            candidates = search_index.narrowing([q], None, narrowed=not user.is_admin)
+            if candidates is not None:
+                stmt = stmt.where(candidates)
     if filters.role:
         stmt = stmt.where(Contact.role == BuyingRole(filters.role))
     if filters.active:
