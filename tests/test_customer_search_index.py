@@ -35,7 +35,7 @@ def found(user, q: str, **filters) -> set[str]:
 def found_without_index(user, q: str, monkeypatch, **filters) -> set[str]:
     """The search as it was: the LIKEs over every customer in scope."""
     with monkeypatch.context() as patched:
-        patched.setattr(search_index, "narrowing", lambda texts, credit_code, narrowed: None)
+        patched.setattr(search_index, "narrowing", lambda texts, credit_code, **options: None)
         return found(user, q, **filters)
 
 

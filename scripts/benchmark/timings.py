@@ -48,6 +48,13 @@ PAGES: dict[str, Page] = {
     "customer list (admin, rare 2-character search)": Page(
         "admin", lambda c: "/customers/?q=人寿", 25
     ),
+    # The same for contacts: without the bigram index, every contact of the province.
+    "contact list (admin, rare 2-character search)": Page(
+        "admin", lambda c: "/contacts/?q=人寿", 25
+    ),
+    "contact list (supervisor, rare 2-character search)": Page(
+        "supervisor", lambda c: "/contacts/?q=人寿", 25
+    ),
     "customer page": Page("manager", lambda c: f"/customers/{c['customer_id']}", 25, False),
     "document page": Page("manager", lambda c: f"/documents/{c['document_id']}", 25),
     "document upload page": Page(

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -361,19 +361,32 @@ def search_contacts(user: User, filters: ContactFilters) -> Select:
                 Contact.office_phone.like(f"%{digits}%"),
             ]
         stmt = stmt.where(or_(*conditions))
-        # The LIKEs decide; the customers' bigram index (their names, their contacts' names
-        # and mobiles) picks the customers whose contacts they need to look at. Not for a
-        # number (office phones are not indexed), nor for a letter with a case outside
-        # ASCII, which PostgreSQL's ILIKE folds and the index does not.
-        if not dialled and not any(ch.lower() != ch.upper() and not ch.isascii() for ch in q):
-            candidates = search_index.narrowing([q], None, narrowed=not user.is_admin)
-            if candidates is not None:
-                stmt = stmt.where(candidates)
+        candidates = _narrowing(user, q, dialled)
+        if candidates is not None:
+            stmt = stmt.where(candidates)
     if filters.role:
         stmt = stmt.where(Contact.role == BuyingRole(filters.role))
     if filters.active:
         stmt = stmt.where(Contact.active.is_(filters.active == "1"))
     return stmt.order_by(Contact.active.desc(), Contact.name, Contact.id)
+
+
+def _narrowing(user: User, q: str, dialled: bool) -> ColumnElement[bool] | None:
+    """The customers whose contacts the LIKEs need to look at, from the customers' bigram
+    index (their names, their contacts' names and mobiles); None to read every contact in
+    scope.
+
+    Not for a number (office phones are not in the index), nor for a letter with a case
+    outside ASCII (PostgreSQL's ILIKE folds it, the index does not), nor for a manager: a
+    portfolio's few hundred contacts are read sooner than the index's rows of a bigram are
+    counted (at province a manager's search for 银行 took 12 ms on PostgreSQL, 23 with the
+    index, while an admin's for 人寿 took 322 ms, 13 with it).
+    """
+    if user.is_manager or dialled:
+        return None
+    if any(ch.lower() != ch.upper() and not ch.isascii() for ch in q):
+        return None
+    return search_index.narrowing([q], None, narrowed=not user.is_admin, few_only=user.is_admin)
 
 
 def contact_history(contact: Contact) -> list[AuditEntry]:
