@@ -8,14 +8,16 @@ phone number, and office phones are not in the index: those read every contact i
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 from sqlalchemy import text
 
 from crm.extensions import db
 from crm.services.archive import search_backlog, search_index
 from crm.services.archive.contacts import ContactFilters, search_contacts
-from crm.services.archive.identity import normalise_name
 from crm.services.imports import batch as imports
+from tests.search_support import keyed_customer, same_as_likes_alone
 
 
 def found(user, q: str, **filters) -> set[str]:
@@ -25,19 +27,13 @@ def found(user, q: str, **filters) -> set[str]:
 
 def same_as_without_index(user, q: str, monkeypatch, **filters) -> set[str]:
     """The search's contacts, checked against the LIKEs over every contact in scope."""
-    names = found(user, q, **filters)
-    with monkeypatch.context() as patched:
-        patched.setattr(search_index, "narrowing", lambda texts, credit_code, **options: None)
-        assert names == found(user, q, **filters), q
-    return names
+    return same_as_likes_alone(found, monkeypatch, user, q, **filters)
 
 
 @pytest.fixture
 def people(org, make_customer, make_contact):
     m1, m3 = org["m1"], org["m3"]
-
-    def customer(owner, name):  # with its key, as the archive's form saves it
-        return make_customer(owner, name, name_key=normalise_name(name))
+    customer = partial(keyed_customer, make_customer)
 
     steel = customer(m1, "宝山钢铁集团")
     hospital = customer(m1, "东湖人民医院")

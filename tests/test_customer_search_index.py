@@ -7,6 +7,8 @@ customer in scope, as before the index), and names the customers it expects.
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 from sqlalchemy import delete, select, text, update
 
@@ -17,6 +19,7 @@ from crm.services.archive.merge import merge_customers
 from crm.services.archive.search import CustomerFilters, search_customers
 from crm.services.imports import batch as imports
 from models import Contact, Customer, SearchGram, SearchGramBacklog
+from tests.search_support import keyed_customer, same_as_likes_alone
 
 
 def own_grams(customer: Customer) -> set[str]:
@@ -32,25 +35,15 @@ def found(user, q: str, **filters) -> set[str]:
     return {customer.name for customer in db.session.scalars(stmt)}
 
 
-def found_without_index(user, q: str, monkeypatch, **filters) -> set[str]:
-    """The search as it was: the LIKEs over every customer in scope."""
-    with monkeypatch.context() as patched:
-        patched.setattr(search_index, "narrowing", lambda texts, credit_code, **options: None)
-        return found(user, q, **filters)
-
-
 def same_as_before(user, q: str, monkeypatch, **filters) -> set[str]:
-    names = found(user, q, **filters)
-    assert names == found_without_index(user, q, monkeypatch, **filters), q
-    return names
+    """The search's customers, checked against the LIKEs over every customer in scope."""
+    return same_as_likes_alone(found, monkeypatch, user, q, **filters)
 
 
 @pytest.fixture
 def archive(org, make_customer, make_contact):
     m1, m3 = org["m1"], org["m3"]
-
-    def customer(owner, name):  # with its key, as the archive's form saves it
-        return make_customer(owner, name, name_key=normalise_name(name))
+    customer = partial(keyed_customer, make_customer)
 
     customers = {
         "life": customer(m1, "中国人寿保险股份有限公司"),
