@@ -92,13 +92,16 @@ def test_the_index_finds_the_contacts_the_likes_find(people, org, monkeypatch, p
     assert found(admin, "иван") == cyrillic
 
 
-def test_an_office_phone_is_found_by_its_number_not_by_its_words(people, org):
+def test_an_office_phone_is_found_by_its_number_not_by_its_words(people, org, monkeypatch):
     """A query without a digit reads names and mobiles, which the index holds; an office
     phone's words (转总机: "via the switchboard") are not a way to find a contact."""
     admin = org["admin"]
     assert found(admin, "6666") == {"李医生"}
     assert found(admin, "027-8888 6666") == {"李医生"}
     assert found(admin, "总机") == set()
+    # Spaces and dashes are dropped from a number, not from words: 总 机 is no number.
+    assert same_as_without_index(admin, "总 机", monkeypatch) == set()
+    assert same_as_without_index(admin, "转-总机", monkeypatch) == set()
 
 
 @pytest.mark.parametrize("probe", [False, True], ids=["by-id", "probed"])

@@ -353,13 +353,14 @@ def search_contacts(user: User, filters: ContactFilters) -> Select:
         dialled = any(ch.isdigit() for ch in q)
         if dialled:  # an office phone is found by its number (and is not in the bigram index)
             conditions.append(Contact.office_phone.like(like))
-        # "138 0013 8000" and "010-8888 6666" find numbers stored without separators.
-        digits = re.sub(r"[\s\-()]", "", q)
-        if digits != q and digits:
-            conditions += [
-                Contact.mobile.like(f"%{digits}%"),
-                Contact.office_phone.like(f"%{digits}%"),
-            ]
+            # "138 0013 8000" and "010-8888 6666" find numbers stored without separators
+            # (words keep their spaces: 总 机 is no number).
+            digits = re.sub(r"[\s\-()]", "", q)
+            if digits != q:
+                conditions += [
+                    Contact.mobile.like(f"%{digits}%"),
+                    Contact.office_phone.like(f"%{digits}%"),
+                ]
         stmt = stmt.where(or_(*conditions))
         candidates = _narrowing(user, q, dialled)
         if candidates is not None:
